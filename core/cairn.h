@@ -1,0 +1,265 @@
+/*
+ * cairn.h — the public API of libcairn, the encrypted offline journal.
+ *
+ * Conventions (after libgit2 and SQLite):
+ *  - Every function returns 0 on success or a negative CAIRN_E* code; cairn_error_last() then holds a
+ *    one-line, lowercase message for this thread (valid until the next failing call on this thread).
+ *  - Handles are opaque. Constructors take the out-parameter first; destructors accept NULL.
+ *  - Ownership: strings returned through `char **out` are allocated by libcairn and released with
+ *    cairn_free(). Pointers returned directly (const char *) are borrowed from their parent handle and
+ *    live as long as it does.
+ *  - Query results are JSON documents (UTF-8, compact) so that the CLI's --json output and its tables are
+ *    built from the same data, and so bindings need no struct layouts.
+ *  - The library never prints. Diagnostics go to the callback installed with cairn_log_set().
+ *  - Passphrases are passed as (pointer, length); libcairn never keeps them.
+ */
+#ifndef CAIRN_H
+#define CAIRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Error codes. Stable: the CLI maps them to documented exit codes. */
+typedef enum {
+	CAIRN_OK = 0,
+	CAIRN_ERROR = -1,      /**< unclassified failure */
+	CAIRN_ENOTFOUND = -2,  /**< no such journal, record or key file */
+	CAIRN_EAUTH = -3,      /**< wrong passphrase */
+	CAIRN_ECORRUPT = -4,   /**< a file is damaged or not what it claims (key file, segment) */
+	CAIRN_ETAMPER = -5,    /**< authenticated decryption failed: data was modified */
+	CAIRN_EINVAL = -6,     /**< invalid argument or input (bad date, id, field, JSON) */
+	CAIRN_EEXISTS = -7,    /**< already exists (journal already initialised) */
+	CAIRN_ENEWER = -8,     /**< database schema is newer than this binary */
+	CAIRN_ECONFLICT = -9,  /**< the operation needs a conflict to be resolved first */
+	CAIRN_EFORK = -10,     /**< the same (device, seq) arrived with different content */
+	CAIRN_EOFFLINE = -11,  /**< a remote could not be reached */
+	CAIRN_EIO = -12,       /**< an I/O error (read-only or full file system, ...) */
+	CAIRN_ENOMEM = -13,    /**< out of memory (including locked secure memory) */
+	CAIRN_EBUSY = -14,     /**< the journal is locked by another process */
+	CAIRN_EAMBIGUOUS = -15,/**< an id prefix matches more than one record */
+	CAIRN_ENOSPC = -16,    /**< the file system is full */
+	CAIRN_EREJECTED = -17  /**< a remote refused an update */
+} cairn_error_code;
+
+/** The message of the last failure on this thread; never NULL ("" when none). Borrowed. */
+const char *cairn_error_last(void);
+/** The code of the last failure on this thread (CAIRN_OK when none). */
+int cairn_error_last_code(void);
+/** A short generic description of an error code. Static storage. */
+const char *cairn_strerror(int code);
+/** Forget the last error of this thread. */
+void cairn_error_clear(void);
+
+/** Log levels for cairn_log_set(). */
+typedef enum { CAIRN_LOG_ERROR = 0, CAIRN_LOG_WARN, CAIRN_LOG_INFO, CAIRN_LOG_DEBUG } cairn_log_level;
+typedef void (*cairn_log_fn)(cairn_log_level level, const char *msg, void *ud);
+/** Install a process-wide log callback (NULL: discard). Messages never contain record data or keys. */
+void cairn_log_set(cairn_log_fn fn, void *ud);
+
+/** Release memory returned by libcairn through a `char **out` parameter. Accepts NULL. */
+void cairn_free(void *p);
+
+/** Library version string, e.g. "0.1.0". Static storage. */
+const char *cairn_version(void);
+
+/** Initialise libsodium and SQLite once per process; called implicitly by cairn_journal_*. */
+int cairn_global_init(void);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Journals                                                                                        */
+
+typedef struct cairn_journal cairn_journal;
+
+#define CAIRN_ID_LEN 37     /**< a UUID in text form plus NUL */
+#define CAIRN_DEVICE_LEN 17 /**< a device id (16 hex digits) plus NUL */
+#define CAIRN_DIGEST_LEN 65 /**< a state digest (64 hex digits) plus NUL */
+
+/** Argon2id cost presets for the key file. DEFAULT costs 0.3–1 s; MIN exists for tests only. */
+typedef enum { CAIRN_KDF_DEFAULT = 0, CAIRN_KDF_INTERACTIVE = 1, CAIRN_KDF_MIN = 2 } cairn_kdf_level;
+
+typedef struct {
+	unsigned int version;
+	cairn_kdf_level kdf; /**< Argon2id cost */
+} cairn_init_options;
+#define CAIRN_INIT_OPTIONS_VERSION 1
+#define CAIRN_INIT_OPTIONS_INIT {CAIRN_INIT_OPTIONS_VERSION, CAIRN_KDF_DEFAULT}
+
+/**
+ * Create a new journal in `dir` (created with mode 0700 if missing): a key file (`key`) holding a random
+ * data key wrapped with the passphrase, and an encrypted database (`journal.db`) with a fresh device id.
+ * Fails with CAIRN_EEXISTS if a key file is already there.
+ */
+int cairn_journal_init(const char *dir, const char *pass, size_t passlen, const cairn_init_options *opts);
+
+/**
+ * Unlock and open the journal in `dir`. CAIRN_EAUTH for a wrong passphrase, CAIRN_ENOTFOUND when there
+ * is no key file, CAIRN_ECORRUPT for a damaged key file, CAIRN_ENEWER for a newer schema. A failed open
+ * modifies no file. The caller frees the handle with cairn_journal_free().
+ */
+int cairn_journal_open(cairn_journal **out, const char *dir, const char *pass, size_t passlen);
+
+/**
+ * Open with an already unwrapped 32-byte data key (an agent session). The key is copied into secure
+ * memory; the caller keeps ownership of `key`.
+ */
+int cairn_journal_open_key(cairn_journal **out, const char *dir, const unsigned char key[32]);
+
+/**
+ * Unwrap the data key of the journal in `dir` without opening the database. On success *key_out points
+ * to 32 bytes of sodium_malloc'd memory that the caller releases with cairn_key_free().
+ */
+int cairn_key_unlock(unsigned char **key_out, const char *dir, const char *pass, size_t passlen);
+/** Wipe and release a key returned by cairn_key_unlock(). Accepts NULL. */
+void cairn_key_free(unsigned char *key);
+
+/** Close the journal, wipe its keys. Accepts NULL. */
+void cairn_journal_free(cairn_journal *j);
+
+/**
+ * Rewrap the data key under a new passphrase (atomic replace of the key file). The database is not
+ * touched. CAIRN_EAUTH when `oldpass` is wrong (the key file is then left as it was).
+ */
+int cairn_journal_passwd(const char *dir, const char *oldpass, size_t oldlen, const char *newpass,
+                         size_t newlen, cairn_kdf_level kdf);
+
+/** This journal's device id (16 hex digits). Borrowed from `j`. */
+const char *cairn_journal_device(const cairn_journal *j);
+/** The directory this journal lives in. Borrowed from `j`. */
+const char *cairn_journal_dir(const cairn_journal *j);
+
+/**
+ * Group many appends into one transaction (for imports and bulk work). While a batch is open every
+ * append joins it; cairn_batch_commit() makes them durable together, cairn_batch_rollback() drops them.
+ */
+int cairn_batch_begin(cairn_journal *j);
+int cairn_batch_commit(cairn_journal *j);
+int cairn_batch_rollback(cairn_journal *j);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Events                                                                                          */
+
+/** What cairn_event_append() reports about the event it wrote. */
+typedef struct {
+	uint64_t seq;
+	uint64_t hlc;
+	char entity[CAIRN_ID_LEN];
+} cairn_event_info;
+
+/**
+ * Append one locally authored event and apply it to the materialized tables, in one transaction.
+ * `kind` is from the event catalogue (schema/events.md); `entity` may be NULL to mint a new UUIDv7;
+ * `body_json` is a JSON object validated against the kind. `info` may be NULL.
+ */
+int cairn_event_append(cairn_journal *j, const char *kind, const char *entity, const char *body_json,
+                       cairn_event_info *info);
+
+/** A whole event, as stored. All pointers are borrowed for the duration of a callback. */
+typedef struct {
+	const char *device;
+	uint64_t seq;
+	uint64_t hlc;
+	const char *kind;
+	const char *entity;
+	const char *body; /**< JSON text */
+	int schema;
+	unsigned char hash[32];
+} cairn_event;
+
+/**
+ * Ingest an event authored elsewhere (the sync engine's import). Verifies the content hash in `ev`,
+ * advances the clock, stores and applies it. Returns 0 when applied, 1 when it was already present (no-op),
+ * CAIRN_EFORK when the same (device, seq) is stored with a different hash (the event is quarantined).
+ */
+int cairn_event_ingest(cairn_journal *j, const cairn_event *ev);
+
+/** Compute the content hash of an event (all fields but `hash`). */
+void cairn_event_hash(const cairn_event *ev, unsigned char out[32]);
+
+/** Callback for cairn_events_foreach(); return non-zero to stop (that value is returned). */
+typedef int (*cairn_event_cb)(const cairn_event *ev, void *ud);
+
+/**
+ * Visit the events of `device` (NULL: all devices) with seq in [from_seq, to_seq] (to_seq 0: no bound),
+ * in (device, seq) order.
+ */
+int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq,
+                         cairn_event_cb cb, void *ud);
+
+/** The highest seq stored for `device` (0 when none). */
+int cairn_events_max_seq(cairn_journal *j, const char *device, uint64_t *out);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Records. Field sets are JSON objects; see schema/events.md for the fields of each kind.          */
+
+/** Create (entity NULL) or update a contact's fields. `id_out` (may be NULL) receives the contact id. */
+int cairn_contact_set(cairn_journal *j, const char *entity, const char *fields_json,
+                     char id_out[CAIRN_ID_LEN]);
+/** Record that contacts `a` and `b` are the same person; the smallest id of the group survives. */
+int cairn_contact_merge(cairn_journal *j, const char *a, const char *b);
+/** Delete (alive = 0) or restore (alive = 1) a contact; tombstones stay in the log. */
+int cairn_contact_delete(cairn_journal *j, const char *id, int alive);
+
+/** Add a note about `contact`. `fields_json`: kind, date, text, modality, minutes. */
+int cairn_note_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Correct a note's text; the original stays in the record. */
+int cairn_note_amend(cairn_journal *j, const char *note, const char *text, const char *reason);
+/** Mark a note entered-in-error. */
+int cairn_note_strike(cairn_journal *j, const char *note, const char *reason);
+
+/** Refer `contact` somewhere. `fields_json`: category, to, reason, date. */
+int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields_json,
+                       char id_out[CAIRN_ID_LEN]);
+/**
+ * Record a referral status. `fields_json`: state (a FHIR Task status or "on-hold"), outcome, reporter,
+ * note, reopen (bool: start a new generation).
+ */
+int cairn_referral_status(cairn_journal *j, const char *referral, const char *fields_json);
+
+/**
+ * Resolve an id or unique id prefix (at least 4 characters) of a record of `type` ("contact", "note",
+ * "referral") into a full id. CAIRN_ENOTFOUND or CAIRN_EAMBIGUOUS otherwise.
+ */
+int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, char id_out[CAIRN_ID_LEN]);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Queries: each writes a JSON document to *out (free with cairn_free).                            */
+
+/** Contacts: [{"id","name","alias","dob","phone",...,"conflicts":n,"deleted":bool}] sorted by name. */
+int cairn_contact_list(cairn_journal *j, int include_deleted, char **out);
+/** One contact with fields, aliases (merged ids), notes, referrals and open conflicts. */
+int cairn_contact_show(cairn_journal *j, const char *id, char **out);
+/** Referrals, optionally for one contact (NULL: all): [{"id","contact","category","to","state",...}]. */
+int cairn_referral_list(cairn_journal *j, const char *contact, char **out);
+/** Full-text search over contact names and note text: [{"type","id","contact","snippet"}]. */
+int cairn_search(cairn_journal *j, const char *query, char **out);
+/** Open field conflicts: [{"contact","field","values":[{"value","hlc","device"}]}]. */
+int cairn_conflict_list(cairn_journal *j, char **out);
+
+typedef struct {
+	unsigned int version;
+	const char *device; /**< only this device (NULL: all) */
+	const char *entity; /**< only this entity (NULL: all) */
+	uint64_t limit;     /**< 0: no limit; newest first */
+} cairn_log_options;
+#define CAIRN_LOG_OPTIONS_VERSION 1
+#define CAIRN_LOG_OPTIONS_INIT {CAIRN_LOG_OPTIONS_VERSION, NULL, NULL, 0}
+/** Events, newest first: [{"device","seq","hlc","time","kind","entity","body"}]. */
+int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out);
+
+/**
+ * The state digest: a BLAKE2b-256 over a canonical encoding of every materialized table. Two journals
+ * holding the same set of events have the same digest, whatever the order the events arrived in.
+ */
+int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN]);
+
+/** Counts for status displays: {"device","events","contacts","notes","referrals","conflicts"}. */
+int cairn_journal_stats(cairn_journal *j, char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

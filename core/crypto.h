@@ -1,0 +1,38 @@
+/*
+ * crypto.h — the only door to libsodium for the rest of core (with vfs.c and keyfile.c).
+ * Secrets live in sodium_malloc memory (guard pages, mlock'd, wiped on free).
+ */
+#ifndef CAIRN_CRYPTO_H
+#define CAIRN_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CAIRN_KEY_BYTES 32
+#define CAIRN_HASH_BYTES 32
+
+int cairn__crypto_init(void);
+
+/* Secure memory: NULL on failure (error set). cairn__secure_free wipes and accepts NULL. */
+void *cairn__secure_alloc(size_t n);
+void cairn__secure_free(void *p);
+void cairn__wipe(void *p, size_t n);
+
+void cairn__random(void *buf, size_t n);
+uint32_t cairn__random_u32(void);
+
+/* Constant-time equality: 1 when equal. */
+int cairn__ct_equal(const void *a, const void *b, size_t n);
+
+/* BLAKE2b-256, one-shot and incremental. The state is opaque; sized for libsodium's 384-byte state. */
+void cairn__hash(unsigned char out[CAIRN_HASH_BYTES], const void *data, size_t n);
+typedef struct {
+	_Alignas(64) unsigned char opaque[512];
+} cairn__hash_state;
+void cairn__hash_init(cairn__hash_state *st);
+void cairn__hash_update(cairn__hash_state *st, const void *data, size_t n);
+void cairn__hash_final(cairn__hash_state *st, unsigned char out[CAIRN_HASH_BYTES]);
+
+void cairn__hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes */
+
+#endif
