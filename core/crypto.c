@@ -53,3 +53,19 @@ void cairn__hex(char *out, const unsigned char *in, size_t n)
 {
 	sodium_bin2hex(out, 2 * n + 1, in, n);
 }
+
+void cairn__sign_keypair(unsigned char pk[CAIRN_SIGN_PK_BYTES], unsigned char *sk)
+{
+	crypto_sign_keypair(pk, sk);
+}
+
+void cairn__sign(unsigned char sig[CAIRN_SIGN_BYTES], const void *m, size_t n, const unsigned char *sk)
+{
+	crypto_sign_detached(sig, NULL, m, n, sk);
+}
+
+int cairn__sign_verify(const unsigned char sig[CAIRN_SIGN_BYTES], const void *m, size_t n,
+                       const unsigned char pk[CAIRN_SIGN_PK_BYTES])
+{
+	return crypto_sign_verify_detached(sig, m, n, pk) == 0;
+}

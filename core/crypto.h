@@ -33,6 +33,15 @@ void cairn__hash_init(cairn__hash_state *st);
 void cairn__hash_update(cairn__hash_state *st, const void *data, size_t n);
 void cairn__hash_final(cairn__hash_state *st, unsigned char out[CAIRN_HASH_BYTES]);
 
+/* Ed25519 device identity. */
+#define CAIRN_SIGN_PK_BYTES 32
+#define CAIRN_SIGN_SK_BYTES 64
+#define CAIRN_SIGN_BYTES 64
+void cairn__sign_keypair(unsigned char pk[CAIRN_SIGN_PK_BYTES], unsigned char *sk);
+void cairn__sign(unsigned char sig[CAIRN_SIGN_BYTES], const void *m, size_t n, const unsigned char *sk);
+int cairn__sign_verify(const unsigned char sig[CAIRN_SIGN_BYTES], const void *m, size_t n,
+                       const unsigned char pk[CAIRN_SIGN_PK_BYTES]); /* 1 valid */
+
 void cairn__hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes */
 
 #endif

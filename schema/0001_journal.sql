@@ -158,7 +158,6 @@ CREATE TABLE referral_state (
 ) STRICT, WITHOUT ROWID;
 
 -- Full-text search over names and note text; lives in the encrypted database like everything else.
-CREATE VIRTUAL TABLE search_fts USING fts5 (
-  entity UNINDEXED, type UNINDEXED, contact UNINDEXED, text,
-  tokenize = 'unicode61 remove_diacritics 2'
-);
+-- rowids follow contacts.rowid / notes.rowid so an update touches one row, not a scan.
+CREATE VIRTUAL TABLE contact_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');

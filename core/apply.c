@@ -1,0 +1,527 @@
+/*
+ * apply.c — the merge rules: one function per event kind, each turning an event into rows of the
+ * materialized tables (schema/0001_journal.sql).
+ *
+ * Invariants (each table is a pure function of the SET of events applied; see DESIGN.md "Merge rules"):
+ *  1. Applying an event twice changes nothing: every insert is keyed by the event's (hlc, device) or by an
+ *     entity id and ignores duplicates; derived rows are recomputed from the history, never incremented.
+ *  2. No derived value depends on arrival order: registers, canonical ids, causal lengths and referral
+ *     states are recomputed from all rows of their key each time one arrives.
+ *  3. Contact field registers: a write names the versions its author had seen (`seen`). The heads of a
+ *     register are the writes no other write has seen; the value is the head with the greatest
+ *     (hlc, device); more than one head is an open conflict, and the losing values stay in
+ *     contact_writes. A later write that has seen all heads resolves the conflict — the decision is an event.
+ *  4. Events may arrive before the entity they refer to (another device's log was imported first): no
+ *     rule requires the referenced row to exist.
+ */
+#include "error.h"
+#include "journal.h"
+
+#include <jansson.h>
+#include <string.h>
+
+typedef int (*apply_fn)(cairn_journal *j, const cairn_event *ev, json_t *body);
+
+static int bad(const cairn_event *ev, const char *what)
+{
+	return cairn__error(CAIRN_EINVAL, "event %s/%llu (%s) is malformed: %s", ev->device,
+	                    (unsigned long long)ev->seq, ev->kind, what);
+}
+
+static int step_done(cairn_journal *j, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, what);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, json_t *v)
+{
+	if (json_is_string(v))
+		sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* ---- contacts ---- */
+
+static int ensure_contact(cairn_journal *j, const char *entity, uint64_t hlc)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT INTO contacts (entity, cl, created) VALUES (?1, 1, ?2) "
+	                        "ON CONFLICT (entity) DO UPDATE SET created = min(created, excluded.created)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)hlc);
+	return step_done(j, st, "recording a contact");
+}
+
+static int refresh_contact_fts(cairn_journal *j, const char *entity)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR REPLACE INTO contact_fts (rowid, text) "
+	                        "SELECT c.rowid, "
+	                        " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'name'), '')"
+	                        " || ' ' || "
+	                        " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'alias'), '') "
+	                        "FROM contacts c WHERE c.entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	return step_done(j, st, "indexing a contact");
+}
+
+/* Invariant 3: recompute one register from its history. */
+static int recompute_register(cairn_journal *j, const char *entity, const char *field)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"INSERT OR REPLACE INTO contact_fields (entity, field, value, hlc, device, heads) "
+		"SELECT entity, field, value, hlc, device, count(*) OVER () FROM contact_writes w "
+		"WHERE entity = ?1 AND field = ?2 AND NOT EXISTS (SELECT 1 FROM contact_superseded s "
+		"  WHERE s.entity = w.entity AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
+		"ORDER BY hlc DESC, device DESC LIMIT 1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+	return step_done(j, st, "updating a contact field");
+}
+
+static int insert_write(cairn_journal *j, const cairn_event *ev, const char *field, json_t *value)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR IGNORE INTO contact_writes (entity, field, value, hlc, device) "
+	                        "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+	bind_str(st, 3, value);
+	sqlite3_bind_int64(st, 4, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 5, ev->device, -1, SQLITE_STATIC);
+	return step_done(j, st, "recording a contact field");
+}
+
+static int insert_seen(cairn_journal *j, const cairn_event *ev, const char *field, json_t *seen)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(seen, i, v)
+	{
+		json_t *h = json_array_get(v, 0), *d = json_array_get(v, 1);
+		sqlite3_stmt *st;
+		int rc;
+		if (json_array_size(v) != 2 || !json_is_integer(h) || !json_is_string(d))
+			return bad(ev, "a seen version is not [hlc, device]");
+		rc = cairn__prepare(j, &st,
+		                    "INSERT OR IGNORE INTO contact_superseded (entity, field, hlc, device) "
+		                    "VALUES (?1, ?2, ?3, ?4)");
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)json_integer_value(h));
+		bind_str(st, 4, d);
+		if ((rc = step_done(j, st, "recording a superseded version")))
+			return rc;
+	}
+	return 0;
+}
+
+static int apply_contact_set(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *fields = json_object_get(body, "fields"), *seen = json_object_get(body, "seen"), *v;
+	const char *field;
+	int rc, names = 0;
+	if (!json_is_object(fields) || json_object_size(fields) == 0)
+		return bad(ev, "no fields");
+	if (seen && !json_is_object(seen))
+		return bad(ev, "seen is not an object");
+	if ((rc = ensure_contact(j, ev->entity, ev->hlc)))
+		return rc;
+	json_object_foreach(fields, field, v)
+	{
+		json_t *s = seen ? json_object_get(seen, field) : NULL;
+		if (!json_is_string(v) && !json_is_null(v))
+			return bad(ev, "a field value is not a string or null");
+		if (s && !json_is_array(s))
+			return bad(ev, "seen versions are not an array");
+		if ((rc = insert_write(j, ev, field, v)) || (s && (rc = insert_seen(j, ev, field, s))) ||
+		    (rc = recompute_register(j, ev->entity, field)))
+			return rc;
+		names |= !strcmp(field, "name") || !strcmp(field, "alias");
+	}
+	return names ? refresh_contact_fts(j, ev->entity) : 0;
+}
+
+/* DESIGN: the surviving id is the smallest id of the connected component of the alias graph. */
+static int apply_contact_merge(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *other = json_object_get(body, "other");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(other) || !cairn__uuid_valid(json_string_value(other)) ||
+	    !strcmp(json_string_value(other), ev->entity))
+		return bad(ev, "other is not a distinct contact id");
+	rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO contact_edges (a, b) VALUES (min(?1, ?2), max(?1, ?2))");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	bind_str(st, 2, other);
+	if ((rc = step_done(j, st, "recording a merge")))
+		return rc;
+	rc = cairn__prepare(j, &st,
+	                    "WITH RECURSIVE comp(id) AS (SELECT ?1 UNION "
+	                    "  SELECT CASE WHEN e.a = comp.id THEN e.b ELSE e.a END FROM contact_edges e "
+	                    "  JOIN comp ON e.a = comp.id OR e.b = comp.id) "
+	                    "INSERT OR REPLACE INTO contact_canon (entity, canon) "
+	                    "SELECT id, (SELECT min(id) FROM comp) FROM comp");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	return step_done(j, st, "merging contacts");
+}
+
+/* Causal length: odd = alive. The greatest length seen wins, whatever the order. */
+static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *cl = json_object_get(body, "cl");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_integer(cl) || json_integer_value(cl) < 1)
+		return bad(ev, "cl is not a positive integer");
+	if ((rc = ensure_contact(j, ev->entity, ev->hlc)))
+		return rc;
+	rc = cairn__prepare(j, &st, "UPDATE contacts SET cl = max(cl, ?2) WHERE entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)json_integer_value(cl));
+	return step_done(j, st, "deleting a contact");
+}
+
+/* ---- notes ---- */
+
+static int refresh_note_fts(cairn_journal *j, const char *note)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR REPLACE INTO note_fts (rowid, text) "
+	                        "SELECT n.rowid, coalesce((SELECT text FROM note_amends a WHERE a.note = n.entity "
+	                        "  ORDER BY hlc DESC, device DESC LIMIT 1), n.text) "
+	                        "FROM notes n WHERE n.entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
+	return step_done(j, st, "indexing a note");
+}
+
+static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *contact = json_object_get(body, "contact"), *text = json_object_get(body, "text"),
+	       *kind = json_object_get(body, "kind"), *date = json_object_get(body, "date"),
+	       *minutes = json_object_get(body, "minutes");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(contact) || !json_is_string(text) || !json_is_string(kind) ||
+	    !json_is_string(date))
+		return bad(ev, "contact, kind, date and text are required strings");
+	if (minutes && !json_is_integer(minutes) && !json_is_null(minutes))
+		return bad(ev, "minutes is not an integer");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO notes (entity, contact, kind, date, modality, minutes, text, "
+	                    "hlc, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	bind_str(st, 2, contact);
+	bind_str(st, 3, kind);
+	bind_str(st, 4, date);
+	bind_str(st, 5, json_object_get(body, "modality"));
+	if (json_is_integer(minutes))
+		sqlite3_bind_int64(st, 6, json_integer_value(minutes));
+	bind_str(st, 7, text);
+	sqlite3_bind_int64(st, 8, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 9, ev->device, -1, SQLITE_STATIC);
+	if ((rc = step_done(j, st, "recording a note")))
+		return rc;
+	return refresh_note_fts(j, ev->entity);
+}
+
+static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *text = json_object_get(body, "text");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(text))
+		return bad(ev, "text is required");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO note_amends (note, hlc, device, text, reason) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	bind_str(st, 4, text);
+	bind_str(st, 5, json_object_get(body, "reason"));
+	if ((rc = step_done(j, st, "amending a note")))
+		return rc;
+	return refresh_note_fts(j, ev->entity);
+}
+
+static int apply_note_strike(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR IGNORE INTO note_strikes (note, hlc, device, reason) "
+	                        "VALUES (?1, ?2, ?3, ?4)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	bind_str(st, 4, json_object_get(body, "reason"));
+	return step_done(j, st, "striking a note");
+}
+
+/* ---- referrals ---- */
+
+/* The lattice within a generation. Terminal states clash by this fixed precedence. */
+static const struct {
+	const char *state;
+	int rank;
+} states[] = {
+	{"entered-in-error", -1}, {"on-hold", 0},   {"draft", 1},    {"requested", 2},
+	{"received", 3},          {"accepted", 4},  {"in-progress", 5}, {"cancelled", 6},
+	{"rejected", 7},          {"failed", 8},    {"completed", 9},
+};
+#define RANK_TERMINAL 6
+
+int cairn__referral_rank(const char *state)
+{
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (!strcmp(states[i].state, state))
+			return states[i].rank;
+	return -2;
+}
+
+typedef struct {
+	uint64_t hlc;
+	char device[CAIRN_DEVICE_LEN];
+	int64_t gen;
+	int rank;
+	char state[24];
+	char *outcome, *reporter;
+} ref_row;
+
+static int later(const ref_row *a, const ref_row *b) /* a after b in (hlc, device) order */
+{
+	return a->hlc != b->hlc ? a->hlc > b->hlc : strcmp(a->device, b->device) > 0;
+}
+
+static int write_state(cairn_journal *j, const char *ref, const ref_row *best, int64_t gen, int hold,
+                       int struck, int review)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR REPLACE INTO referral_state (referral, gen, state, on_hold, struck, "
+	                        "review, outcome, reporter, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, gen);
+	sqlite3_bind_text(st, 3, best ? best->state : "draft", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, hold);
+	sqlite3_bind_int(st, 5, struck);
+	sqlite3_bind_int(st, 6, review);
+	if (best && best->outcome)
+		sqlite3_bind_text(st, 7, best->outcome, -1, SQLITE_TRANSIENT);
+	if (best && best->reporter)
+		sqlite3_bind_text(st, 8, best->reporter, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, best ? (int64_t)best->hlc : 0);
+	return step_done(j, st, "updating a referral state");
+}
+
+/*
+ * The join over all status events: the highest generation wins; within it the highest rank (ties by
+ * (hlc, device)); on-hold holds while it is the latest event of the generation; a strike is sticky;
+ * more than one distinct terminal state in the winning generation raises a review flag.
+ */
+static int recompute_referral(cairn_journal *j, const char *ref)
+{
+	sqlite3_stmt *st;
+	ref_row rows[2]; /* best, latest */
+	ref_row cur = {0};
+	int have_best = 0, have_latest = 0, struck = 0, terminals = 0, rc;
+	int64_t gen = -1;
+	char first_terminal[24] = "";
+	/* Ordered by gen descending: the first rows are the winning generation. */
+	rc = cairn__prepare(j, &st,
+	                    "SELECT hlc, device, gen, rank, state, outcome, reporter FROM referral_events "
+	                    "WHERE referral = ?1 ORDER BY gen DESC");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
+	memset(rows, 0, sizeof(rows));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cur.hlc = (uint64_t)sqlite3_column_int64(st, 0);
+		snprintf(cur.device, sizeof(cur.device), "%s", (const char *)sqlite3_column_text(st, 1));
+		cur.gen = sqlite3_column_int64(st, 2);
+		cur.rank = sqlite3_column_int(st, 3);
+		snprintf(cur.state, sizeof(cur.state), "%s", (const char *)sqlite3_column_text(st, 4));
+		if (cur.rank < 0) {
+			struck = 1;
+			continue;
+		}
+		if (gen < 0)
+			gen = cur.gen;
+		if (cur.gen != gen)
+			continue;
+		if (!have_latest || later(&cur, &rows[1])) {
+			rows[1] = cur;
+			have_latest = 1;
+		}
+		if (cur.rank == 0)
+			continue;
+		if (cur.rank >= RANK_TERMINAL) {
+			if (!terminals++)
+				snprintf(first_terminal, sizeof(first_terminal), "%s", cur.state);
+			else if (strcmp(first_terminal, cur.state))
+				terminals = 100; /* distinct terminal states */
+		}
+		if (!have_best || cur.rank > rows[0].rank || (cur.rank == rows[0].rank && later(&cur, &rows[0]))) {
+			free(rows[0].outcome);
+			free(rows[0].reporter);
+			rows[0] = cur;
+			const char *o = (const char *)sqlite3_column_text(st, 5);
+			const char *r = (const char *)sqlite3_column_text(st, 6);
+			rows[0].outcome = o ? strdup(o) : NULL;
+			rows[0].reporter = r ? strdup(r) : NULL;
+			have_best = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		rc = cairn__sqlerr(j, rc, "reading referral history");
+	else
+		rc = write_state(j, ref, have_best ? &rows[0] : NULL, gen < 0 ? 0 : gen,
+		                 have_latest && rows[1].rank == 0, struck, terminals >= 100);
+	free(rows[0].outcome);
+	free(rows[0].reporter);
+	return rc;
+}
+
+static int insert_status(cairn_journal *j, const cairn_event *ev, int64_t gen, json_t *state, json_t *body)
+{
+	sqlite3_stmt *st;
+	int rank = json_is_string(state) ? cairn__referral_rank(json_string_value(state)) : -2;
+	int rc;
+	if (rank < -1)
+		return bad(ev, "unknown referral state");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO referral_events (referral, hlc, device, gen, state, rank, "
+	                    "outcome, reporter, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, gen);
+	bind_str(st, 5, state);
+	sqlite3_bind_int(st, 6, rank);
+	bind_str(st, 7, json_object_get(body, "outcome"));
+	bind_str(st, 8, json_object_get(body, "reporter"));
+	bind_str(st, 9, json_object_get(body, "note"));
+	if ((rc = step_done(j, st, "recording a referral status")))
+		return rc;
+	return recompute_referral(j, ev->entity);
+}
+
+static int apply_referral_add(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *contact = json_object_get(body, "contact"), *cat = json_object_get(body, "category"),
+	       *to = json_object_get(body, "to"), *date = json_object_get(body, "date"),
+	       *state = json_object_get(body, "state");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(contact) || !json_is_string(cat) || !json_is_string(to) || !json_is_string(date))
+		return bad(ev, "contact, category, to and date are required strings");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO referrals (entity, contact, category, target, reason, date, "
+	                    "hlc, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	bind_str(st, 2, contact);
+	bind_str(st, 3, cat);
+	bind_str(st, 4, to);
+	bind_str(st, 5, json_object_get(body, "reason"));
+	bind_str(st, 6, date);
+	sqlite3_bind_int64(st, 7, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 8, ev->device, -1, SQLITE_STATIC);
+	if ((rc = step_done(j, st, "recording a referral")))
+		return rc;
+	json_t *req = json_string("requested");
+	rc = insert_status(j, ev, 0, state ? state : req, body);
+	json_decref(req);
+	return rc;
+}
+
+static int apply_referral_status(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *gen = json_object_get(body, "gen");
+	if (!json_is_integer(gen) || json_integer_value(gen) < 0)
+		return bad(ev, "gen is not a non-negative integer");
+	return insert_status(j, ev, json_integer_value(gen), json_object_get(body, "state"), body);
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+	const char *kind;
+	apply_fn fn;
+} kinds[] = {
+	{"contact.set", apply_contact_set},       {"contact.merge", apply_contact_merge},
+	{"contact.delete", apply_contact_delete}, {"note.add", apply_note_add},
+	{"note.amend", apply_note_amend},         {"note.strike", apply_note_strike},
+	{"referral.add", apply_referral_add},     {"referral.status", apply_referral_status},
+};
+
+int cairn__kind_known(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kinds[i].kind, kind))
+			return 1;
+	return 0;
+}
+
+int cairn__apply(cairn_journal *j, const cairn_event *ev)
+{
+	json_error_t err;
+	json_t *body;
+	int rc;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kinds[i].kind, ev->kind))
+			continue;
+		if (!cairn__uuid_valid(ev->entity))
+			return bad(ev, "entity is not a UUID");
+		body = json_loads(ev->body, JSON_REJECT_DUPLICATES, &err);
+		if (!json_is_object(body)) {
+			json_decref(body);
+			return bad(ev, "body is not a JSON object");
+		}
+		rc = kinds[i].fn(j, ev, body);
+		json_decref(body);
+		return rc;
+	}
+	/* A kind from a newer catalogue: kept in the log, applied once this binary knows it. */
+	cairn__log(CAIRN_LOG_WARN, "event kind '%s' is not known to this cairn; stored, not applied", ev->kind);
+	return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * journal.h — the journal handle and the internal interfaces between store, journal, apply, query and digest.
+ */
+#ifndef CAIRN_JOURNAL_H
+#define CAIRN_JOURNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "cairn.h"
+
+#define CAIRN_SCHEMA_EVENTS 1 /* version of the event catalogue this binary writes */
+
+struct cairn_journal {
+	char *dir;
+	char *db_path;
+	char device[CAIRN_DEVICE_LEN];
+	sqlite3 *db;
+	int in_batch;   /* an explicit batch transaction is open */
+	int in_txn;     /* any transaction opened by us is open */
+	uint64_t hlc;   /* last clock value issued or observed (valid inside a transaction) */
+	uint64_t next_seq;
+};
+
+/* store.c: database lifecycle and helpers. */
+int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create);
+void cairn__store_close(cairn_journal *j);
+int cairn__sqlerr(cairn_journal *j, int rc, const char *what); /* maps SQLite codes to CAIRN_E* */
+int cairn__exec(cairn_journal *j, const char *sql);
+int cairn__prepare(cairn_journal *j, sqlite3_stmt **st, const char *sql);
+int cairn__meta_get_int(cairn_journal *j, const char *key, int64_t *out);
+int cairn__meta_set_int(cairn_journal *j, const char *key, int64_t v);
+int cairn__meta_get_text(cairn_journal *j, const char *key, char **out); /* malloc'd; ENOTFOUND */
+int cairn__meta_set_text(cairn_journal *j, const char *key, const char *v);
+int cairn__meta_set_blob(cairn_journal *j, const char *key, const void *v, size_t n);
+
+/* journal.c: transactions around appends. */
+int cairn__txn_begin(cairn_journal *j);
+int cairn__txn_end(cairn_journal *j, int rc); /* commits when rc == 0, else rolls back; returns rc */
+int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a plain transaction */
+/* Append a local event inside an open transaction (records.c builds the bodies). */
+int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
+                         cairn_event_info *info);
+
+/* hlc.c: the hybrid logical clock (48-bit ms << 16 | 16-bit counter). */
+typedef uint64_t (*cairn__clock_fn)(void);
+void cairn__clock_set(cairn__clock_fn fn); /* test seam; NULL restores the real clock */
+uint64_t cairn__clock_ms(void);
+uint64_t cairn__hlc_tick(uint64_t last);                /* a local event */
+uint64_t cairn__hlc_observe(uint64_t last, uint64_t remote); /* a received event */
+#define CAIRN_HLC_MS(h) ((h) >> 16)
+#define CAIRN_HLC_MAX_DRIFT_MS (24ULL * 3600 * 1000) /* remote clocks further ahead do not drag ours */
+
+/* uuid.c */
+void cairn__uuid7(char out[CAIRN_ID_LEN]);
+int cairn__uuid_valid(const char *s);
+int cairn__device_valid(const char *s);
+
+/* apply.c: apply a stored event to the materialized tables (inside the caller's transaction). */
+int cairn__apply(cairn_journal *j, const cairn_event *ev);
+
+int cairn__kind_known(const char *kind);
+int cairn__referral_rank(const char *state); /* -1 strike, 0 on-hold, 1.. lattice; -2 unknown */
+
+/* records.c */
+int cairn__date_valid(const char *s); /* YYYY-MM-DD, a real calendar date */
+
+#endif

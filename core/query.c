@@ -1,0 +1,305 @@
+/*
+ * query.c — read-only queries. Results are built as JSON by SQLite's JSON functions, so the CLI's tables
+ * and its --json output come from one document.
+ */
+#include "error.h"
+#include "journal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Run a statement yielding one text value; *out gets a malloc'd copy ("[]" when NULL). */
+static int one_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char *dflt)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		*out = strdup(t ? t : dflt);
+		rc = *out ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
+	} else {
+		rc = cairn__sqlerr(j, rc, "running a query");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const char *table_of(const char *type)
+{
+	if (!strcmp(type, "contact"))
+		return "contacts";
+	if (!strcmp(type, "note"))
+		return "notes";
+	if (!strcmp(type, "referral"))
+		return "referrals";
+	return NULL;
+}
+
+int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, char id_out[CAIRN_ID_LEN])
+{
+	const char *table = table_of(type);
+	char sql[160], lower[CAIRN_ID_LEN];
+	sqlite3_stmt *st;
+	size_t n = prefix ? strlen(prefix) : 0;
+	int rc, found = 0;
+	if (!table)
+		return cairn__error(CAIRN_EINVAL, "unknown record type '%s'", type);
+	if (n < 4 || n > 36)
+		return cairn__error(CAIRN_EINVAL, "malformed %s id '%s' (give at least 4 characters of it)", type,
+		                    prefix ? prefix : "");
+	for (size_t i = 0; i <= n; i++) {
+		char c = (char)tolower((unsigned char)prefix[i]);
+		if (c && !isxdigit((unsigned char)c) && c != '-')
+			return cairn__error(CAIRN_EINVAL, "malformed %s id '%s'", type, prefix);
+		lower[i] = c;
+	}
+	snprintf(sql, sizeof(sql), "SELECT entity FROM %s WHERE entity >= ?1 AND entity < ?1 || '~' LIMIT 2",
+	         table);
+	if ((rc = cairn__prepare(j, &st, sql)))
+		return rc;
+	sqlite3_bind_text(st, 1, lower, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (found++ == 0)
+			snprintf(id_out, CAIRN_ID_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cairn__sqlerr(j, rc, "resolving an id");
+	if (!found)
+		return cairn__error(CAIRN_ENOTFOUND, "no %s with id '%s'", type, prefix);
+	if (found > 1)
+		return cairn__error(CAIRN_EAMBIGUOUS, "%s id '%s' is ambiguous; give more characters", type,
+		                    prefix);
+	return 0;
+}
+
+#define FIELDS_OF(e) \
+	"(SELECT json_group_object(field, value) FROM contact_fields f WHERE f.entity = " e \
+	" AND value IS NOT NULL)"
+#define NAME_OF(e) "(SELECT value FROM contact_fields f WHERE f.entity = " e " AND f.field = 'name')"
+#define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
+
+int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(obj)) FROM (SELECT json_patch(json_object('id', c.entity, "
+		" 'deleted', json(iif(c.cl % 2 = 0, 'true', 'false')), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1)), "
+		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
+		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
+		"ORDER BY name COLLATE NOCASE, c.entity)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int(st, 1, include_deleted);
+	return one_text(j, st, out, "[]");
+}
+
+static const char *const note_json =
+	"json_object('id', n.entity, 'contact', n.contact, 'kind', n.kind, 'date', n.date, "
+	" 'modality', n.modality, 'minutes', n.minutes, 'device', n.device, 'hlc', n.hlc, "
+	" 'text', coalesce((SELECT text FROM note_amends a WHERE a.note = n.entity ORDER BY hlc DESC, device DESC "
+	"   LIMIT 1), n.text), "
+	" 'original_text', n.text, "
+	" 'amendments', (SELECT json_group_array(json_object('text', text, 'reason', reason, 'hlc', hlc, "
+	"   'device', device)) FROM (SELECT * FROM note_amends a WHERE a.note = n.entity ORDER BY hlc, device)), "
+	" 'struck', json(iif(EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity), 'true', 'false')), "
+	" 'strike_reason', (SELECT reason FROM note_strikes s WHERE s.note = n.entity ORDER BY hlc LIMIT 1))";
+
+static const char *const referral_json =
+	"json_object('id', r.entity, 'contact', r.contact, 'contact_name', " NAME_OF("r.contact") ", "
+	" 'category', r.category, 'to', r.target, 'reason', r.reason, 'date', r.date, 'device', r.device, "
+	" 'state', s.state, 'gen', s.gen, 'on_hold', json(iif(s.on_hold, 'true', 'false')), "
+	" 'review', json(iif(s.review, 'true', 'false')), 'struck', json(iif(s.struck, 'true', 'false')), "
+	" 'outcome', s.outcome, 'reporter', s.reporter, "
+	" 'history', (SELECT json_group_array(json_object('state', state, 'gen', gen, 'outcome', outcome, "
+	"   'reporter', reporter, 'note', note, 'hlc', hlc, 'device', device)) FROM (SELECT * FROM "
+	"   referral_events e WHERE e.referral = r.entity ORDER BY gen, hlc, device)))";
+
+/* Members of a contact's merge group (itself when never merged). */
+#define GROUP(e) \
+	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \
+	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
+
+int cairn_contact_show(cairn_journal *j, const char *id, char **out)
+{
+	sqlite3_stmt *st;
+	char sql[6000];
+	int rc;
+	if (!cairn__uuid_valid(id))
+		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", id ? id : "");
+	snprintf(
+		sql, sizeof(sql),
+		"WITH me(id) AS (SELECT coalesce((SELECT canon FROM contact_canon WHERE entity = ?1), ?1)) "
+		"SELECT json_object('id', c.entity, 'deleted', json(iif(c.cl %% 2 = 0, 'true', 'false')), "
+		" 'created_hlc', c.created, 'fields', json(" FIELDS_OF("c.entity") "), "
+		" 'merged', (SELECT json_group_array(entity) FROM contact_canon k WHERE k.canon = c.entity "
+		"   AND k.entity != c.entity), "
+		" 'merged_fields', (SELECT json_group_object(entity, json(" FIELDS_OF("k.entity") ")) FROM "
+		"   contact_canon k WHERE k.canon = c.entity AND k.entity != c.entity), "
+		" 'conflicts', (SELECT json_group_array(json_object('field', f.field, 'values', "
+		"   (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
+		"    FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
+		"    (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
+		"     AND s.hlc = w.hlc AND s.device = w.device)))) FROM contact_fields f "
+		"   WHERE f.entity = c.entity AND f.heads > 1), "
+		" 'notes', (SELECT json_group_array(json(nj)) FROM (SELECT %s AS nj FROM notes n "
+		"   WHERE n.contact IN " GROUP("c.entity") " ORDER BY n.date, n.hlc, n.device)), "
+		" 'referrals', (SELECT json_group_array(json(rj)) FROM (SELECT %s AS rj FROM referrals r "
+		"   JOIN referral_state s ON s.referral = r.entity WHERE r.contact IN " GROUP("c.entity")
+		" ORDER BY r.date, r.hlc))) "
+		"FROM contacts c, me WHERE c.entity = me.id",
+		note_json, referral_json);
+	if ((rc = cairn__prepare(j, &st, sql)))
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return cairn__error(CAIRN_ENOTFOUND, "no contact '%s'", id);
+	}
+	sqlite3_reset(st);
+	return one_text(j, st, out, "{}");
+}
+
+int cairn_referral_list(cairn_journal *j, const char *contact, char **out)
+{
+	sqlite3_stmt *st;
+	char sql[4000];
+	int rc;
+	if (contact && !cairn__uuid_valid(contact))
+		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
+	snprintf(sql, sizeof(sql),
+	         "SELECT json_group_array(json(rj)) FROM (SELECT %s AS rj FROM referrals r "
+	         "JOIN referral_state s ON s.referral = r.entity "
+	         "WHERE ?1 IS NULL OR r.contact IN " GROUP("?1") " ORDER BY r.date, r.hlc, r.entity)",
+	         referral_json);
+	if ((rc = cairn__prepare(j, &st, sql)))
+		return rc;
+	if (contact)
+		sqlite3_bind_text(st, 1, contact, -1, SQLITE_STATIC);
+	return one_text(j, st, out, "[]");
+}
+
+/* Turn free text into an FTS5 query of quoted terms (all must match), so user input is never syntax. */
+static char *fts_query(const char *text)
+{
+	size_t n = strlen(text);
+	char *q = malloc(3 * n + 3), *p = q;
+	int in_word = 0;
+	if (!q)
+		return NULL;
+	for (const char *s = text; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		int word = isalnum(c) || c >= 0x80;
+		if (word && !in_word) {
+			if (p != q)
+				*p++ = ' ';
+			*p++ = '"';
+		} else if (!word && in_word) {
+			*p++ = '"';
+		}
+		if (word)
+			*p++ = (char)c;
+		in_word = word;
+	}
+	if (in_word)
+		*p++ = '"';
+	*p = '\0';
+	return q;
+}
+
+int cairn_search(cairn_journal *j, const char *query, char **out)
+{
+	sqlite3_stmt *st;
+	char *q;
+	int rc;
+	if (!query || !*query)
+		return cairn__error(CAIRN_EINVAL, "nothing to search for");
+	if (!(q = fts_query(query)))
+		return cairn__error(CAIRN_ENOMEM, "out of memory");
+	if (!*q) {
+		free(q);
+		return cairn__error(CAIRN_EINVAL, "search text '%s' has no words", query);
+	}
+	rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM ("
+		" SELECT json_object('type', 'contact', 'id', c.entity, 'contact', c.entity, "
+		"   'name', " NAME_OF("c.entity") ", 'snippet', snippet(contact_fts, 0, '[', ']', '…', 12)) AS o, "
+		"   rank FROM contact_fts JOIN contacts c ON c.rowid = contact_fts.rowid "
+		"   WHERE contact_fts MATCH ?1 AND c.cl % 2 = 1 "
+		" UNION ALL "
+		" SELECT json_object('type', 'note', 'id', n.entity, 'contact', n.contact, "
+		"   'name', " NAME_OF("n.contact") ", 'date', n.date, "
+		"   'snippet', snippet(note_fts, 0, '[', ']', '…', 12)) AS o, rank "
+		"   FROM note_fts JOIN notes n ON n.rowid = note_fts.rowid WHERE note_fts MATCH ?1 "
+		" ORDER BY rank LIMIT 200)");
+	if (rc) {
+		free(q);
+		return rc;
+	}
+	sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
+	free(q);
+	return one_text(j, st, out, "[]");
+}
+
+int cairn_conflict_list(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'name', "
+		NAME_OF("f.entity") ", 'field', f.field, 'values', "
+		" (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
+		"  FROM (SELECT * FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
+		"  (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
+		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o "
+		"FROM contact_fields f WHERE f.heads > 1 ORDER BY f.entity, f.field)");
+	return rc ? rc : one_text(j, st, out, "[]");
+}
+
+int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
+{
+	cairn_log_options dflt = CAIRN_LOG_OPTIONS_INIT;
+	sqlite3_stmt *st;
+	int rc;
+	if (!opts)
+		opts = &dflt;
+	rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('device', device, 'seq', seq, "
+		" 'hlc', hlc, 'time', strftime('%Y-%m-%dT%H:%M:%fZ', (hlc >> 16) / 1000.0, 'unixepoch'), "
+		" 'kind', kind, 'entity', entity, 'body', json(body)) AS o FROM events "
+		" WHERE (?1 IS NULL OR device = ?1) AND (?2 IS NULL OR entity = ?2) "
+		" ORDER BY hlc DESC, device DESC LIMIT ?3)");
+	if (rc)
+		return rc;
+	if (opts->device)
+		sqlite3_bind_text(st, 1, opts->device, -1, SQLITE_STATIC);
+	if (opts->entity)
+		sqlite3_bind_text(st, 2, opts->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, opts->limit ? (int64_t)opts->limit : -1);
+	return one_text(j, st, out, "[]");
+}
+
+int cairn_journal_stats(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"SELECT json_object('device', ?1, 'events', (SELECT count(*) FROM events), "
+		" 'own_events', (SELECT count(*) FROM events WHERE device = ?1), "
+		" 'devices', (SELECT count(DISTINCT device) FROM events), "
+		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
+		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1), "
+		" 'quarantined', (SELECT count(*) FROM quarantine), "
+		" 'schema', (SELECT max(version) FROM migrations))");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, j->device, -1, SQLITE_STATIC);
+	return one_text(j, st, out, "{}");
+}

@@ -1,0 +1,239 @@
+/*
+ * convergence.c — property test of the convergence invariant: journals holding the same set of events
+ * have the same state digest, whatever the order the events arrived in (with duplicates).
+ *
+ * For each of N seeds: three devices perform random operations (contacts, field edits, merges, deletes,
+ * notes, amendments, strikes, referrals and statuses), now and then exchanging events so later writes see
+ * earlier ones and concurrent ones conflict. All events are then ingested into fresh journals, each in a
+ * different random order with random duplicates; every digest must be equal. A failure prints the seed.
+ * Journals live under $CAIRN_TEST_TMP or /dev/shm to keep fsyncs cheap.
+ */
+#include "cairn.h"
+#include "t.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+#define DEVICES 3
+#define ORDERS 4
+#define MAXIDS 256
+
+static uint64_t rng;
+static uint32_t rnd(uint32_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng % n);
+}
+
+static char root[256];
+static int jcount;
+
+static cairn_journal *fresh(void)
+{
+	char dir[320];
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	cairn_journal *j = NULL;
+	o.kdf = CAIRN_KDF_MIN;
+	snprintf(dir, sizeof(dir), "%s/j%d", root, jcount++);
+	if (cairn_journal_init(dir, "pw", 2, &o) || cairn_journal_open(&j, dir, "pw", 2))
+		fprintf(stderr, "cannot create journal: %s\n", cairn_error_last());
+	return j;
+}
+
+static void drop(cairn_journal *j)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cairn_journal_dir(j));
+	cairn_journal_free(j);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove a journal\n");
+}
+
+typedef struct {
+	cairn_event *ev;
+	size_t n, cap;
+} evlist;
+
+static int collect(const cairn_event *ev, void *ud)
+{
+	evlist *l = ud;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->ev = realloc(l->ev, l->cap * sizeof(*l->ev));
+	}
+	cairn_event *c = &l->ev[l->n++];
+	*c = *ev;
+	c->device = strdup(ev->device);
+	c->kind = strdup(ev->kind);
+	c->entity = strdup(ev->entity);
+	c->body = strdup(ev->body);
+	return 0;
+}
+
+static void evlist_free(evlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free((char *)l->ev[i].device);
+		free((char *)l->ev[i].kind);
+		free((char *)l->ev[i].entity);
+		free((char *)l->ev[i].body);
+	}
+	free(l->ev);
+}
+
+static int ingest_cb(const cairn_event *ev, void *ud)
+{
+	int rc = cairn_event_ingest(ud, ev);
+	return rc < 0 ? rc : 0;
+}
+
+static char contacts[MAXIDS][CAIRN_ID_LEN], notes[MAXIDS][CAIRN_ID_LEN], refs[MAXIDS][CAIRN_ID_LEN];
+static int ncontacts, nnotes, nrefs;
+
+static const char *const names[] = {"Ada", "Bo", "Cy", "Dee", "Eli"};
+static const char *const fields[] = {"name", "alias", "phone", "dob"};
+static const char *const states[] = {"received", "accepted", "in-progress", "on-hold", "completed",
+                                     "failed", "cancelled", "entered-in-error"};
+
+static void random_op(cairn_journal *dev[DEVICES])
+{
+	cairn_journal *j = dev[rnd(DEVICES)];
+	char buf[256];
+	int op = rnd(100);
+	if (op < 12 || ncontacts == 0) {
+		snprintf(buf, sizeof(buf), "{\"name\":\"%s %u\"}", names[rnd(5)], rnd(100));
+		if (ncontacts < MAXIDS && !cairn_contact_set(j, NULL, buf, contacts[ncontacts]))
+			ncontacts++;
+	} else if (op < 35) {
+		const char *f = fields[rnd(4)];
+		if (!strcmp(f, "dob"))
+			snprintf(buf, sizeof(buf), "{\"dob\":\"19%02u-0%u-1%u\"}", 50 + rnd(40), 1 + rnd(9), rnd(9));
+		else if (rnd(8) == 0 && strcmp(f, "name"))
+			snprintf(buf, sizeof(buf), "{\"%s\":null}", f);
+		else
+			snprintf(buf, sizeof(buf), "{\"%s\":\"%s-%u\"}", f, names[rnd(5)], rnd(10));
+		cairn_contact_set(j, contacts[rnd(ncontacts)], buf, NULL);
+	} else if (op < 40) {
+		cairn_contact_merge(j, contacts[rnd(ncontacts)], contacts[rnd(ncontacts)]);
+	} else if (op < 44) {
+		cairn_contact_delete(j, contacts[rnd(ncontacts)], rnd(2));
+	} else if (op < 56) {
+		snprintf(buf, sizeof(buf), "{\"text\":\"note %u about the shelter\",\"date\":\"2026-0%u-1%u\"}",
+		         rnd(1000), 1 + rnd(9), rnd(9));
+		if (nnotes < MAXIDS && !cairn_note_add(j, contacts[rnd(ncontacts)], buf, notes[nnotes]))
+			nnotes++;
+	} else if (op < 62 && nnotes) {
+		snprintf(buf, sizeof(buf), "amended %u", rnd(1000));
+		cairn_note_amend(j, notes[rnd(nnotes)], buf, rnd(2) ? "typo" : NULL);
+	} else if (op < 65 && nnotes) {
+		cairn_note_strike(j, notes[rnd(nnotes)], "wrong person");
+	} else if (op < 72) {
+		if (nrefs < MAXIDS &&
+		    !cairn_referral_add(j, contacts[rnd(ncontacts)], "{\"category\":\"housing\",\"to\":\"Hope\"}",
+		                        refs[nrefs]))
+			nrefs++;
+	} else if (op < 85 && nrefs) {
+		snprintf(buf, sizeof(buf), "{\"state\":\"%s\"%s}", states[rnd(8)], rnd(6) == 0 ? ",\"reopen\":true" : "");
+		cairn_referral_status(j, refs[rnd(nrefs)], buf);
+	} else {
+		/* exchange: one device receives everything another holds */
+		cairn_journal *from = dev[rnd(DEVICES)];
+		if (from != j)
+			cairn_events_foreach(from, NULL, 1, 0, ingest_cb, j);
+	}
+}
+
+static void shuffle(cairn_event *a, size_t n)
+{
+	for (size_t i = n; i > 1; i--) {
+		size_t k = rnd((uint32_t)i);
+		cairn_event t = a[i - 1];
+		a[i - 1] = a[k];
+		a[k] = t;
+	}
+}
+
+static int run_seed(uint64_t seed)
+{
+	cairn_journal *dev[DEVICES];
+	evlist all = {0};
+	char first[CAIRN_DIGEST_LEN] = "", d[CAIRN_DIGEST_LEN];
+	int ok = 1, nops;
+	rng = seed * 2654435761u + 1;
+	ncontacts = nnotes = nrefs = 0;
+	for (int i = 0; i < DEVICES; i++)
+		if (!(dev[i] = fresh()))
+			return 0;
+	nops = 5 + (int)rnd(60);
+	for (int i = 0; i < nops; i++)
+		random_op(dev);
+	for (int i = 0; i < DEVICES; i++)
+		cairn_events_foreach(dev[i], cairn_journal_device(dev[i]), 1, 0, collect, &all);
+	for (int o = 0; o < ORDERS && ok; o++) {
+		cairn_journal *t = fresh();
+		if (!t)
+			return 0;
+		shuffle(all.ev, all.n);
+		cairn_batch_begin(t);
+		for (size_t i = 0; i < all.n; i++) {
+			int rc = cairn_event_ingest(t, &all.ev[i]);
+			if (rc == 0 && rnd(5) == 0)
+				rc = cairn_event_ingest(t, &all.ev[rnd((uint32_t)(i + 1))]); /* a duplicate */
+			if (rc < 0) {
+				fprintf(stderr, "seed %llu: ingest failed: %s\n", (unsigned long long)seed,
+				        cairn_error_last());
+				ok = 0;
+			}
+		}
+		cairn_batch_commit(t);
+		cairn_digest(t, d);
+		if (!o)
+			strcpy(first, d);
+		else if (strcmp(first, d)) {
+			fprintf(stderr, "seed %llu: order %d digest %s != %s (%zu events)\n",
+			        (unsigned long long)seed, o, d, first, all.n);
+			ok = 0;
+		}
+		drop(t);
+	}
+	/* The authors themselves converge too, once each has everything. */
+	for (int i = 0; i < DEVICES && ok; i++) {
+		for (int k = 0; k < DEVICES; k++)
+			if (k != i)
+				cairn_events_foreach(dev[k], NULL, 1, 0, ingest_cb, dev[i]);
+		cairn_digest(dev[i], d);
+		if (strcmp(first, d)) {
+			fprintf(stderr, "seed %llu: device %d digest differs after full exchange\n",
+			        (unsigned long long)seed, i);
+			ok = 0;
+		}
+	}
+	for (int i = 0; i < DEVICES; i++)
+		drop(dev[i]);
+	evlist_free(&all);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 1000;
+	const char *base = getenv("CAIRN_TEST_TMP");
+	if (!base)
+		base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	if (getenv("CAIRN_PROPERTY_SETS"))
+		n = atoi(getenv("CAIRN_PROPERTY_SETS"));
+	snprintf(root, sizeof(root), "%s/cairn-prop-XXXXXX", base);
+	if (!mkdtemp(root))
+		return 2;
+	for (int s = 0; s < n; s++) {
+		if (run_seed((uint64_t)s + 1))
+			t_passed++;
+		else
+			t_failed++;
+	}
+	rmdir(root);
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
+}

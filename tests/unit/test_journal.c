@@ -1,0 +1,296 @@
+/* test_journal.c — the journal's merge rules, idempotence, forks and error paths, through the public API. */
+#include "cairn.h"
+#include "journal.h"
+#include "t.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char root[256];
+static int counter;
+
+static cairn_journal *fresh(void)
+{
+	char dir[300];
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	cairn_journal *j = NULL;
+	o.kdf = CAIRN_KDF_MIN;
+	snprintf(dir, sizeof(dir), "%s/j%d", root, counter++);
+	if (cairn_journal_init(dir, "pw", 2, &o) || cairn_journal_open(&j, dir, "pw", 2)) {
+		fprintf(stderr, "  cannot create journal: %s\n", cairn_error_last());
+		return NULL;
+	}
+	return j;
+}
+
+static int ingest_cb(const cairn_event *ev, void *ud)
+{
+	int rc = cairn_event_ingest(ud, ev);
+	return rc < 0 ? rc : 0;
+}
+
+/* Copy every event of `from` into `to` (what a sync does). */
+static int sync_into(cairn_journal *to, cairn_journal *from)
+{
+	return cairn_events_foreach(from, NULL, 1, 0, ingest_cb, to);
+}
+
+static int same_digest(cairn_journal *a, cairn_journal *b)
+{
+	char da[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN];
+	if (cairn_digest(a, da) || cairn_digest(b, db))
+		return 0;
+	return !strcmp(da, db);
+}
+
+static json_t *show(cairn_journal *j, const char *id)
+{
+	char *out = NULL;
+	json_t *o;
+	if (cairn_contact_show(j, id, &out))
+		return NULL;
+	o = json_loads(out, 0, NULL);
+	cairn_free(out);
+	return o;
+}
+
+static void test_conflict_kept_and_resolved(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char id[CAIRN_ID_LEN];
+	json_t *s;
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Dana Reyes\",\"phone\":\"555-0100\"}", id));
+	T_OK(sync_into(b, a));
+	/* Both edit the phone offline: concurrent writes. */
+	T_OK(cairn_contact_set(a, id, "{\"phone\":\"555-1111\"}", NULL));
+	T_OK(cairn_contact_set(b, id, "{\"phone\":\"555-2222\"}", NULL));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(a, b));
+	T_CHECK(same_digest(a, b));
+	s = show(a, id);
+	T_REQUIRE(s);
+	json_t *conf = json_object_get(s, "conflicts");
+	T_CHECK(json_array_size(conf) == 1);
+	json_t *vals = json_object_get(json_array_get(conf, 0), "values");
+	T_CHECK(json_array_size(vals) == 2); /* the losing value is kept */
+	json_decref(s);
+	/* A later write that saw both heads resolves it. */
+	T_OK(cairn_contact_set(b, id, "{\"phone\":\"555-3333\"}", NULL));
+	T_OK(sync_into(a, b));
+	s = show(a, id);
+	T_CHECK(json_array_size(json_object_get(s, "conflicts")) == 0);
+	T_CHECK(!strcmp(json_string_value(json_object_get(json_object_get(s, "fields"), "phone")), "555-3333"));
+	json_decref(s);
+	T_CHECK(same_digest(a, b));
+	/* A sequential edit (seen) raises no conflict. */
+	T_OK(cairn_contact_set(a, id, "{\"name\":\"Dana R.\"}", NULL));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_contact_set(b, id, "{\"name\":\"Dana Reyes\"}", NULL));
+	T_OK(sync_into(a, b));
+	char *c = NULL;
+	T_OK(cairn_conflict_list(a, &c));
+	T_CHECK(!strcmp(c, "[]"));
+	cairn_free(c);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+static void test_merge_converges(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char x[CAIRN_ID_LEN], y[CAIRN_ID_LEN], z[CAIRN_ID_LEN];
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Sam Ortiz\"}", x));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Samuel Ortiz\"}", y));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"S. Ortiz\"}", z));
+	T_OK(sync_into(b, a));
+	/* Opposite directions, different pairs, concurrently. */
+	T_OK(cairn_contact_merge(a, y, x));
+	T_OK(cairn_contact_merge(b, z, y));
+	T_OK(sync_into(a, b));
+	T_OK(sync_into(b, a));
+	T_CHECK(same_digest(a, b));
+	char *list = NULL;
+	T_OK(cairn_contact_list(a, 0, &list));
+	json_t *l = json_loads(list, 0, NULL);
+	T_CHECK(json_array_size(l) == 1);
+	const char *min = strcmp(x, y) < 0 ? (strcmp(x, z) < 0 ? x : z) : (strcmp(y, z) < 0 ? y : z);
+	T_CHECK(!strcmp(json_string_value(json_object_get(json_array_get(l, 0), "id")), min));
+	json_decref(l);
+	cairn_free(list);
+	T_CHECK(cairn_contact_merge(a, x, z) == CAIRN_EINVAL); /* already one person */
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+static json_t *referral(cairn_journal *j, const char *contact)
+{
+	char *out = NULL;
+	json_t *l;
+	if (cairn_referral_list(j, contact, &out))
+		return NULL;
+	l = json_loads(out, 0, NULL);
+	cairn_free(out);
+	json_t *r = json_incref(json_array_get(l, 0));
+	json_decref(l);
+	return r;
+}
+
+static void test_referral_lattice(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char c[CAIRN_ID_LEN], r[CAIRN_ID_LEN];
+	json_t *o;
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Ines Park\"}", c));
+	T_OK(cairn_referral_add(a, c, "{\"category\":\"housing\",\"to\":\"Hope House\"}", r));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"accepted\",\"reporter\":\"receiver\"}"));
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"completed\",\"outcome\":\"placed\"}"));
+	T_OK(cairn_referral_status(b, r, "{\"state\":\"failed\",\"outcome\":\"unreachable\"}"));
+	T_OK(sync_into(a, b));
+	T_OK(sync_into(b, a));
+	T_CHECK(same_digest(a, b));
+	o = referral(a, c);
+	T_REQUIRE(o);
+	T_CHECK(!strcmp(json_string_value(json_object_get(o, "state")), "completed"));
+	T_CHECK(json_is_true(json_object_get(o, "review")));
+	T_CHECK(json_array_size(json_object_get(o, "history")) == 4);
+	json_decref(o);
+	/* A lower state in a closed generation is refused; reopen starts generation 1. */
+	T_CHECK(cairn_referral_status(a, r, "{\"state\":\"accepted\"}") == CAIRN_EINVAL);
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"requested\",\"reopen\":true}"));
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"on-hold\"}"));
+	o = referral(a, c);
+	T_CHECK(json_integer_value(json_object_get(o, "gen")) == 1);
+	T_CHECK(!strcmp(json_string_value(json_object_get(o, "state")), "requested"));
+	T_CHECK(json_is_true(json_object_get(o, "on_hold")));
+	T_CHECK(json_is_false(json_object_get(o, "review")));
+	json_decref(o);
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"received\"}"));
+	o = referral(a, c);
+	T_CHECK(json_is_false(json_object_get(o, "on_hold"))); /* any later event clears the hold */
+	json_decref(o);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+static void test_notes_immutable(void)
+{
+	cairn_journal *a = fresh();
+	char c[CAIRN_ID_LEN], n[CAIRN_ID_LEN];
+	T_REQUIRE(a);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Theo Banks\"}", c));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"met at the warming center\",\"date\":\"2026-11-02\"}", n));
+	T_OK(cairn_note_amend(a, n, "met at the day shelter", "wrong place"));
+	json_t *s = show(a, c);
+	json_t *note = json_array_get(json_object_get(s, "notes"), 0);
+	T_CHECK(!strcmp(json_string_value(json_object_get(note, "text")), "met at the day shelter"));
+	T_CHECK(!strcmp(json_string_value(json_object_get(note, "original_text")), "met at the warming center"));
+	json_decref(s);
+	char *hits = NULL;
+	T_OK(cairn_search(a, "shelter", &hits));
+	T_CHECK(strstr(hits, n) != NULL);
+	cairn_free(hits);
+	T_OK(cairn_note_strike(a, n, "wrong person"));
+	T_CHECK(cairn_note_strike(a, n, "again") == CAIRN_EINVAL);
+	T_CHECK(cairn_note_amend(a, n, "x", NULL) == CAIRN_EINVAL);
+	T_CHECK(cairn_note_add(a, c, "{\"text\":\"x\",\"date\":\"2026-02-30\"}", NULL) == CAIRN_EINVAL);
+	T_CHECK(cairn_note_add(a, c, "{\"text\":\"x\",\"kind\":\"party\"}", NULL) == CAIRN_EINVAL);
+	cairn_journal_free(a);
+}
+
+static void test_idempotent_and_fork(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char c[CAIRN_ID_LEN];
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Rosa Lee\"}", c));
+	T_OK(sync_into(b, a));
+	char before[CAIRN_DIGEST_LEN], after[CAIRN_DIGEST_LEN];
+	T_OK(cairn_digest(b, before));
+	T_OK(sync_into(b, a)); /* again: no-op */
+	T_OK(cairn_digest(b, after));
+	T_CHECK(!strcmp(before, after));
+	/* Same (device, seq), other content: a fork, quarantined, not applied. */
+	cairn_event ev = {cairn_journal_device(a), 1, 12345, "contact.set", c,
+	                  "{\"fields\":{\"name\":\"Forged\"}}", 1, {0}};
+	cairn_event_hash(&ev, ev.hash);
+	T_CHECK(cairn_event_ingest(b, &ev) == CAIRN_EFORK);
+	T_OK(cairn_digest(b, after));
+	T_CHECK(!strcmp(before, after));
+	char *st = NULL;
+	T_OK(cairn_journal_stats(b, &st));
+	T_CHECK(strstr(st, "\"quarantined\":1") != NULL);
+	cairn_free(st);
+	/* A wrong hash is refused outright. */
+	ev.seq = 2;
+	T_CHECK(cairn_event_ingest(b, &ev) == CAIRN_ECORRUPT);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+static void test_delete_restore(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char c[CAIRN_ID_LEN];
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Ari Fox\"}", c));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_contact_delete(a, c, 0));
+	T_OK(cairn_contact_delete(b, c, 0)); /* concurrent deletes: same length, still deleted */
+	T_OK(sync_into(a, b));
+	T_OK(sync_into(b, a));
+	T_CHECK(same_digest(a, b));
+	T_OK(cairn_contact_delete(a, c, 1));
+	T_OK(sync_into(b, a));
+	char *l = NULL;
+	T_OK(cairn_contact_list(b, 0, &l));
+	T_CHECK(strstr(l, c) != NULL);
+	cairn_free(l);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+static void test_open_errors(void)
+{
+	char dir[300];
+	cairn_journal *j = NULL;
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	o.kdf = CAIRN_KDF_MIN;
+	snprintf(dir, sizeof(dir), "%s/errs", root);
+	T_OK(cairn_journal_init(dir, "right", 5, &o));
+	T_CHECK(cairn_journal_init(dir, "right", 5, &o) == CAIRN_EEXISTS);
+	T_CHECK(cairn_journal_open(&j, dir, "wrong", 5) == CAIRN_EAUTH);
+	T_CHECK(j == NULL);
+	T_CHECK(cairn_journal_open(&j, "/nonexistent/cairn", "x", 1) == CAIRN_ENOTFOUND);
+	/* A database from a newer schema is refused, and left alone. */
+	T_OK(cairn_journal_open(&j, dir, "right", 5));
+	T_OK(cairn__exec(j, "INSERT INTO migrations VALUES (9999, '9999_future', 0)"));
+	cairn_journal_free(j);
+	j = NULL;
+	T_CHECK(cairn_journal_open(&j, dir, "right", 5) == CAIRN_ENEWER);
+	T_CHECK(strstr(cairn_error_last(), "newer") != NULL);
+	T_CHECK(j == NULL);
+}
+
+int main(void)
+{
+	snprintf(root, sizeof(root), "%s/cairn-test-journal-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(root))
+		return 2;
+	T_RUN(test_conflict_kept_and_resolved);
+	T_RUN(test_merge_converges);
+	T_RUN(test_referral_lattice);
+	T_RUN(test_notes_immutable);
+	T_RUN(test_idempotent_and_fork);
+	T_RUN(test_delete_restore);
+	T_RUN(test_open_errors);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (!t_failed && system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", root);
+	T_END();
+}
