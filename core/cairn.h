@@ -53,6 +53,16 @@ int cairn_error_last_code(void);
 const char *cairn_strerror(int code);
 /** Forget the last error of this thread. */
 void cairn_error_clear(void);
+/**
+ * Set this thread's last error (code and a printf-formatted one-line message) and return `code`, so a
+ * caller can `return cairn_error_set(...)`. For libraries layered on libcairn (libcairn_sync) that report
+ * through the same cairn_error_last(); libcairn itself uses its internal helper.
+ */
+int cairn_error_set(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 
 /** Log levels for cairn_log_set(). */
 typedef enum { CAIRN_LOG_ERROR = 0, CAIRN_LOG_WARN, CAIRN_LOG_INFO, CAIRN_LOG_DEBUG } cairn_log_level;

@@ -12,13 +12,31 @@ static _Thread_local int last_code;
 static cairn_log_fn log_fn;
 static void *log_ud;
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 0)))
+#endif
+static int set_error(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	last_code = code;
+	return code;
+}
+
 int cairn__error(int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
+	set_error(code, fmt, ap);
 	va_end(ap);
-	last_code = code;
+	return code;
+}
+
+int cairn_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_error(code, fmt, ap);
+	va_end(ap);
 	return code;
 }
 
