@@ -269,6 +269,62 @@ int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN]);
 /** Counts for status displays: {"device","events","contacts","notes","referrals","conflicts"}. */
 int cairn_journal_stats(cairn_journal *j, char **out);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Sync support: what libcairn_sync needs from a journal. Secrets never leave in the clear except     */
+/* as sodium_malloc'd copies the caller wipes with cairn_key_free().                                */
+
+#define CAIRN_TEAM_BYTES 16
+
+/** Sign `m` with this device's Ed25519 key (the key itself never leaves the journal). */
+int cairn_device_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned char sig[64]);
+/** This device's Ed25519 public key. */
+int cairn_device_public_key(cairn_journal *j, unsigned char pk[32]);
+
+/**
+ * The current team of this device: id, epoch and key (*key_out: 32 bytes of sodium_malloc'd memory,
+ * release with cairn_key_free; pass NULL to skip). CAIRN_ENOTFOUND when the device has no team yet.
+ */
+int cairn_team_current(cairn_journal *j, unsigned char team[CAIRN_TEAM_BYTES], uint32_t *epoch,
+                       unsigned char **key_out);
+/** The key of `team` at `epoch`. CAIRN_ENOTFOUND when this device does not hold it. */
+int cairn_team_key(cairn_journal *j, const unsigned char team[CAIRN_TEAM_BYTES], uint32_t epoch,
+                   unsigned char **key_out);
+/** Create a new team with a random id and key at epoch 0 and make it current. */
+int cairn_team_create(cairn_journal *j, unsigned char team_out[CAIRN_TEAM_BYTES]);
+/**
+ * Write a join file for the current team: the team id, epoch, key and the member public keys, sealed
+ * with a key derived from `pass` (Argon2id) by XChaCha20-Poly1305. The file holds no plaintext secret.
+ */
+int cairn_team_export(cairn_journal *j, const char *path, const char *pass, size_t passlen, cairn_kdf_level kdf);
+/** Read a join file and adopt its team (and members). CAIRN_EAUTH on a wrong passphrase. */
+int cairn_team_join(cairn_journal *j, const char *path, const char *pass, size_t passlen);
+
+/** Where this journal has imported a device's log up to. All zero when never. */
+typedef struct {
+	uint64_t last_seq;
+	unsigned char last_hash[32];
+	char commit[41]; /**< hex object id of the last applied segment commit ("" when none) */
+} cairn_cursor;
+int cairn_cursor_get(cairn_journal *j, const char *device, cairn_cursor *out);
+
+/**
+ * Apply the events of one segment of `device` and move its cursor to `cursor`, in one transaction.
+ * Either all of it happens or none. CAIRN_EFORK when an event conflicts with a stored one (nothing applied),
+ * CAIRN_EINVAL/ECORRUPT for an event that cannot be applied (nothing applied).
+ */
+int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
+                         const cairn_cursor *cursor, uint64_t *applied);
+
+/** Record a refused segment (idempotent) and list them as JSON [{"device","commit","reason","at"}]. */
+int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *commit, const char *reason);
+int cairn_quarantine_list(cairn_journal *j, char **out);
+/** Is this segment commit already quarantined? 1 yes, 0 no, <0 error. */
+int cairn_quarantine_has(cairn_journal *j, const char *device, const char *commit);
+
+/** Small persistent settings of the sync engine. get: CAIRN_ENOTFOUND when unset; *out malloc'd. */
+int cairn_state_get(cairn_journal *j, const char *key, char **out);
+int cairn_state_set(cairn_journal *j, const char *key, const char *value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,6 +3,8 @@
 #include "error.h"
 
 #include <sodium.h>
+#include <string.h>
+#include "cairn.h"
 
 _Static_assert(sizeof(crypto_generichash_state) <= sizeof(cairn__hash_state),
                "cairn__hash_state too small for libsodium's state");
@@ -68,4 +70,56 @@ int cairn__sign_verify(const unsigned char sig[CAIRN_SIGN_BYTES], const void *m,
                        const unsigned char pk[CAIRN_SIGN_PK_BYTES])
 {
 	return crypto_sign_verify_detached(sig, m, n, pk) == 0;
+}
+
+void cairn__kdf_limits(int level, unsigned long long *ops, size_t *mem)
+{
+	switch (level) {
+	case CAIRN_KDF_MIN:
+		*ops = crypto_pwhash_OPSLIMIT_MIN;
+		*mem = crypto_pwhash_MEMLIMIT_MIN;
+		break;
+	case CAIRN_KDF_INTERACTIVE:
+		*ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+		*mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+		break;
+	default:
+		*ops = crypto_pwhash_OPSLIMIT_MODERATE;
+		*mem = crypto_pwhash_MEMLIMIT_MODERATE;
+	}
+}
+
+int cairn__kdf(unsigned char out[32], const char *pass, size_t passlen, const unsigned char salt[16],
+               unsigned long long ops, size_t mem)
+{
+	if (crypto_pwhash(out, 32, pass, passlen, salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
+		return cairn__error(CAIRN_ENOMEM, "not enough memory for the passphrase key derivation");
+	return 0;
+}
+
+void cairn__aead_seal(unsigned char *c, unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char *m,
+                      size_t mlen, const unsigned char *ad, size_t adlen, const unsigned char key[32])
+{
+	randombytes_buf(nonce, CAIRN_AEAD_NONCE);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen, NULL, nonce, key);
+}
+
+void cairn__aead_seal_with(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char *ad,
+                           size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
+{
+	crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen, NULL, nonce, key);
+}
+
+int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char *ad,
+                     size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
+{
+	return crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL, c, clen, ad, adlen, nonce, key) == 0 ? 0 : -1;
+}
+
+int cairn__unhex(unsigned char *out, size_t outlen, const char *hex)
+{
+	size_t n = 0;
+	if (!hex || strlen(hex) != 2 * outlen)
+		return -1;
+	return sodium_hex2bin(out, outlen, hex, 2 * outlen, NULL, &n, NULL) == 0 && n == outlen ? 0 : -1;
 }

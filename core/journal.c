@@ -435,7 +435,7 @@ static int lookup(cairn_journal *j, const cairn_event *ev)
 	return rc;
 }
 
-static int ingest_locked(cairn_journal *j, const cairn_event *ev)
+int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev)
 {
 	unsigned char h[32];
 	int rc;
@@ -466,7 +466,7 @@ int cairn_event_ingest(cairn_journal *j, const cairn_event *ev)
 	int rc = cairn__txn_begin(j);
 	if (rc)
 		return rc;
-	rc = ingest_locked(j, ev);
+	rc = cairn__ingest_locked(j, ev);
 	/* A fork is reported, but its quarantine row must be kept: commit it. */
 	if (rc == CAIRN_EFORK || rc == 1) {
 		int r2 = cairn__txn_end(j, 0);

@@ -42,6 +42,9 @@ int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a p
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
                          cairn_event_info *info);
 
+/* Ingest inside an open transaction: 0 applied, 1 already present, <0 error (fork quarantined). */
+int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev);
+
 /* hlc.c: the hybrid logical clock (48-bit ms << 16 | 16-bit counter). */
 typedef uint64_t (*cairn__clock_fn)(void);
 void cairn__clock_set(cairn__clock_fn fn); /* test seam; NULL restores the real clock */

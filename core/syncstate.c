@@ -1,0 +1,194 @@
+/*
+ * syncstate.c — what the sync engine keeps in the journal: device signing, per-device cursors, segment
+ * import (one transaction per segment), quarantine and small settings.
+ *
+ * Invariant: a segment's events and its cursor move together (cairn_import_segment), so a crash between
+ * two segments leaves the journal at a segment boundary, and the next round resumes from the cursor.
+ */
+#include "crypto.h"
+#include "error.h"
+#include "journal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int meta_blob(cairn_journal *j, const char *key, unsigned char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT value FROM meta WHERE key = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
+		memcpy(out, sqlite3_column_blob(st, 0), n);
+		rc = 0;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = cairn__error(CAIRN_ECORRUPT, "journal '%s' has no valid %s", j->dir, key);
+	} else {
+		rc = cairn__sqlerr(j, rc, "reading device keys");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int cairn_device_public_key(cairn_journal *j, unsigned char pk[32])
+{
+	return meta_blob(j, "device_pk", pk, 32);
+}
+
+int cairn_device_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned char sig[64])
+{
+	unsigned char *sk = cairn__secure_alloc(CAIRN_SIGN_SK_BYTES);
+	int rc;
+	if (!sk)
+		return CAIRN_ENOMEM;
+	rc = meta_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES);
+	if (!rc)
+		cairn__sign(sig, m, n, sk);
+	cairn__secure_free(sk);
+	return rc;
+}
+
+int cairn_cursor_get(cairn_journal *j, const char *device, cairn_cursor *out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT last_seq, last_hash, commit_id FROM cursors WHERE device = ?1");
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == 32)
+			memcpy(out->last_hash, sqlite3_column_blob(st, 1), 32);
+		snprintf(out->commit, sizeof(out->commit), "%s", (const char *)sqlite3_column_text(st, 2));
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a sync cursor");
+}
+
+static int cursor_set(cairn_journal *j, const char *device, const cairn_cursor *c)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO cursors VALUES (?1, ?2, ?3, ?4)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)c->last_seq);
+	sqlite3_bind_blob(st, 3, c->last_hash, 32, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->commit, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "moving a sync cursor");
+}
+
+int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
+                         const cairn_cursor *cursor, uint64_t *applied)
+{
+	uint64_t count = 0;
+	int rc;
+	if (j->in_batch)
+		return cairn__error(CAIRN_EINVAL, "cannot import a segment inside a batch");
+	if ((rc = cairn__txn_begin(j)))
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (strcmp(events[i].device, device)) {
+			rc = cairn__error(CAIRN_ECORRUPT, "segment of '%s' holds an event of '%s'", device,
+			                  events[i].device);
+			break;
+		}
+		rc = cairn__ingest_locked(j, &events[i]);
+		if (rc == 0)
+			count++;
+		else if (rc == 1)
+			rc = 0;
+	}
+	if (!rc)
+		rc = cursor_set(j, device, cursor);
+	rc = cairn__txn_end(j, rc);
+	if (!rc && applied)
+		*applied = count;
+	return rc;
+}
+
+int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *commit, const char *reason)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO segment_quarantine VALUES (?1, ?2, ?3, ?4)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, commit, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "quarantining a segment");
+}
+
+int cairn_quarantine_has(cairn_journal *j, const char *device, const char *commit)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT 1 FROM segment_quarantine WHERE device = ?1 AND commit_id = ?2");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, commit, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading the quarantine");
+}
+
+int cairn_quarantine_list(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT json_group_array(json_object('device', device, 'commit', commit_id, "
+	                        "'reason', reason, 'at', at)) FROM (SELECT * FROM segment_quarantine ORDER BY at, device)");
+	if (rc)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+		rc = *out ? SQLITE_DONE : SQLITE_NOMEM;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "listing the quarantine");
+}
+
+int cairn_state_get(cairn_journal *j, const char *key, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT value FROM sync_state WHERE key = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = strdup((const char *)sqlite3_column_text(st, 0));
+		rc = *out ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
+	} else {
+		rc = rc == SQLITE_DONE ? CAIRN_ENOTFOUND : cairn__sqlerr(j, rc, "reading sync state");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int cairn_state_set(cairn_journal *j, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO sync_state VALUES (?1, ?2)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "writing sync state");
+}
