@@ -1,0 +1,691 @@
+/*
+ * engine.c — one sync round: seal → fetch → reconcile refs → push → import (DESIGN.md "Sync").
+ *
+ * Invariants:
+ *  1. Git holds the truth of what was sealed: the own log's tip says which seq is sealed, so a crash
+ *     between writing a segment and anything after it needs no repair beyond the next seal.
+ *  2. A segment is imported whole or not at all (cairn_import_segment), in log order, after its
+ *     signature, device binding, seq continuity and hash chain have been checked. The first bad segment
+ *     of a log is quarantined and stops that log only; other logs keep flowing.
+ *  3. A local log ref is only ever fast-forwarded; a remote history that is not a descendant of ours is
+ *     a fork: reported and quarantined, never adopted.
+ *  4. Cost grows with what is new: logs are walked from the import cursor, pushes name only refs the
+ *     remote lacks, fetches negotiate with what we hold.
+ */
+#include "cairn_sync.h"
+#include "gitlog.h"
+#include "segment.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SEAL_MAX_EVENTS 5000
+#define SEAL_MAX_BYTES (4u << 20)
+
+struct cairn_sync {
+	cairn_journal *j;
+	cairn_gitlog *g;
+};
+
+int cairn_sync_open(cairn_sync **out, cairn_journal *j)
+{
+	char path[4096];
+	cairn_sync *s = calloc(1, sizeof(*s));
+	int rc;
+	if (!s)
+		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/logs.git", cairn_journal_dir(j));
+	if ((rc = cairn__gitlog_open(&s->g, path))) {
+		free(s);
+		return rc;
+	}
+	s->j = j;
+	*out = s;
+	return 0;
+}
+
+void cairn_sync_free(cairn_sync *s)
+{
+	if (!s)
+		return;
+	cairn__gitlog_free(s->g);
+	free(s);
+}
+
+static void log_ref(char *out, size_t n, const char *device) { snprintf(out, n, "refs/heads/logs/%s", device); }
+
+/* ---- sealing ---- */
+
+typedef struct {
+	cairn_event *ev;
+	size_t n, cap, bytes;
+} batch;
+
+static void batch_clear(batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free((char *)b->ev[i].device);
+		free((char *)b->ev[i].kind);
+		free((char *)b->ev[i].entity);
+		free((char *)b->ev[i].body);
+	}
+	b->n = 0;
+	b->bytes = 0;
+}
+
+static int batch_add(const cairn_event *ev, void *ud)
+{
+	batch *b = ud;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 256;
+		void *p = realloc(b->ev, cap * sizeof(*b->ev));
+		if (!p)
+			return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+		b->ev = p;
+		b->cap = cap;
+	}
+	cairn_event *c = &b->ev[b->n];
+	*c = *ev;
+	c->device = strdup(ev->device);
+	c->kind = strdup(ev->kind);
+	c->entity = strdup(ev->entity);
+	c->body = strdup(ev->body);
+	b->n++;
+	if (!c->device || !c->kind || !c->entity || !c->body)
+		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	b->bytes += strlen(ev->body) + 64;
+	/* Stop early at the size cap: the next segment takes the rest. */
+	return b->bytes >= SEAL_MAX_BYTES ? 1 : 0;
+}
+
+static int sign_cb(void *ud, const unsigned char *m, size_t n, unsigned char sig[64])
+{
+	return cairn_device_sign(ud, m, n, sig);
+}
+
+/* The last seq and hash of the segment at the tip of a log ("" tip: nothing sealed). */
+static int tip_state(cairn_sync *s, const char *tip, uint64_t *last, unsigned char hash[32])
+{
+	cairn_segment_header h;
+	unsigned char *buf;
+	size_t len;
+	char parent[CAIRN_OID_HEX];
+	int rc;
+	*last = 0;
+	memset(hash, 0, 32);
+	if (!*tip)
+		return 0;
+	if ((rc = cairn__gitlog_read(s->g, tip, &buf, &len, parent)))
+		return rc;
+	rc = cairn_segment_verify(&h, buf, len);
+	if (!rc) {
+		*last = h.last_seq;
+		cairn_segment_hash(buf, len, hash);
+	}
+	free(buf);
+	return rc;
+}
+
+int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
+{
+	const char *own = cairn_journal_device(s->j);
+	char ref[128], tip[CAIRN_OID_HEX] = "", next[CAIRN_OID_HEX];
+	cairn_segment_header h;
+	unsigned char *key = NULL;
+	uint64_t max = 0;
+	batch b = {0};
+	int rc;
+	memset(&h, 0, sizeof(h));
+	log_ref(ref, sizeof(ref), own);
+	rc = cairn__gitlog_tip(s->g, ref, tip);
+	if (rc && rc != CAIRN_ENOTFOUND)
+		return rc;
+	if ((rc = tip_state(s, tip, &h.first_seq, h.prev)) || (rc = cairn_events_max_seq(s->j, own, &max)))
+		return rc;
+	if (max <= h.first_seq)
+		return 0; /* nothing pending (or the journal is behind git: import repairs it) */
+	rc = cairn_team_current(s->j, h.team, &h.epoch, &key);
+	if (rc == CAIRN_ENOTFOUND)
+		return 0; /* no team yet: record locally and wait (DESIGN: until approved) */
+	if (rc || (rc = cairn_device_public_key(s->j, h.device_pk)))
+		goto out;
+	snprintf(h.device, sizeof(h.device), "%s", own);
+	uint64_t sealed = h.first_seq;
+	while (sealed < max) {
+		unsigned char *seg = NULL;
+		size_t len;
+		uint64_t to = sealed + SEAL_MAX_EVENTS < max ? sealed + SEAL_MAX_EVENTS : max;
+		batch_clear(&b);
+		rc = cairn_events_foreach(s->j, own, sealed + 1, to, batch_add, &b);
+		if (rc < 0)
+			goto out;
+		if (b.n == 0 || b.ev[0].seq != sealed + 1) {
+			rc = cairn_error_set(CAIRN_ECORRUPT, "own log has a gap after seq %llu", (unsigned long long)sealed);
+			goto out;
+		}
+		h.first_seq = sealed + 1;
+		h.last_seq = b.ev[b.n - 1].seq;
+		if ((rc = cairn_segment_encode(&seg, &len, &h, b.ev, b.n, key, sign_cb, s->j)))
+			goto out;
+		rc = cairn__gitlog_append(s->g, own, tip, seg, len, next);
+		if (!rc) {
+			cairn_cursor c = {0};
+			cairn_segment_hash(seg, len, c.last_hash);
+			c.last_seq = h.last_seq;
+			snprintf(c.commit, sizeof(c.commit), "%s", next);
+			/* Our own events are already applied: just move our cursor past this segment. */
+			rc = cairn_import_segment(s->j, own, NULL, 0, &c, NULL);
+			memcpy(h.prev, c.last_hash, 32);
+		}
+		free(seg);
+		if (rc)
+			goto out;
+		memcpy(tip, next, sizeof(tip));
+		sealed = h.last_seq;
+		if (r)
+			r->segments_sealed++;
+	}
+out:
+	batch_clear(&b);
+	free(b.ev);
+	cairn_key_free(key);
+	return rc;
+}
+
+/* ---- import ---- */
+
+/* Check and apply one segment commit of `dev`; on a bad segment quarantine it and return 1. */
+static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_cursor *cur, cairn_sync_result *r)
+{
+	cairn_segment_header h;
+	cairn_segment_events evs = {0};
+	unsigned char *buf = NULL, *key = NULL;
+	size_t len;
+	char parent[CAIRN_OID_HEX], reason[300] = "";
+	uint64_t applied = 0;
+	int rc = cairn__gitlog_read(s->g, commit, &buf, &len, parent);
+	if (rc) {
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
+		goto bad;
+	}
+	if ((rc = cairn_segment_verify(&h, buf, len))) {
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
+		goto bad;
+	}
+	if (strcmp(h.device, dev)) {
+		snprintf(reason, sizeof(reason), "segment of device %s found on the log of %s", h.device, dev);
+		goto bad;
+	}
+	if (h.first_seq != cur->last_seq + 1 || memcmp(h.prev, cur->last_hash, 32)) {
+		snprintf(reason, sizeof(reason), "segment %llu-%llu does not follow seq %llu in the hash chain",
+		         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq,
+		         (unsigned long long)cur->last_seq);
+		goto bad;
+	}
+	rc = cairn_team_key(s->j, h.team, h.epoch, &key);
+	if (rc == CAIRN_ENOTFOUND) { /* another team's log: carried, not read */
+		if (r)
+			r->unreadable++;
+		free(buf);
+		return 2;
+	}
+	if (rc)
+		goto out;
+	if ((rc = cairn_segment_open(&evs, &h, buf, len, key))) {
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
+		goto bad;
+	}
+	cairn_cursor next = {0};
+	next.last_seq = h.last_seq;
+	cairn_segment_hash(buf, len, next.last_hash);
+	snprintf(next.commit, sizeof(next.commit), "%s", commit);
+	rc = cairn_import_segment(s->j, dev, evs.events, evs.count, &next, &applied);
+	if (rc == CAIRN_EFORK || rc == CAIRN_EINVAL || rc == CAIRN_ECORRUPT) {
+		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
+		goto bad;
+	}
+	if (!rc) {
+		*cur = next;
+		if (r) {
+			r->events_applied += applied;
+			r->segments_imported++;
+		}
+	}
+	goto out;
+bad:
+	rc = cairn_quarantine_segment(s->j, dev, commit, reason);
+	if (!rc) {
+		rc = 1;
+		if (r)
+			r->quarantined++;
+	}
+out:
+	cairn_segment_events_free(&evs);
+	cairn_key_free(key);
+	free(buf);
+	return rc;
+}
+
+static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
+{
+	char ref[128], tip[CAIRN_OID_HEX];
+	char(*oids)[CAIRN_OID_HEX] = NULL;
+	cairn_cursor cur;
+	size_t n = 0;
+	int rc;
+	log_ref(ref, sizeof(ref), dev);
+	if ((rc = cairn__gitlog_tip(s->g, ref, tip)) || (rc = cairn_cursor_get(s->j, dev, &cur)))
+		return rc == CAIRN_ENOTFOUND ? 0 : rc;
+	if (!strcmp(cur.commit, tip))
+		return 0;
+	if ((rc = cairn__gitlog_walk(s->g, tip, cur.commit, &oids, &n)))
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		rc = cairn_quarantine_has(s->j, dev, oids[i]);
+		if (rc == 1) {
+			rc = 0;
+			break; /* invariant 2: a log stops at its first bad segment */
+		}
+		if (rc || (rc = import_one(s, dev, oids[i], &cur, r)) != 0)
+			break;
+	}
+	free(oids);
+	return rc > 0 ? 0 : rc;
+}
+
+static int conflicts(cairn_journal *j, uint64_t *n)
+{
+	char *st = NULL;
+	json_t *o;
+	int rc = cairn_journal_stats(j, &st);
+	if (rc)
+		return rc;
+	o = json_loads(st, 0, NULL);
+	*n = (uint64_t)json_integer_value(json_object_get(o, "conflicts"));
+	json_decref(o);
+	cairn_free(st);
+	return 0;
+}
+
+int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
+{
+	char **devs = NULL;
+	size_t n = 0;
+	uint64_t before = 0, after = 0;
+	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n), first = 0;
+	if (rc)
+		return rc;
+	conflicts(s->j, &before);
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (!strcmp(devs[i], cairn_journal_device(s->j)))
+			rc = import_log(s, devs[i], r); /* our own log first: repairs a journal behind git */
+		first = 1;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		if (strcmp(devs[i], cairn_journal_device(s->j)))
+			rc = import_log(s, devs[i], r);
+	(void)first;
+	conflicts(s->j, &after);
+	if (r && after > before)
+		r->conflicts_raised += after - before;
+	cairn__gitlog_list_free(devs, n);
+	return rc;
+}
+
+/* ---- remotes ---- */
+
+static int set_opt(cairn_sync *s, const char *name, const char *opt, const char *value)
+{
+	char key[160];
+	if (!value)
+		return 0;
+	snprintf(key, sizeof(key), "remote.%s.cairn%s", name, opt);
+	return cairn__gitlog_config_set(s->g, key, value);
+}
+
+int cairn_remote_add(cairn_sync *s, const char *name, const char *url, const cairn_remote_options *o)
+{
+	int rc;
+	if (!url || !*url)
+		return cairn_error_set(CAIRN_EINVAL, "remote '%s' needs a URL or path", name ? name : "");
+	if (o && o->pin && strlen(o->pin) != 64)
+		return cairn_error_set(CAIRN_EINVAL, "--pin takes a SHA-256 in hex (64 digits)");
+	if ((rc = cairn__gitlog_remote_add(s->g, name, url)))
+		return rc;
+	if (o && ((rc = set_opt(s, name, "credentialfile", o->credential_file)) ||
+	          (rc = set_opt(s, name, "sshkey", o->ssh_key)) || (rc = set_opt(s, name, "pin", o->pin)) ||
+	          (rc = set_opt(s, name, "cafile", o->ca_file))))
+		cairn__gitlog_remote_remove(s->g, name);
+	return rc;
+}
+
+int cairn_remote_remove(cairn_sync *s, const char *name)
+{
+	char **devs = NULL, prefix[128], ref[256];
+	size_t n = 0;
+	int rc = cairn__gitlog_remote_remove(s->g, name);
+	if (rc)
+		return rc;
+	snprintf(prefix, sizeof(prefix), "refs/remotes/%s/logs/", name);
+	if (!cairn__gitlog_list(s->g, prefix, &devs, &n))
+		for (size_t i = 0; i < n; i++) {
+			snprintf(ref, sizeof(ref), "%s%s", prefix, devs[i]);
+			cairn__gitlog_delete_ref(s->g, ref);
+		}
+	cairn__gitlog_list_free(devs, n);
+	return 0;
+}
+
+static char *state_key(char *buf, size_t n, const char *remote, const char *what)
+{
+	snprintf(buf, n, "remote.%s.%s", remote, what);
+	return buf;
+}
+
+int cairn_remote_list(cairn_sync *s, char **out)
+{
+	char **names = NULL, *url, *v, k[160];
+	size_t n = 0;
+	json_t *arr = json_array();
+	int rc = cairn__gitlog_remote_names(s->g, &names, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		json_t *o = json_object();
+		json_object_set_new(o, "name", json_string(names[i]));
+		if (!cairn__gitlog_remote_url(s->g, names[i], &url)) {
+			json_object_set_new(o, "url", json_string(url));
+			free(url);
+		}
+		if (!cairn_state_get(s->j, state_key(k, sizeof(k), names[i], "last_sync"), &v)) {
+			json_object_set_new(o, "last_sync", json_string(v));
+			free(v);
+		}
+		if (!cairn_state_get(s->j, state_key(k, sizeof(k), names[i], "last_error"), &v)) {
+			json_object_set_new(o, "last_error", *v ? json_string(v) : json_null());
+			free(v);
+		}
+		json_array_append_new(arr, o);
+	}
+	cairn__gitlog_list_free(names, n);
+	if (!rc && !(*out = json_dumps(arr, JSON_COMPACT)))
+		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	json_decref(arr);
+	return rc;
+}
+
+/* ---- one round with one remote ---- */
+
+typedef struct {
+	cairn_sync *s;
+	json_t *rejections;
+	const cairn_sync_options *opts;
+} round_ctx;
+
+static void on_rejected(void *ud, const char *ref, const char *reason)
+{
+	round_ctx *c = ud;
+	json_array_append_new(c->rejections, json_pack("{ssss}", "ref", ref, "reason", reason));
+}
+
+static void on_progress(void *ud, const char *phase, uint64_t done, uint64_t total, uint64_t bytes)
+{
+	round_ctx *c = ud;
+	if (c->opts && c->opts->progress)
+		c->opts->progress(c->opts->ud, phase, done, total, bytes);
+}
+
+static uint64_t count_between(cairn_sync *s, const char *tip, const char *base)
+{
+	char(*oids)[CAIRN_OID_HEX] = NULL;
+	size_t n = 0;
+	if (cairn__gitlog_walk(s->g, tip, base, &oids, &n))
+		return 0;
+	free(oids);
+	return n;
+}
+
+/* Invariant 3: adopt a fetched log only when it extends ours. */
+static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, json_t *forks)
+{
+	char prefix[128], rref[256], lref[128], rtip[CAIRN_OID_HEX], ltip[CAIRN_OID_HEX], **devs = NULL;
+	size_t n = 0;
+	int rc;
+	snprintf(prefix, sizeof(prefix), "refs/remotes/%s/logs/", remote);
+	if ((rc = cairn__gitlog_list(s->g, prefix, &devs, &n)))
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		snprintf(rref, sizeof(rref), "%s%s", prefix, devs[i]);
+		log_ref(lref, sizeof(lref), devs[i]);
+		if ((rc = cairn__gitlog_tip(s->g, rref, rtip)))
+			break;
+		rc = cairn__gitlog_tip(s->g, lref, ltip);
+		if (rc == CAIRN_ENOTFOUND) {
+			r->segments_received += count_between(s, rtip, "");
+			rc = cairn__gitlog_set(s->g, lref, rtip, "");
+			continue;
+		}
+		if (rc || !strcmp(ltip, rtip))
+			continue;
+		int d = cairn__gitlog_descends(s->g, rtip, ltip);
+		if (d == 1) {
+			r->segments_received += count_between(s, rtip, ltip);
+			rc = cairn__gitlog_set(s->g, lref, rtip, ltip);
+		} else if (d == 0 && (d = cairn__gitlog_descends(s->g, ltip, rtip)) == 0) {
+			char reason[200];
+			snprintf(reason, sizeof(reason), "fork: the log of %s on remote '%s' diverges from ours",
+			         devs[i], remote);
+			r->forks++;
+			json_array_append_new(forks, json_pack("{ssss}", "device", devs[i], "remote_tip", rtip));
+			if (!cairn_quarantine_has(s->j, devs[i], rtip) && !cairn_quarantine_segment(s->j, devs[i], rtip, reason))
+				r->quarantined++;
+		}
+		if (d < 0)
+			rc = d;
+	}
+	cairn__gitlog_list_free(devs, n);
+	return rc;
+}
+
+/* Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward). */
+static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, cairn__transfer *t)
+{
+	char **devs = NULL, **specs = NULL, lref[128], rref[256], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX];
+	size_t n = 0, k = 0, rejected = 0;
+	uint64_t commits = 0, relayed = 0;
+	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n);
+	if (rc)
+		return rc;
+	specs = calloc(n ? n : 1, sizeof(char *));
+	for (size_t i = 0; specs && i < n && !rc; i++) {
+		log_ref(lref, sizeof(lref), devs[i]);
+		snprintf(rref, sizeof(rref), "refs/remotes/%s/logs/%s", remote, devs[i]);
+		if ((rc = cairn__gitlog_tip(s->g, lref, ltip)))
+			break;
+		int have = cairn__gitlog_tip(s->g, rref, rtip) == 0;
+		if (have && (!strcmp(ltip, rtip) || cairn__gitlog_descends(s->g, ltip, rtip) != 1))
+			continue; /* up to date, or a fork that reconcile() reported */
+		commits += count_between(s, ltip, have ? rtip : "");
+		relayed += strcmp(devs[i], cairn_journal_device(s->j)) != 0;
+		size_t len = 2 * strlen(lref) + 2;
+		if ((specs[k] = malloc(len)))
+			snprintf(specs[k++], len, "%s:%s", lref, lref);
+	}
+	if (!specs)
+		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	if (!rc && k) {
+		rc = cairn__gitlog_push(s->g, remote, specs, k, t, &rejected);
+		if (!rc) {
+			r->segments_sent += commits;
+			r->refs_relayed += relayed;
+			r->rejected += rejected;
+			r->bytes_sent += t->bytes_sent;
+			if (rejected)
+				rc = cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused %zu of %zu log updates", remote,
+				                     rejected, k);
+		}
+	}
+	for (size_t i = 0; i < k; i++)
+		free(specs[i]);
+	free(specs);
+	cairn__gitlog_list_free(devs, n);
+	return rc;
+}
+
+static void record_outcome(cairn_sync *s, const char *remote, int rc)
+{
+	char k[160], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (!rc)
+		cairn_state_set(s->j, state_key(k, sizeof(k), remote, "last_sync"), when);
+	cairn_state_set(s->j, state_key(k, sizeof(k), remote, "last_error"), rc ? cairn_error_last() : "");
+}
+
+static json_t *result_json(const cairn_sync_result *r)
+{
+	return json_pack("{sIsIsIsIsIsIsIsIsIsIsIsIsI}", "segments_sealed", (json_int_t)r->segments_sealed,
+	                 "segments_sent", (json_int_t)r->segments_sent, "segments_received",
+	                 (json_int_t)r->segments_received, "segments_imported", (json_int_t)r->segments_imported,
+	                 "events_applied", (json_int_t)r->events_applied, "bytes_sent", (json_int_t)r->bytes_sent,
+	                 "bytes_received", (json_int_t)r->bytes_received, "conflicts_raised",
+	                 (json_int_t)r->conflicts_raised, "quarantined", (json_int_t)r->quarantined, "unreadable",
+	                 (json_int_t)r->unreadable, "refs_relayed", (json_int_t)r->refs_relayed, "rejected",
+	                 (json_int_t)r->rejected, "forks", (json_int_t)r->forks);
+}
+
+static void add_result(cairn_sync_result *a, const cairn_sync_result *b)
+{
+	uint64_t *x = (uint64_t *)a;
+	const uint64_t *y = (const uint64_t *)b;
+	for (size_t i = 0; i < sizeof(*a) / sizeof(uint64_t); i++)
+		x[i] += y[i];
+}
+
+static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *r,
+                     json_t *report)
+{
+	round_ctx c = {s, json_array(), opts};
+	cairn__transfer t = {on_progress, &c, 0, 0, on_rejected};
+	json_t *forks = json_array(), *o;
+	char *url = NULL;
+	int rc = cairn__gitlog_remote_url(s->g, remote, &url);
+	if (!rc)
+		rc = cairn__gitlog_fetch(s->g, remote, &t);
+	if (!rc) {
+		r->bytes_received += t.bytes_received;
+		rc = reconcile(s, remote, r, forks);
+	}
+	if (!rc)
+		rc = push_logs(s, remote, r, &t);
+	record_outcome(s, remote, rc);
+	o = result_json(r);
+	json_object_set_new(o, "remote", json_string(remote));
+	json_object_set_new(o, "url", url ? json_string(url) : json_null());
+	json_object_set_new(o, "ok", json_boolean(rc == 0));
+	json_object_set_new(o, "error", rc ? json_string(cairn_error_last()) : json_null());
+	json_object_set_new(o, "rejections", c.rejections);
+	json_object_set_new(o, "forks", forks);
+	json_array_append_new(report, o);
+	free(url);
+	return rc;
+}
+
+int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *out,
+                   char **report)
+{
+	cairn_sync_result total = {0}, local = {0};
+	json_t *remotes = json_array(), *doc;
+	char **names = NULL, *err = NULL;
+	size_t n = 0;
+	int rc, worst = 0;
+	/* Own log first: a journal behind its git (restored database) catches up before sealing. */
+	if ((rc = cairn_sync_import(s, &local)) || (rc = cairn_sync_seal(s, &local)))
+		goto out;
+	if (remote) {
+		names = calloc(1, sizeof(char *));
+		if (names && (names[0] = strdup(remote)))
+			n = 1;
+	} else if ((rc = cairn__gitlog_remote_names(s->g, &names, &n))) {
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cairn_sync_result r = {0};
+		rc = round_one(s, names[i], opts, &r, remotes);
+		add_result(&total, &r);
+		if (rc && !worst) {
+			worst = rc;
+			err = strdup(cairn_error_last());
+		}
+	}
+	rc = cairn_sync_import(s, &total);
+	if (!rc && worst) {
+		rc = worst;
+		cairn_error_set(rc, "%s", err ? err : "sync failed");
+	}
+out:
+	add_result(&total, &local);
+	if (out)
+		*out = total;
+	if (report) {
+		doc = result_json(&total);
+		json_object_set_new(doc, "device", json_string(cairn_journal_device(s->j)));
+		json_object_set_new(doc, "remotes", remotes);
+		*report = json_dumps(doc, JSON_COMPACT);
+		json_decref(doc);
+	} else {
+		json_decref(remotes);
+	}
+	free(err);
+	cairn__gitlog_list_free(names, n);
+	return rc;
+}
+
+int cairn_sync_status(cairn_sync *s, char **out)
+{
+	const char *own = cairn_journal_device(s->j);
+	char **devs = NULL, ref[128], tip[CAIRN_OID_HEX], *q = NULL, *remotes = NULL;
+	unsigned char h[32];
+	size_t n = 0;
+	uint64_t own_seq = 0, seq;
+	json_t *doc = json_object(), *logs = json_array();
+	int rc = cairn_events_max_seq(s->j, own, &own_seq);
+	if (!rc)
+		rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n);
+	for (size_t i = 0; !rc && i < n; i++) {
+		cairn_cursor c;
+		log_ref(ref, sizeof(ref), devs[i]);
+		if (cairn__gitlog_tip(s->g, ref, tip) || tip_state(s, tip, &seq, h))
+			seq = 0;
+		cairn_cursor_get(s->j, devs[i], &c);
+		json_array_append_new(logs, json_pack("{sssIsIsb}", "device", devs[i], "tip_seq", (json_int_t)seq,
+		                                      "imported_seq", (json_int_t)c.last_seq, "own",
+		                                      !strcmp(devs[i], own)));
+		if (!strcmp(devs[i], own))
+			json_object_set_new(doc, "sealed_seq", json_integer((json_int_t)seq));
+	}
+	if (!rc)
+		rc = cairn_quarantine_list(s->j, &q);
+	if (!rc)
+		rc = cairn_remote_list(s, &remotes);
+	if (!rc) {
+		json_object_set_new(doc, "device", json_string(own));
+		json_object_set_new(doc, "own_seq", json_integer((json_int_t)own_seq));
+		if (!json_object_get(doc, "sealed_seq"))
+			json_object_set_new(doc, "sealed_seq", json_integer(0));
+		json_object_set_new(doc, "logs", logs);
+		logs = NULL;
+		json_object_set_new(doc, "quarantine", json_loads(q, 0, NULL));
+		json_object_set_new(doc, "remotes", json_loads(remotes, 0, NULL));
+		*out = json_dumps(doc, JSON_COMPACT);
+	}
+	json_decref(logs);
+	json_decref(doc);
+	cairn_free(q);
+	cairn_free(remotes);
+	cairn__gitlog_list_free(devs, n);
+	return rc;
+}

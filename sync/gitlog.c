@@ -1,0 +1,607 @@
+/*
+ * gitlog.c — per-device segment logs in a bare git repository, with libgit2.
+ *
+ * Invariants:
+ *  1. A log ref only ever moves forward: appends are compare-and-swap on the expected tip
+ *     (git_reference_create_matching), fetched updates are applied by the engine only after an ancestry
+ *     check (libgit2 would silently skip or force them depending on the refspec's '+').
+ *  2. Objects are written before the ref that names them, with fsync on (GIT_OPT_ENABLE_FSYNC_GITDIR):
+ *     a crash leaves at worst unreferenced objects, never a ref to a missing object.
+ *  3. Segment commits carry no information beyond the segment: fixed identity, time 0, fixed message.
+ *  4. Push outcomes are read from push_update_reference: libgit2 reports server refusals only there.
+ */
+#include "gitlog.h"
+
+#include <git2.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn.h"
+
+struct cairn_gitlog {
+	git_repository *repo;
+};
+
+static int git_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+	return cairn_error_set(code, "%s: %s", what, e && e->message ? e->message : "unknown git error");
+}
+
+static int oid_parse(git_oid *oid, const char *hex)
+{
+	if (!hex || strlen(hex) != 40 || git_oid_fromstr(oid, hex))
+		return cairn_error_set(CAIRN_EINVAL, "malformed object id '%s'", hex ? hex : "");
+	return 0;
+}
+
+int cairn__gitlog_open(cairn_gitlog **out, const char *path)
+{
+	static int inited;
+	cairn_gitlog *g;
+	int rc;
+	if (!inited) {
+		git_libgit2_init();
+		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+		inited = 1;
+	}
+	if (!(g = calloc(1, sizeof(*g))))
+		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	rc = git_repository_open_bare(&g->repo, path);
+	if (rc == GIT_ENOTFOUND) {
+		git_repository_init_options o;
+		git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+		o.flags = GIT_REPOSITORY_INIT_BARE | GIT_REPOSITORY_INIT_MKPATH;
+		o.mode = 0700; /* GIT_REPOSITORY_INIT_SHARED_UMASK with a private directory */
+		rc = git_repository_init_ext(&g->repo, path, &o);
+	}
+	if (rc) {
+		free(g);
+		return git_fail(CAIRN_EIO, "cannot open the log repository");
+	}
+	*out = g;
+	return 0;
+}
+
+void cairn__gitlog_free(cairn_gitlog *g)
+{
+	if (!g)
+		return;
+	git_repository_free(g->repo);
+	free(g);
+}
+
+int cairn__gitlog_tip(cairn_gitlog *g, const char *ref, char oid[CAIRN_OID_HEX])
+{
+	git_oid id;
+	int rc = git_reference_name_to_id(&id, g->repo, ref);
+	if (rc == GIT_ENOTFOUND) {
+		oid[0] = '\0';
+		return CAIRN_ENOTFOUND;
+	}
+	if (rc)
+		return git_fail(CAIRN_EIO, "cannot read a log ref");
+	git_oid_tostr(oid, CAIRN_OID_HEX, &id);
+	return 0;
+}
+
+int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf, size_t *len,
+                       char parent[CAIRN_OID_HEX])
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_blob *b = NULL;
+	git_oid id;
+	const git_tree_entry *e;
+	int rc;
+	if ((rc = oid_parse(&id, commit)))
+		return rc;
+	if (git_commit_lookup(&c, g->repo, &id))
+		return git_fail(CAIRN_ECORRUPT, "cannot read a segment commit");
+	rc = CAIRN_ECORRUPT;
+	if (git_commit_parentcount(c) > 1 || git_commit_tree(&t, c) || git_tree_entrycount(t) != 1 ||
+	    !(e = git_tree_entry_byname(t, "segment")) || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&b, g->repo, git_tree_entry_id(e))) {
+		rc = cairn_error_set(CAIRN_ECORRUPT, "commit %.12s is not a segment commit", commit);
+		goto out;
+	}
+	*len = (size_t)git_blob_rawsize(b);
+	if (!(*buf = malloc(*len ? *len : 1))) {
+		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*buf, git_blob_rawcontent(b), *len);
+	parent[0] = '\0';
+	if (git_commit_parentcount(c) == 1)
+		git_oid_tostr(parent, CAIRN_OID_HEX, git_commit_parent_id(c, 0));
+	rc = 0;
+out:
+	git_blob_free(b);
+	git_tree_free(t);
+	git_commit_free(c);
+	return rc;
+}
+
+int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg,
+                         size_t len, char out[CAIRN_OID_HEX])
+{
+	git_oid blob, tree, commit, pid;
+	git_treebuilder *tb = NULL;
+	git_tree *t = NULL;
+	git_commit *p = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL;
+	char name[128];
+	int rc = CAIRN_EIO;
+	snprintf(name, sizeof(name), "refs/heads/logs/%s", device);
+	if (*parent && (oid_parse(&pid, parent) || git_commit_lookup(&p, g->repo, &pid)))
+		return git_fail(CAIRN_ECORRUPT, "cannot read the previous segment commit");
+	if (git_blob_create_from_buffer(&blob, g->repo, seg, len) || git_treebuilder_new(&tb, g->repo, NULL) ||
+	    git_treebuilder_insert(NULL, tb, "segment", &blob, GIT_FILEMODE_BLOB) ||
+	    git_treebuilder_write(&tree, tb) || git_tree_lookup(&t, g->repo, &tree) ||
+	    git_signature_new(&sig, "cairn", "cairn@invalid", 0, 0)) {
+		rc = git_fail(CAIRN_EIO, "cannot write a segment");
+		goto out;
+	}
+	const git_commit *parents[1] = {p};
+	if (git_commit_create(&commit, g->repo, NULL, sig, sig, NULL, "cairn segment\n", t, p ? 1 : 0, parents)) {
+		rc = git_fail(CAIRN_EIO, "cannot write a segment commit");
+		goto out;
+	}
+	/* Invariant 1: only if the tip is still `parent`. */
+	if (git_reference_create_matching(&ref, g->repo, name, &commit, p != NULL, p ? &pid : NULL, NULL)) {
+		rc = git_fail(CAIRN_EBUSY, "the log moved while sealing (another cairn process?)");
+		goto out;
+	}
+	git_oid_tostr(out, CAIRN_OID_HEX, &commit);
+	rc = 0;
+out:
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(t);
+	git_treebuilder_free(tb);
+	git_commit_free(p);
+	return rc;
+}
+
+int cairn__gitlog_walk(cairn_gitlog *g, const char *tip, const char *since, char (**oids)[CAIRN_OID_HEX],
+                       size_t *n)
+{
+	git_revwalk *w = NULL;
+	git_oid id;
+	size_t cap = 0;
+	int rc;
+	*oids = NULL;
+	*n = 0;
+	if ((rc = oid_parse(&id, tip)))
+		return rc;
+	if (git_revwalk_new(&w, g->repo) || git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) ||
+	    git_revwalk_push(w, &id)) {
+		rc = git_fail(CAIRN_ECORRUPT, "cannot walk a log");
+		goto out;
+	}
+	if (since && *since) {
+		git_oid s;
+		if ((rc = oid_parse(&s, since)))
+			goto out;
+		if (git_revwalk_hide(w, &s)) {
+			rc = git_fail(CAIRN_ECORRUPT, "cannot walk a log from its cursor");
+			goto out;
+		}
+	}
+	while ((rc = git_revwalk_next(&id, w)) == 0) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			void *p = realloc(*oids, cap * sizeof(**oids));
+			if (!p) {
+				rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+				goto out;
+			}
+			*oids = p;
+		}
+		git_oid_tostr((*oids)[(*n)++], CAIRN_OID_HEX, &id);
+	}
+	rc = rc == GIT_ITEROVER ? 0 : git_fail(CAIRN_ECORRUPT, "cannot walk a log");
+out:
+	if (rc) {
+		free(*oids);
+		*oids = NULL;
+		*n = 0;
+	}
+	git_revwalk_free(w);
+	return rc;
+}
+
+void cairn__gitlog_list_free(char **devs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(devs[i]);
+	free(devs);
+}
+
+int cairn__gitlog_list(cairn_gitlog *g, const char *prefix, char ***devs, size_t *n)
+{
+	git_reference_iterator *it = NULL;
+	char glob[256];
+	const char *name;
+	size_t cap = 0, plen = strlen(prefix);
+	int rc;
+	*devs = NULL;
+	*n = 0;
+	snprintf(glob, sizeof(glob), "%s*", prefix);
+	if (git_reference_iterator_glob_new(&it, g->repo, glob))
+		return git_fail(CAIRN_EIO, "cannot list logs");
+	while ((rc = git_reference_next_name(&name, it)) == 0) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **p = realloc(*devs, cap * sizeof(char *));
+			if (!p) {
+				rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+				break;
+			}
+			*devs = p;
+		}
+		if (!((*devs)[*n] = strdup(name + plen))) {
+			rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+			break;
+		}
+		(*n)++;
+	}
+	git_reference_iterator_free(it);
+	if (rc != GIT_ITEROVER) {
+		cairn__gitlog_list_free(*devs, *n);
+		*devs = NULL;
+		*n = 0;
+		return rc < 0 && rc > -100 ? rc : git_fail(CAIRN_EIO, "cannot list logs");
+	}
+	return 0;
+}
+
+int cairn__gitlog_set(cairn_gitlog *g, const char *ref, const char *oid, const char *expected)
+{
+	git_reference *r = NULL;
+	git_oid id, old;
+	int rc;
+	if ((rc = oid_parse(&id, oid)))
+		return rc;
+	if (expected && *expected) {
+		if ((rc = oid_parse(&old, expected)))
+			return rc;
+		rc = git_reference_create_matching(&r, g->repo, ref, &id, 1, &old, NULL);
+	} else {
+		rc = git_reference_create(&r, g->repo, ref, &id, expected == NULL, NULL);
+	}
+	git_reference_free(r);
+	return rc ? git_fail(CAIRN_EBUSY, "cannot move a log ref") : 0;
+}
+
+int cairn__gitlog_delete_ref(cairn_gitlog *g, const char *ref)
+{
+	git_reference *r;
+	if (git_reference_lookup(&r, g->repo, ref))
+		return 0;
+	int rc = git_reference_delete(r);
+	git_reference_free(r);
+	return rc ? git_fail(CAIRN_EIO, "cannot delete a ref") : 0;
+}
+
+int cairn__gitlog_descends(cairn_gitlog *g, const char *a, const char *b)
+{
+	git_oid x, y;
+	int rc;
+	if ((rc = oid_parse(&x, a)) || (rc = oid_parse(&y, b)))
+		return rc;
+	rc = git_graph_descendant_of(g->repo, &x, &y);
+	return rc < 0 ? git_fail(CAIRN_ECORRUPT, "cannot compare logs") : rc;
+}
+
+/* ---- remotes ---- */
+
+static int valid_remote_name(const char *name)
+{
+	if (!name || !*name || strlen(name) > 64)
+		return 0;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
+			return 0;
+	return 1;
+}
+
+int cairn__gitlog_remote_add(cairn_gitlog *g, const char *name, const char *url)
+{
+	git_remote *r = NULL;
+	char spec[160];
+	if (!valid_remote_name(name))
+		return cairn_error_set(CAIRN_EINVAL, "invalid remote name '%s' (use letters, digits, - and _)",
+		                       name ? name : "");
+	if (git_remote_lookup(&r, g->repo, name) == 0) {
+		git_remote_free(r);
+		return cairn_error_set(CAIRN_EEXISTS, "remote '%s' already exists", name);
+	}
+	snprintf(spec, sizeof(spec), "+refs/heads/logs/*:refs/remotes/%s/logs/*", name);
+	if (git_remote_create_with_fetchspec(&r, g->repo, name, url, spec))
+		return git_fail(CAIRN_EINVAL, "cannot add remote");
+	git_remote_free(r);
+	return 0;
+}
+
+int cairn__gitlog_remote_remove(cairn_gitlog *g, const char *name)
+{
+	git_remote *r = NULL;
+	if (!valid_remote_name(name) || git_remote_lookup(&r, g->repo, name))
+		return cairn_error_set(CAIRN_ENOTFOUND, "no remote '%s'", name ? name : "");
+	git_remote_free(r);
+	return git_remote_delete(g->repo, name) ? git_fail(CAIRN_EIO, "cannot remove remote") : 0;
+}
+
+int cairn__gitlog_remote_names(cairn_gitlog *g, char ***names, size_t *n)
+{
+	git_strarray a = {0};
+	if (git_remote_list(&a, g->repo))
+		return git_fail(CAIRN_EIO, "cannot list remotes");
+	*names = calloc(a.count ? a.count : 1, sizeof(char *));
+	for (size_t i = 0; *names && i < a.count; i++)
+		(*names)[i] = strdup(a.strings[i]);
+	*n = a.count;
+	git_strarray_dispose(&a);
+	return *names ? 0 : cairn_error_set(CAIRN_ENOMEM, "out of memory");
+}
+
+int cairn__gitlog_remote_url(cairn_gitlog *g, const char *name, char **url)
+{
+	git_remote *r = NULL;
+	if (!valid_remote_name(name) || git_remote_lookup(&r, g->repo, name))
+		return cairn_error_set(CAIRN_ENOTFOUND, "no remote '%s' (see 'cairn remote list')", name ? name : "");
+	*url = strdup(git_remote_url(r));
+	git_remote_free(r);
+	return *url ? 0 : cairn_error_set(CAIRN_ENOMEM, "out of memory");
+}
+
+int cairn__gitlog_config_get(cairn_gitlog *g, const char *key, char **value)
+{
+	git_config *c = NULL, *snap = NULL;
+	const char *v;
+	int rc;
+	if (git_repository_config(&c, g->repo) || git_config_snapshot(&snap, c)) {
+		git_config_free(c);
+		return git_fail(CAIRN_EIO, "cannot read the repository config");
+	}
+	rc = git_config_get_string(&v, snap, key);
+	if (rc == 0)
+		rc = (*value = strdup(v)) ? 0 : cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	else
+		rc = CAIRN_ENOTFOUND;
+	git_config_free(snap);
+	git_config_free(c);
+	return rc;
+}
+
+int cairn__gitlog_config_set(cairn_gitlog *g, const char *key, const char *value)
+{
+	git_config *c = NULL;
+	int rc;
+	if (git_repository_config(&c, g->repo))
+		return git_fail(CAIRN_EIO, "cannot open the repository config");
+	rc = value ? git_config_set_string(c, key, value) : git_config_delete_entry(c, key);
+	git_config_free(c);
+	return rc && value ? git_fail(CAIRN_EIO, "cannot write the repository config") : 0;
+}
+
+/* ---- transfers ---- */
+
+typedef struct {
+	cairn_gitlog *g;
+	const char *remote;
+	cairn__transfer *t;
+	int cred_tries;
+	size_t rejected;
+} xfer;
+
+static char *remote_opt(cairn_gitlog *g, const char *remote, const char *opt)
+{
+	char key[160], *v = NULL;
+	snprintf(key, sizeof(key), "remote.%s.cairn%s", remote, opt);
+	cairn__gitlog_config_get(g, key, &v);
+	return v;
+}
+
+/* Credentials come from files named in the config, never from argv or the environment. */
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
+                          unsigned int allowed, void *payload)
+{
+	xfer *x = payload;
+	char *path = NULL;
+	int rc = GIT_EUSER;
+	(void)url;
+	if (x->cred_tries++ > 0) {
+		cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused our credentials", x->remote);
+		return GIT_EUSER;
+	}
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && (path = remote_opt(x->g, x->remote, "sshkey"))) {
+		char pub[4200];
+		snprintf(pub, sizeof(pub), "%s.pub", path);
+		rc = git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git", pub, path, NULL);
+	} else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
+	           (path = remote_opt(x->g, x->remote, "credentialfile"))) {
+		char line[1024] = "";
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(line, sizeof(line), f))
+				line[0] = '\0';
+			fclose(f);
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		char *colon = strchr(line, ':');
+		if (!line[0]) {
+			cairn_error_set(CAIRN_EINVAL, "credential file '%s' for remote '%s' is empty or unreadable",
+			                path, x->remote);
+		} else if (colon) {
+			*colon = '\0';
+			rc = git_credential_userpass_plaintext_new(out, line, colon + 1);
+		} else { /* a bare token */
+			rc = git_credential_userpass_plaintext_new(out, user_from_url ? user_from_url : "cairn", line);
+		}
+		sodium_memzero(line, sizeof(line));
+	} else {
+		cairn_error_set(CAIRN_EINVAL,
+		                "remote '%s' needs credentials: set them with 'cairn remote add ... "
+		                "--credential-file FILE' or '--ssh-key FILE'",
+		                x->remote);
+	}
+	free(path);
+	return rc;
+}
+
+static void hex32(char out[65], const unsigned char *h)
+{
+	sodium_bin2hex(out, 65, h, 32);
+}
+
+/* A pinned certificate (https) or host key (ssh) must match; otherwise the usual validity decides. */
+static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	xfer *x = payload;
+	char *pin = remote_opt(x->g, x->remote, "pin");
+	char seen[65] = "";
+	int rc;
+	if (cert->cert_type == GIT_CERT_X509) {
+		git_cert_x509 *c = (git_cert_x509 *)cert;
+		unsigned char h[32];
+		crypto_hash_sha256(h, c->data, c->len);
+		hex32(seen, h);
+	} else if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		git_cert_hostkey *k = (git_cert_hostkey *)cert;
+		if (k->type & GIT_CERT_SSH_SHA256)
+			hex32(seen, k->hash_sha256);
+	}
+	if (pin) {
+		rc = seen[0] && sodium_memcmp(seen, pin, 64) == 0 && strlen(pin) == 64 ? 0 : -1;
+		if (rc)
+			cairn_error_set(CAIRN_EREJECTED, "remote '%s' (%s) presented a key that does not match its pin (got %s)",
+			                x->remote, host, seen[0] ? seen : "none");
+	} else if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
+		rc = -1; /* libgit2 1.5 does not read known_hosts: an unpinned ssh host is refused */
+		cairn_error_set(CAIRN_EREJECTED,
+		                "ssh host key of '%s' is not pinned: verify it and run 'cairn remote add %s URL "
+		                "--pin %s'",
+		                host, x->remote, seen);
+	} else {
+		rc = valid ? 0 : -1;
+		if (rc)
+			cairn_error_set(CAIRN_EREJECTED, "certificate of '%s' is not trusted (pin it with --pin %s or "
+			                "give --ca-file)", host, seen);
+	}
+	free(pin);
+	return rc;
+}
+
+static int on_transfer(const git_indexer_progress *s, void *payload)
+{
+	xfer *x = payload;
+	x->t->bytes_received = s->received_bytes;
+	if (x->t->progress)
+		x->t->progress(x->t->ud, "receiving", s->received_objects, s->total_objects, s->received_bytes);
+	return 0;
+}
+
+static int on_push_progress(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	xfer *x = payload;
+	x->t->bytes_sent = bytes;
+	if (x->t->progress)
+		x->t->progress(x->t->ud, "sending", current, total, bytes);
+	return 0;
+}
+
+static int on_push_ref(const char *refname, const char *status, void *payload)
+{
+	xfer *x = payload;
+	if (status) { /* invariant 4 */
+		x->rejected++;
+		if (x->t->rejected)
+			x->t->rejected(x->t->ud, refname, status);
+	}
+	return 0;
+}
+
+static void set_callbacks(git_remote_callbacks *cb, xfer *x)
+{
+	cb->credentials = on_credentials;
+	cb->certificate_check = on_certificate;
+	cb->transfer_progress = on_transfer;
+	cb->push_transfer_progress = on_push_progress;
+	cb->push_update_reference = on_push_ref;
+	cb->payload = x;
+}
+
+static int transport_error(xfer *x, const char *what)
+{
+	const git_error *e = git_error_last();
+	if (cairn_error_last_code() == CAIRN_EREJECTED || cairn_error_last_code() == CAIRN_EINVAL)
+		return cairn_error_last_code(); /* our callback already said why */
+	return cairn_error_set(CAIRN_EOFFLINE, "cannot %s remote '%s': %s", what, x->remote,
+	                       e && e->message ? e->message : "unreachable");
+}
+
+static int apply_ca(cairn_gitlog *g, const char *remote)
+{
+	char *ca = remote_opt(g, remote, "cafile");
+	if (!ca)
+		return 0;
+	int rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL);
+	free(ca);
+	return rc ? git_fail(CAIRN_EINVAL, "cannot load the CA file") : 0;
+}
+
+int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
+{
+	git_remote *r = NULL;
+	git_fetch_options o;
+	xfer x = {g, remote, t, 0, 0};
+	int rc;
+	git_fetch_options_init(&o, GIT_FETCH_OPTIONS_VERSION);
+	if (git_remote_lookup(&r, g->repo, remote))
+		return cairn_error_set(CAIRN_ENOTFOUND, "no remote '%s'", remote);
+	if ((rc = apply_ca(g, remote)))
+		goto out;
+	set_callbacks(&o.callbacks, &x);
+	o.prune = GIT_FETCH_NO_PRUNE;
+	o.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	o.update_fetchhead = 0;
+	cairn_error_clear();
+	rc = git_remote_fetch(r, NULL, &o, NULL) ? transport_error(&x, "fetch from") : 0;
+	if (!rc)
+		t->bytes_received = git_remote_stats(r)->received_bytes;
+out:
+	git_remote_free(r);
+	return rc;
+}
+
+int cairn__gitlog_push(cairn_gitlog *g, const char *remote, char **refspecs, size_t n, cairn__transfer *t,
+                       size_t *rejected)
+{
+	git_remote *r = NULL;
+	git_push_options o;
+	git_strarray specs = {refspecs, n};
+	xfer x = {g, remote, t, 0, 0};
+	int rc;
+	*rejected = 0;
+	if (!n)
+		return 0;
+	git_push_options_init(&o, GIT_PUSH_OPTIONS_VERSION);
+	if (git_remote_lookup(&r, g->repo, remote))
+		return cairn_error_set(CAIRN_ENOTFOUND, "no remote '%s'", remote);
+	if ((rc = apply_ca(g, remote)))
+		goto out;
+	set_callbacks(&o.callbacks, &x);
+	cairn_error_clear();
+	rc = git_remote_push(r, &specs, &o) ? transport_error(&x, "push to") : 0;
+	*rejected = x.rejected;
+out:
+	git_remote_free(r);
+	return rc;
+}
