@@ -6,6 +6,10 @@
  * (24-byte nonce + 16-byte tag), WAL journal, temp_store=MEMORY, mmap off, foreign temp files refused.
  * cairn__vfs_close() closes the connection and wipes the key. Errors: CAIRN_ETAMPER when a page fails
  * authentication (wrong key or modified file), CAIRN_EIO, CAIRN_ENOMEM; message set.
+ *
+ * After open, a page that fails authentication makes the SQLite call that read it fail with SQLITE_IOERR
+ * (extended code SQLITE_IOERR_AUTH). Callers turn that into CAIRN_ETAMPER with cairn__vfs_error(), which
+ * names the page and the file. The on-disk layout is in docs/formats.md ("Encrypted pages (VFS)").
  */
 #ifndef CAIRN_VFS_H
 #define CAIRN_VFS_H
@@ -15,8 +19,38 @@
 #define CAIRN_PAGE_SIZE 4096
 #define CAIRN_PAGE_RESERVE 40
 
+/* Which file of a database a page lives in (the role byte of the associated data). */
+#define CAIRN_VFS_ROLE_DB 1
+#define CAIRN_VFS_ROLE_WAL 2
+#define CAIRN_VFS_ROLE_JOURNAL 3
+
 /* flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE or SQLITE_OPEN_READONLY */
 int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32], int flags);
+/* Close the connection (finalizing statements left open, with a warning), unregister the VFS, wipe the
+ * key. Accepts NULL. */
 void cairn__vfs_close(sqlite3 *db);
+
+/*
+ * The most recent page of `db`'s files that failed authentication: returns 1 and sets *pgno (the database
+ * page number) and *role (CAIRN_VFS_ROLE_*) when there was one since open or since the last
+ * cairn__vfs_error(); 0 otherwise (the out-parameters may be NULL). `db` must come from cairn__vfs_open().
+ */
+int cairn__vfs_last_auth_failure(sqlite3 *db, unsigned *pgno, int *role);
+
+/*
+ * Explain a failed SQLite call on `db` with what the VFS knows, and forget it: a page that failed
+ * authentication gives CAIRN_ETAMPER ("page 17 of '/x/journal.db' failed authentication (modified
+ * file)"); a write the VFS refused (a page 1 with the wrong geometry, a temporary file) gives CAIRN_EIO
+ * with the reason. Returns that code with the error set, or 0 when the VFS recorded nothing, in which
+ * case the caller maps the SQLite error itself.
+ */
+int cairn__vfs_error(sqlite3 *db);
+
+/*
+ * Read database page `pgno` of the main file straight through the VFS (no page cache, no locks): the
+ * plaintext with the reserved bytes zeroed, or an SQLite error code (SQLITE_IOERR_AUTH when the page
+ * fails authentication, SQLITE_IOERR_SHORT_READ past the end of the file). For tests and diagnostics.
+ */
+int cairn__vfs_read_page(sqlite3 *db, unsigned pgno, unsigned char buf[CAIRN_PAGE_SIZE]);
 
 #endif
