@@ -31,7 +31,7 @@ static int bad(const cairn_event *ev, const char *what)
 static int step_done(cairn_journal *j, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, what);
 }
 
@@ -407,7 +407,7 @@ static int recompute_referral(cairn_journal *j, const char *ref)
 			have_best = 1;
 		}
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (rc != SQLITE_DONE)
 		rc = cairn__sqlerr(j, rc, "reading referral history");
 	else

@@ -80,7 +80,7 @@ int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN])
 				put_value(&h, st, c);
 		if (s != SQLITE_DONE)
 			rc = cairn__sqlerr(j, s, "computing the digest");
-		sqlite3_finalize(st);
+		cairn__finalize(j, st);
 	}
 	sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
 	if (rc)

@@ -256,7 +256,7 @@ static int load_counters(cairn_journal *j)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		seq = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (rc != SQLITE_ROW)
 		return cairn__sqlerr(j, rc, "reading the last seq");
 	j->hlc = (uint64_t)hlc;
@@ -343,7 +343,7 @@ static int insert_event(cairn_journal *j, const cairn_event *ev)
 	sqlite3_bind_int(st, 7, ev->schema);
 	sqlite3_bind_blob(st, 8, ev->hash, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "storing an event");
 }
 
@@ -408,7 +408,7 @@ static int quarantine(cairn_journal *j, const cairn_event *ev, const char *reaso
 	sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, (int64_t)time(NULL));
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "quarantining an event");
 }
 
@@ -431,7 +431,7 @@ static int lookup(cairn_journal *j, const cairn_event *ev)
 	} else {
 		rc = cairn__sqlerr(j, rc, "looking up an event");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -504,11 +504,11 @@ int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq
 			memset(ev.hash, 0, 32);
 		int stop = cb(&ev, ud);
 		if (stop) {
-			sqlite3_finalize(st);
+			cairn__finalize(j, st);
 			return stop;
 		}
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading events");
 }
 
@@ -522,6 +522,6 @@ int cairn_events_max_seq(cairn_journal *j, const char *device, uint64_t *out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading the last seq");
 }

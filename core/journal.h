@@ -20,6 +20,13 @@ struct cairn_journal {
 	int in_txn;     /* any transaction opened by us is open */
 	uint64_t hlc;   /* last clock value issued or observed (valid inside a transaction) */
 	uint64_t next_seq;
+	/* Prepared statements, kept for the life of the connection (SQL parsing dominated small appends). */
+	struct {
+		char *sql;
+		sqlite3_stmt *st;
+		int out; /* handed out and not yet released */
+	} cache[128];
+	int ncache;
 };
 
 /* store.c: database lifecycle and helpers. */
@@ -27,7 +34,8 @@ int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create)
 void cairn__store_close(cairn_journal *j);
 int cairn__sqlerr(cairn_journal *j, int rc, const char *what); /* maps SQLite codes to CAIRN_E* */
 int cairn__exec(cairn_journal *j, const char *sql);
-int cairn__prepare(cairn_journal *j, sqlite3_stmt **st, const char *sql);
+int cairn__prepare(cairn_journal *j, sqlite3_stmt **st, const char *sql); /* cached; release below */
+void cairn__finalize(cairn_journal *j, sqlite3_stmt *st); /* reset a cached statement, or finalize */
 int cairn__meta_get_int(cairn_journal *j, const char *key, int64_t *out);
 int cairn__meta_set_int(cairn_journal *j, const char *key, int64_t v);
 int cairn__meta_get_text(cairn_journal *j, const char *key, char **out); /* malloc'd; ENOTFOUND */

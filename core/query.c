@@ -21,7 +21,7 @@ static int one_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char *
 	} else {
 		rc = cairn__sqlerr(j, rc, "running a query");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -63,7 +63,7 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 		if (found++ == 0)
 			snprintf(id_out, CAIRN_ID_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (rc != SQLITE_DONE)
 		return cairn__sqlerr(j, rc, "resolving an id");
 	if (!found)
@@ -157,7 +157,7 @@ int cairn_contact_show(cairn_journal *j, const char *id, char **out)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
+		cairn__finalize(j, st);
 		return cairn__error(CAIRN_ENOTFOUND, "no contact '%s'", id);
 	}
 	sqlite3_reset(st);

@@ -129,7 +129,7 @@ static int exists(cairn_journal *j, const char *table, const char *id)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "looking up a record");
@@ -193,7 +193,7 @@ static int seen_heads(cairn_journal *j, const char *entity, const char *field, j
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(*out, json_pack("[Is]", (json_int_t)sqlite3_column_int64(st, 0),
 		                                      (const char *)sqlite3_column_text(st, 1)));
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a contact field");
 }
 
@@ -252,7 +252,7 @@ static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN])
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		snprintf(out, CAIRN_ID_LEN, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a merge");
 }
 
@@ -292,7 +292,7 @@ static int delete_locked(cairn_journal *j, const char *id, int alive)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		cl = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if ((cl % 2 == 1) == (alive != 0))
 		return cairn__error(CAIRN_EINVAL, "contact '%s' is already %s", id, alive ? "active" : "deleted");
 	body = json_pack("{sI}", "cl", (json_int_t)(cl + 1));
@@ -350,7 +350,7 @@ static int struck(cairn_journal *j, const char *note)
 		return rc;
 	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_ROW;
 }
 
@@ -443,7 +443,7 @@ static int referral_current(cairn_journal *j, const char *ref, int64_t *gen, int
 		*rank = cairn__referral_rank((const char *)sqlite3_column_text(st, 1));
 		*is_struck = sqlite3_column_int(st, 2);
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a referral");
 }
 

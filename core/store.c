@@ -55,12 +55,50 @@ int cairn__exec(cairn_journal *j, const char *sql)
 
 int cairn__prepare(cairn_journal *j, sqlite3_stmt **st, const char *sql)
 {
-	int rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	int i, rc;
+	for (i = 0; i < j->ncache; i++) {
+		if (j->cache[i].out || strcmp(j->cache[i].sql, sql))
+			continue;
+		j->cache[i].out = 1;
+		*st = j->cache[i].st;
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 	if (rc != SQLITE_OK) {
 		*st = NULL;
 		return cairn__sqlerr(j, rc, "preparing a statement");
 	}
+	if (j->ncache < (int)(sizeof(j->cache) / sizeof(j->cache[0]))) {
+		char *copy = strdup(sql);
+		if (copy) {
+			j->cache[j->ncache].sql = copy;
+			j->cache[j->ncache].st = *st;
+			j->cache[j->ncache++].out = 1;
+		}
+	}
 	return 0;
+}
+
+void cairn__finalize(cairn_journal *j, sqlite3_stmt *st)
+{
+	for (int i = 0; i < j->ncache; i++) {
+		if (j->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			j->cache[i].out = 0;
+			return;
+		}
+	}
+	cairn__finalize(j, st);
+}
+
+static void cache_clear(cairn_journal *j)
+{
+	for (int i = 0; i < j->ncache; i++) {
+		sqlite3_finalize(j->cache[i].st);
+		free(j->cache[i].sql);
+	}
+	j->ncache = 0;
 }
 
 int cairn__meta_get_int(cairn_journal *j, const char *key, int64_t *out)
@@ -79,7 +117,7 @@ int cairn__meta_get_int(cairn_journal *j, const char *key, int64_t *out)
 	} else {
 		rc = cairn__sqlerr(j, rc, "reading journal metadata");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -100,7 +138,7 @@ int cairn__meta_get_text(cairn_journal *j, const char *key, char **out)
 	} else {
 		rc = cairn__sqlerr(j, rc, "reading journal metadata");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -118,7 +156,7 @@ static int meta_set(cairn_journal *j, const char *key, int type, int64_t i, cons
 	else
 		sqlite3_bind_blob(st, 2, p, (int)n, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "writing journal metadata");
 }
 
@@ -147,7 +185,7 @@ static int schema_version(cairn_journal *j, int *out)
 		return rc;
 	rc = sqlite3_step(st);
 	int have = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (have < 0)
 		return cairn__sqlerr(j, rc, "reading the schema");
 	*out = 0;
@@ -159,7 +197,7 @@ static int schema_version(cairn_journal *j, int *out)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*out = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading the schema version");
 }
 
@@ -180,7 +218,7 @@ static int apply_migration(cairn_journal *j, const cairn__migration *m)
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)time(NULL));
 		int s = sqlite3_step(st);
-		sqlite3_finalize(st);
+		cairn__finalize(j, st);
 		if (s != SQLITE_DONE)
 			rc = cairn__sqlerr(j, s, "recording a migration");
 	}
@@ -193,7 +231,7 @@ static int apply_migration(cairn_journal *j, const cairn__migration *m)
 
 static int migrate(cairn_journal *j)
 {
-	int have, rc = schema_version(j, &have);
+	int have = 0, rc = schema_version(j, &have);
 	int newest = cairn__migration_count ? cairn__migrations[cairn__migration_count - 1].version : 0;
 	if (rc)
 		return rc;
@@ -220,6 +258,7 @@ int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create)
 		return rc;
 	sqlite3_busy_timeout(j->db, 10000);
 	if ((rc = migrate(j))) {
+		cache_clear(j);
 		cairn__vfs_close(j->db);
 		j->db = NULL;
 	}
@@ -230,6 +269,7 @@ void cairn__store_close(cairn_journal *j)
 {
 	if (!j->db)
 		return;
+	cache_clear(j);
 	cairn__vfs_close(j->db);
 	j->db = NULL;
 }

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "journal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,7 +30,7 @@ static int meta_blob(cairn_journal *j, const char *key, unsigned char *out, size
 	} else {
 		rc = cairn__sqlerr(j, rc, "reading device keys");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -67,7 +68,7 @@ int cairn_cursor_get(cairn_journal *j, const char *device, cairn_cursor *out)
 		snprintf(out->commit, sizeof(out->commit), "%s", (const char *)sqlite3_column_text(st, 2));
 		rc = SQLITE_DONE;
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a sync cursor");
 }
 
@@ -82,7 +83,7 @@ static int cursor_set(cairn_journal *j, const char *device, const cairn_cursor *
 	sqlite3_bind_blob(st, 3, c->last_hash, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->commit, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "moving a sync cursor");
 }
 
@@ -126,7 +127,7 @@ int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *c
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)time(NULL));
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "quarantining a segment");
 }
 
@@ -139,7 +140,7 @@ int cairn_quarantine_has(cairn_journal *j, const char *device, const char *commi
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, commit, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading the quarantine");
@@ -158,7 +159,7 @@ int cairn_quarantine_list(cairn_journal *j, char **out)
 		*out = strdup((const char *)sqlite3_column_text(st, 0));
 		rc = *out ? SQLITE_DONE : SQLITE_NOMEM;
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "listing the quarantine");
 }
 
@@ -176,7 +177,7 @@ int cairn_state_get(cairn_journal *j, const char *key, char **out)
 	} else {
 		rc = rc == SQLITE_DONE ? CAIRN_ENOTFOUND : cairn__sqlerr(j, rc, "reading sync state");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -189,6 +190,6 @@ int cairn_state_set(cairn_journal *j, const char *key, const char *value)
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "writing sync state");
 }

@@ -51,7 +51,7 @@ int cairn_team_current(cairn_journal *j, unsigned char team[CAIRN_TEAM_BYTES], u
 	} else {
 		rc = cairn__sqlerr(j, rc, "reading the team");
 	}
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -71,7 +71,7 @@ int cairn_team_key(cairn_journal *j, const unsigned char team[CAIRN_TEAM_BYTES],
 		rc = CAIRN_ENOTFOUND;
 	else
 		rc = cairn__sqlerr(j, rc, "reading a team key");
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc;
 }
 
@@ -85,7 +85,7 @@ static int team_store(cairn_journal *j, const unsigned char *team, uint32_t epoc
 	sqlite3_bind_int64(st, 2, epoch);
 	sqlite3_bind_blob(st, 3, key, 32, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "storing a team key");
 }
 
@@ -99,7 +99,7 @@ static int add_member(cairn_journal *j, const char *device, const unsigned char 
 	sqlite3_bind_blob(st, 2, pk, 32, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "recording a team member");
 }
 
@@ -164,7 +164,7 @@ static char *join_plaintext(cairn_journal *j)
 		                                         sqlite3_column_text(st, 1)));
 	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 out:
-	sqlite3_finalize(st);
+	cairn__finalize(j, st);
 	if (doc) {
 		json_object_set_new(doc, "key", json_string("")); /* jansson holds a copy of hkey: replace it */
 		json_decref(doc);
@@ -304,7 +304,7 @@ int cairn_team_join(cairn_journal *j, const char *path, const char *pass, size_t
 {
 	unsigned char *buf = NULL, *k = NULL;
 	char *plain = NULL;
-	size_t n, pn;
+	size_t n = 0, pn;
 	json_t *doc;
 	int rc;
 	uint64_t ops, mem;

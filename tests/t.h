@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int t_failed_checks;
-static int t_passed, t_failed;
+static int t_failed_checks __attribute__((unused));
+static int t_passed __attribute__((unused)), t_failed __attribute__((unused));
 
 #define T_CHECK(cond)                                                                              \
 	do {                                                                                           \
