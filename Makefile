@@ -33,7 +33,7 @@ test-plain: build
 test-asan: deps-test
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCAIRN_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
-	@cd $(ASAN_BUILD) && CAIRN_SANITIZED=1 ctest --output-on-failure -j $(JOBS) -LE no-asan $(CTEST_ARGS)
+	@cd $(ASAN_BUILD) && CAIRN_SANITIZED=1 CAIRN_PROPERTY_SETS=200 CAIRN_SYNC_RUNS=20 ctest --output-on-failure -j $(JOBS) -LE no-asan $(CTEST_ARGS)
 
 bench: build
 	@scripts/bench.sh $(BUILD)
@@ -46,3 +46,30 @@ format:
 
 check-format:
 	clang-format --dry-run --Werror core/*.[ch] cli/*.[ch]
+
+# `make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="segment ..."]`: every libFuzzer target in tests/fuzz (clang,
+# ASan+UBSan, coverage-instrumented libraries) for FUZZ_SECONDS each, one after the other. The committed
+# corpus tests/fuzz/corpus/<target> seeds each run and is never written to; what the fuzzer learns goes to
+# $(FUZZ_BUILD)/corpus/<target>, crashes to $(FUZZ_BUILD)/crashes/<target>-crash-<sha1>. Once a crash is
+# fixed, copy its input into tests/fuzz/corpus/<target>/: CTest then runs it forever after.
+# -Werror is off here: this build hunts crashes; warnings are the normal build's job.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_TARGETS ?=
+
+fuzz: deps-test
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCAIRN_FUZZ=ON -DCAIRN_WERROR=OFF >/dev/null
+	@targets="$(FUZZ_TARGETS)"; [ -n "$$targets" ] || targets=$$(cat $(FUZZ_BUILD)/fuzz/targets.txt); \
+	test -n "$$targets" || { echo "fuzz: no fuzz targets configured" >&2; exit 1; }; \
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $$(for t in $$targets; do printf 'fuzz_%s ' $$t; done) || exit 1; \
+	mkdir -p $(FUZZ_BUILD)/crashes; \
+	for t in $$targets; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
+	  echo "fuzz: fuzz_$$t for $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/fuzz-$$t.log)"; \
+	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $(FUZZ_ARGS) \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz-$$t.log; rc=$$?; \
+	  grep -E '^#[0-9]+ *(DONE|INITED)|^stat::|SUMMARY|ERROR' $(FUZZ_BUILD)/fuzz-$$t.log; \
+	  if [ $$rc -ne 0 ]; then echo "fuzz: fuzz_$$t failed (exit $$rc); input in $(FUZZ_BUILD)/crashes/" >&2; exit $$rc; fi; \
+	done
