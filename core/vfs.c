@@ -15,7 +15,8 @@
  *  2. A page on disk is [0,4056) ciphertext, [4056,4080) nonce, [4080,4096) tag. SQLite itself leaves
  *     the last 40 bytes of every page unused (SQLITE_FCNTL_RESERVE_BYTES = 40, set before the first
  *     write), so files keep SQLite's sizes and offsets and no translation layer is needed. The nonce is
- *     fresh and random on every write: 192-bit nonces make that safe however often a page is rewritten.
+ *     fresh and random on every write (next_nonce(), fork-aware): 192-bit nonces make random nonces safe
+ *     however often a page is rewritten.
  *
  *  3. The associated data binds a page to its place: role ‖ page number, plus the WAL header's salts and
  *     the frame's offset in the WAL, plus the record's offset in the journal. Why: a page copied to
@@ -72,7 +73,9 @@
 #include "crypto.h"
 #include "error.h"
 
+#include <pthread.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +97,18 @@ _Static_assert(NONCE_BYTES + TAG_BYTES == CAIRN_PAGE_RESERVE, "reserve must hold
 /* Internal result of one page: decrypted, beyond the end of the file, or failed authentication. */
 enum { PAGE_OK = 0, PAGE_SHORT = 1, PAGE_BAD = 2 };
 
+/* Where nonces come from: see next_nonce(). In sodium_malloc memory. */
+typedef struct {
+	unsigned char key[32];
+	uint64_t counter;
+	unsigned generation; /* of fork_generation */
+} nonce_stream;
+
 typedef struct cvfs {
 	sqlite3_vfs vfs;
 	sqlite3_vfs *base;
 	unsigned char *key; /* 32 bytes of sodium_malloc memory, read-only */
+	nonce_stream *nonces;
 	char name[40];
 	struct {
 		int set;
@@ -169,12 +180,43 @@ static void aad_wal(aad *a, uint32_t pgno, const unsigned char salts[8], sqlite3
 	aad_u64(a, (uint64_t)frame);
 }
 
+/*
+ * Nonces (invariant 2): 24 bytes of a ChaCha20 keystream, under a key drawn from the OS for each VFS
+ * instance, at a counter that never repeats. That is as random as randombytes_buf() without its system
+ * call per page: getrandom() cost 3 us a call on the development VM, a third of sealing a page. A
+ * forked child would go on with its parent's key and counter and reuse nonces, so after a fork every
+ * instance draws a new key before its next nonce.
+ */
+static atomic_uint fork_generation;
+static pthread_once_t fork_watch = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) { atomic_fetch_add(&fork_generation, 1); }
+
+static void watch_forks(void) { pthread_atfork(NULL, NULL, on_fork_child); }
+
+static void nonce_stream_seed(nonce_stream *s)
+{
+	randombytes_buf(s->key, sizeof(s->key));
+	s->counter = 0;
+	s->generation = atomic_load(&fork_generation);
+}
+
+static void next_nonce(nonce_stream *s, unsigned char nonce[NONCE_BYTES])
+{
+	unsigned char counter[8];
+
+	if (s->generation != atomic_load(&fork_generation))
+		nonce_stream_seed(s);
+	put64(counter, s->counter++);
+	crypto_stream_chacha20(nonce, NONCE_BYTES, counter, s->key);
+}
+
 static void seal(const cvfs *v, unsigned char *dst, const unsigned char *src, const aad *a)
 {
 	unsigned char *nonce = dst + CIPHER_BYTES;
 	unsigned char *tag = nonce + NONCE_BYTES;
 
-	randombytes_buf(nonce, NONCE_BYTES);
+	next_nonce(v->nonces, nonce);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(dst, tag, NULL, src, CIPHER_BYTES, a->b, a->n, NULL,
 	                                                    nonce, v->key);
 }
@@ -473,6 +515,8 @@ static int db_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 o
 /*
  * A frame's page. SQLite writes the frame header just before it (kept in f->hdr), except when it
  * overwrites a page of a frame already written in the same transaction: then the header is on disk.
+ * The writer holds the WAL's write lock, and a frame header it writes carries the current salts, so
+ * these need not be read from the WAL header — unless they are zero (see aad_wal()).
  */
 static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 frame)
 {
@@ -487,7 +531,8 @@ static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 fra
 	f->hdr_off = -1;
 	if (rc == SQLITE_IOERR_SHORT_READ)
 		return refuse(f, SQLITE_IOERR_WRITE, "a wal page write with no frame header before it");
-	if (rc == SQLITE_OK)
+	memcpy(salts, hdr + 8, 8);
+	if (rc == SQLITE_OK && is_zero(salts, 8)) /* a frame whose checksums SQLite will rewrite */
 		rc = wal_salts(f, salts);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -794,6 +839,7 @@ static void vfs_free(cvfs *v)
 		return;
 	sqlite3_vfs_unregister(&v->vfs);
 	cairn__secure_free(v->key);
+	cairn__secure_free(v->nonces);
 	sodium_memzero(v, sizeof(*v));
 	free(v);
 }
@@ -809,12 +855,17 @@ static int vfs_new(cvfs **out, const unsigned char key[32])
 	if (!v)
 		return cairn__error(CAIRN_ENOMEM, "out of memory");
 	v->key = cairn__secure_alloc(CAIRN_KEY_BYTES);
-	if (!v->key) {
+	v->nonces = cairn__secure_alloc(sizeof(*v->nonces));
+	if (!v->key || !v->nonces) {
+		cairn__secure_free(v->key);
+		cairn__secure_free(v->nonces);
 		free(v);
 		return CAIRN_ENOMEM;
 	}
 	memcpy(v->key, key, CAIRN_KEY_BYTES);
 	sodium_mprotect_readonly(v->key);
+	pthread_once(&fork_watch, watch_forks);
+	nonce_stream_seed(v->nonces);
 	snprintf(v->name, sizeof(v->name), "cairn-%p", (void *)v);
 	v->base = base;
 	v->vfs = (sqlite3_vfs){

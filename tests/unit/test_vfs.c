@@ -683,6 +683,57 @@ static void test_temp_files_refused_and_mmap_off(void)
 	remove_dir();
 }
 
+/* The nonce of page `pgno` as it is on disk. */
+static void disk_nonce(unsigned pgno, unsigned char nonce[24])
+{
+	int fd = open(db_path, O_RDONLY);
+	if (fd < 0 || pread(fd, nonce, 24, (off_t)pgno * CAIRN_PAGE_SIZE - CAIRN_PAGE_RESERVE) != 24)
+		memset(nonce, 0, 24);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Every write gets a new nonce, and a forked child does not repeat its parent's: both rewrite page 2
+ * with the same content after the fork, through the same (inherited) VFS instance.
+ */
+static void test_nonces_fresh_across_writes_and_fork(void)
+{
+	unsigned char page[CAIRN_PAGE_SIZE], n1[24], n2[24], child[24], parent[24];
+	sqlite3 *db = NULL;
+	sqlite3_file *f;
+	int fds[2], status;
+	pid_t pid;
+
+	T_REQUIRE(make_db(100, 500) == SQLITE_OK);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_REQUIRE((f = main_file(db)) != NULL);
+	T_REQUIRE(cairn__vfs_read_page(db, 2, page) == SQLITE_OK);
+	T_CHECK(f->pMethods->xWrite(f, page, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE) == SQLITE_OK);
+	disk_nonce(2, n1);
+	T_CHECK(f->pMethods->xWrite(f, page, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE) == SQLITE_OK);
+	disk_nonce(2, n2);
+	T_CHECK(memcmp(n1, n2, 24) != 0);
+	T_REQUIRE(pipe(fds) == 0);
+	pid = fork();
+	if (pid == 0) {
+		f->pMethods->xWrite(f, page, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE);
+		disk_nonce(2, child);
+		_exit(write(fds[1], child, 24) == 24 ? 0 : 1);
+	}
+	close(fds[1]);
+	T_CHECK(read(fds[0], child, 24) == 24);
+	close(fds[0]);
+	waitpid(pid, &status, 0);
+	T_CHECK(f->pMethods->xWrite(f, page, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE) == SQLITE_OK);
+	disk_nonce(2, parent);
+	T_CHECK(memcmp(child, parent, 24) != 0);
+	T_CHECK(memcmp(child, n2, 24) != 0 && memcmp(parent, n2, 24) != 0);
+	T_CHECK(cairn__vfs_read_page(db, 2, page) == SQLITE_OK);
+	cairn__vfs_close(db);
+	remove_dir();
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* Ordinary use                                                                                    */
 
@@ -757,6 +808,7 @@ int main(void)
 	T_RUN(test_journal_delete_mode_hot_rollback);
 	T_RUN(test_refused_writes);
 	T_RUN(test_temp_files_refused_and_mmap_off);
+	T_RUN(test_nonces_fresh_across_writes_and_fork);
 	T_RUN(test_roundtrip_update_delete_vacuum);
 	T_RUN(test_open_errors);
 	T_END();

@@ -1,0 +1,267 @@
+/*
+ * bench_vfs.c — what the encrypting VFS costs: the same workload on stock SQLite (unix VFS) and through
+ * the VFS, with the same settings (page size 4096, WAL, synchronous=FULL and the rest of what
+ * cairn__vfs_open() sets), so the ratio is the VFS alone.
+ *
+ * Workload: the notes of `shared/bench/workload.py` (JSON Lines on stdin), inserted into a table with an
+ * FTS5 index over their text in transactions of 1,000; then as many point reads by rowid, in a random
+ * order that is the same for both runs. Goal: encrypted/plain <= 1.15 for each phase.
+ *
+ *   python3 shared/bench/workload.py --contacts 100000 | build/bench_vfs [max-notes]
+ *
+ * BENCH_VFS_ONLY=plain or =encrypted runs one side only (for a profiler).
+ */
+#include "cairn.h"
+#include "crypto.h"
+#include "vfs.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define GOAL 1.15
+#define TX 1000
+
+typedef struct {
+	char *contact, *date, *kind, *modality, *text;
+	int minutes;
+} note;
+
+typedef struct {
+	double insert_s, read_s;
+	long long bytes_read;
+	long long db_bytes;
+} result;
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static char *dup_field(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return strdup(s ? s : "");
+}
+
+/* Read the notes of every contact on stdin, up to `max`. */
+static note *load_notes(size_t max, size_t *n)
+{
+	size_t cap = 1024, len = 0;
+	note *v = malloc(cap * sizeof(*v));
+	char *line = NULL;
+	size_t linecap = 0;
+
+	while (v && len < max && getline(&line, &linecap, stdin) > 0) {
+		json_t *c = json_loads(line, 0, NULL), *notes, *x;
+		size_t i;
+		if (!c)
+			continue;
+		notes = json_object_get(c, "notes");
+		json_array_foreach(notes, i, x) {
+			if (len == max)
+				break;
+			if (len == cap)
+				v = realloc(v, (cap *= 2) * sizeof(*v));
+			v[len] = (note){dup_field(c, "name"),     dup_field(x, "date"), dup_field(x, "kind"),
+			                dup_field(x, "modality"), dup_field(x, "text"),
+			                (int)json_integer_value(json_object_get(x, "minutes"))};
+			len++;
+		}
+		json_decref(c);
+	}
+	free(line);
+	*n = len;
+	return v;
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "bench_vfs: %s: %s\n", sql, err ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stock SQLite with the settings cairn__vfs_open() gives the encrypted connection. */
+static sqlite3 *open_plain(const char *path)
+{
+	static const char *const pragmas[] = {
+		"PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
+		"PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
+		"PRAGMA journal_mode=WAL",
+	};
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "unix") != SQLITE_OK)
+		return NULL;
+	for (size_t i = 0; i < sizeof(pragmas) / sizeof(pragmas[0]); i++)
+		if (exec(db, pragmas[i]) != 0)
+			return NULL;
+	return db;
+}
+
+static int insert_all(sqlite3 *db, const note *v, size_t n)
+{
+	sqlite3_stmt *ins = NULL, *fts = NULL;
+	int rc = 0;
+
+	if (exec(db, "CREATE TABLE note(id INTEGER PRIMARY KEY, contact TEXT, date TEXT, kind TEXT, "
+	             "modality TEXT, minutes INTEGER, text TEXT)") ||
+	    exec(db, "CREATE VIRTUAL TABLE note_fts USING fts5(text, content='note', content_rowid='id')") ||
+	    sqlite3_prepare_v2(db, "INSERT INTO note VALUES (NULL, ?, ?, ?, ?, ?, ?)", -1, &ins, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO note_fts(rowid, text) VALUES (?, ?)", -1, &fts, NULL))
+		return -1;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i % TX == 0)
+			rc = exec(db, "BEGIN");
+		sqlite3_bind_text(ins, 1, v[i].contact, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, v[i].date, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, v[i].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, v[i].modality, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, v[i].minutes);
+		sqlite3_bind_text(ins, 6, v[i].text, -1, SQLITE_STATIC);
+		rc |= sqlite3_step(ins) != SQLITE_DONE;
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(fts, 1, sqlite3_last_insert_rowid(db));
+		sqlite3_bind_text(fts, 2, v[i].text, -1, SQLITE_STATIC);
+		rc |= sqlite3_step(fts) != SQLITE_DONE;
+		sqlite3_reset(fts);
+		if (rc == 0 && (i % TX == TX - 1 || i == n - 1))
+			rc = exec(db, "COMMIT");
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(fts);
+	return rc;
+}
+
+static long long read_all(sqlite3 *db, const long long *ids, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	long long bytes = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT text FROM note WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 1, ids[i]);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			bytes = -1;
+			break;
+		}
+		bytes += sqlite3_column_bytes(st, 0);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return bytes;
+}
+
+static long long size_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+static void remove_db(const char *path)
+{
+	char p[600];
+	static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+}
+
+static int run(const char *path, const unsigned char *key, const note *v, size_t n, const long long *ids,
+               result *r)
+{
+	sqlite3 *db = NULL;
+	double t0;
+
+	remove_db(path);
+	if (key ? cairn__vfs_open(&db, path, key, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) != 0
+	        : (db = open_plain(path)) == NULL) {
+		fprintf(stderr, "bench_vfs: cannot open '%s': %s\n", path, cairn_error_last());
+		return -1;
+	}
+	t0 = now();
+	if (insert_all(db, v, n) != 0)
+		return -1;
+	r->insert_s = now() - t0;
+	t0 = now();
+	r->bytes_read = read_all(db, ids, n);
+	r->read_s = now() - t0;
+	if (key)
+		cairn__vfs_close(db);
+	else
+		sqlite3_close(db);
+	r->db_bytes = size_of(path);
+	remove_db(path);
+	return r->bytes_read < 0 ? -1 : 0;
+}
+
+static int verdict(const char *what, double plain, double enc, size_t n)
+{
+	double ratio = enc / plain;
+	printf("%-22s plain %7.2f s (%6.1f us/op)  encrypted %7.2f s (%6.1f us/op)  ratio %.3f  goal <= %.2f  %s\n",
+	       what, plain, plain * 1e6 / (double)n, enc, enc * 1e6 / (double)n, ratio, GOAL,
+	       ratio <= GOAL ? "PASS" : "MISS");
+	return ratio <= GOAL;
+}
+
+int main(int argc, char **argv)
+{
+	size_t max = argc > 1 ? strtoull(argv[1], NULL, 10) : (size_t)-1, n;
+	note *v = load_notes(max, &n);
+	char dir[256], path[300];
+	const char *t = getenv("TMPDIR"), *only = getenv("BENCH_VFS_ONLY");
+	unsigned char key[32];
+	long long *ids;
+	result plain, enc;
+	int ok;
+
+	if (!v || n == 0) {
+		fprintf(stderr, "bench_vfs: no notes on stdin (pipe in shared/bench/workload.py)\n");
+		return 2;
+	}
+	snprintf(dir, sizeof(dir), "%s/cairn-bench-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(dir) || cairn__crypto_init() != 0)
+		return 2;
+	snprintf(path, sizeof(path), "%s/bench.db", dir);
+	cairn__random(key, sizeof(key));
+	ids = malloc(n * sizeof(*ids));
+	srand(12345);
+	for (size_t i = 0; i < n; i++)
+		ids[i] = 1 + (long long)(((unsigned long long)rand() << 16 ^ (unsigned)rand()) % n);
+
+	printf("bench_vfs: %zu notes, FTS5 over the text, transactions of %d, synchronous=FULL, WAL\n", n, TX);
+	if (only && strcmp(only, "plain") != 0 && strcmp(only, "encrypted") != 0)
+		only = NULL;
+	if ((!only || only[0] == 'p') && run(path, NULL, v, n, ids, &plain) != 0)
+		return 1;
+	if ((!only || only[0] == 'e') && run(path, key, v, n, ids, &enc) != 0)
+		return 1;
+	rmdir(dir);
+	if (only) {
+		result *r = only[0] == 'p' ? &plain : &enc;
+		printf("%s: insert %.2f s, read %.2f s\n", only, r->insert_s, r->read_s);
+		return 0;
+	}
+	rmdir(dir);
+	printf("database size: plain %.1f MiB, encrypted %.1f MiB\n", (double)plain.db_bytes / 1048576.0,
+	       (double)enc.db_bytes / 1048576.0);
+	ok = verdict("insert (+fts5)", plain.insert_s, enc.insert_s, n);
+	ok &= verdict("point read by rowid", plain.read_s, enc.read_s, n);
+	ok &= verdict("total", plain.insert_s + plain.read_s, enc.insert_s + enc.read_s, n);
+	printf("overall: %s\n", ok ? "PASS" : "MISS");
+	return 0;
+}
