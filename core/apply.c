@@ -18,6 +18,7 @@
 #include "journal.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef int (*apply_fn)(cairn_journal *j, const cairn_event *ev, json_t *body);
@@ -58,38 +59,139 @@ static int ensure_contact(cairn_journal *j, const char *entity, uint64_t hlc)
 	return step_done(j, st, "recording a contact");
 }
 
-static int refresh_contact_fts(cairn_journal *j, const char *entity)
+/*
+ * Search index rows follow the owning row's rowid. Written as a single-row DELETE and a single-row
+ * INSERT ... VALUES: a statement that needs a statement journal makes SQLite open an FTS5 savepoint, and
+ * FTS5 flushes its pending index at every savepoint (it cost most of the append throughput).
+ */
+static int fts_put(cairn_journal *j, const char *table, int64_t rowid, const char *text, int existed)
 {
+	char sql[96];
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "INSERT OR REPLACE INTO contact_fts (rowid, text) "
-	                        "SELECT c.rowid, "
-	                        " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'name'), '')"
-	                        " || ' ' || "
-	                        " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'alias'), '') "
-	                        "FROM contacts c WHERE c.entity = ?1");
-	if (rc)
+	int rc;
+	if (existed) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE rowid = ?1", table);
+		if ((rc = cairn__prepare(j, &st, sql)))
+			return rc;
+		sqlite3_bind_int64(st, 1, rowid);
+		if ((rc = step_done(j, st, "updating the search index")))
+			return rc;
+	}
+	snprintf(sql, sizeof(sql), "INSERT INTO %s (rowid, text) VALUES (?1, ?2)", table);
+	if ((rc = cairn__prepare(j, &st, sql)))
 		return rc;
-	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	return step_done(j, st, "indexing a contact");
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
+	return step_done(j, st, "updating the search index");
 }
 
-/* Invariant 3: recompute one register from its history. */
-static int recompute_register(cairn_journal *j, const char *entity, const char *field)
+/* Reindex the row that `select` (one bound id) yields as (rowid, text, already indexed). */
+static int refresh_fts(cairn_journal *j, const char *table, const char *select, const char *id)
 {
 	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, select);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		cairn__finalize(j, st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		cairn__finalize(j, st);
+		return cairn__sqlerr(j, rc, "reading for the search index");
+	}
+	rc = fts_put(j, table, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+	             sqlite3_column_int(st, 2));
+	cairn__finalize(j, st);
+	return rc;
+}
+
+static int refresh_contact_fts(cairn_journal *j, const char *entity);
+
+int cairn__fts_mark(cairn_journal *j, char type, const char *id)
+{
+	if (j->nfts && j->fts_dirty[j->nfts - 1].type == type && !strcmp(j->fts_dirty[j->nfts - 1].id, id))
+		return 0;
+	if (j->nfts == j->capfts) {
+		size_t cap = j->capfts ? 2 * j->capfts : 64;
+		void *p = realloc(j->fts_dirty, cap * sizeof(*j->fts_dirty));
+		if (!p)
+			return cairn__error(CAIRN_ENOMEM, "out of memory");
+		j->fts_dirty = p;
+		j->capfts = cap;
+	}
+	snprintf(j->fts_dirty[j->nfts].id, CAIRN_ID_LEN, "%s", id);
+	j->fts_dirty[j->nfts++].type = type;
+	return 0;
+}
+
+static int refresh_note_fts(cairn_journal *j, const char *note);
+
+int cairn__fts_flush(cairn_journal *j)
+{
+	int rc = 0;
+	for (size_t i = 0; i < j->nfts && !rc; i++)
+		rc = j->fts_dirty[i].type == 'c' ? refresh_contact_fts(j, j->fts_dirty[i].id)
+		                                 : refresh_note_fts(j, j->fts_dirty[i].id);
+	j->nfts = 0;
+	return rc;
+}
+
+static int refresh_contact_fts(cairn_journal *j, const char *entity)
+{
+	return refresh_fts(j, "contact_fts",
+	                   "SELECT c.rowid, "
+	                   " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'name'), '')"
+	                   " || ' ' || "
+	                   " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'alias'), ''), "
+	                   " EXISTS (SELECT 1 FROM contact_fts WHERE rowid = c.rowid) "
+	                   "FROM contacts c WHERE c.entity = ?1",
+	                   entity);
+}
+
+/* Invariant 3: recompute one register from its history (a read, then a single-row write: multi-row
+ * INSERT ... SELECT needs a statement journal, and was most of the cost of an append). */
+static int recompute_register(cairn_journal *j, const char *entity, const char *field)
+{
+	sqlite3_stmt *st, *w;
 	int rc = cairn__prepare(
 		j, &st,
-		"INSERT OR REPLACE INTO contact_fields (entity, field, value, hlc, device, heads) "
-		"SELECT entity, field, value, hlc, device, count(*) OVER () FROM contact_writes w "
+		"SELECT value, hlc, device FROM contact_writes w "
 		"WHERE entity = ?1 AND field = ?2 AND NOT EXISTS (SELECT 1 FROM contact_superseded s "
 		"  WHERE s.entity = w.entity AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
-		"ORDER BY hlc DESC, device DESC LIMIT 1");
+		"ORDER BY hlc DESC, device DESC");
+	int heads = 0;
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
-	return step_done(j, st, "updating a contact field");
+	if ((rc = cairn__prepare(j, &w, "INSERT OR REPLACE INTO contact_fields (entity, field, value, hlc, device, "
+	                                "heads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))) {
+		cairn__finalize(j, st);
+		return rc;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (heads++ == 0) { /* the winner: greatest (hlc, device) among the heads */
+			sqlite3_bind_value(w, 3, sqlite3_column_value(st, 0));
+			sqlite3_bind_int64(w, 4, sqlite3_column_int64(st, 1));
+			sqlite3_bind_text(w, 5, (const char *)sqlite3_column_text(st, 2), -1, SQLITE_TRANSIENT);
+		}
+	}
+	cairn__finalize(j, st);
+	if (rc != SQLITE_DONE) {
+		cairn__finalize(j, w);
+		return cairn__sqlerr(j, rc, "reading a contact field");
+	}
+	if (!heads) { /* only a malformed history (a cycle of `seen`) has no head: nothing to show */
+		cairn__finalize(j, w);
+		return 0;
+	}
+	sqlite3_bind_text(w, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(w, 2, field, -1, SQLITE_STATIC);
+	sqlite3_bind_int(w, 6, heads);
+	return step_done(j, w, "updating a contact field");
 }
 
 static int insert_write(cairn_journal *j, const cairn_event *ev, const char *field, json_t *value)
@@ -157,7 +259,7 @@ static int apply_contact_set(cairn_journal *j, const cairn_event *ev, json_t *bo
 			return rc;
 		names |= !strcmp(field, "name") || !strcmp(field, "alias");
 	}
-	return names ? refresh_contact_fts(j, ev->entity) : 0;
+	return names ? cairn__fts_mark(j, 'c', ev->entity) : 0;
 }
 
 /* DESIGN: the surviving id is the smallest id of the connected component of the alias graph. */
@@ -210,16 +312,12 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 
 static int refresh_note_fts(cairn_journal *j, const char *note)
 {
-	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "INSERT OR REPLACE INTO note_fts (rowid, text) "
-	                        "SELECT n.rowid, coalesce((SELECT text FROM note_amends a WHERE a.note = n.entity "
-	                        "  ORDER BY hlc DESC, device DESC LIMIT 1), n.text) "
-	                        "FROM notes n WHERE n.entity = ?1");
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
-	return step_done(j, st, "indexing a note");
+	return refresh_fts(j, "note_fts",
+	                   "SELECT n.rowid, coalesce((SELECT text FROM note_amends a WHERE a.note = n.entity "
+	                   "  ORDER BY hlc DESC, device DESC LIMIT 1), n.text), "
+	                   " EXISTS (SELECT 1 FROM note_fts WHERE rowid = n.rowid) "
+	                   "FROM notes n WHERE n.entity = ?1",
+	                   note);
 }
 
 static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
@@ -251,7 +349,7 @@ static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	sqlite3_bind_text(st, 9, ev->device, -1, SQLITE_STATIC);
 	if ((rc = step_done(j, st, "recording a note")))
 		return rc;
-	return refresh_note_fts(j, ev->entity);
+	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
 static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *body)
@@ -273,7 +371,7 @@ static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *bod
 	bind_str(st, 5, json_object_get(body, "reason"));
 	if ((rc = step_done(j, st, "amending a note")))
 		return rc;
-	return refresh_note_fts(j, ev->entity);
+	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
 static int apply_note_strike(cairn_journal *j, const cairn_event *ev, json_t *body)

@@ -144,6 +144,8 @@ const char *cairn_journal_dir(const cairn_journal *j);
 /**
  * Group many appends into one transaction (for imports and bulk work). While a batch is open every
  * append joins it; cairn_batch_commit() makes them durable together, cairn_batch_rollback() drops them.
+ * An append that fails inside a batch after it started writing poisons the batch: commit then rolls the
+ * whole batch back and fails (an append rejected by validation before writing does not).
  */
 int cairn_batch_begin(cairn_journal *j);
 int cairn_batch_commit(cairn_journal *j);

@@ -29,6 +29,25 @@ void cairn__wipe(void *p, size_t n) { sodium_memzero(p, n); }
 void cairn__random(void *buf, size_t n) { randombytes_buf(buf, n); }
 uint32_t cairn__random_u32(void) { return randombytes_random(); }
 
+void cairn__random_ids(void *buf, size_t n)
+{
+	static _Thread_local unsigned char pool[4096];
+	static _Thread_local size_t left;
+	unsigned char *out = buf;
+	while (n) {
+		if (!left) {
+			randombytes_buf(pool, sizeof(pool));
+			left = sizeof(pool);
+		}
+		size_t k = n < left ? n : left;
+		memcpy(out, pool + sizeof(pool) - left, k);
+		sodium_memzero(pool + sizeof(pool) - left, k); /* served bytes are never served twice */
+		left -= k;
+		out += k;
+		n -= k;
+	}
+}
+
 int cairn__ct_equal(const void *a, const void *b, size_t n) { return sodium_memcmp(a, b, n) == 0; }
 
 void cairn__hash(unsigned char out[CAIRN_HASH_BYTES], const void *data, size_t n)

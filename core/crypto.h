@@ -20,6 +20,9 @@ void cairn__wipe(void *p, size_t n);
 
 void cairn__random(void *buf, size_t n);
 uint32_t cairn__random_u32(void);
+/* Random bytes for identifiers (not keys, not nonces): served from a per-thread buffer refilled from the
+ * system CSPRNG, because one getrandom() per UUID cost a third of an append. */
+void cairn__random_ids(void *buf, size_t n);
 
 /* Constant-time equality: 1 when equal. */
 int cairn__ct_equal(const void *a, const void *b, size_t n);

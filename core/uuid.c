@@ -9,7 +9,7 @@ void cairn__uuid7(char out[CAIRN_ID_LEN])
 {
 	unsigned char b[16];
 	uint64_t ms = cairn__clock_ms();
-	cairn__random(b, sizeof(b));
+	cairn__random_ids(b, sizeof(b));
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(ms >> (8 * (5 - i)));
 	b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
