@@ -110,7 +110,7 @@ static unsigned char *derive(const char *pass, size_t passlen, const unsigned ch
 
 	if (!kek)
 		return NULL;
-	if (crypto_pwhash(kek, CAIRN_KEY_BYTES, pass, passlen, salt, c.ops, c.mem, KF_ALG) != 0) {
+	if (crypto_pwhash(kek, CAIRN_KEY_BYTES, pass ? pass : "", passlen, salt, c.ops, c.mem, KF_ALG) != 0) {
 		cairn__secure_free(kek);
 		cairn__error(CAIRN_ENOMEM, "not enough memory for argon2id (%zu MiB) for key file '%s'",
 		             c.mem >> 20, path);

@@ -611,6 +611,76 @@ static void test_journal_delete_mode_hot_rollback(void)
 	remove_dir();
 }
 
+/*
+ * Journal records are told from headers by offset, not size: with 4096-byte sectors a header write is
+ * exactly one page long. Drive a journal file through the VFS by hand: the one-page header stays in
+ * clear, the record's page is sealed, and reads give the page back.
+ */
+static void test_journal_one_page_header(void)
+{
+	static const unsigned char magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+	unsigned char hdr[CAIRN_PAGE_SIZE] = {0}, page[CAIRN_PAGE_SIZE] = {0}, back[CAIRN_PAGE_SIZE];
+	unsigned char pgno[4] = {0, 0, 0, 7}, *raw;
+	static char jpath[320];
+	sqlite3 *db = NULL;
+	sqlite3_vfs *vfs = NULL;
+	sqlite3_file *j;
+	size_t n;
+	int out = 0;
+
+	fresh_dir();
+	snprintf(jpath, sizeof(jpath), "%s-journal", db_path);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_REQUIRE(sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) == SQLITE_OK && vfs);
+	j = calloc(1, (size_t)vfs->szOsFile);
+	T_REQUIRE(vfs->xOpen(vfs, jpath, j, SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                     &out) == SQLITE_OK);
+	memcpy(hdr, magic, 8);
+	hdr[22] = 0x10; /* sector size 4096 */
+	hdr[26] = 0x10; /* page size 4096 */
+	snprintf((char *)page, 100, "%s in a journal record", CANARY);
+	T_CHECK(j->pMethods->xWrite(j, hdr, CAIRN_PAGE_SIZE, 0) == SQLITE_OK);
+	T_CHECK(j->pMethods->xWrite(j, pgno, 4, CAIRN_PAGE_SIZE) == SQLITE_OK);
+	T_CHECK(j->pMethods->xWrite(j, page, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE + 4) == SQLITE_OK);
+	T_CHECK(j->pMethods->xWrite(j, pgno, 4, 2 * CAIRN_PAGE_SIZE + 4) == SQLITE_OK); /* "checksum" */
+	hdr[100] = 1; /* a one-page write at a header's place that is not a header: refused */
+	T_CHECK(j->pMethods->xWrite(j, hdr, CAIRN_PAGE_SIZE, 0) == SQLITE_IOERR_WRITE);
+	T_CHECK(j->pMethods->xRead(j, back, CAIRN_PAGE_SIZE, CAIRN_PAGE_SIZE + 4) == SQLITE_OK);
+	T_CHECK(memcmp(back, page, sizeof(page)) == 0);
+	j->pMethods->xClose(j);
+	free(j);
+	raw = slurp(jpath, &n);
+	T_CHECK(raw && n == 2 * CAIRN_PAGE_SIZE + 8);
+	T_CHECK(raw && memcmp(raw, magic, 8) == 0 && raw[22] == 0x10 && raw[100] == 0); /* header in clear */
+	T_CHECK(raw && memcmp(raw + CAIRN_PAGE_SIZE, pgno, 4) == 0);
+	T_CHECK(raw && !memmem(raw, n, CANARY, strlen(CANARY)));
+	free(raw);
+	cairn__vfs_error(db);
+	cairn__vfs_close(db);
+	remove_dir();
+}
+
+/* Past the end of the file a page reads as SQLite expects; a page cut short cannot be authenticated. */
+static void test_short_and_cut_pages(void)
+{
+	unsigned char page[CAIRN_PAGE_SIZE];
+	sqlite3 *db = NULL;
+	off_t size;
+
+	T_REQUIRE(make_db(100, 500) == SQLITE_OK);
+	size = file_size(db_path);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	memset(page, 0xa5, sizeof(page));
+	T_CHECK(cairn__vfs_read_page(db, (unsigned)(size / CAIRN_PAGE_SIZE) + 1, page) == SQLITE_IOERR_SHORT_READ);
+	T_CHECK(page[0] == 0 && memcmp(page, page + 1, sizeof(page) - 1) == 0);
+	T_CHECK(truncate(db_path, size - 100) == 0);
+	T_CHECK(cairn__vfs_read_page(db, (unsigned)(size / CAIRN_PAGE_SIZE), page) == SQLITE_IOERR_AUTH);
+	T_CHECK(cairn__vfs_error(db) == CAIRN_ETAMPER);
+	T_CHECK(truncate(db_path, size) == 0);
+	cairn__vfs_close(db);
+	remove_dir();
+}
+
 /* ---------------------------------------------------------------------------------------------- */
 /* What the VFS refuses                                                                            */
 
@@ -806,6 +876,8 @@ int main(void)
 	T_RUN(test_wal_tampered_last_frame_reads_as_truncated);
 	T_RUN(test_wal_tampered_frame_while_open);
 	T_RUN(test_journal_delete_mode_hot_rollback);
+	T_RUN(test_journal_one_page_header);
+	T_RUN(test_short_and_cut_pages);
 	T_RUN(test_refused_writes);
 	T_RUN(test_temp_files_refused_and_mmap_off);
 	T_RUN(test_nonces_fresh_across_writes_and_fork);
