@@ -164,7 +164,7 @@ static int parse(const unsigned char *buf, size_t n, const char *path, kdf_cost 
 	ops = get64(buf + KF_OFF_OPS);
 	mem = get64(buf + KF_OFF_MEM);
 	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPS_CAP || mem < crypto_pwhash_MEMLIMIT_MIN ||
-	    mem > MEM_CAP)
+	    mem > MEM_CAP || mem > SIZE_MAX)
 		return cairn__error(CAIRN_ECORRUPT, "key file '%s' is corrupt (argon2id cost out of range: "
 		                    "opslimit %llu, memlimit %llu)", path, (unsigned long long)ops,
 		                    (unsigned long long)mem);
