@@ -1,0 +1,54 @@
+/*
+ * cli.h — the command table shared by main.c and the cmd_*.c files (git's builtin pattern).
+ *
+ * A command is a family of subcommands ("contact add", "contact list") or a single action ("digest",
+ * written as one subcommand without a name). main() finds the entry, parses its options from the
+ * entry's table, answers --help from the same table, and only then calls `run`. So every option a
+ * command accepts appears in its help, and no command parses argv by hand.
+ *
+ * Adding a command: define its `struct cli_sub` table (ended by an entry with run == NULL) in a
+ * cmd_<noun>.c, declare it below and add a row to `commands` in main.c. A `run` function validates its
+ * arguments first, then calls session_open() (which asks for the passphrase), and returns an exit code
+ * (output.h) after printing any message itself.
+ */
+#ifndef CAIRN_CLI_H
+#define CAIRN_CLI_H
+
+#include "args.h"
+#include "cairn.h"
+#include "session.h"
+
+typedef int (*cli_run_fn)(struct cli_ctx *ctx, const struct cli_args *a);
+
+struct cli_sub {
+	const char *name;          /* "add"; NULL for a command without subcommands */
+	const char *args;          /* positional synopsis ("CONTACT"), "" when none */
+	int min_args, max_args;    /* positional count; max_args -1: no limit */
+	const char *summary;       /* one line, for lists */
+	const char *details;       /* further help text (may be NULL), printed after the options */
+	const struct cli_opt *opts;
+	cli_run_fn run;            /* NULL ends a table */
+};
+
+struct cli_command {
+	const char *name;
+	const char *summary;
+	const struct cli_sub *subs;
+};
+
+/* The families, one per cmd_*.c file. */
+extern const struct cli_sub cmd_init_subs[];
+extern const struct cli_sub cmd_passwd_subs[];
+extern const struct cli_sub cmd_contact_subs[];
+extern const struct cli_sub cmd_note_subs[];
+extern const struct cli_sub cmd_referral_subs[];
+extern const struct cli_sub cmd_search_subs[];
+extern const struct cli_sub cmd_log_subs[];
+extern const struct cli_sub cmd_digest_subs[];
+extern const struct cli_sub cmd_conflicts_subs[];
+extern const struct cli_sub cmd_status_subs[];
+
+/* Option table of a command that has none of its own. */
+extern const struct cli_opt cli_no_opts[];
+
+#endif

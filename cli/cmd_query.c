@@ -1,0 +1,334 @@
+/* cmd_query.c — the read-only commands: search, log, digest, conflicts, status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "output.h"
+#include "table.h"
+
+static const struct cli_opt log_opts[] = {
+	{"device", 0, "D", "only events written by device D (16 hex digits)", 0},
+	{"entity", 0, "ID", "only events about one contact, note or referral (id or prefix)", 0},
+	{"max-count", 'n', "N", "show at most N events (the newest)", 0},
+	CLI_OPT_END,
+};
+
+/* ---- search -------------------------------------------------------------------------------------- */
+
+/* The words of `cairn search two words` as one query, so quoting is optional. */
+static char *join_args(const struct cli_args *a)
+{
+	size_t n = 1;
+	char *q;
+	int i;
+
+	for (i = 0; i < a->npos; i++)
+		n += strlen(a->pos[i]) + 1;
+	q = malloc(n);
+	if (!q)
+		return NULL;
+	q[0] = '\0';
+	for (i = 0; i < a->npos; i++) {
+		if (i)
+			strcat(q, " ");
+		strcat(q, a->pos[i]);
+	}
+	return q;
+}
+
+static int render_search(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	const struct cli_opts *o = ctx->opt;
+	static const char *const head[] = {"TYPE", "ID", "NAME", "DATE", "MATCH", NULL};
+	const json_t *r;
+	struct table t;
+	size_t i;
+
+	if (!json_array_size(doc)) {
+		if (o->out_tty && !o->quiet)
+			printf("Nothing found.\n");
+		return 0;
+	}
+	table_init(&t, head);
+	table_fixed(&t, 1);
+	json_array_foreach(doc, i, r) {
+		char sid[CAIRN_ID_LEN];
+		const char *type = js_str(r, "type");
+
+		session_abbrev(ctx, type && (!strcmp(type, "contact") || !strcmp(type, "note")) ? type : NULL,
+		               js_str(r, "id"), sid);
+		if (table_add(&t, (const char *const[]){js_str(r, "type"), sid, js_str(r, "name"), js_str(r, "date"),
+		                                        js_str(r, "snippet")})) {
+			table_free(&t);
+			return cli_fail(CLI_EXIT_FAIL, "out of memory");
+		}
+	}
+	table_print(&t, stdout, o->out_tty);
+	table_free(&t);
+	return 0;
+}
+
+static int run_search(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char *q = join_args(a), *text = NULL;
+	int rc;
+
+	if (!q)
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	rc = check_line(q, "TEXT", 500);
+	if (!rc && !(rc = session_open(ctx))) {
+		rc = cairn_search(ctx->j, q, &text);
+		rc = out_query(ctx->opt, rc, text, render_search, ctx);
+	}
+	out_wipe_free(q);
+	return rc;
+}
+
+/* ---- log ----------------------------------------------------------------------------------------- */
+
+/* --entity may name any kind of record: try each, and insist the prefix picks exactly one. */
+static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_ID_LEN])
+{
+	static const char *const types[] = {"contact", "note", "referral", NULL};
+	char id[CAIRN_ID_LEN];
+	int i, found = 0, rc;
+
+	if ((rc = session_open(ctx)))
+		return rc;
+	for (i = 0; types[i]; i++) {
+		rc = cairn_id_resolve(ctx->j, types[i], arg, id);
+		if (rc == CAIRN_ENOTFOUND)
+			continue;
+		if (rc)
+			return cli_lib_fail(rc);
+		if (found++ && strcmp(id, out))
+			return cli_usage("ambiguous id '%s' for --entity: it matches more than one record", arg);
+		memcpy(out, id, CAIRN_ID_LEN);
+	}
+	if (!found)
+		return cli_fail(CLI_EXIT_NOTFOUND, "no contact, note or referral matches '%s'", arg);
+	return 0;
+}
+
+static int render_log(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	const struct cli_opts *o = ctx->opt;
+	static const char *const head[] = {"TIME", "DEVICE", "SEQ", "KIND", "ENTITY", NULL};
+	const json_t *e;
+	struct table t;
+	size_t i;
+
+	if (!json_array_size(doc)) {
+		if (o->out_tty && !o->quiet)
+			printf("The log is empty.\n");
+		return 0;
+	}
+	table_init(&t, head);
+	table_fixed(&t, 0);
+	table_fixed(&t, 1);
+	table_fixed(&t, 3);
+	table_fixed(&t, 4);
+	json_array_foreach(doc, i, e) {
+		char when[32], seq[24], sent[CAIRN_ID_LEN];
+
+		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(e, "hlc"), 1);
+		snprintf(seq, sizeof(seq), "%lld", js_int(e, "seq"));
+		/* --entity takes any kind of record, so the prefix must be unique across all of them. */
+		session_abbrev(ctx, session_kind_type(js_str(e, "kind")) ? "*" : NULL, js_str(e, "entity"), sent);
+		if (table_add(&t, (const char *const[]){when, js_str(e, "device"), seq, js_str(e, "kind"), sent})) {
+			table_free(&t);
+			return cli_fail(CLI_EXIT_FAIL, "out of memory");
+		}
+	}
+	table_print(&t, stdout, o->out_tty);
+	table_free(&t);
+	return 0;
+}
+
+static int run_log(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	cairn_log_options lo = CAIRN_LOG_OPTIONS_INIT;
+	const char *dev = args_get(a, "device"), *ent = args_get(a, "entity"), *n = args_get(a, "max-count");
+	char entity[CAIRN_ID_LEN], *text = NULL;
+	unsigned long long limit = 0;
+	int rc;
+
+	if ((dev && check_device(dev, "--device")) || (ent && check_id(ent, "id for --entity")) ||
+	    (n && check_uint(n, "-n", 1, 1000000000ULL, &limit)))
+		return CLI_EXIT_USAGE;
+	if ((rc = ent ? resolve_entity(ctx, ent, entity) : session_open(ctx)))
+		return rc;
+	lo.device = dev;
+	lo.entity = ent ? entity : NULL;
+	lo.limit = limit;
+	rc = cairn_log(ctx->j, &lo, &text);
+	return out_query(ctx->opt, rc, text, render_log, ctx);
+}
+
+/* ---- digest, conflicts, status ------------------------------------------------------------------- */
+
+static int run_digest(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char hex[CAIRN_DIGEST_LEN];
+	int rc;
+
+	(void)a;
+	if ((rc = session_open(ctx)))
+		return rc;
+	if ((rc = cairn_digest(ctx->j, hex)))
+		return cli_lib_fail(rc);
+	if (ctx->opt->json)
+		return out_json(ctx->opt, json_pack("{s:s}", "digest", hex));
+	printf("%s\n", hex);
+	return 0;
+}
+
+/* One conflict's values as a cell: "555-1234" (0a1b2c3d) | "555-9999" (11223344). */
+static char *conflict_values(const json_t *c)
+{
+	const json_t *v;
+	size_t i, n = 1;
+	char *out = NULL;
+
+	json_array_foreach(json_object_get(c, "values"), i, v) {
+		char *val = out_value_text(json_object_get(v, "value"));
+		const char *dev = js_str(v, "device");
+		size_t add = (val ? strlen(val) : 1) + 32;
+		char *nb = realloc(out, n + add);
+
+		if (!nb) {
+			out_wipe_free(val);
+			break;
+		}
+		out = nb;
+		if (i == 0)
+			out[0] = '\0';
+		n += (size_t)snprintf(out + strlen(out), add, "%s\"%s\" (%.8s)", i ? " | " : "", val ? val : "?",
+		                      dev ? dev : "?");
+		out_wipe_free(val);
+	}
+	return out;
+}
+
+static int render_conflicts(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	const struct cli_opts *o = ctx->opt;
+	static const char *const head[] = {"CONTACT", "NAME", "FIELD", "VALUES", NULL};
+	const json_t *c;
+	struct table t;
+	size_t i;
+	int rc = 0;
+
+	if (!json_array_size(doc)) {
+		if (o->out_tty && !o->quiet)
+			printf("No conflicts.\n");
+		return 0;
+	}
+	table_init(&t, head);
+	table_fixed(&t, 0);
+	json_array_foreach(doc, i, c) {
+		char scon[CAIRN_ID_LEN], *vals = conflict_values(c);
+
+		session_abbrev(ctx, "contact", js_str(c, "contact"), scon);
+		rc = table_add(&t, (const char *const[]){scon, js_str(c, "name"), js_str(c, "field"), vals});
+		out_wipe_free(vals);
+		if (rc) {
+			table_free(&t);
+			return cli_fail(CLI_EXIT_FAIL, "out of memory");
+		}
+	}
+	table_print(&t, stdout, o->out_tty);
+	table_free(&t);
+	if (o->out_tty && !o->quiet)
+		printf("\nResolve a conflict by setting the field again: cairn contact set ID --FIELD VALUE\n");
+	return 0;
+}
+
+static int run_conflicts(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char *text = NULL;
+	int rc;
+
+	(void)a;
+	if ((rc = session_open(ctx)))
+		return rc;
+	rc = cairn_conflict_list(ctx->j, &text);
+	return out_query(ctx->opt, rc, text, render_conflicts, ctx);
+}
+
+/* Where the journal is, then every member of the stats object as "name  value", in the library's order. */
+static int render_stats(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	char shown[512];
+	const char *key;
+	const json_t *v;
+	int w = 7; /* strlen("journal") */
+
+	json_object_foreach((json_t *)doc, key, v)
+		if ((int)strlen(key) > w)
+			w = (int)strlen(key);
+	printf("%-*s  ", w, "journal");
+	out_safe(stdout, session_dir_shown(ctx, shown, sizeof(shown)), 1);
+	putchar('\n');
+	json_object_foreach((json_t *)doc, key, v) {
+		char *val = out_value_text(v);
+
+		printf("%-*s  ", w, key);
+		out_safe(stdout, val ? val : "?", 1);
+		putchar('\n');
+		out_wipe_free(val);
+	}
+	return 0;
+}
+
+static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char *text = NULL;
+	int rc;
+
+	(void)a;
+	if ((rc = session_open(ctx)))
+		return rc;
+	rc = cairn_journal_stats(ctx->j, &text);
+	return out_query(ctx->opt, rc, text, render_stats, ctx);
+}
+
+const struct cli_sub cmd_search_subs[] = {
+	{NULL, "TEXT...", 1, -1, "Search contact names and note text.",
+	 "Several words are searched together, as one query.\n", cli_no_opts, run_search},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_sub cmd_log_subs[] = {
+	{NULL, "", 0, 0, "Show the event log, newest first.",
+	 "Every change is an event; nothing is ever removed from the log. --json includes each\n"
+	 "event's body.\n",
+	 log_opts, run_log},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_sub cmd_digest_subs[] = {
+	{NULL, "", 0, 0, "Print the state digest.",
+	 "Two journals holding the same events have the same digest, whatever order the events\n"
+	 "arrived in: compare digests to check that devices agree.\n",
+	 cli_no_opts, run_digest},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_sub cmd_conflicts_subs[] = {
+	{NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
+	 "Both values are kept until someone sets the field again.\n", cli_no_opts, run_conflicts},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_sub cmd_status_subs[] = {
+	{NULL, "", 0, 0, "Show where the journal is and what it holds (counts only).", NULL, cli_no_opts,
+	 run_status},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

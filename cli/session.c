@@ -1,0 +1,221 @@
+/* session.c — finding and unlocking the journal. See session.h. */
+#include "session.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "output.h"
+#include "passphrase.h"
+
+#define OPEN_TRIES 3
+
+static char *join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *s = malloc(n);
+
+	if (s)
+		snprintf(s, n, "%s/%s", a, b);
+	return s;
+}
+
+static const char *home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h && *h)
+		return h;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+}
+
+int session_dir(struct cli_ctx *ctx)
+{
+	const char *env;
+
+	if (ctx->dir)
+		return 0;
+	if (ctx->opt->dir)
+		ctx->dir = strdup(ctx->opt->dir);
+	else if ((env = getenv("CAIRN_DIR")) && *env)
+		ctx->dir = strdup(env);
+	else if ((env = getenv("XDG_DATA_HOME")) && env[0] == '/') /* XDG: relative values are ignored */
+		ctx->dir = join(env, "cairn");
+	else if ((env = home_dir()))
+		ctx->dir = join(env, ".local/share/cairn");
+	else
+		return cli_usage("cannot find your home directory: pass --dir DIR or set CAIRN_DIR");
+	if (!ctx->dir)
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	return 0;
+}
+
+const char *session_dir_shown(const struct cli_ctx *ctx, char *buf, size_t n)
+{
+	out_path(buf, n, ctx->dir ? ctx->dir : "");
+	return buf;
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char *p = join(dir, name);
+	struct stat st;
+	int rc;
+
+	if (!p)
+		return 0;
+	rc = stat(p, &st) == 0 || errno != ENOENT;
+	free(p);
+	return rc;
+}
+
+int session_has_key(const struct cli_ctx *ctx) { return exists(ctx->dir, "key"); }
+
+/*
+ * cairn.h documents the layout (`key`, `journal.db`), so the CLI can say which part is missing before it
+ * asks for a passphrase that could not be used anyway. Anything unusual is left to the library.
+ */
+int session_check_journal(struct cli_ctx *ctx)
+{
+	char shown[512];
+	struct stat st;
+	int rc = session_dir(ctx);
+
+	if (rc)
+		return rc;
+	session_dir_shown(ctx, shown, sizeof(shown));
+	if (stat(ctx->dir, &st) < 0 && errno == ENOENT)
+		return cli_fail(CLI_EXIT_NOTFOUND, "no journal in '%s': run 'cairn init' to create one, or pass --dir DIR",
+		                shown);
+	if (session_has_key(ctx))
+		return 0;
+	if (exists(ctx->dir, "journal.db"))
+		return cli_fail(CLI_EXIT_NOTFOUND,
+		                "the key file '%s/key' is missing: the journal cannot be unlocked without it "
+		                "(restore it from a backup)",
+		                shown);
+	return cli_fail(CLI_EXIT_NOTFOUND, "no journal in '%s': run 'cairn init' to create one, or pass --dir DIR",
+	                shown);
+}
+
+static int try_open(struct cli_ctx *ctx, struct pass_source *src, const char *prompt)
+{
+	struct pass p = {NULL, 0};
+	int rc = pass_read(src, &p, prompt, NULL, "passphrase");
+
+	if (rc)
+		return rc;
+	rc = cairn_journal_open(&ctx->j, ctx->dir, p.buf, p.len);
+	pass_free(&p);
+	return rc;
+}
+
+int session_open(struct cli_ctx *ctx)
+{
+	struct pass_source src;
+	char shown[512], prompt[600];
+	int rc, tries;
+
+	if (ctx->j)
+		return 0;
+	rc = session_check_journal(ctx);
+	if (rc)
+		return rc;
+	rc = pass_source_open(&src, ctx->opt);
+	if (rc)
+		return rc;
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", session_dir_shown(ctx, shown, sizeof(shown)));
+	for (tries = 1;; tries++) {
+		rc = try_open(ctx, &src, prompt);
+		if (rc > 0) /* our own exit code: the message is out */
+			break;
+		if (rc == 0)
+			break;
+		/* Someone typing gets another go; a file would just give the same wrong line again. */
+		if (rc == CAIRN_EAUTH && src.tty && tries < OPEN_TRIES) {
+			cli_lib_fail(rc);
+			continue;
+		}
+		rc = cli_lib_fail(rc);
+		break;
+	}
+	pass_source_close(&src);
+	return rc;
+}
+
+int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char out[CAIRN_ID_LEN])
+{
+	char what[32];
+	int rc;
+
+	snprintf(what, sizeof(what), "%s id", type);
+	if (check_id(arg, what))
+		return CLI_EXIT_USAGE;
+	rc = session_open(ctx);
+	if (rc)
+		return rc;
+	rc = cairn_id_resolve(ctx->j, type, arg, out);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
+/* The length of the shortest prefix of `id` (at least 8) that names it alone among records of `type`. */
+static size_t abbrev_len(struct cli_ctx *ctx, const char *type, const char *id)
+{
+	char prefix[CAIRN_ID_LEN], full[CAIRN_ID_LEN];
+	size_t n, len = strlen(id);
+
+	for (n = 8; n < len; n++) {
+		if (id[n - 1] == '-') /* never end on a dash */
+			continue;
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)n, id);
+		if (cairn_id_resolve(ctx->j, type, prefix, full) != CAIRN_EAMBIGUOUS)
+			break;
+	}
+	return n;
+}
+
+void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
+{
+	static const char *const types[] = {"contact", "note", "referral", NULL};
+	size_t n = 8;
+	int i;
+
+	if (!id)
+		id = "";
+	if (type && ctx->j && strlen(id) > 8) {
+		for (i = 0; types[i]; i++)
+			if (!strcmp(type, "*") || !strcmp(type, types[i])) {
+				size_t k = abbrev_len(ctx, types[i], id);
+
+				n = k > n ? k : n;
+			}
+		cairn_error_clear(); /* an ambiguous probe is not an error of this command */
+	}
+	snprintf(out, CAIRN_ID_LEN, "%.*s", (int)n, id);
+}
+
+const char *session_kind_type(const char *kind)
+{
+	static const char *const types[] = {"contact", "note", "referral", NULL};
+	int i;
+
+	for (i = 0; kind && types[i]; i++)
+		if (!strncmp(kind, types[i], strlen(types[i])) && kind[strlen(types[i])] == '.')
+			return types[i];
+	return NULL;
+}
+
+void session_close(struct cli_ctx *ctx)
+{
+	cairn_journal_free(ctx->j);
+	ctx->j = NULL;
+	free(ctx->dir);
+	ctx->dir = NULL;
+}
