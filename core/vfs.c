@@ -65,8 +65,8 @@
  *
  * 12. The -shm wal-index passes through: it holds page numbers, frame counts and checksums, no records.
  *
- * 13. The key lives only in sodium_malloc memory (read-only after it is copied in), one copy per
- *     connection, and is wiped when the connection closes.
+ * 13. The data key lives only in sodium_malloc memory (read-only after it is copied in), one copy per
+ *     connection, and is wiped when the connection closes; so does the key of the nonce stream.
  */
 #include "vfs.h"
 
@@ -575,8 +575,8 @@ static int is_jrnl_header(const unsigned char *p, int amt, sqlite3_int64 off)
 		return 0;
 	sector = get32(p + 20);
 	page = get32(p + 24);
-
-	if (sector < 32 || sector > 65536 || (sector & (sector - 1)) != 0 || off % sector != 0)
+	/* a header longer than a page is written a page at a time, each piece a copy of the first */
+	if (sector < 32 || sector > 65536 || (sector & (sector - 1)) != 0 || off % (sector < PAGE ? sector : PAGE))
 		return 0;
 	return page == PAGE && is_zero(p + JRNL_FIELDS, (size_t)(amt - JRNL_FIELDS));
 }
