@@ -245,15 +245,19 @@ static int unseal(const cvfs *v, unsigned char *dst, const unsigned char *src, c
 static int refuse(cfile *f, int rc, const char *why)
 {
 	cvfs *v = f->vfs;
-	snprintf(v->refused, sizeof(v->refused), "'%s': %s", f->path ? f->path : "(temporary file)", why);
-	cairn__log(CAIRN_LOG_ERROR, "encrypting vfs refused %s", v->refused);
+
+	if (f->path)
+		snprintf(v->refused, sizeof(v->refused), "%s in '%s'", why, f->path);
+	else
+		snprintf(v->refused, sizeof(v->refused), "%s", why);
+	cairn__log(CAIRN_LOG_ERROR, "the encrypting vfs refused %s", v->refused);
 	return rc;
 }
 
 static int refuse_shape(cfile *f, const char *op, int amt, sqlite3_int64 off)
 {
 	char why[96];
-	snprintf(why, sizeof(why), "unexpected %s of %d bytes at offset %lld", op, amt, (long long)off);
+	snprintf(why, sizeof(why), "an unexpected %s of %d bytes at offset %lld", op, amt, (long long)off);
 	return refuse(f, op[0] == 'w' ? SQLITE_IOERR_WRITE : SQLITE_IOERR_READ, why);
 }
 
@@ -283,7 +287,8 @@ static int check_page(cfile *f, const unsigned char *p, uint64_t pgno)
 	unsigned size, reserve;
 
 	if (!is_zero(p + CIPHER_BYTES, CAIRN_PAGE_RESERVE)) {
-		snprintf(why, sizeof(why), "page %llu has data in its reserved bytes", (unsigned long long)pgno);
+		snprintf(why, sizeof(why), "to write page %llu with data in its reserved bytes",
+		         (unsigned long long)pgno);
 		return refuse(f, SQLITE_IOERR_WRITE, why);
 	}
 	if (pgno != 1 || f->role == CAIRN_VFS_ROLE_JOURNAL)
@@ -530,7 +535,7 @@ static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 fra
 		rc = real_read(f, hdr, FRAME_HDR, frame);
 	f->hdr_off = -1;
 	if (rc == SQLITE_IOERR_SHORT_READ)
-		return refuse(f, SQLITE_IOERR_WRITE, "a wal page write with no frame header before it");
+		return refuse(f, SQLITE_IOERR_WRITE, "to write a wal page with no frame header before it");
 	memcpy(salts, hdr + 8, 8);
 	if (rc == SQLITE_OK && is_zero(salts, 8)) /* a frame whose checksums SQLite will rewrite */
 		rc = wal_salts(f, salts);
@@ -589,7 +594,7 @@ static int jrnl_write_page(cfile *f, const unsigned char *page, sqlite3_int64 of
 	int rc = real_read(f, pg, 4, off - 4);
 
 	if (rc == SQLITE_IOERR_SHORT_READ)
-		return refuse(f, SQLITE_IOERR_WRITE, "a journal page write with no page number before it");
+		return refuse(f, SQLITE_IOERR_WRITE, "to write a journal page with no page number before it");
 	if (rc != SQLITE_OK)
 		return rc;
 	aad_init(&a, CAIRN_VFS_ROLE_JOURNAL, get32(pg));
@@ -774,6 +779,7 @@ static int x_open(sqlite3_vfs *pvfs, sqlite3_filename name, sqlite3_file *file, 
 	if (!f->buf)
 		return SQLITE_NOMEM;
 	f->real = (sqlite3_file *)(f + 1);
+	f->real->pMethods = NULL;
 	rc = v->base->xOpen(v->base, name, f->real, flags, out_flags);
 	if (rc != SQLITE_OK) {
 		if (f->real->pMethods)
@@ -922,7 +928,8 @@ static int open_error(cvfs *v, sqlite3 *db, const char *path, int flags, int rc)
 		return cairn__error(CAIRN_ETAMPER, "page %u of '%s' failed authentication (modified file)",
 		                    v->auth.pgno, v->auth.file);
 	if (v->refused[0])
-		return cairn__error(CAIRN_EIO, "cannot open journal database '%s': refused %s", path, v->refused);
+		return cairn__error(CAIRN_EIO, "cannot open journal database '%s': the encrypting vfs refused %s",
+		                    path, v->refused);
 	if ((rc & 0xff) == SQLITE_CANTOPEN && !(flags & SQLITE_OPEN_CREATE) && access(path, F_OK) != 0)
 		return cairn__error(CAIRN_ENOTFOUND, "no journal database at '%s'", path);
 	return cairn__error(code_of(rc), "cannot open journal database '%s': %s", path,
