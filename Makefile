@@ -70,6 +70,6 @@ fuzz: deps-test
 	  $(FUZZ_BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t- $(FUZZ_ARGS) \
 	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_BUILD)/fuzz-$$t.log; rc=$$?; \
-	  grep -E '^#[0-9]+ *(DONE|INITED)|^stat::|SUMMARY|ERROR' $(FUZZ_BUILD)/fuzz-$$t.log; \
+	  grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^SUMMARY|^==[0-9]+== ?ERROR|invariant broken' $(FUZZ_BUILD)/fuzz-$$t.log; \
 	  if [ $$rc -ne 0 ]; then echo "fuzz: fuzz_$$t failed (exit $$rc); input in $(FUZZ_BUILD)/crashes/" >&2; exit $$rc; fi; \
 	done
