@@ -47,6 +47,11 @@ extern const struct cli_sub cmd_log_subs[];
 extern const struct cli_sub cmd_digest_subs[];
 extern const struct cli_sub cmd_conflicts_subs[];
 extern const struct cli_sub cmd_status_subs[];
+#ifdef CAIRN_HAVE_SYNC
+extern const struct cli_sub cmd_team_subs[];
+extern const struct cli_sub cmd_remote_subs[];
+extern const struct cli_sub cmd_sync_subs[];
+#endif
 
 /* Option table of a command that has none of its own. */
 extern const struct cli_opt cli_no_opts[];

@@ -41,6 +41,11 @@ static const struct cli_command commands[] = {
 	{"conflicts", "list concurrent edits waiting for review", cmd_conflicts_subs},
 	{"status", "show journal statistics (alias: stats)", cmd_status_subs},
 	{"stats", NULL, cmd_status_subs}, /* alias: no summary keeps it out of the list */
+#ifdef CAIRN_HAVE_SYNC
+	{"team", "create or join a team (its shared key travels in a sealed join file)", cmd_team_subs},
+	{"remote", "add, list and remove places to sync with (central repo, USB stick, peer)", cmd_remote_subs},
+	{"sync", "exchange encrypted logs with remotes; 'sync status' shows each log", cmd_sync_subs},
+#endif
 	{NULL, NULL, NULL},
 };
 

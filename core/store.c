@@ -89,7 +89,7 @@ void cairn__finalize(cairn_journal *j, sqlite3_stmt *st)
 			return;
 		}
 	}
-	cairn__finalize(j, st);
+	sqlite3_finalize(st); /* not cached: the cache was full, or the statement was already handed out */
 }
 
 static void cache_clear(cairn_journal *j)

@@ -156,7 +156,7 @@ static char *join_plaintext(cairn_journal *j)
 	cairn__hex(hteam, team, sizeof(team));
 	cairn__hex(hkey, key, 32);
 	members = json_array();
-	doc = json_pack("{sssIsso}", "team", hteam, "epoch", (json_int_t)epoch, "key", hkey, "members", members);
+	doc = json_pack("{sssIssso}", "team", hteam, "epoch", (json_int_t)epoch, "key", hkey, "members", members);
 	if (!doc || cairn__prepare(j, &st, "SELECT device, hex(pk) FROM members ORDER BY device"))
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
