@@ -417,14 +417,17 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	char *path = NULL;
 	int rc = GIT_EUSER;
 	(void)url;
+	/* ssh without user@ in the URL: libgit2 first asks for a user name only. That is not a try. */
+	if (allowed == GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user_from_url ? user_from_url : "git");
 	if (x->cred_tries++ > 0) {
 		cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused our credentials", x->remote);
 		return GIT_EUSER;
 	}
 	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && (path = remote_opt(x->g, x->remote, "sshkey"))) {
-		char pub[4200];
-		snprintf(pub, sizeof(pub), "%s.pub", path);
-		rc = git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git", pub, path, NULL);
+		/* No public key path: libssh2 derives it (a given .pub path must exist). Keys: ed25519 or ECDSA;
+		 * libssh2 1.10 signs RSA only with SHA-1, which current OpenSSH servers refuse. */
+		rc = git_credential_ssh_key_new(out, user_from_url ? user_from_url : "git", NULL, path, NULL);
 	} else if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) &&
 	           (path = remote_opt(x->g, x->remote, "credentialfile"))) {
 		char line[1024] = "";
@@ -484,11 +487,13 @@ static int on_certificate(git_cert *cert, int valid, const char *host, void *pay
 			cairn_error_set(CAIRN_EREJECTED, "remote '%s' (%s) presented a key that does not match its pin (got %s)",
 			                x->remote, host, seen[0] ? seen : "none");
 	} else if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
-		rc = -1; /* libgit2 1.5 does not read known_hosts: an unpinned ssh host is refused */
-		cairn_error_set(CAIRN_EREJECTED,
-		                "ssh host key of '%s' is not pinned: verify it and run 'cairn remote add %s URL "
-		                "--pin %s'",
-		                host, x->remote, seen);
+		/* libgit2 sets `valid` when the key is in ~/.ssh/known_hosts; otherwise it must be pinned. */
+		rc = valid ? 0 : -1;
+		if (rc)
+			cairn_error_set(CAIRN_EREJECTED,
+			                "ssh host key of '%s' is unknown: verify it and run 'cairn remote add %s URL "
+			                "--pin %s'",
+			                host, x->remote, seen);
 	} else {
 		rc = valid ? 0 : -1;
 		if (rc)
@@ -552,7 +557,8 @@ static int apply_ca(cairn_gitlog *g, const char *remote)
 	char *ca = remote_opt(g, remote, "cafile");
 	if (!ca)
 		return 0;
-	int rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL);
+	/* Process-wide in libgit2, and it replaces the system bundle unless the system dir is named too. */
+	int rc = git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, "/etc/ssl/certs");
 	free(ca);
 	return rc ? git_fail(CAIRN_EINVAL, "cannot load the CA file") : 0;
 }
