@@ -14,6 +14,12 @@
 
 int cairn__sqlerr(cairn_journal *j, int rc, const char *what)
 {
+	/* The VFS knows more than SQLite's code: which page failed authentication, what it refused. */
+	if (j && j->db && (rc & 0xff) == SQLITE_IOERR) {
+		int v = cairn__vfs_error(j->db);
+		if (v)
+			return v;
+	}
 	const char *msg = j && j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc);
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
