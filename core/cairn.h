@@ -323,6 +323,14 @@ int cairn_quarantine_list(cairn_journal *j, char **out);
 /** Is this segment commit already quarantined? 1 yes, 0 no, <0 error. */
 int cairn_quarantine_has(cairn_journal *j, const char *device, const char *commit);
 
+/**
+ * Continue under a new device identity after a restore from an old backup: this device's events with
+ * seq > `keep` (written after the restore, never published) are re-authored under a fresh device id and
+ * key, the originals kept in the quarantine table, and the materialized state is rebuilt. `old_out`
+ * (may be NULL) receives the previous device id.
+ */
+int cairn_device_rotate(cairn_journal *j, uint64_t keep, char old_out[CAIRN_DEVICE_LEN]);
+
 /** Small persistent settings of the sync engine. get: CAIRN_ENOTFOUND when unset; *out malloc'd. */
 int cairn_state_get(cairn_journal *j, const char *key, char **out);
 int cairn_state_set(cairn_journal *j, const char *key, const char *value);

@@ -446,6 +446,30 @@ static uint64_t count_between(cairn_sync *s, const char *tip, const char *base)
 	return n;
 }
 
+/*
+ * Our own log on the remote went further than ours and we wrote on top of an older tip: this journal
+ * was restored from a backup. Never publish the divergent segments; adopt the published log, and let
+ * the events written since the restore continue under a new device id (cairn_device_rotate).
+ */
+static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_sync_result *r)
+{
+	char base[CAIRN_OID_HEX], lref[128], old[CAIRN_DEVICE_LEN];
+	cairn_cursor c = {0};
+	int rc = cairn__gitlog_merge_base(s->g, ltip, rtip, base);
+	if (rc || (rc = tip_state(s, base, &c.last_seq, c.last_hash)))
+		return rc;
+	snprintf(c.commit, sizeof(c.commit), "%s", base);
+	if ((rc = cairn_device_rotate(s->j, c.last_seq, old)))
+		return rc;
+	log_ref(lref, sizeof(lref), old);
+	/* The old identity's log is now the published one; import resumes from the common ancestor. */
+	if ((rc = cairn_import_segment(s->j, old, NULL, 0, &c, NULL)) ||
+	    (rc = cairn__gitlog_set(s->g, lref, rtip, ltip)))
+		return rc;
+	r->forks++;
+	return cairn_sync_seal(s, r);
+}
+
 /* Invariant 3: adopt a fetched log only when it extends ours. */
 static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, json_t *forks)
 {
@@ -472,7 +496,12 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 		if (d == 1) {
 			r->segments_received += count_between(s, rtip, ltip);
 			rc = cairn__gitlog_set(s->g, lref, rtip, ltip);
-		} else if (d == 0 && (d = cairn__gitlog_descends(s->g, ltip, rtip)) == 0) {
+		} else if (d == 0 && (d = cairn__gitlog_descends(s->g, ltip, rtip)) == 0 &&
+		           !strcmp(devs[i], cairn_journal_device(s->j))) {
+			json_array_append_new(forks, json_pack("{ssssss}", "device", devs[i], "remote_tip", rtip, "action",
+			                                       "restored from a backup: continuing under a new device id"));
+			rc = own_fork(s, ltip, rtip, r);
+		} else if (d == 0) {
 			char reason[200];
 			snprintf(reason, sizeof(reason), "fork: the log of %s on remote '%s' diverges from ours",
 			         devs[i], remote);

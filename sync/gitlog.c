@@ -288,6 +288,22 @@ int cairn__gitlog_delete_ref(cairn_gitlog *g, const char *ref)
 	return rc ? git_fail(CAIRN_EIO, "cannot delete a ref") : 0;
 }
 
+int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char out[CAIRN_OID_HEX])
+{
+	git_oid x, y, base;
+	int rc;
+	out[0] = '\0';
+	if ((rc = oid_parse(&x, a)) || (rc = oid_parse(&y, b)))
+		return rc;
+	rc = git_merge_base(&base, g->repo, &x, &y);
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc)
+		return git_fail(CAIRN_ECORRUPT, "cannot compare logs");
+	git_oid_tostr(out, CAIRN_OID_HEX, &base);
+	return 0;
+}
+
 int cairn__gitlog_descends(cairn_gitlog *g, const char *a, const char *b)
 {
 	git_oid x, y;

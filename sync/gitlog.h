@@ -37,6 +37,8 @@ void cairn__gitlog_list_free(char **devs, size_t n);
 /* Point `ref` at `oid`; when `expected` is given ("" means must not exist) the update is atomic CAS. */
 int cairn__gitlog_set(cairn_gitlog *g, const char *ref, const char *oid, const char *expected);
 int cairn__gitlog_delete_ref(cairn_gitlog *g, const char *ref);
+/* The newest common ancestor of two commits into `out` ("" when they share none). */
+int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char out[CAIRN_OID_HEX]);
 /* 1 when `a` descends from `b` (a != b), 0 when not, <0 on error. */
 int cairn__gitlog_descends(cairn_gitlog *g, const char *a, const char *b);
 
