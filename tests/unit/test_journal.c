@@ -276,6 +276,51 @@ static void test_open_errors(void)
 	T_CHECK(j == NULL);
 }
 
+/* Does any file directly under `dir` contain `needle`? Reads every byte of every file. */
+static int dir_contains(const char *dir, const char *needle)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "grep -r -a -q -F '%s' '%s'", needle, dir);
+	return system(cmd) == 0;
+}
+
+static void test_canary_in_no_file(void)
+{
+	static const char canary[] = "CANARY-b41e-Quillon";
+	cairn_journal *j = fresh();
+	char c[CAIRN_ID_LEN], body[200], wal[400];
+	T_REQUIRE(j);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"alias\":\"%s\"}", canary, canary);
+	T_OK(cairn_contact_set(j, NULL, body, c));
+	for (int i = 0; i < 50; i++) {
+		snprintf(body, sizeof(body), "{\"text\":\"note %d says %s at the shelter\"}", i, canary);
+		T_OK(cairn_note_add(j, c, body, NULL));
+	}
+	char *hits = NULL;
+	T_OK(cairn_search(j, "Quillon", &hits)); /* the search index has it, inside the encrypted database */
+	T_CHECK(strstr(hits, c) != NULL);
+	cairn_free(hits);
+	/* Before a checkpoint: the records are in the WAL (the connection is open). */
+	snprintf(wal, sizeof(wal), "%s/journal.db-wal", cairn_journal_dir(j));
+	T_CHECK(access(wal, F_OK) == 0);
+	T_CHECK(!dir_contains(cairn_journal_dir(j), canary));
+	T_CHECK(!dir_contains(cairn_journal_dir(j), "Quillon"));
+	char dir[300];
+	snprintf(dir, sizeof(dir), "%s", cairn_journal_dir(j));
+	cairn_journal_free(j); /* the last connection checkpoints into the database */
+	T_CHECK(!dir_contains(dir, canary));
+	T_CHECK(!dir_contains(dir, "Quillon"));
+	/* The control: the same grep finds the canary when it is there in clear. */
+	char plain[400];
+	snprintf(plain, sizeof(plain), "%s/control", dir);
+	FILE *f = fopen(plain, "w");
+	T_REQUIRE(f);
+	fprintf(f, "x%sx", canary);
+	fclose(f);
+	T_CHECK(dir_contains(dir, canary));
+	unlink(plain);
+}
+
 int main(void)
 {
 	snprintf(root, sizeof(root), "%s/cairn-test-journal-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -288,6 +333,7 @@ int main(void)
 	T_RUN(test_idempotent_and_fork);
 	T_RUN(test_delete_restore);
 	T_RUN(test_open_errors);
+	T_RUN(test_canary_in_no_file);
 	char cmd[400];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (!t_failed && system(cmd) != 0)
