@@ -617,7 +617,7 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	json_object_set_new(o, "ok", json_boolean(rc == 0));
 	json_object_set_new(o, "error", rc ? json_string(cairn_error_last()) : json_null());
 	json_object_set_new(o, "rejections", c.rejections);
-	json_object_set_new(o, "forks", forks);
+	json_object_set_new(o, "forked_logs", forks);
 	json_array_append_new(report, o);
 	free(url);
 	return rc;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Push refusals come back per ref with the server's reason (libgit2 reports them only through
+# push_update_reference), and a log rewritten on the server is reported as a fork, never adopted.
+# The refusal goes through git daemon: libgit2's local transport (a path, file://) writes into the
+# repository itself and runs no hooks, as a USB stick has no server to run them.
+# Usage: sync_reject.sh CAIRN
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/servers.sh"
+srv_init
+srv_git_daemon
+C=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+T=$SRV_ROOT
+cd "$T"
+umask 077
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi; }
+echo pw > p; echo tp > tp
+c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
+central=$(srv_bare_repo central)
+ln -s "$central" central.git
+for d in a b; do c $d init --kdf min >/dev/null 2>&1; done
+c a team init >/dev/null
+c a team export "$T/join" --join-passphrase-file "$T/tp" --kdf min >/dev/null
+c b team join "$T/join" --join-passphrase-file "$T/tp" >/dev/null
+for d in a b; do c $d remote add central "$GIT_DAEMON_URL/central.git" >/dev/null; done
+
+# 1. A pre-receive hook refuses: the reason reaches the user, exit 7, nothing marked as sent.
+cat > central.git/hooks/pre-receive <<'HOOK'
+#!/bin/sh
+echo "central is closed for maintenance" >&2
+exit 1
+HOOK
+chmod +x central.git/hooks/pre-receive
+c a contact add "Person one" >/dev/null
+set +e
+out=$(c a sync 2>&1); rc=$?
+json=$(c a --json sync 2>/dev/null); set -e
+check "a refused push exits 7 (got $rc)" '[ $rc -eq 7 ]'
+check "the message names the remote and the refusal ($out)" 'echo "$out" | grep -q "central"'
+check "--json lists the refused ref with the server's reason" \
+	'echo "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); r=d[\"remotes\"][0]; assert not r[\"ok\"] and r[\"rejections\"] and r[\"rejections\"][0][\"reason\"], r"'
+check "the log is not on the server" '! git -C central.git rev-parse -q --verify refs/heads/logs/$(c a --json status | python3 -c "import json,sys; print(json.load(sys.stdin)[\"device\"])") >/dev/null'
+rm central.git/hooks/pre-receive
+check "once the hook is gone the same sync goes through" 'c a sync >/dev/null'
+
+# 2. Someone rewrites a's log on the server (a git host gone bad): b reports a fork and keeps its copy.
+c b sync >/dev/null
+dev=$(c a --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+tip=$(git -C central.git rev-parse "refs/heads/logs/$dev")
+tree=$(git -C central.git rev-parse "$tip^{tree}")
+forged=$(echo forged | git -C central.git commit-tree "$tree")
+git -C central.git update-ref "refs/heads/logs/$dev" "$forged"
+before=$(c b digest)
+set +e
+out=$(c b --json sync 2>&1); set -e
+check "the fork is reported" 'echo "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"forks\"] >= 1, d"'
+check "b's state is unchanged by the forged history" '[ "$(c b digest)" = "$before" ]'
+check "b's own copy of the log was not rewritten" \
+	'[ "$(git -C b/logs.git rev-parse refs/heads/logs/$dev)" = "$tip" ]'
+check "the fork is listed in sync status" 'c b --json sync status | grep -q fork'
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
