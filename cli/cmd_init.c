@@ -16,6 +16,8 @@ static const struct cli_opt init_opts[] = {
 	{"kdf", 0, "LEVEL",
 	 "Argon2id cost: default (0.3-1 s per unlock; use this), interactive (faster), "
 	 "min (for tests only: trivial to brute-force)", 0},
+	{"join", 0, "FILE", "join the team of a join file made by 'cairn team export'", 0},
+	{"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
 	CLI_OPT_END,
 };
 
@@ -83,6 +85,26 @@ static int report_init(struct cli_ctx *ctx, const struct pass *p, const char *sh
 	return 0;
 }
 
+/* `init --join FILE`: adopt the team of a join file with the passphrase still in hand. */
+static int join_team(struct cli_ctx *ctx, const struct pass *p, const char *file, const char *pass_file)
+{
+	struct pass jp = {NULL, 0};
+	cairn_journal *j = NULL;
+	int rc = pass_read_join(pass_file, &jp, 0);
+
+	if (rc)
+		return rc;
+	rc = cairn_journal_open(&j, ctx->dir, p->buf, p->len);
+	if (!rc)
+		rc = cairn_team_join(j, file, jp.buf, jp.len);
+	cairn_journal_free(j);
+	pass_free(&jp);
+	if (rc)
+		return cli_lib_fail(rc);
+	cli_note(ctx->opt, "joined the team of %s", file);
+	return 0;
+}
+
 static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
@@ -108,6 +130,8 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	}
 	rc = cairn_journal_init(ctx->dir, p.buf, p.len, &io);
 	rc = rc ? cli_lib_fail(rc) : report_init(ctx, &p, shown);
+	if (!rc && args_get(a, "join"))
+		rc = join_team(ctx, &p, args_get(a, "join"), args_get(a, "join-passphrase-file"));
 	pass_free(&p);
 	return rc;
 }

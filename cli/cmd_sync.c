@@ -46,22 +46,6 @@ static int run_team_init(struct cli_ctx *ctx, const struct cli_args *a)
 	                   "created team %s; give colleagues a join file: cairn team export FILE", hex);
 }
 
-/* The join file's own passphrase: from --join-passphrase-file, or the terminal. */
-static int join_pass(const struct cli_args *a, struct pass *p, int confirm)
-{
-	struct pass_source src;
-	const char *file = args_get(a, "join-passphrase-file");
-	struct cli_opts none = {0};
-	int rc;
-	none.pass_fd = -1;
-	rc = file ? pass_source_open_file(&src, file) : pass_source_open(&src, &none);
-	if (rc)
-		return rc;
-	rc = pass_read(&src, p, "Passphrase for the join file: ", confirm ? "Repeat it: " : NULL, "join passphrase");
-	pass_source_close(&src);
-	return rc;
-}
-
 static int run_team_export(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	static const char *const kdfs[] = {"default", "interactive", "min", NULL};
@@ -73,7 +57,7 @@ static int run_team_export(struct cli_ctx *ctx, const struct cli_args *a)
 		return rc;
 	if (k)
 		kdf = !strcmp(k, "min") ? CAIRN_KDF_MIN : !strcmp(k, "interactive") ? CAIRN_KDF_INTERACTIVE : CAIRN_KDF_DEFAULT;
-	if ((rc = session_open(ctx)) || (rc = join_pass(a, &p, 1)))
+	if ((rc = session_open(ctx)) || (rc = pass_read_join(args_get(a, "join-passphrase-file"), &p, 1)))
 		return rc;
 	rc = cairn_team_export(ctx->j, a->pos[0], p.buf, p.len, kdf);
 	pass_free(&p);
@@ -90,7 +74,7 @@ static int run_team_join(struct cli_ctx *ctx, const struct cli_args *a)
 	int rc;
 	if (access(a->pos[0], R_OK) != 0)
 		return cli_fail(CLI_EXIT_NOTFOUND, "cannot read join file '%s'", a->pos[0]);
-	if ((rc = session_open(ctx)) || (rc = join_pass(a, &p, 0)))
+	if ((rc = session_open(ctx)) || (rc = pass_read_join(args_get(a, "join-passphrase-file"), &p, 0)))
 		return rc;
 	rc = cairn_team_join(ctx->j, a->pos[0], p.buf, p.len);
 	pass_free(&p);

@@ -313,3 +313,19 @@ int pass_read(struct pass_source *src, struct pass *out, const char *prompt, con
 		pass_free(out);
 	return rc;
 }
+
+int pass_read_join(const char *file, struct pass *out, int confirm)
+{
+	struct pass_source src;
+	struct cli_opts none = {0};
+	int rc;
+
+	none.pass_fd = -1;
+	rc = file ? pass_source_open_file(&src, file) : pass_source_open(&src, &none);
+	if (rc)
+		return rc;
+	rc = pass_read(&src, out, "Passphrase for the join file: ", confirm ? "Repeat it: " : NULL,
+	               "join passphrase");
+	pass_source_close(&src);
+	return rc;
+}

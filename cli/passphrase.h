@@ -43,6 +43,9 @@ void pass_source_close(struct pass_source *src);
  */
 int pass_read(struct pass_source *src, struct pass *out, const char *prompt, const char *confirm,
               const char *what);
+/* A join file's own passphrase: from `file` (--join-passphrase-file) when given, else the terminal
+ * (asked twice when `confirm`). Returns 0 or an exit code. */
+int pass_read_join(const char *file, struct pass *out, int confirm);
 /* Wipe and release. Accepts an empty struct. */
 void pass_free(struct pass *p);
 

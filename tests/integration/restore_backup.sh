@@ -15,10 +15,10 @@ c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
 git init -q --bare central.git
 git -C central.git config receive.denyNonFastForwards true
 git -C central.git config receive.denyDeletes true
-for d in a b; do c $d init --kdf min >/dev/null 2>&1; done
+c a init --kdf min >/dev/null 2>&1
 c a team init >/dev/null
 c a team export "$T/join" --join-passphrase-file "$T/tp" --kdf min >/dev/null
-c b team join "$T/join" --join-passphrase-file "$T/tp" >/dev/null
+c b init --kdf min --join "$T/join" --join-passphrase-file "$T/tp" >/dev/null 2>&1   # init and join at once
 for d in a b; do c $d remote add central "$T/central.git" >/dev/null; done
 
 for n in one two three; do c a contact add "Person $n" >/dev/null; done
