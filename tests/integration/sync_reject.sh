@@ -53,7 +53,7 @@ forged=$(echo forged | git -C central.git commit-tree "$tree")
 git -C central.git update-ref "refs/heads/logs/$dev" "$forged"
 before=$(c b digest)
 set +e
-out=$(c b --json sync 2>&1); set -e
+out=$(c b --json sync 2>"$T/err"); set -e; cat "$T/err" >&2
 check "the fork is reported" 'echo "$out" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"forks\"] >= 1, d"'
 check "b's state is unchanged by the forged history" '[ "$(c b digest)" = "$before" ]'
 check "b's own copy of the log was not rewritten" \
