@@ -13,6 +13,8 @@
 #include "gitlog.h"
 
 #include <git2.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -568,6 +570,41 @@ static int transport_error(xfer *x, const char *what)
 	                       e && e->message ? e->message : "unreachable");
 }
 
+/*
+ * libgit2 1.5 writes to its sockets with send(2) without MSG_NOSIGNAL: a link that drops during a push
+ * raised SIGPIPE and killed the whole process (the CLI exited 141 instead of reporting "offline").
+ * Block SIGPIPE on this thread for the transfer, so the write fails with EPIPE, and discard a SIGPIPE
+ * that became pending meanwhile (curl's approach); the caller's mask and handlers are left as they were.
+ */
+typedef struct {
+	sigset_t old;
+	int was_pending;
+} sigpipe_guard;
+
+static void sigpipe_block(sigpipe_guard *sg)
+{
+	sigset_t set, pending;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	sigpending(&pending);
+	sg->was_pending = sigismember(&pending, SIGPIPE) == 1;
+	pthread_sigmask(SIG_BLOCK, &set, &sg->old);
+}
+
+static void sigpipe_restore(sigpipe_guard *sg)
+{
+	sigset_t set, pending;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	sigemptyset(&pending);
+	if (!sg->was_pending && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+		struct timespec zero = {0, 0};
+		sigtimedwait(&set, NULL, &zero);
+	}
+	pthread_sigmask(SIG_SETMASK, &sg->old, NULL);
+}
+
 static int apply_ca(cairn_gitlog *g, const char *remote)
 {
 	char *ca = remote_opt(g, remote, "cafile");
@@ -595,7 +632,10 @@ int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
 	o.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	o.update_fetchhead = 0;
 	cairn_error_clear();
+	sigpipe_guard sg;
+	sigpipe_block(&sg);
 	rc = git_remote_fetch(r, NULL, &o, NULL) ? transport_error(&x, "fetch from") : 0;
+	sigpipe_restore(&sg);
 	if (!rc)
 		t->bytes_received = git_remote_stats(r)->received_bytes;
 out:
@@ -621,7 +661,10 @@ int cairn__gitlog_push(cairn_gitlog *g, const char *remote, char **refspecs, siz
 		goto out;
 	set_callbacks(&o.callbacks, &x);
 	cairn_error_clear();
+	sigpipe_guard sg;
+	sigpipe_block(&sg);
 	rc = git_remote_push(r, &specs, &o) ? transport_error(&x, "push to") : 0;
+	sigpipe_restore(&sg);
 	*rejected = x.rejected;
 	/* libgit2 1.5's local transport reports an uninitialised byte count (valgrind): nothing crossed a wire. */
 	const char *url = git_remote_url(r);
