@@ -16,7 +16,11 @@
 #include "gitlog.h"
 #include "segment.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +32,28 @@
 struct cairn_sync {
 	cairn_journal *j;
 	cairn_gitlog *g;
+	int lockfd; /* flock on logs.git/cairn.lock: one sync engine per journal at a time */
 };
+
+/*
+ * One engine per log repository at a time. Holding the lock also proves that any git "*.lock" file left
+ * in the repository belongs to a process that died (SIGKILL mid ref update): it is removed, or every
+ * later ref update would fail.
+ */
+static int take_lock(cairn_sync *s, const char *repo)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/cairn.lock", repo);
+	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0)
+		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		/* Another sync of this journal is running: wait for it (it is bounded by its own round). */
+		if (errno != EWOULDBLOCK || flock(s->lockfd, LOCK_EX) != 0)
+			return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
+	}
+	return cairn__gitlog_clear_stale_locks(s->g);
+}
 
 int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 {
@@ -38,8 +63,9 @@ int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 	if (!s)
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/logs.git", cairn_journal_dir(j));
-	if ((rc = cairn__gitlog_open(&s->g, path))) {
-		free(s);
+	s->lockfd = -1;
+	if ((rc = cairn__gitlog_open(&s->g, path)) || (rc = take_lock(s, path))) {
+		cairn_sync_free(s);
 		return rc;
 	}
 	s->j = j;
@@ -52,6 +78,8 @@ void cairn_sync_free(cairn_sync *s)
 	if (!s)
 		return;
 	cairn__gitlog_free(s->g);
+	if (s->lockfd >= 0)
+		close(s->lockfd); /* releases the flock */
 	free(s);
 }
 
@@ -421,11 +449,14 @@ typedef struct {
 	cairn_sync *s;
 	json_t *rejections;
 	const cairn_sync_options *opts;
+	cairn__transfer *t;
 } round_ctx;
 
 static void on_rejected(void *ud, const char *ref, const char *reason)
 {
 	round_ctx *c = ud;
+	if (!c->t->first_rejection[0])
+		snprintf(c->t->first_rejection, sizeof(c->t->first_rejection), "%s: %s", ref, reason);
 	json_array_append_new(c->rejections, json_pack("{ssss}", "ref", ref, "reason", reason));
 }
 
@@ -551,8 +582,8 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 			r->rejected += rejected;
 			r->bytes_sent += t->bytes_sent;
 			if (rejected)
-				rc = cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused %zu of %zu log updates", remote,
-				                     rejected, k);
+				rc = cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused %zu of %zu log updates (%s)",
+				                     remote, rejected, k, t->first_rejection);
 		}
 	}
 	for (size_t i = 0; i < k; i++)
@@ -597,8 +628,9 @@ static void add_result(cairn_sync_result *a, const cairn_sync_result *b)
 static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *r,
                      json_t *report)
 {
-	round_ctx c = {s, json_array(), opts};
-	cairn__transfer t = {on_progress, &c, 0, 0, on_rejected};
+	round_ctx c = {s, json_array(), opts, NULL};
+	cairn__transfer t = {on_progress, &c, 0, 0, on_rejected, ""};
+	c.t = &t;
 	json_t *forks = json_array(), *o;
 	char *url = NULL;
 	int rc = cairn__gitlog_remote_url(s->g, remote, &url);

@@ -12,7 +12,10 @@
  */
 #include "gitlog.h"
 
+#include <ftw.h>
 #include <git2.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -65,6 +68,31 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 		return git_fail(CAIRN_EIO, "cannot open the log repository");
 	}
 	*out = g;
+	return 0;
+}
+
+static int remove_lock(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	size_t n = strlen(path);
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_F && n > 5 && !strcmp(path + n - 5, ".lock") && unlink(path) == 0)
+		cairn_error_set(CAIRN_OK, "removed a stale lock"); /* informational only */
+	return 0;
+}
+
+int cairn__gitlog_clear_stale_locks(cairn_gitlog *g)
+{
+	char path[4200];
+	const char *dir = git_repository_path(g->repo);
+	static const char *const files[] = {"packed-refs.lock", "config.lock", "HEAD.lock", "index.lock"};
+	snprintf(path, sizeof(path), "%srefs", dir);
+	nftw(path, remove_lock, 16, FTW_PHYS);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, files[i]);
+		unlink(path);
+	}
+	cairn_error_clear();
 	return 0;
 }
 

@@ -18,6 +18,9 @@ typedef struct cairn_gitlog cairn_gitlog;
 
 int cairn__gitlog_open(cairn_gitlog **out, const char *path); /* creates a bare repo when missing */
 void cairn__gitlog_free(cairn_gitlog *g);
+/* Remove "*.lock" files under refs/ and the repository's own lock files: only call while holding the
+ * engine's lock (then they were left by a process that died mid-update). */
+int cairn__gitlog_clear_stale_locks(cairn_gitlog *g);
 
 /* Tip of a full ref name; CAIRN_ENOTFOUND when it does not exist. */
 int cairn__gitlog_tip(cairn_gitlog *g, const char *ref, char oid[CAIRN_OID_HEX]);
@@ -56,6 +59,7 @@ typedef struct {
 	uint64_t bytes_received, bytes_sent;
 	/* per-ref push outcomes, filled by cairn__gitlog_push */
 	void (*rejected)(void *ud, const char *ref, const char *reason);
+	char first_rejection[256]; /* "ref: reason" of the first refusal, for the one-line error */
 } cairn__transfer;
 
 int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t);

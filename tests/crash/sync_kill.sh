@@ -8,21 +8,26 @@ set -euo pipefail
 C=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 W=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 ROUNDS=${3:-30}
-T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-synckill-XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# Central behind git daemon: with a bare path, libgit2 writes the remote's refs itself and a killed push
+# leaves a ref lock in the remote, as git does; a server's receive-pack cleans up after a dropped client.
+. "$(cd "$(dirname "$0")/../integration/lib" && pwd)/servers.sh"
+srv_init
+srv_git_daemon
+T=$SRV_ROOT
 cd "$T"
 umask 077
 echo crash > p; echo tp > tp
 c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
-git init -q --bare central.git
+srv_bare_repo central >/dev/null
 for d in a b; do c $d init --kdf min >/dev/null 2>&1; done
 c a team init >/dev/null
 c a team export "$T/join" --join-passphrase-file "$T/tp" --kdf min >/dev/null
 c b team join "$T/join" --join-passphrase-file "$T/tp" >/dev/null
-for d in a b; do c $d remote add central "$T/central.git" >/dev/null; done
+for d in a b; do c $d remote add central "$GIT_DAEMON_URL/central.git" >/dev/null; done
 kills=0
 killed_sync() {
-	c "$1" sync >/dev/null 2>&1 &
+	# cairn itself, not through c(): backgrounding a function forks a subshell, and the kill would hit it
+	"$C" --dir "$T/$1" --passphrase-file "$T/p" sync >/dev/null 2>&1 &
 	local pid=$!
 	# a random moment within the round's first ~150 ms
 	sleep "0.$(printf '%03d' $((RANDOM % 150)))"
