@@ -482,26 +482,99 @@ static uint64_t count_between(cairn_sync *s, const char *tip, const char *base)
  * was restored from a backup. Never publish the divergent segments; adopt the published log, and let
  * the events written since the restore continue under a new device id (cairn_device_rotate).
  */
+static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip,
+                           char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
+
 static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_sync_result *r)
 {
-	char base[CAIRN_OID_HEX], lref[128], old[CAIRN_DEVICE_LEN];
+	char base[CAIRN_OID_HEX], lref[128], old[CAIRN_DEVICE_LEN], good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX];
+	char reason[300] = "";
+	const char *own = cairn_journal_device(s->j);
 	cairn_cursor c = {0};
 	int rc = cairn__gitlog_merge_base(s->g, ltip, rtip, base);
 	if (rc || (rc = tip_state(s, base, &c.last_seq, c.last_hash)))
 		return rc;
+	/* Only segments that verify as our own prove a restore; anything else on our log is junk. */
+	if ((rc = verified_prefix(s, own, base, rtip, good, bad, reason, sizeof(reason))))
+		return rc;
+	r->forks++;
+	if (!strcmp(good, base)) {
+		if (bad[0] && cairn_quarantine_has(s->j, own, bad) == 0 && !cairn_quarantine_segment(s->j, own, bad, reason))
+			r->quarantined++;
+		return 0;
+	}
 	snprintf(c.commit, sizeof(c.commit), "%s", base);
 	if ((rc = cairn_device_rotate(s->j, c.last_seq, old)))
 		return rc;
 	log_ref(lref, sizeof(lref), old);
 	/* The old identity's log is now the published one; import resumes from the common ancestor. */
 	if ((rc = cairn_import_segment(s->j, old, NULL, 0, &c, NULL)) ||
-	    (rc = cairn__gitlog_set(s->g, lref, rtip, ltip)))
+	    (rc = cairn__gitlog_set(s->g, lref, good, ltip)))
 		return rc;
-	r->forks++;
+	r->forks--; /* handled: not a fork left for anyone to look at */
 	return cairn_sync_seal(s, r);
 }
 
-/* Invariant 3: adopt a fetched log only when it extends ours. */
+/*
+ * How far `tip` extends `base` ("" none) with segments that verify as `dev`'s own: signature, device
+ * binding, seq continuity and hash chain. Needs no team key, so a relay checks what it carries. `good`
+ * receives the last verified commit ("" none); on the first bad one, `bad` and `reason` say which and why.
+ */
+static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip,
+                           char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
+{
+	char(*oids)[CAIRN_OID_HEX] = NULL, parent[CAIRN_OID_HEX];
+	uint64_t last;
+	unsigned char hash[32];
+	size_t n = 0;
+	int rc = tip_state(s, base, &last, hash);
+	snprintf(good, CAIRN_OID_HEX, "%s", base);
+	bad[0] = '\0';
+	if (rc || (rc = cairn__gitlog_walk(s->g, tip, base, &oids, &n)))
+		return rc;
+	for (size_t i = 0; i < n && !bad[0]; i++) {
+		cairn_segment_header h;
+		unsigned char *buf = NULL;
+		size_t len;
+		if (cairn__gitlog_read(s->g, oids[i], &buf, &len, parent) || cairn_segment_verify(&h, buf, len))
+			snprintf(reason, rlen, "%s", cairn_error_last());
+		else if (strcmp(h.device, dev))
+			snprintf(reason, rlen, "segment of device %s found on the log of %s", h.device, dev);
+		else if (h.first_seq != last + 1 || memcmp(h.prev, hash, 32) || strcmp(parent, good))
+			snprintf(reason, rlen, "segment %llu-%llu does not follow seq %llu in the hash chain",
+			         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq, (unsigned long long)last);
+		else {
+			last = h.last_seq;
+			cairn_segment_hash(buf, len, hash);
+			snprintf(good, CAIRN_OID_HEX, "%s", oids[i]);
+		}
+		if (strcmp(good, oids[i]))
+			snprintf(bad, CAIRN_OID_HEX, "%s", oids[i]);
+		free(buf);
+	}
+	free(oids);
+	return 0;
+}
+
+/* Fast-forward a local log to the verified part of a fetched one; quarantine the first bad segment. */
+static int adopt(cairn_sync *s, const char *dev, const char *lref, const char *ltip, const char *rtip,
+                 cairn_sync_result *r)
+{
+	char good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], reason[300] = "";
+	int rc = verified_prefix(s, dev, ltip, rtip, good, bad, reason, sizeof(reason));
+	if (rc)
+		return rc;
+	if (strcmp(good, ltip)) {
+		r->segments_received += count_between(s, good, ltip);
+		if ((rc = cairn__gitlog_set(s->g, lref, good, ltip)))
+			return rc;
+	}
+	if (bad[0] && cairn_quarantine_has(s->j, dev, bad) == 0 && !cairn_quarantine_segment(s->j, dev, bad, reason))
+		r->quarantined++;
+	return 0;
+}
+
+/* Invariant 3: adopt a fetched log only when it extends ours, and only as far as it verifies. */
 static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, json_t *forks)
 {
 	char prefix[128], rref[256], lref[128], rtip[CAIRN_OID_HEX], ltip[CAIRN_OID_HEX], **devs = NULL;
@@ -517,16 +590,14 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 			break;
 		rc = cairn__gitlog_tip(s->g, lref, ltip);
 		if (rc == CAIRN_ENOTFOUND) {
-			r->segments_received += count_between(s, rtip, "");
-			rc = cairn__gitlog_set(s->g, lref, rtip, "");
+			rc = adopt(s, devs[i], lref, "", rtip, r);
 			continue;
 		}
 		if (rc || !strcmp(ltip, rtip))
 			continue;
 		int d = cairn__gitlog_descends(s->g, rtip, ltip);
 		if (d == 1) {
-			r->segments_received += count_between(s, rtip, ltip);
-			rc = cairn__gitlog_set(s->g, lref, rtip, ltip);
+			rc = adopt(s, devs[i], lref, ltip, rtip, r);
 		} else if (d == 0 && (d = cairn__gitlog_descends(s->g, ltip, rtip)) == 0 &&
 		           !strcmp(devs[i], cairn_journal_device(s->j))) {
 			json_array_append_new(forks, json_pack("{ssssss}", "device", devs[i], "remote_tip", rtip, "action",
@@ -642,6 +713,11 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	}
 	if (!rc)
 		rc = push_logs(s, remote, r, &t);
+	if (!rc && r->forks)
+		rc = cairn_error_set(CAIRN_EFORK,
+		                     "%llu log(s) on remote '%s' diverge from ours and were not exchanged: "
+		                     "see 'cairn sync status'",
+		                     (unsigned long long)r->forks, remote);
 	record_outcome(s, remote, rc);
 	o = result_json(r);
 	json_object_set_new(o, "remote", json_string(remote));

@@ -59,5 +59,36 @@ check "b's state is unchanged by the forged history" '[ "$(c b digest)" = "$befo
 check "b's own copy of the log was not rewritten" \
 	'[ "$(git -C b/logs.git rev-parse refs/heads/logs/$dev)" = "$tip" ]'
 check "the fork is listed in sync status" 'c b --json sync status | grep -q fork'
+
+# 3. Someone with push access grafts a segment signed by an unrelated device onto a's log. Nobody adopts
+#    it: b quarantines it and keeps its copy; a (the victim, nothing unsent) does not take it as its own.
+git -C central.git update-ref "refs/heads/logs/$dev" "$tip"     # undo part 2
+c x init --kdf min >/dev/null 2>&1
+c x team init >/dev/null
+git init -q --bare other.git
+c x remote add other "$T/other.git" >/dev/null
+c x contact add "Stranger" >/dev/null
+c x sync >/dev/null
+xdev=$(c x --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+xblob=$(git -C other.git rev-parse "refs/heads/logs/$xdev^{tree}:segment")
+git -C other.git cat-file blob "$xblob" > "$T/junk.seg"
+jblob=$(git -C central.git hash-object -w "$T/junk.seg")
+jtree=$(printf '100644 blob %s\tsegment\n' "$jblob" | git -C central.git mktree)
+junk=$(echo "cairn segment" | git -C central.git commit-tree "$jtree" -p "$tip")
+git -C central.git update-ref "refs/heads/logs/$dev" "$junk"
+before_b=$(c b digest)
+c b sync >/dev/null 2>&1 || true
+check "b does not adopt the grafted segment" '[ "$(git -C b/logs.git rev-parse refs/heads/logs/$dev)" = "$tip" ]'
+check "b quarantines it with a reason" 'c b --json sync status | grep -q "found on the log of $dev"'
+check "b's state is unchanged" '[ "$(c b digest)" = "$before_b" ]'
+c a sync >/dev/null 2>&1 || true
+check "the victim does not take the junk as its own tip" '[ "$(git -C a/logs.git rev-parse refs/heads/logs/$dev)" = "$tip" ]'
+c a contact add "Person two" >/dev/null
+set +e; out=$(c a sync 2>&1); rc=$?; set -e
+check "the victim's log cannot go out and it says so: a fork, exit 6 (rc=$rc: $out)" '[ $rc -eq 6 ]'
+check "the victim kept its identity (no false restore)" '[ "$(c a --json status | python3 -c "import json,sys; print(json.load(sys.stdin)[\"device\"])")" = "$dev" ]'
+git -C central.git update-ref "refs/heads/logs/$dev" "$tip"     # the office repairs central
+check "after the repair the victim's events go through" 'c a sync >/dev/null && c b sync >/dev/null'
+check "and the devices agree" '[ "$(c a digest)" = "$(c b digest)" ]'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
