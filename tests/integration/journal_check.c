@@ -2,13 +2,17 @@
  * journal_check.c — a shell test's view into a journal: PRAGMA integrity_check, the state digest, and
  * per device the number of events, the highest seq and the import cursor.
  *
- * Usage: journal_check DIR PASSPHRASE_FILE
+ * Usage: journal_check DIR PASSPHRASE_FILE [hold:NAME]
  * Prints one line:  integrity=ok digest=HEX events=N logs=DEV:COUNT:MAXSEQ:CURSOR,...
  * and exits 0; exits 1 (with the reason on stderr) when the journal cannot be opened or checked.
+ * With hold:NAME it then adds a contact named NAME, prints "holding", and keeps the journal open (its
+ * -wal and -shm files in place, the new pages not checkpointed) until its standard input reaches EOF:
+ * a test can then search the files of a live journal.
  */
 #include "cairn.h"
 #include "journal.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +25,8 @@ int main(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	FILE *f;
 	int ok = 1;
-	if (argc != 3) {
-		fprintf(stderr, "usage: journal_check DIR PASSPHRASE_FILE\n");
+	if (argc != 3 && !(argc == 4 && !strncmp(argv[3], "hold:", 5))) {
+		fprintf(stderr, "usage: journal_check DIR PASSPHRASE_FILE [hold:NAME]\n");
 		return 2;
 	}
 	if (!(f = fopen(argv[2], "r")) || !fgets(pass, sizeof(pass), f)) {
@@ -64,6 +68,22 @@ int main(int argc, char **argv)
 	}
 	sqlite3_finalize(st);
 	printf("\n");
+	if (argc == 4) {
+		json_t *o = json_pack("{ss}", "name", argv[3] + 5);
+		char *fields = json_dumps(o, JSON_COMPACT), buf[64];
+		int rc = cairn_contact_set(j, NULL, fields, NULL);
+		free(fields);
+		json_decref(o);
+		if (rc) {
+			fprintf(stderr, "journal_check: %s\n", cairn_error_last());
+			cairn_journal_free(j);
+			return 1;
+		}
+		printf("holding\n");
+		fflush(stdout);
+		while (fread(buf, 1, sizeof(buf), stdin) > 0)
+			;
+	}
 	cairn_journal_free(j);
 	return 0;
 }
