@@ -1005,6 +1005,8 @@ int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32]
 	if ((rc = vfs_new(&v, key)) != 0)
 		return rc;
 	rc = sqlite3_open_v2(path, &db, flags, v->name);
+	if (rc == SQLITE_OK) /* another cairn process may hold the journal for a moment: wait, do not fail */
+		sqlite3_busy_timeout(db, 10000);
 	if (rc == SQLITE_OK && (rc = configure(db, flags)) == SQLITE_MISUSE)
 		rc = cairn__error(CAIRN_ERROR, "sqlite did not take the settings journal database '%s' needs", path);
 	else if (rc != SQLITE_OK)
