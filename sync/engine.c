@@ -271,6 +271,14 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 	cairn_segment_hash(buf, len, next.last_hash);
 	snprintf(next.commit, sizeof(next.commit), "%s", commit);
 	rc = cairn_import_segment(s->j, dev, evs.events, evs.count, &next, &applied);
+	if (rc == CAIRN_EFORK && !strcmp(dev, cairn_journal_device(s->j))) {
+		/* Our own published log holds other events under seqs this journal reused: the database was
+		 * restored from a backup without its log repository. Keep what was published; what was written
+		 * since continues under a new device id (as in own_fork). */
+		char old[CAIRN_DEVICE_LEN];
+		if (!(rc = cairn_device_rotate(s->j, cur->last_seq, old)))
+			rc = cairn_import_segment(s->j, dev, evs.events, evs.count, &next, &applied);
+	}
 	if (rc == CAIRN_EFORK || rc == CAIRN_EINVAL || rc == CAIRN_ECORRUPT) {
 		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
 		goto bad;
