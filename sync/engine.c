@@ -33,6 +33,10 @@ struct cairn_sync {
 	cairn_journal *j;
 	cairn_gitlog *g;
 	int lockfd; /* flock on logs.git/cairn.lock: one sync engine per journal at a time */
+	/* Open conflicts before this import's first applied segment (counted only then: the count scans
+	 * every contact field, which would make a round with nothing new cost as much as the history). */
+	int conflicts_counted;
+	uint64_t conflicts_before;
 };
 
 /*
@@ -225,6 +229,8 @@ out:
 
 /* ---- import ---- */
 
+static int conflicts(cairn_journal *j, uint64_t *n);
+
 /* Check and apply one segment commit of `dev`; on a bad segment quarantine it and return 1. */
 static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_cursor *cur, cairn_sync_result *r)
 {
@@ -270,6 +276,8 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 	next.last_seq = h.last_seq;
 	cairn_segment_hash(buf, len, next.last_hash);
 	snprintf(next.commit, sizeof(next.commit), "%s", commit);
+	if (!s->conflicts_counted && !conflicts(s->j, &s->conflicts_before))
+		s->conflicts_counted = 1;
 	rc = cairn_import_segment(s->j, dev, evs.events, evs.count, &next, &applied);
 	if (rc == CAIRN_EFORK && !strcmp(dev, cairn_journal_device(s->j))) {
 		/* Our own published log holds other events under seqs this journal reused: the database was
@@ -332,17 +340,19 @@ static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
 	return rc > 0 ? 0 : rc;
 }
 
+/* Open field conflicts. The conflict list, not cairn_journal_stats(): the stats also count every event,
+ * contact and note, several times the work on a large journal. */
 static int conflicts(cairn_journal *j, uint64_t *n)
 {
-	char *st = NULL;
+	char *list = NULL;
 	json_t *o;
-	int rc = cairn_journal_stats(j, &st);
+	int rc = cairn_conflict_list(j, &list);
 	if (rc)
 		return rc;
-	o = json_loads(st, 0, NULL);
-	*n = (uint64_t)json_integer_value(json_object_get(o, "conflicts"));
+	o = json_loads(list, 0, NULL);
+	*n = (uint64_t)json_array_size(o);
 	json_decref(o);
-	cairn_free(st);
+	cairn_free(list);
 	return 0;
 }
 
@@ -350,11 +360,11 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 {
 	char **devs = NULL;
 	size_t n = 0;
-	uint64_t before = 0, after = 0;
+	uint64_t after = 0;
 	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n), first = 0;
 	if (rc)
 		return rc;
-	conflicts(s->j, &before);
+	s->conflicts_counted = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (!strcmp(devs[i], cairn_journal_device(s->j)))
 			rc = import_log(s, devs[i], r); /* our own log first: repairs a journal behind git */
@@ -364,9 +374,8 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 		if (strcmp(devs[i], cairn_journal_device(s->j)))
 			rc = import_log(s, devs[i], r);
 	(void)first;
-	conflicts(s->j, &after);
-	if (r && after > before)
-		r->conflicts_raised += after - before;
+	if (s->conflicts_counted && !conflicts(s->j, &after) && r && after > s->conflicts_before)
+		r->conflicts_raised += after - s->conflicts_before;
 	cairn__gitlog_list_free(devs, n);
 	return rc;
 }
