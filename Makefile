@@ -38,6 +38,13 @@ test-asan: deps-test
 bench: build
 	@scripts/bench.sh $(BUILD)
 
+# `make crash N=1000`: the long crash campaign. N kills of a journal writer (10,000 appends), then N rounds
+# of `cairn sync` killed mid-round on a writing and a reading device. CTest runs a short one (200 / 30).
+N ?= 1000
+crash: build deps-test
+	@$(BUILD)/tests/crash/crash_journal $(BUILD)/tests/crash/crash_writer $(N) 10000
+	@bash tests/crash/sync_kill.sh $(BUILD)/cairn $(BUILD)/tests/crash/crash_writer $(N)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
 
