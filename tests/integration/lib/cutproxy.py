@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """cutproxy.py — a TCP relay for cairn's sync tests and benchmarks (python3 stdlib only).
 
-    cutproxy.py --listen PORT --target HOST:PORT --control PORT [--cut N] [--delay-ms MS]
+    cutproxy.py --listen PORT --target HOST:PORT --control PORT [--cut N] [--delay-ms MS] [--bind ADDR]
 
-Forwards every connection accepted on 127.0.0.1:PORT to the target, byte for byte, and counts the bytes
+Forwards every connection accepted on ADDR:PORT (default 127.0.0.1) to the target, byte for byte, and counts the bytes
 in each direction. Two faults can be injected:
 
   cut N       a byte budget shared by all connections from the moment it is set: the relay forwards
@@ -278,17 +278,19 @@ def serve_control(state, listener, stop):
         threading.Thread(target=serve_control_client, args=(state, conn, stop), daemon=True).start()
 
 
-def listen(port):
+def listen(port, addr="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
+    s.bind((addr, port))
     s.listen(64)
     return s
 
 
 def main():
     ap = argparse.ArgumentParser(description="TCP relay that can cut connections and delay chunks")
-    ap.add_argument("--listen", type=int, required=True, help="port on 127.0.0.1 to accept clients on")
+    ap.add_argument("--listen", type=int, required=True, help="port to accept clients on")
+    ap.add_argument("--bind", default="127.0.0.1", help="address to accept clients on (the control port "
+                    "is always on 127.0.0.1)")
     ap.add_argument("--target", required=True, help="HOST:PORT to forward to")
     ap.add_argument("--control", type=int, required=True, help="control port on 127.0.0.1")
     ap.add_argument("--cut", default="-", help="initial byte budget ('-': none)")
@@ -299,7 +301,7 @@ def main():
     stop = threading.Event()
     # The control port listens first: once the data port accepts, both are ready.
     ctl = listen(a.control)
-    data = listen(a.listen)
+    data = listen(a.listen, a.bind)
     threading.Thread(target=serve_control, args=(state, ctl, stop), daemon=True).start()
     threading.Thread(target=serve_data, args=(state, data, (host, int(port))), daemon=True).start()
     stop.wait()
