@@ -90,5 +90,16 @@ check "the victim kept its identity (no false restore)" '[ "$(c a --json status 
 git -C central.git update-ref "refs/heads/logs/$dev" "$tip"     # the office repairs central
 check "after the repair the victim's events go through" 'c a sync >/dev/null && c b sync >/dev/null'
 check "and the devices agree" '[ "$(c a digest)" = "$(c b digest)" ]'
+
+# 4. Store and forward of a log this device cannot read: x (another team) publishes to central; b carries
+#    x's log to a USB stick without being able to decrypt a byte of it.
+c x remote add central "$GIT_DAEMON_URL/central.git" >/dev/null
+c x sync central >/dev/null
+git init -q --bare usb.git
+c b remote add usb "$T/usb.git" >/dev/null
+set +e; json=$(c b --json sync 2>/dev/null); set -e
+check "b fetched x's log and reports it unreadable" 'echo "$json" | python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"unreadable\"] >= 1, d"'
+check "b relayed x's log to the USB stick" '[ "$(git -C usb.git rev-parse "refs/heads/logs/$xdev")" = "$(git -C other.git rev-parse "refs/heads/logs/$xdev")" ]'
+check "b holds none of x's events" '! c b --json contact list | grep -q Stranger'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
