@@ -342,14 +342,9 @@ int cairn_batch_rollback(cairn_journal *j)
 
 /* ---- events ---- */
 
-static int insert_event(cairn_journal *j, const cairn_event *ev)
+/* Parameters 1-8 of a statement that stores a whole event (the log, the quarantine). */
+static void bind_event(sqlite3_stmt *st, const cairn_event *ev)
 {
-	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) "
-	                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-	if (rc)
-		return rc;
 	sqlite3_bind_text(st, 1, ev->device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)ev->seq);
 	sqlite3_bind_int64(st, 3, (int64_t)ev->hlc);
@@ -358,6 +353,17 @@ static int insert_event(cairn_journal *j, const cairn_event *ev)
 	sqlite3_bind_text(st, 6, ev->body, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 7, ev->schema);
 	sqlite3_bind_blob(st, 8, ev->hash, 32, SQLITE_STATIC);
+}
+
+static int insert_event(cairn_journal *j, const cairn_event *ev)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) "
+	                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (rc)
+		return rc;
+	bind_event(st, ev);
 	rc = sqlite3_step(st);
 	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "storing an event");
@@ -413,14 +419,7 @@ static int quarantine(cairn_journal *j, const cairn_event *ev, const char *reaso
 	                        "reason, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, ev->device, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)ev->seq);
-	sqlite3_bind_int64(st, 3, (int64_t)ev->hlc);
-	sqlite3_bind_text(st, 4, ev->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ev->entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, ev->body, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, ev->schema);
-	sqlite3_bind_blob(st, 8, ev->hash, 32, SQLITE_STATIC);
+	bind_event(st, ev);
 	sqlite3_bind_text(st, 9, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 10, (int64_t)time(NULL));
 	rc = sqlite3_step(st);
