@@ -94,8 +94,9 @@ static int load_identity(cairn_journal *j)
 	return 0;
 }
 
-/* A new device: an Ed25519 identity; the device id is the first 8 bytes of BLAKE2b(public key). */
-static int create_identity(cairn_journal *j)
+/* A new device identity inside the caller's transaction: an Ed25519 key pair, and the device id is the
+ * first 8 bytes of BLAKE2b(public key). Used at init and by cairn_device_rotate(). */
+int cairn__identity_new(cairn_journal *j)
 {
 	unsigned char pk[CAIRN_SIGN_PK_BYTES], h[CAIRN_HASH_BYTES];
 	unsigned char *sk = cairn__secure_alloc(CAIRN_SIGN_SK_BYTES);
@@ -105,18 +106,23 @@ static int create_identity(cairn_journal *j)
 	cairn__sign_keypair(pk, sk);
 	cairn__hash(h, pk, sizeof(pk));
 	cairn__hex(j->device, h, 8);
-	rc = cairn__exec(j, "BEGIN IMMEDIATE");
-	if (!rc)
-		rc = cairn__meta_set_text(j, "device", j->device);
+	rc = cairn__meta_set_text(j, "device", j->device);
 	if (!rc)
 		rc = cairn__meta_set_blob(j, "device_pk", pk, sizeof(pk));
 	if (!rc)
 		rc = cairn__meta_set_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES);
-	if (!rc)
-		rc = cairn__meta_set_int(j, "hlc", 0);
-	rc = cairn__txn_end_plain(j, rc);
 	cairn__secure_free(sk);
 	return rc;
+}
+
+static int create_identity(cairn_journal *j)
+{
+	int rc = cairn__exec(j, "BEGIN IMMEDIATE");
+	if (!rc)
+		rc = cairn__identity_new(j);
+	if (!rc)
+		rc = cairn__meta_set_int(j, "hlc", 0);
+	return cairn__txn_end_plain(j, rc);
 }
 
 int cairn_journal_init(const char *dir, const char *pass, size_t passlen, const cairn_init_options *opts)

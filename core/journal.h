@@ -60,6 +60,9 @@ int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a p
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
                          cairn_event_info *info);
 
+/* Mint a new device identity (key pair, device id) inside an open transaction. */
+int cairn__identity_new(cairn_journal *j);
+
 /* Ingest inside an open transaction: 0 applied, 1 already present, <0 error (fork quarantined). */
 int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev);
 

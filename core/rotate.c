@@ -97,25 +97,6 @@ static int quarantine_moved(cairn_journal *j, const char *old, const moved *m, c
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "quarantining a re-authored event");
 }
 
-static int new_identity(cairn_journal *j)
-{
-	unsigned char pk[CAIRN_SIGN_PK_BYTES], h[CAIRN_HASH_BYTES];
-	unsigned char *sk = cairn__secure_alloc(CAIRN_SIGN_SK_BYTES);
-	int rc;
-	if (!sk)
-		return CAIRN_ENOMEM;
-	cairn__sign_keypair(pk, sk);
-	cairn__hash(h, pk, sizeof(pk));
-	cairn__hex(j->device, h, 8);
-	rc = cairn__meta_set_text(j, "device", j->device);
-	if (!rc)
-		rc = cairn__meta_set_blob(j, "device_pk", pk, sizeof(pk));
-	if (!rc)
-		rc = cairn__meta_set_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES);
-	cairn__secure_free(sk);
-	return rc;
-}
-
 static int rotate_locked(cairn_journal *j, uint64_t keep, const char *old, moved **out, size_t *nout)
 {
 	sqlite3_stmt *st;
@@ -151,7 +132,7 @@ static int rotate_locked(cairn_journal *j, uint64_t keep, const char *old, moved
 	*nout = n;
 	if (rc != SQLITE_DONE)
 		return cairn__sqlerr(j, rc, "reading unpublished events");
-	if ((rc = new_identity(j)))
+	if ((rc = cairn__identity_new(j)))
 		return rc;
 	snprintf(reason, sizeof(reason), "restored from a backup: re-authored as device %s", j->device);
 	for (size_t i = 0; i < n; i++)
