@@ -21,10 +21,13 @@ build: deps
 demo: build
 	@scripts/demo.sh $(BUILD)/cairn
 
-# `make test`: the whole suite through CTest. Under CI (CI=true) it also runs it under ASan+UBSan.
+# `make test`: the whole suite through CTest. Under CI (CI=true) it also runs it under ASan+UBSan, and
+# every fuzz target briefly (CI_FUZZ_SECONDS each).
+CI_FUZZ_SECONDS ?= 30
 test: deps-test test-plain
 ifeq ($(CI),true)
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(CI_FUZZ_SECONDS)
 endif
 
 test-plain: build
@@ -41,9 +44,11 @@ bench: build
 # `make crash N=1000`: the long crash campaign. N kills of a journal writer (10,000 appends), then N rounds
 # of `cairn sync` killed mid-round on a writing and a reading device. CTest runs a short one (200 / 30).
 N ?= 1000
+AGENT_N ?= 100 # `cairn agent` SIGKILLed at random points of its rounds
 crash: build deps-test
 	@$(BUILD)/tests/crash/crash_journal $(BUILD)/tests/crash/crash_writer $(N) 10000
 	@bash tests/crash/sync_kill.sh $(BUILD)/cairn $(BUILD)/tests/crash/crash_writer $(N)
+	@bash tests/agent/agent_kill.sh $(BUILD)/cairn $(AGENT_N)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -47,10 +47,44 @@ extern const struct cli_sub cmd_log_subs[];
 extern const struct cli_sub cmd_digest_subs[];
 extern const struct cli_sub cmd_conflicts_subs[];
 extern const struct cli_sub cmd_status_subs[];
+extern const struct cli_sub cmd_report_subs[];
+extern const struct cli_sub cmd_duplicates_subs[];
+extern const struct cli_sub cmd_resolve_subs[];
+extern const struct cli_sub cmd_due_subs[];
+extern const struct cli_sub cmd_consent_subs[];
+extern const struct cli_sub cmd_disclose_subs[];
+extern const struct cli_sub cmd_disclosures_subs[];
+extern const struct cli_sub cmd_audit_subs[];
+extern const struct cli_sub cmd_worker_subs[];
+extern const struct cli_sub cmd_goal_subs[];
+extern const struct cli_sub cmd_plan_subs[];
+extern const struct cli_sub cmd_assess_subs[];
+extern const struct cli_sub cmd_resource_subs[];
+extern const struct cli_sub cmd_group_subs[];
+extern const struct cli_sub cmd_review_subs[];
+extern const struct cli_sub cmd_signoff_subs[];
+extern const struct cli_sub cmd_crisis_subs[];
+extern const struct cli_sub cmd_gpra_subs[];
+/* `cairn export gpra`: a sub-entry for the export family ({"gpra", "", 0, 0, ..., cmd_export_gpra_opts,
+ * cmd_export_gpra}); also reachable as `cairn gpra export`. */
+extern const struct cli_opt cmd_export_gpra_opts[];
+int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a);
+extern const struct cli_sub cmd_report_subs[];
+extern const struct cli_sub cmd_duplicates_subs[];
+extern const struct cli_sub cmd_resolve_subs[];
+extern const struct cli_sub cmd_export_subs[];
 #ifdef CAIRN_HAVE_SYNC
 extern const struct cli_sub cmd_team_subs[];
 extern const struct cli_sub cmd_remote_subs[];
 extern const struct cli_sub cmd_sync_subs[];
+extern const struct cli_sub cmd_office_subs[];
+extern const struct cli_sub cmd_hook_subs[];
+extern const struct cli_sub cmd_serve_subs[];
+#endif
+#ifdef CAIRN_HAVE_AGENT
+extern const struct cli_sub cmd_agent_subs[];
+extern const struct cli_sub cmd_lock_subs[];
+extern const struct cli_sub cmd_unlock_subs[];
 #endif
 
 /* Option table of a command that has none of its own. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "domain_card.h"
 #include "cli.h"
 #include "output.h"
 #include "table.h"
@@ -458,6 +459,7 @@ static int render_card(void *ud, const json_t *doc)
 	card_conflicts(doc);
 	card_notes(ud, doc);
 	card_referrals(ud, doc);
+	domain_card_render(ud, doc);
 	return 0;
 }
 
@@ -468,7 +470,12 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if (rc)
 		return rc;
+	/* Viewing a record is audited (42 CFR Part 2): without the audit entry nothing is shown. */
+	if ((rc = cairn_audit_view(ctx->j, id, "contact show")))
+		return cli_lib_fail(rc);
 	rc = cairn_contact_show(ctx->j, id, &text);
+	if (!rc)
+		rc = domain_card_extend(ctx, id, &text);
 	return out_query(ctx->opt, rc, text, render_card, ctx);
 }
 
@@ -482,7 +489,8 @@ const struct cli_sub cmd_contact_subs[] = {
 	 "as a conflict (see 'cairn conflicts') instead of being lost.\n",
 	 set_opts, run_set},
 	{"list", "", 0, 0, "List contacts by name.", NULL, list_opts, run_list},
-	{"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.", NULL, cli_no_opts,
+	{"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
+	 "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n", cli_no_opts,
 	 run_show},
 	{"merge", "ID ID", 2, 2, "Record that two contacts are the same person.",
 	 "The merged person keeps the smallest id of the group (printed); every id still finds them.\n",

@@ -7,8 +7,12 @@
 
 #include "check.h"
 #include "cli.h"
+#include "init.h"
 #include "output.h"
 #include "passphrase.h"
+#ifdef CAIRN_HAVE_SYNC
+#include "cairn_sync.h"
+#endif
 
 static const char *const kdf_names[] = {"default", "interactive", "min", NULL};
 
@@ -18,6 +22,11 @@ static const struct cli_opt init_opts[] = {
 	 "min (for tests only: trivial to brute-force)", 0},
 	{"join", 0, "FILE", "join the team of a join file made by 'cairn team export'", 0},
 	{"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
+	{"worker", 0, "NAME", "the name of the worker using this device (see 'cairn worker')", 0},
+#ifdef CAIRN_HAVE_SYNC
+	{"remote", 0, "URL", "the office's central repository: added as remote 'central'", 0},
+	{"org", 0, "FINGERPRINT", "the office's org key (from 'cairn office init'): pin it and ask to enroll", 0},
+#endif
 	CLI_OPT_END,
 };
 
@@ -105,17 +114,17 @@ static int join_team(struct cli_ctx *ctx, const struct pass *p, const char *file
 	return 0;
 }
 
-static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
+int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n)
 {
 	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
 	struct pass_source src;
 	struct pass p = {NULL, 0};
-	char shown[512], prompt[600];
+	char prompt[600];
 	int rc;
 
-	if ((rc = parse_kdf(args_get(a, "kdf"), &io.kdf)) || (rc = session_dir(ctx)))
+	if ((rc = parse_kdf(kdf, &io.kdf)) || (rc = session_dir(ctx)))
 		return rc;
-	session_dir_shown(ctx, shown, sizeof(shown));
+	session_dir_shown(ctx, shown, n);
 	/* Say so before asking for a passphrase twice; the library checks again (CAIRN_EEXISTS). */
 	if (session_has_key(ctx))
 		return cli_fail(CLI_EXIT_EXISTS, "a journal already exists in '%s'", shown);
@@ -129,9 +138,63 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 		return rc;
 	}
 	rc = cairn_journal_init(ctx->dir, p.buf, p.len, &io);
-	rc = rc ? cli_lib_fail(rc) : report_init(ctx, &p, shown);
+	if (rc) {
+		pass_free(&p);
+		return cli_lib_fail(rc);
+	}
+	*out = p;
+	return 0;
+}
+
+#ifdef CAIRN_HAVE_SYNC
+/* `init --remote URL [--org KEY]`: the central remote, the pinned org key, the enrollment request sent. */
+static int enroll(struct cli_ctx *ctx, const char *url, const char *org)
+{
+	cairn_sync *s = NULL;
+	int rc = cairn_sync_open(&s, ctx->j);
+
+	if (!rc)
+		rc = cairn_remote_add(s, "central", url, NULL);
+	if (!rc && org)
+		rc = cairn_sync_enroll(s, org);
+	if (rc) {
+		cairn_sync_free(s);
+		return cli_lib_fail(rc);
+	}
+	rc = cairn_sync_run(s, "central", NULL, NULL, NULL);
+	cairn_sync_free(s);
+	if (rc)
+		cli_warn("could not reach remote 'central' (%s): the enrollment request goes out with the next "
+		         "'cairn sync'", cairn_error_last());
+	else if (org)
+		cli_note(ctx->opt, "asked the office to enroll this device; until it does, records stay here");
+	return 0;
+}
+#endif
+
+static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	struct pass p = {NULL, 0};
+	char shown[512];
+	int rc;
+
+#ifdef CAIRN_HAVE_SYNC
+	if (args_get(a, "org") && !args_get(a, "remote"))
+		return cli_usage("--org needs --remote URL (the office's central repository)");
+#endif
+	if (args_get(a, "worker") && (rc = check_line(args_get(a, "worker"), "--worker", 200)))
+		return rc;
+	if ((rc = cli_create_journal(ctx, args_get(a, "kdf"), &p, shown, sizeof(shown))))
+		return rc;
+	rc = report_init(ctx, &p, shown);
+	if (!rc && args_get(a, "worker") && (rc = cairn_worker_set(ctx->j, args_get(a, "worker"))))
+		rc = cli_lib_fail(rc);
 	if (!rc && args_get(a, "join"))
 		rc = join_team(ctx, &p, args_get(a, "join"), args_get(a, "join-passphrase-file"));
+#ifdef CAIRN_HAVE_SYNC
+	if (!rc && args_get(a, "remote"))
+		rc = enroll(ctx, args_get(a, "remote"), args_get(a, "org"));
+#endif
 	pass_free(&p);
 	return rc;
 }
@@ -200,7 +263,10 @@ const struct cli_sub cmd_init_subs[] = {
 	 "The journal goes in --dir DIR, else $CAIRN_DIR, else $XDG_DATA_HOME/cairn, else\n"
 	 "~/.local/share/cairn (created with mode 0700). The passphrase is asked twice on the terminal,\n"
 	 "or read from the first line of --passphrase-file FILE / --passphrase-fd N. It cannot be\n"
-	 "recovered: keep it somewhere safe. Fails (exit 9) if a journal already exists there.\n",
+	 "recovered: keep it somewhere safe. Fails (exit 9) if a journal already exists there.\n"
+	 "With --remote URL --org FINGERPRINT the device pins the office's org key, adds the central\n"
+	 "repository as remote 'central' and pushes its signed enrollment request; until the office\n"
+	 "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n",
 	 init_opts, run_init},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -187,7 +187,8 @@ static int run_digest(struct cli_ctx *ctx, const struct cli_args *a)
 	return 0;
 }
 
-/* One conflict's values as a cell: "555-1234" (0a1b2c3d) | "555-9999" (11223344). */
+/* One conflict's values as a cell, numbered for `cairn resolve --keep N`, with who and when:
+ * 1) "555-1234" (0a1b2c3d 2026-11-23 14:02) | 2) "555-9999" (11223344 2026-11-23 13:58). */
 static char *conflict_values(const json_t *c)
 {
 	const json_t *v;
@@ -197,7 +198,8 @@ static char *conflict_values(const json_t *c)
 	json_array_foreach(json_object_get(c, "values"), i, v) {
 		char *val = out_value_text(json_object_get(v, "value"));
 		const char *dev = js_str(v, "device");
-		size_t add = (val ? strlen(val) : 1) + 32;
+		char when[32];
+		size_t add = (val ? strlen(val) : 1) + 64;
 		char *nb = realloc(out, n + add);
 
 		if (!nb) {
@@ -207,8 +209,9 @@ static char *conflict_values(const json_t *c)
 		out = nb;
 		if (i == 0)
 			out[0] = '\0';
-		n += (size_t)snprintf(out + strlen(out), add, "%s\"%s\" (%.8s)", i ? " | " : "", val ? val : "?",
-		                      dev ? dev : "?");
+		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(v, "hlc"), 0);
+		n += (size_t)snprintf(out + strlen(out), add, "%s%zu) \"%s\" (%.8s %s)", i ? " | " : "", i + 1,
+		                      val ? val : "?", dev ? dev : "?", when);
 		out_wipe_free(val);
 	}
 	return out;
@@ -245,21 +248,63 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_print(&t, stdout, o->out_tty);
 	table_free(&t);
 	if (o->out_tty && !o->quiet)
-		printf("\nResolve a conflict by setting the field again: cairn contact set ID --FIELD VALUE\n");
+		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V)\n");
+	return 0;
+}
+
+/* Decisions made with `cairn resolve`: who, when, what was kept and what it replaced. */
+static int render_decisions(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	static const char *const head[] = {"WHEN", "CONTACT", "FIELD", "DECIDED", "BY", "REPLACED", NULL};
+	const json_t *d;
+	struct table t;
+	size_t i;
+	int rc = 0;
+
+	if (!json_array_size(doc)) {
+		if (ctx->opt->out_tty && !ctx->opt->quiet)
+			printf("No conflicts have been decided.\n");
+		return 0;
+	}
+	table_init(&t, head);
+	table_fixed(&t, 1);
+	json_array_foreach(doc, i, d) {
+		char when[32], scon[CAIRN_ID_LEN], *val = out_value_text(json_object_get(d, "value")), *vals;
+		json_t *wrap = json_pack("{s:O}", "values", json_object_get(d, "replaced"));
+
+		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(d, "hlc"), 0);
+		session_abbrev(ctx, "contact", js_str(d, "contact"), scon);
+		vals = conflict_values(wrap);
+		rc = table_add(&t, (const char *const[]){when, scon, js_str(d, "field"), val, js_str(d, "device"), vals});
+		out_wipe_free(val);
+		out_wipe_free(vals);
+		json_decref(wrap);
+		if (rc) {
+			table_free(&t);
+			return cli_fail(CLI_EXIT_FAIL, "out of memory");
+		}
+	}
+	table_print(&t, stdout, ctx->opt->out_tty);
+	table_free(&t);
 	return 0;
 }
 
 static int run_conflicts(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	char *text = NULL;
-	int rc;
+	int rc, decided = args_count(a, "decided");
 
-	(void)a;
 	if ((rc = session_open(ctx)))
 		return rc;
-	rc = cairn_conflict_list(ctx->j, &text);
-	return out_query(ctx->opt, rc, text, render_conflicts, ctx);
+	rc = decided ? cairn_conflict_decisions(ctx->j, &text) : cairn_conflict_list(ctx->j, &text);
+	return out_query(ctx->opt, rc, text, decided ? render_decisions : render_conflicts, ctx);
 }
+
+static const struct cli_opt conflicts_opts[] = {
+	{"decided", 0, NULL, "list the decisions made with 'cairn resolve' instead (who, when, what)", 0},
+	CLI_OPT_END,
+};
 
 /* Where the journal is, then every member of the stats object as "name  value", in the library's order. */
 static int render_stats(void *ud, const json_t *doc)
@@ -323,7 +368,9 @@ const struct cli_sub cmd_digest_subs[] = {
 
 const struct cli_sub cmd_conflicts_subs[] = {
 	{NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
-	 "Both values are kept until someone sets the field again.\n", cli_no_opts, run_conflicts},
+	 "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
+	 "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n",
+	 conflicts_opts, run_conflicts},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 

@@ -24,8 +24,13 @@ static const char *const reporters[] = {"referrer", "receiver", "person", NULL};
 static const struct cli_opt add_opts[] = {
 	{"category", 0, "C",
 	 "housing, treatment, mat, mental-health, employment, mutual-help, medical, benefits, legal or other",
-	 CLI_OPT_REQUIRED},
-	{"to", 0, "ORG", "the organisation or service referred to", CLI_OPT_REQUIRED},
+	 0},
+	{"to", 0, "ORG", "the organisation or service referred to (or --resource)", 0},
+	{"resource", 0, "ID", "refer to a resource of the directory (fills --to, and --category when it fits)", 0},
+	{"share", 0, "LIST", "send information with the referral (identity, notes, ...): needs the person's consent",
+	 0},
+	{"purpose", 0, "TEXT", "with --share: the purpose, as on the consent (default: referral)", 0},
+	{"emergency", 0, "REASON", "with --share: a medical emergency, shared without consent and recorded as such", 0},
 	{"reason", 0, "R", "why (what the person needs)", 0},
 	{"date", 0, "YYYY-MM-DD", "when the referral was made (default: today)", 0},
 	CLI_OPT_END,
@@ -77,31 +82,102 @@ static int store_status(struct cli_ctx *ctx, const char *referral, json_t *obj)
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
+/*
+ * --resource ID: the recipient is the resource's organisation (else its name) and the category its first
+ * category that is a referral category, unless --to / --category say otherwise. `res` keeps the strings.
+ */
+static int from_resource(struct cli_ctx *ctx, const char *arg, const char **to, const char **cat, json_t **res)
+{
+	char id[CAIRN_ID_LEN], *text = NULL;
+	const json_t *c;
+	size_t i;
+	int rc;
+
+	if ((rc = session_resolve(ctx, "resource", arg, id)))
+		return rc;
+	if ((rc = cairn_resource_show(ctx->j, id, &text)))
+		return cli_lib_fail(rc);
+	*res = out_parse(text);
+	out_free_text(text);
+	if (!*res)
+		return CLI_EXIT_FAIL;
+	if (!*to)
+		*to = js_str(*res, "organization") ? js_str(*res, "organization") : js_str(*res, "name");
+	json_array_foreach(json_object_get(*res, "categories"), i, c) {
+		int k;
+
+		for (k = 0; !*cat && categories[k]; k++)
+			if (json_is_string(c) && !strcmp(categories[k], json_string_value(c)))
+				*cat = categories[k];
+	}
+	if (!*cat)
+		return cli_usage("resource %s has no referral category: give --category", arg);
+	return 0;
+}
+
+static int check_add(const struct cli_args *a)
+{
+	const char *cat = args_get(a, "category"), *to = args_get(a, "to"), *reason = args_get(a, "reason");
+	const char *date = args_get(a, "date"), *res = args_get(a, "resource"), *share = args_get(a, "share");
+	const char *purpose = args_get(a, "purpose"), *em = args_get(a, "emergency");
+
+	if (check_id(a->pos[0], "contact id") || (cat && check_enum(cat, "--category", categories)) ||
+	    (to && check_line(to, "--to", 200)) || (reason && check_line(reason, "--reason", 500)) ||
+	    (date && check_date(date, "--date")) || (res && check_id(res, "resource id")) ||
+	    (share && check_line(share, "--share", 200)) || (purpose && check_line(purpose, "--purpose", 200)) ||
+	    (em && check_line(em, "--emergency", 500)))
+		return CLI_EXIT_USAGE;
+	if (!res && !to)
+		return cli_usage("missing --to ORG (or --resource ID) for 'cairn referral add'");
+	if (!res && !cat)
+		return cli_usage("missing --category C for 'cairn referral add'");
+	if ((purpose || em) && !share)
+		return cli_usage("--purpose and --emergency go with --share LIST");
+	return 0;
+}
+
+/* --share: information leaves with the referral, so it passes the consent gate (and is accounted for). */
+static int share(struct cli_ctx *ctx, const struct cli_args *a, const char *contact, const char *to, char **consent)
+{
+	const char *purpose = args_get(a, "purpose") ? args_get(a, "purpose") : "referral";
+	int rc;
+
+	if (!args_get(a, "share"))
+		return 0;
+	rc = cairn_disclose_via(ctx->j, "referral", contact, to, purpose, args_get(a, "share"),
+	                        args_get(a, "emergency"), consent);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
 static int run_add(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *cat = args_get(a, "category"), *to = args_get(a, "to"), *reason = args_get(a, "reason");
 	const char *date = args_get(a, "date");
-	char contact[CAIRN_ID_LEN], id[CAIRN_ID_LEN], today[CHECK_DATE_LEN];
-	json_t *obj;
+	char contact[CAIRN_ID_LEN], id[CAIRN_ID_LEN], today[CHECK_DATE_LEN], *consent = NULL;
+	json_t *obj, *res = NULL;
 	int rc;
 
-	if (check_id(a->pos[0], "contact id") || check_enum(cat, "--category", categories) ||
-	    check_line(to, "--to", 200) || (reason && check_line(reason, "--reason", 500)) ||
-	    (date && check_date(date, "--date")))
+	if (check_add(a))
 		return CLI_EXIT_USAGE;
 	if (!date) {
 		check_today(today);
 		date = today;
 	}
-	if ((rc = session_resolve(ctx, "contact", a->pos[0], contact)))
-		return rc;
+	if ((rc = session_resolve(ctx, "contact", a->pos[0], contact)) ||
+	    (args_get(a, "resource") && (rc = from_resource(ctx, args_get(a, "resource"), &to, &cat, &res))) ||
+	    (rc = share(ctx, a, contact, to, &consent)))
+		goto out;
 	obj = json_pack("{s:s,s:s,s:s}", "category", cat, "to", to, "date", date);
 	if (obj && reason)
 		json_object_set_new(obj, "reason", json_string(reason));
 	if ((rc = store_add(ctx, contact, obj, id)))
-		return rc;
-	return out_written(ctx->opt, json_pack("{s:s,s:s}", "id", id, "contact", contact), id,
-	                   "Added referral %s (%s -> %s).", id, cat, to);
+		goto out;
+	rc = out_written(ctx->opt, json_pack("{s:s,s:s,s:s?}", "id", id, "contact", contact, "consent", consent), id,
+	                 "Added referral %s (%s -> %s).", id, cat, to);
+out:
+	cairn_free(consent);
+	json_decref(res);
+	return rc;
 }
 
 static int check_status_args(const struct cli_args *a)
@@ -201,7 +277,13 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_referral_subs[] = {
-	{"add", "CONTACT", 1, 1, "Refer a contact somewhere; prints the new referral id.", NULL, add_opts, run_add},
+	{"add", "CONTACT", 1, 1, "Refer a contact somewhere; prints the new referral id.",
+	 "--resource ID takes the recipient from the resource directory. --share LIST sends\n"
+	 "information with the referral to the outside organisation: allowed only under the\n"
+	 "person's active consent naming that organisation, the purpose (--purpose, default\n"
+	 "referral) and the information (else exit 11, nothing recorded); it is accounted for\n"
+	 "in 'cairn disclosures'.\n",
+	 add_opts, run_add},
 	{"status", "ID STATE", 2, 2, "Record a referral's status (its history is kept).",
 	 "STATE: draft, requested, received, accepted, in-progress, on-hold, completed, failed,\n"
 	 "rejected, cancelled, entered-in-error. On-hold lasts until the next status. A terminal\n"

@@ -104,6 +104,7 @@ static const struct cli_opt remote_add_opts[] = {
 	{"ssh-key", 0, "FILE", "ssh: private key file (FILE.pub beside it)", 0},
 	{"pin", 0, "SHA256", "the server's certificate (https) or host key (ssh) SHA-256, in hex", 0},
 	{"ca-file", 0, "FILE", "https: trust the CA certificates in FILE", 0},
+	{"org", 0, "FINGERPRINT", "the office's org key: pin it and ask the office to enroll this device", 0},
 	CLI_OPT_END,
 };
 
@@ -149,6 +150,9 @@ static int run_remote_add(struct cli_ctx *ctx, const struct cli_args *a)
 	if ((rc = open_sync(ctx, &s)))
 		return rc;
 	rc = cairn_remote_add(s, a->pos[0], url, &o);
+	/* An existing journal (a team made with a join file before the office) enrolls this way. */
+	if (!rc && args_get(a, "org") && (rc = cairn_sync_enroll(s, args_get(a, "org"))))
+		cairn_remote_remove(s, a->pos[0]);
 	cairn_sync_free(s);
 	if (rc)
 		return cli_lib_fail(rc);
@@ -207,7 +211,9 @@ const struct cli_sub cmd_remote_subs[] = {
 	{"add", "NAME URL", 2, 2, "Add a place to sync with.",
 	 "URL: a path to a bare repository (a USB stick), file://, git://, ssh://user@host/path or\n"
 	 "http(s)://. The remote holds only ciphertext; any git host works.\n"
-	 "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n",
+	 "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n"
+	 "--org FINGERPRINT pins the office's org key and files an enrollment request that the next\n"
+	 "sync pushes; logs wait on this device until the office approves it.\n",
 	 remote_add_opts, run_remote_add},
 	{"list", "", 0, 0, "List remotes and how their last sync went.", NULL, cli_no_opts, run_remote_list},
 	{"remove", "NAME", 1, 1, "Forget a remote (nothing is deleted from it).", NULL, cli_no_opts,
@@ -238,6 +244,9 @@ static void print_summary(const cairn_sync_result *r)
 	if (r->unreadable)
 		printf("; carried %llu segments of another team", (unsigned long long)r->unreadable);
 	printf("\n");
+	if (r->wiped)
+		printf("the office's wipe order was carried out: everything was pushed, then this device's key file\n"
+		       "and database were destroyed\n");
 }
 
 static int render_status(void *ud, const json_t *doc)
@@ -273,6 +282,39 @@ static int render_status(void *ud, const json_t *doc)
 	return render_remotes(ctx, json_object_get(doc, "remotes"));
 }
 
+#ifdef CAIRN_HAVE_AGENT
+#include "cairn_agent.h"
+
+/* `sync --now`: the running agent syncs every remote at once; this waits for its rounds. */
+static int sync_now(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char shown[512], *reply = NULL;
+	int rc;
+	if (a->npos)
+		return cli_usage("--now syncs every remote through the agent: drop '%s' (or drop --now)", a->pos[0]);
+	if ((rc = session_dir(ctx)))
+		return rc;
+	rc = cairn_agent_request(ctx->dir, "sync", &reply);
+	if (rc == CAIRN_ENOTFOUND)
+		return cli_fail(CLI_EXIT_NOTFOUND, "no agent runs for '%s': start one with 'cairn agent --detach', or run "
+		                "'cairn sync' without --now", session_dir_shown(ctx, shown, sizeof(shown)));
+	if (rc)
+		return cli_lib_fail(rc);
+	rc = strcmp(reply, "synced") ? CLI_EXIT_OFFLINE : 0;
+	if (ctx->opt->json)
+		out_json(ctx->opt, json_pack("{sbss}", "ok", rc == 0, "agent", reply));
+	else if (!ctx->opt->quiet || rc)
+		fprintf(rc ? stderr : stdout, "%s%s\n", rc ? "cairn: agent: " : "agent: ", reply);
+	free(reply);
+	return rc;
+}
+
+static const struct cli_opt sync_opts[] = {
+	{"now", 0, NULL, "have the running agent sync every remote at once, and wait for it", 0},
+	CLI_OPT_END,
+};
+#endif
+
 static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	cairn_sync_options so = CAIRN_SYNC_OPTIONS_INIT;
@@ -281,6 +323,10 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 	char *report = NULL;
 	const char *remote = a->npos ? a->pos[0] : NULL;
 	int rc;
+#ifdef CAIRN_HAVE_AGENT
+	if (args_count(a, "now"))
+		return sync_now(ctx, a);
+#endif
 	if ((rc = open_sync(ctx, &s)))
 		return rc;
 	if (remote && !strcmp(remote, "status")) {
@@ -312,8 +358,14 @@ const struct cli_sub cmd_sync_subs[] = {
 	 "pushes this device's log and those of others that the remote lacks (store and forward),\n"
 	 "and applies what is new. 'cairn sync status' shows each log and any quarantined segment.\n"
 	 "--json reports segments sent and received, events applied, bytes on the wire, conflicts\n"
-	 "raised and segments quarantined, per remote.\n",
-	 cli_no_opts, run_sync},
+	 "raised and segments quarantined, per remote.\n"
+	 "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n",
+#ifdef CAIRN_HAVE_AGENT
+	 sync_opts,
+#else
+	 cli_no_opts,
+#endif
+	 run_sync},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 #endif

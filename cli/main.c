@@ -7,7 +7,7 @@
  *    2 usage error (bad arguments)      8 journal written by a newer cairn
  *    3 wrong passphrase                 9 already exists
  *    4 not found (journal, key, record) 10 I/O error, disk full or journal busy
- *    5 corrupt or tampered data
+ *    5 corrupt or tampered data        11 disclosure refused: no consent
  *
  * Passphrases are read from the terminal, --passphrase-file or --passphrase-fd, never from argv or the
  * environment. Data goes to stdout, everything else to stderr (see output.h).
@@ -41,10 +41,37 @@ static const struct cli_command commands[] = {
 	{"conflicts", "list concurrent edits waiting for review", cmd_conflicts_subs},
 	{"status", "show journal statistics (alias: stats)", cmd_status_subs},
 	{"stats", NULL, cmd_status_subs}, /* alias: no summary keeps it out of the list */
+	{"duplicates", "list people likely recorded twice, with scores and reasons", cmd_duplicates_subs},
+	{"resolve", "decide a conflict: keep one value or set another", cmd_resolve_subs},
+	{"export", "export records: a FHIR R4 Bundle (a disclosure) or the GPRA grant CSV", cmd_export_subs},
+	{"report", "program report for a period: table, CSV, JSON or offline HTML", cmd_report_subs},
+	{"due", "list what is due per person: follow-ups, referral updates, expiring consents", cmd_due_subs},
+	{"consent", "record, revoke and list consents to disclose (42 CFR Part 2)", cmd_consent_subs},
+	{"disclose", "export a person's record to a recipient, under their consent", cmd_disclose_subs},
+	{"disclosures", "list the disclosures of a person's record (accounting)", cmd_disclosures_subs},
+	{"audit", "show who viewed or exported a person's record", cmd_audit_subs},
+	{"worker", "show or set the name of the worker using this device", cmd_worker_subs},
+	{"goal", "add recovery goals and track their status", cmd_goal_subs},
+	{"plan", "relapse-prevention and safety plans: versioned, printable", cmd_plan_subs},
+	{"assess", "record assessments (BARC-10, ...) and see each person's trend", cmd_assess_subs},
+	{"resource", "the resource directory: publish, search offline, show", cmd_resource_subs},
+	{"group", "record peer-led support group sessions and attendance", cmd_group_subs},
+	{"review", "list notes awaiting a supervisor's sign-off", cmd_review_subs},
+	{"signoff", "sign off another worker's note as supervisor", cmd_signoff_subs},
+	{"crisis", "mobile crisis events: open, stamp, record, link, hand off, follow up", cmd_crisis_subs},
+	{"gpra", "GPRA grant interviews (intake, 6-month follow-up, discharge) and their export", cmd_gpra_subs},
 #ifdef CAIRN_HAVE_SYNC
 	{"team", "create or join a team (its shared key travels in a sealed join file)", cmd_team_subs},
 	{"remote", "add, list and remove places to sync with (central repo, USB stick, peer)", cmd_remote_subs},
 	{"sync", "exchange encrypted logs with remotes; 'sync status' shows each log", cmd_sync_subs},
+	{"office", "run the central office: org key, enrollment, revocation, wipe orders", cmd_office_subs},
+	{"hook", "checks git runs on every push to a central repository or hub", cmd_hook_subs},
+	{"serve", "serve this device's logs to teammates in the field (git daemon)", cmd_serve_subs},
+#endif
+#ifdef CAIRN_HAVE_AGENT
+	{"agent", "run the sync agent (syncs whenever it can; holds the session); 'agent status'", cmd_agent_subs},
+	{"lock", "lock the running agent (wipe its key)", cmd_lock_subs},
+	{"unlock", "unlock the running agent with the passphrase", cmd_unlock_subs},
 #endif
 	{NULL, NULL, NULL},
 };
@@ -79,14 +106,15 @@ static void print_main_help(FILE *f)
 
 	fputs("usage: cairn [--dir DIR] [--passphrase-file FILE | --passphrase-fd N] [--json] [--quiet]\n"
 	      "             COMMAND [ARGS]\n\n"
-	      "cairn keeps an encrypted, offline record of the people you support: contacts, notes and\n"
-	      "referrals. Nothing is ever deleted: corrections and deletions are new entries in the log.\n\n"
+	      "cairn keeps an encrypted, offline record of the people you support: contacts, notes,\n"
+	      "referrals, goals, plans, consents, assessments and crisis events. Nothing is ever deleted:\n"
+	      "corrections and deletions are new entries in the log.\n\n"
 	      "Commands:\n",
 	      f);
 	for (c = commands; c->name; c++)
 		if (c->summary)
-			fprintf(f, "  %-11s%s\n", c->name, c->summary);
-	fputs("  help       show help for a command (cairn help COMMAND [SUBCOMMAND])\n\n"
+			fprintf(f, "  %-13s%s\n", c->name, c->summary);
+	fputs("  help         show help for a command (cairn help COMMAND [SUBCOMMAND])\n\n"
 	      "Global options (before or after the command):\n",
 	      f);
 	args_print_opt_list(f, args_global_opts());
@@ -149,9 +177,13 @@ static void print_family_help(FILE *f, const struct cli_command *c)
 {
 	const struct cli_sub *s;
 
+	int width = 7;
 	fprintf(f, "usage: cairn %s COMMAND [ARGS]\n\n%s.\n\nCommands:\n", c->name, c->summary);
 	for (s = c->subs; s->run; s++)
-		fprintf(f, "  %-9s%s\n", s->name, s->summary);
+		if ((int)strlen(s->name) > width)
+			width = (int)strlen(s->name);
+	for (s = c->subs; s->run; s++)
+		fprintf(f, "  %-*s  %s\n", width, s->name, s->summary);
 	for (s = c->subs; s->run; s++) {
 		fputs("\n----\n", f);
 		print_usage_line(f, c, s);
@@ -262,6 +294,9 @@ static int run_command(struct cli_ctx *ctx, const struct cli_command *c, int arg
 
 	if (!has_subs(c))
 		return run_sub(ctx, c, &c->subs[0], argc, argv);
+	/* A format-like family takes its subcommand as an option too: `cairn export --fhir` = `export fhir`. */
+	if (argc > 0 && !strncmp(argv[0], "--", 2) && argv[0][2] && find_sub(c, argv[0] + 2))
+		argv[0] += 2;
 	/* Global options may sit between the family and the subcommand: `cairn contact --json list`. */
 	rc = args_parse_global(ctx->opt, argc, argv, &k);
 	if (rc)

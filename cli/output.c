@@ -28,6 +28,7 @@ int cli_exit_code(int rc)
 	case CAIRN_EIO:
 	case CAIRN_ENOSPC:
 	case CAIRN_EBUSY: return CLI_EXIT_IO;
+	case CAIRN_ECONSENT: return CLI_EXIT_CONSENT;
 	default: return CLI_EXIT_FAIL; /* CAIRN_ERROR, CAIRN_ENOMEM, codes newer than this binary */
 	}
 }
@@ -45,7 +46,8 @@ void cli_print_exit_codes(FILE *f)
 	      "   7  offline or rejected by a remote (sync)\n"
 	      "   8  journal written by a newer cairn\n"
 	      "   9  already exists\n"
-	      "  10  I/O error, disk full or journal busy\n",
+	      "  10  I/O error, disk full or journal busy\n"
+	      "  11  refused: no active consent covers this disclosure (42 CFR Part 2)\n",
 	      f);
 }
 

@@ -17,6 +17,7 @@
  *    8  journal written by a newer cairn (CAIRN_ENEWER)
  *    9  already exists (CAIRN_EEXISTS)
  *   10  I/O error, disk full or journal busy (CAIRN_EIO, CAIRN_ENOSPC, CAIRN_EBUSY)
+ *   11  a disclosure refused: no active consent covers it (CAIRN_ECONSENT)
  */
 #ifndef CAIRN_CLI_OUTPUT_H
 #define CAIRN_CLI_OUTPUT_H
@@ -38,6 +39,7 @@ enum {
 	CLI_EXIT_NEWER = 8,
 	CLI_EXIT_EXISTS = 9,
 	CLI_EXIT_IO = 10,
+	CLI_EXIT_CONSENT = 11,
 };
 
 #if defined(__GNUC__)

@@ -9,6 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef CAIRN_HAVE_AGENT
+#include "cairn_agent.h"
+#endif
 #include "check.h"
 #include "output.h"
 #include "passphrase.h"
@@ -117,6 +120,64 @@ static int try_open(struct cli_ctx *ctx, struct pass_source *src, const char *pr
 	return rc;
 }
 
+#ifdef CAIRN_HAVE_AGENT
+/*
+ * A running, unlocked agent lends its session: the data key comes over its 0600 socket into locked
+ * memory, and the command skips the passphrase and Argon2id. CAIRN_NO_AGENT=1 opts out. Any failure
+ * (no agent, locked, key refused) falls back to the passphrase silently.
+ */
+static int agent_running(const struct cli_ctx *ctx)
+{
+	const char *off = getenv("CAIRN_NO_AGENT");
+
+	return !(off && !strcmp(off, "1")) && exists(ctx->dir, "agent.sock");
+}
+
+static void note_seq(struct cli_ctx *ctx)
+{
+	ctx->seq_known = agent_running(ctx) &&
+	                 !cairn_events_max_seq(ctx->j, cairn_journal_device(ctx->j), &ctx->seq_open);
+}
+
+static int open_from_agent(struct cli_ctx *ctx)
+{
+	unsigned char *key = NULL;
+	int rc;
+
+	if (!agent_running(ctx) || cairn_agent_get_key(ctx->dir, &key)) {
+		cairn_error_clear();
+		return -1;
+	}
+	rc = cairn_journal_open_key(&ctx->j, ctx->dir, key);
+	cairn_key_free(key);
+	if (rc) {
+		ctx->j = NULL;
+		cairn_error_clear();
+		return -1;
+	}
+	return 0;
+}
+
+/* After a write, tell the agent (it syncs one debounce later); a command that wrote nothing is silent. */
+static void poke_agent(struct cli_ctx *ctx)
+{
+	uint64_t seq;
+
+	if (ctx->j && ctx->seq_known && !cairn_events_max_seq(ctx->j, cairn_journal_device(ctx->j), &seq) &&
+	    seq != ctx->seq_open)
+		cairn_agent_request(ctx->dir, "changed", NULL);
+	cairn_error_clear();
+}
+#else
+static void note_seq(struct cli_ctx *ctx) { (void)ctx; }
+static int open_from_agent(struct cli_ctx *ctx)
+{
+	(void)ctx;
+	return -1;
+}
+static void poke_agent(struct cli_ctx *ctx) { (void)ctx; }
+#endif
+
 int session_open(struct cli_ctx *ctx)
 {
 	struct pass_source src;
@@ -128,6 +189,10 @@ int session_open(struct cli_ctx *ctx)
 	rc = session_check_journal(ctx);
 	if (rc)
 		return rc;
+	if (open_from_agent(ctx) == 0) {
+		note_seq(ctx);
+		return 0;
+	}
 	rc = pass_source_open(&src, ctx->opt);
 	if (rc)
 		return rc;
@@ -147,6 +212,8 @@ int session_open(struct cli_ctx *ctx)
 		break;
 	}
 	pass_source_close(&src);
+	if (rc == 0)
+		note_seq(ctx);
 	return rc;
 }
 
@@ -214,6 +281,7 @@ const char *session_kind_type(const char *kind)
 
 void session_close(struct cli_ctx *ctx)
 {
+	poke_agent(ctx);
 	cairn_journal_free(ctx->j);
 	ctx->j = NULL;
 	free(ctx->dir);

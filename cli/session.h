@@ -14,6 +14,8 @@ struct cli_ctx {
 	struct cli_opts *opt; /* the global options */
 	char *dir;            /* the journal directory, once session_dir() resolved it (malloc'd) */
 	cairn_journal *j;     /* the open journal, after session_open() */
+	uint64_t seq_open;    /* this device's last seq when opened (to tell a running agent of writes) */
+	int seq_known;        /* seq_open is set: an agent was running then */
 };
 
 /* Resolve the journal directory: --dir, $CAIRN_DIR, $XDG_DATA_HOME/cairn, ~/.local/share/cairn. */

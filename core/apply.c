@@ -14,35 +14,42 @@
  *  4. Events may arrive before the entity they refer to (another device's log was imported first): no
  *     rule requires the referenced row to exist.
  */
-#include "error.h"
-#include "journal.h"
+#include "model.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-typedef int (*apply_fn)(cairn_journal *j, const cairn_event *ev, json_t *body);
-
-static int bad(const cairn_event *ev, const char *what)
+int cairn__apply_bad(const cairn_event *ev, const char *what)
 {
 	return cairn__error(CAIRN_EINVAL, "event %s/%llu (%s) is malformed: %s", ev->device,
 	                    (unsigned long long)ev->seq, ev->kind, what);
 }
 
-static int step_done(cairn_journal *j, sqlite3_stmt *st, const char *what)
+int cairn__step_done(cairn_journal *j, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, what);
 }
 
-static void bind_str(sqlite3_stmt *st, int i, json_t *v)
+void cairn__bind_json_str(sqlite3_stmt *st, int i, json_t *v)
 {
 	if (json_is_string(v))
 		sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v), SQLITE_TRANSIENT);
 	else
 		sqlite3_bind_null(st, i);
 }
+
+/*
+ * A creating event names its entity. Two creations of one id (a buggy or hostile device reusing an id)
+ * must not resolve by arrival order: the smallest (hlc, device) wins wherever the events meet. Appended
+ * after the VALUES of an INSERT, followed by the other columns to take over.
+ */
+#define FIRST_WRITER_WINS CAIRN__FIRST_WRITER_WINS
+
+#define bad cairn__apply_bad
+#define step_done cairn__step_done
+#define bind_str cairn__bind_json_str
 
 /* ---- contacts ---- */
 
@@ -333,8 +340,10 @@ static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	if (minutes && !json_is_integer(minutes) && !json_is_null(minutes))
 		return bad(ev, "minutes is not an integer");
 	rc = cairn__prepare(j, &st,
-	                    "INSERT OR IGNORE INTO notes (entity, contact, kind, date, modality, minutes, text, "
-	                    "hlc, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	                    "INSERT INTO notes (entity, contact, kind, date, modality, minutes, text, hlc, device) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) " FIRST_WRITER_WINS(
+	                        "notes", "contact = excluded.contact, kind = excluded.kind, date = excluded.date, "
+	                                 "modality = excluded.modality, minutes = excluded.minutes, text = excluded.text"));
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
@@ -552,8 +561,10 @@ static int apply_referral_add(cairn_journal *j, const cairn_event *ev, json_t *b
 	if (!json_is_string(contact) || !json_is_string(cat) || !json_is_string(to) || !json_is_string(date))
 		return bad(ev, "contact, category, to and date are required strings");
 	rc = cairn__prepare(j, &st,
-	                    "INSERT OR IGNORE INTO referrals (entity, contact, category, target, reason, date, "
-	                    "hlc, device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	                    "INSERT INTO referrals (entity, contact, category, target, reason, date, hlc, device) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) " FIRST_WRITER_WINS(
+	                        "referrals", "contact = excluded.contact, category = excluded.category, "
+	                                     "target = excluded.target, reason = excluded.reason, date = excluded.date"));
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
@@ -582,22 +593,58 @@ static int apply_referral_status(cairn_journal *j, const cairn_event *ev, json_t
 
 /* ---- dispatch ---- */
 
-static const struct {
-	const char *kind;
-	apply_fn fn;
-} kinds[] = {
+static const cairn__kind core_kinds[] = {
 	{"contact.set", apply_contact_set},       {"contact.merge", apply_contact_merge},
 	{"contact.delete", apply_contact_delete}, {"note.add", apply_note_add},
 	{"note.amend", apply_note_amend},         {"note.strike", apply_note_strike},
 	{"referral.add", apply_referral_add},     {"referral.status", apply_referral_status},
 };
 
+static const char *const core_tables[] = {
+	"contacts",        "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
+	"contact_canon",   "notes",          "note_amends",        "note_strikes",   "referrals",
+	"referral_events", "referral_state", "contact_fts",        "note_fts",
+};
+
+static const char *const core_digest[] = {
+	"SELECT 'contacts', entity, cl, created FROM contacts ORDER BY entity",
+	"SELECT 'contact_writes', entity, field, value, hlc, device FROM contact_writes "
+	"ORDER BY entity, field, hlc, device",
+	"SELECT 'contact_superseded', entity, field, hlc, device FROM contact_superseded "
+	"ORDER BY entity, field, hlc, device",
+	"SELECT 'contact_fields', entity, field, value, hlc, device, heads FROM contact_fields "
+	"ORDER BY entity, field",
+	"SELECT 'contact_edges', a, b FROM contact_edges ORDER BY a, b",
+	"SELECT 'contact_canon', entity, canon FROM contact_canon ORDER BY entity",
+	"SELECT 'notes', entity, contact, kind, date, modality, minutes, text, hlc, device FROM notes "
+	"ORDER BY entity",
+	"SELECT 'note_amends', note, hlc, device, text, reason FROM note_amends ORDER BY note, hlc, device",
+	"SELECT 'note_strikes', note, hlc, device, reason FROM note_strikes ORDER BY note, hlc, device",
+	"SELECT 'referrals', entity, contact, category, target, reason, date, hlc, device FROM referrals "
+	"ORDER BY entity",
+	"SELECT 'referral_events', referral, hlc, device, gen, state, rank, outcome, reporter, note "
+	"FROM referral_events ORDER BY referral, hlc, device",
+	"SELECT 'referral_state', referral, gen, state, on_hold, struck, review, outcome, reporter, hlc "
+	"FROM referral_state ORDER BY referral",
+};
+
+const cairn__module cairn__module_core = {
+	"core",      core_kinds,  CAIRN__COUNT(core_kinds), core_tables, CAIRN__COUNT(core_tables),
+	core_digest, CAIRN__COUNT(core_digest), NULL, NULL,
+};
+
+static const cairn__kind *find_kind(const char *kind)
+{
+	for (size_t m = 0; cairn__modules[m]; m++)
+		for (size_t i = 0; i < cairn__modules[m]->nkinds; i++)
+			if (!strcmp(cairn__modules[m]->kinds[i].kind, kind))
+				return &cairn__modules[m]->kinds[i];
+	return NULL;
+}
+
 int cairn__kind_known(const char *kind)
 {
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (!strcmp(kinds[i].kind, kind))
-			return 1;
-	return 0;
+	return find_kind(kind) != NULL;
 }
 
 int cairn__apply(cairn_journal *j, const cairn_event *ev)
@@ -605,21 +652,21 @@ int cairn__apply(cairn_journal *j, const cairn_event *ev)
 	json_error_t err;
 	json_t *body;
 	int rc;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		if (strcmp(kinds[i].kind, ev->kind))
-			continue;
-		if (!cairn__uuid_valid(ev->entity))
-			return bad(ev, "entity is not a UUID");
-		body = json_loads(ev->body, JSON_REJECT_DUPLICATES, &err);
-		if (!json_is_object(body)) {
-			json_decref(body);
-			return bad(ev, "body is not a JSON object");
-		}
-		rc = kinds[i].fn(j, ev, body);
-		json_decref(body);
-		return rc;
+	const cairn__kind *k = find_kind(ev->kind);
+	if (!k) {
+		/* A kind from a newer catalogue: kept in the log, applied once this binary knows it. */
+		cairn__log(CAIRN_LOG_WARN, "event kind '%s' is not known to this cairn; stored, not applied",
+		           ev->kind);
+		return 0;
 	}
-	/* A kind from a newer catalogue: kept in the log, applied once this binary knows it. */
-	cairn__log(CAIRN_LOG_WARN, "event kind '%s' is not known to this cairn; stored, not applied", ev->kind);
-	return 0;
+	if (!cairn__uuid_valid(ev->entity))
+		return bad(ev, "entity is not a UUID");
+	body = json_loads(ev->body, JSON_REJECT_DUPLICATES, &err);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return bad(ev, "body is not a JSON object");
+	}
+	rc = k->fn(j, ev, body);
+	json_decref(body);
+	return rc;
 }

@@ -42,7 +42,8 @@ typedef enum {
 	CAIRN_EBUSY = -14,     /**< the journal is locked by another process */
 	CAIRN_EAMBIGUOUS = -15,/**< an id prefix matches more than one record */
 	CAIRN_ENOSPC = -16,    /**< the file system is full */
-	CAIRN_EREJECTED = -17  /**< a remote refused an update */
+	CAIRN_EREJECTED = -17, /**< a remote refused an update */
+	CAIRN_ECONSENT = -18   /**< a disclosure without an active matching consent (42 CFR Part 2) */
 } cairn_error_code;
 
 /** The message of the last failure on this thread; never NULL ("" when none). Borrowed. */
@@ -268,6 +269,22 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out);
  */
 int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN]);
 
+/**
+ * Program report for [from, to] (YYYY-MM-DD, inclusive), optionally one team (hex id, or a team name
+ * the office gave; NULL: all). A team counts what the devices the roster puts in it recorded.
+ * *out: {"from","to","team","sections":[{"id","title","columns":[...],"rows":[[...]],"chart":{...}}]},
+ * one or more sections per record family (see core/model.h). Aggregates only: no names, notes or
+ * phone numbers. Free with cairn_free.
+ */
+int cairn_report(cairn_journal *j, const char *from, const char *to, const char *team, char **out);
+
+/**
+ * What is due per person by `today` (YYYY-MM-DD; NULL: the current date) plus `horizon_days`:
+ * follow-up assessments, referrals awaiting an update, expiring consents, crisis follow-ups.
+ * *out: [{"contact","what","due","ref","overdue"}] sorted by due date. Free with cairn_free.
+ */
+int cairn_due(cairn_journal *j, const char *today, int horizon_days, char **out);
+
 /** Counts for status displays: {"device","events","contacts","notes","referrals","conflicts"}. */
 int cairn_journal_stats(cairn_journal *j, char **out);
 
@@ -334,6 +351,283 @@ int cairn_device_rotate(cairn_journal *j, uint64_t keep, char old_out[CAIRN_DEVI
 /** Small persistent settings of the sync engine. get: CAIRN_ENOTFOUND when unset; *out malloc'd. */
 int cairn_state_get(cairn_journal *j, const char *key, char **out);
 int cairn_state_set(cairn_journal *j, const char *key, const char *value);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Reconciliation (central office): duplicate people, conflict decisions.                          */
+
+typedef struct {
+	unsigned int version;
+	double min_score; /**< report pairs scoring at least this (0: the default, 0.75); at most 1 */
+	size_t limit;     /**< at most this many pairs, best first (0: all) */
+} cairn_dedupe_options;
+#define CAIRN_DEDUPE_OPTIONS_VERSION 1
+#define CAIRN_DEDUPE_OPTIONS_INIT {CAIRN_DEDUPE_OPTIONS_VERSION, 0, 0}
+
+/**
+ * Likely duplicate people among the living, surviving contacts (merged groups count once, so merged
+ * pairs are never proposed again): normalised names compared by Jaro-Winkler, nicknames, swapped first
+ * and last names, DOB (equal or transposed), phone, alias; only people sharing a blocking key are
+ * compared. *out: {"contacts","compared","min_score","pairs":[{"a","a_name","b","b_name","score",
+ * "reasons":[...]}]}, best first. Holds names: for the reviewer's screen only. Free with cairn_free.
+ */
+int cairn_duplicates(cairn_journal *j, const cairn_dedupe_options *opts, char **out);
+
+/**
+ * Decide an open conflict on `field` of `contact` (a full id): keep the `keep`-th value (1-based, in the
+ * order cairn_conflict_list() gives, newest first) or set `value` instead (then keep is 0). The decision
+ * is a contact.set event that has seen every conflicting value, so it closes the conflict wherever it
+ * arrives; its body also records the decision ("resolves": field, kept, replaced values). CAIRN_ENOTFOUND
+ * when the field has no open conflict. *out: {"contact","field","value","kept","replaced","device","hlc"}.
+ */
+int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *field, const char *value, int keep,
+                           char **out);
+/** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]. */
+int cairn_conflict_decisions(cairn_journal *j, char **out);
+/* Peer recovery records (issue 6): goals, plans, consents and disclosures, assessments, resources,  */
+/* groups, audit, supervision. Fields are JSON objects as for contacts; lists are JSON arrays.      */
+/* Every query below writes a JSON document to *out (free with cairn_free). Ids: full UUIDs.        */
+
+/** Set this device's worker name (kept in the journal, put into audit and disclosure events). */
+int cairn_worker_set(cairn_journal *j, const char *name);
+/** This device's worker name (*out malloc'd, free with cairn_free). CAIRN_ENOTFOUND when unset. */
+int cairn_worker_get(cairn_journal *j, char **out);
+
+/**
+ * Recovery goals. `fields_json` for add: domain (recovery, housing, employment, education, health,
+ * family, legal, finances, community), text (the goal in the person's words), steps (array of
+ * strings), target (YYYY-MM-DD), date (default today), status (default "active").
+ */
+int cairn_goal_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** A goal's new status (active, achieved, paused, revised, dropped); fields: status, note, date. */
+int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_json);
+/** Goals of `contact` (NULL: all) with status history: [{"id","contact","domain","text","steps",
+ * "target","date","status","history":[{"status","date","note","hlc","device"}]}]. */
+int cairn_goal_list(cairn_journal *j, const char *contact, char **out);
+
+/**
+ * Plans: `type` "relapse" (sections triggers, warning_signs, coping, people, places) or "safety"
+ * (Stanley-Brown: warning_signs, coping, distractions, helpers, professionals, environment, reasons).
+ * Each call writes a new version holding every section: those in `sections_json` (arrays of strings)
+ * replace the current version's, the others are carried over. The new version has seen every current
+ * head, so it also resolves concurrent versions. Every version is kept.
+ */
+int cairn_plan_set(cairn_journal *j, const char *contact, const char *type, const char *sections_json,
+                   char id_out[CAIRN_ID_LEN]);
+/**
+ * The current plan: {"contact","type","version","date","device","hlc","sections":{...},"versions":n,
+ * "heads":[version ids],"conflict":bool}. With `version` (not NULL) that version instead. When two
+ * versions were written without seeing each other, both are heads, "conflict" is true, the newest
+ * (hlc, device) is shown. CAIRN_ENOTFOUND when the person has no plan of that type.
+ */
+int cairn_plan_show(cairn_journal *j, const char *contact, const char *type, const char *version, char **out);
+/** Every version, oldest first: [{"version","date","device","hlc","head":bool,"sections":{...}}]. */
+int cairn_plan_history(cairn_journal *j, const char *contact, const char *type, char **out);
+/** Plans with concurrent heads (flagged for review): [{"contact","type","heads":[...]}]. */
+int cairn_plan_conflicts(cairn_journal *j, char **out);
+
+/**
+ * Consent to disclose (42 CFR Part 2, section 2.31). `fields_json`: discloser (who may disclose),
+ * recipient, info (array of categories: identity, notes, referrals, goals, plans, assessments, crisis,
+ * all), amount (how much, in words), purpose, expires (YYYY-MM-DD) and/or expiry_event (an event or
+ * condition, in words), revocable (the statement given; a default is used when absent), signed_name,
+ * signed_date, method (wet, verbal-witnessed, electronic), witness (required for verbal-witnessed).
+ */
+int cairn_consent_grant(cairn_journal *j, const char *contact, const char *fields_json,
+                        char id_out[CAIRN_ID_LEN]);
+/** Revoke a consent from `date` (NULL: today); the consent stays in the record. */
+int cairn_consent_revoke(cairn_journal *j, const char *consent, const char *date, const char *reason);
+/** Consents of `contact` (NULL: all) as of `today` (NULL: now): [{"id","contact","recipient",...,
+ * "status":"active"|"revoked"|"expired"}]. */
+int cairn_consent_list(cairn_journal *j, const char *contact, const char *today, char **out);
+
+/**
+ * The consent gate for every disclosure of Part 2 information (an export, a report with identities, a
+ * referral carrying notes to an outside organisation). Succeeds when `contact` has a consent that is
+ * not revoked, not expired (by date), names `recipient` (case-insensitive), has `purpose`
+ * (case-insensitive) and covers every category in `what` (comma-separated: identity, notes, referrals,
+ * goals, plans, assessments, crisis; "all" in a consent covers all). Then it appends the accounting
+ * entry (a disclosure.add event: recipient, purpose, what, channel "export", consent, worker) and, when
+ * `consent_id_out` is not NULL, sets *consent_id_out to the consent's id (malloc'd, free with cairn_free).
+ * Without such a consent it fails with CAIRN_ECONSENT and a message naming what is missing, and writes
+ * nothing -- unless `emergency_reason` is given (a medical emergency, section 2.51): then the disclosure
+ * is recorded as an emergency without consent and *consent_id_out is NULL.
+ */
+int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient, const char *purpose,
+                   const char *what, const char *emergency_reason, char **consent_id_out);
+/** cairn_disclose() recording `channel` ("export", "report", "referral", "fhir", ...) in the entry. */
+int cairn_disclose_via(cairn_journal *j, const char *channel, const char *contact, const char *recipient,
+                       const char *purpose, const char *what, const char *emergency_reason,
+                       char **consent_id_out);
+/** The accounting of disclosures of `contact` (NULL: all), newest first: [{"id","contact","recipient",
+ * "purpose","what","channel","consent","emergency","worker","device","time"}]. */
+int cairn_disclosure_list(cairn_journal *j, const char *contact, char **out);
+/** The notice that must accompany disclosed Part 2 records (42 CFR 2.32). Static storage. */
+const char *cairn_redisclosure_notice(void);
+
+/** Record that this worker viewed or exported `contact`'s record (`what`: "contact show", ...). */
+int cairn_audit_view(cairn_journal *j, const char *contact, const char *what);
+/** Who saw `contact`'s record, newest first: [{"id","what","worker","device","time","hlc"}]. */
+int cairn_audit_list(cairn_journal *j, const char *contact, char **out);
+
+/**
+ * Assessments. `fields_json`: instrument (an id of the instruments table, e.g. "barc10"), items (array
+ * of integers, one per item of the instrument, each within its range), date (default today).
+ */
+int cairn_assess_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Assessments of `contact` (NULL: all), optionally one instrument, oldest first, with "change" from
+ * the person's previous one: [{"id","contact","instrument","date","items","total","change"}]. */
+int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrument, char **out);
+/** The instrument definitions: [{"id","name","nitems","min","max","followup_days","scale","items":[..]}]. */
+int cairn_instrument_list(cairn_journal *j, char **out);
+
+/**
+ * The resource directory (an HSDS subset), published by the office. `fields_json`: name, organization,
+ * categories (array), phone, address, hours, url, description. `id` NULL creates one.
+ */
+int cairn_resource_set(cairn_journal *j, const char *id, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Search names, organisations, categories and descriptions offline (`query` NULL: all), optionally
+ * one category: [{"id","name","organization","categories",...}]. */
+int cairn_resource_search(cairn_journal *j, const char *query, const char *category, char **out);
+/** One resource: {"id","name",...,"versions":n}. */
+int cairn_resource_show(cairn_journal *j, const char *id, char **out);
+
+/** A peer-led group session. `fields_json`: date, topic, facilitator, minutes, attendees (contact ids). */
+int cairn_group_add(cairn_journal *j, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Sessions (`contact` not NULL: those the person attended): [{"id","date","topic","facilitator",
+ * "minutes","attendees":[...]}]. */
+int cairn_group_list(cairn_journal *j, const char *contact, char **out);
+
+/** A supervisor signs off a note (a signed event of this device and worker). */
+int cairn_note_signoff(cairn_journal *j, const char *note, const char *comment);
+/** Notes awaiting sign-off (not struck, not signed off), oldest first. */
+int cairn_review_list(cairn_journal *j, char **out);
+/* Crisis events (core/crisis.c). Times are UTC "YYYY-MM-DDTHH:MM:SSZ". Every member of a team records */
+/* on their own device; each field keeps every member's value, and differing values are flagged.     */
+
+/**
+ * Open a crisis record. `fields_json`: source (988, 911, walk-in, self, family, police, other; required
+ * unless joining), location, received (default now), contact (default: a new unnamed contact, linked or
+ * merged later), followup_hours (default 24), any other crisis field, and
+ *  - role: lead, clinician, peer, nurse, medic or other (this member's role);
+ *  - join: the id, or a prefix of at least 8 characters, of a crisis a teammate opened. When it is known
+ *    here (or given in full) this device becomes a member of it; otherwise a record of its own is opened
+ *    and joined to that crisis as soon as both are on one device.
+ * `id_out` (may be NULL) receives the id of the record written on.
+ */
+int cairn_crisis_open(cairn_journal *j, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/**
+ * Record crisis fields: received, dispatched, arrived, cleared, followup_done (times; null clears all but
+ * received), source, location, disposition, police (law-enforcement role), contact, followup_to,
+ * followup_hours, followup_result. The write supersedes the values this device has seen, so a write made
+ * after seeing a disagreement resolves it.
+ */
+int cairn_crisis_set(cairn_journal *j, const char *crisis, const char *fields_json);
+/** Record that crisis records `a` and `b` are the same call; the smallest id survives. */
+int cairn_crisis_link(cairn_journal *j, const char *a, const char *b);
+/** Add an intervention: `fields_json` type (de-escalation, safety-planning, ...), at (default now), detail. */
+int cairn_crisis_intervention(cairn_journal *j, const char *crisis, const char *fields_json);
+/** Record a risk screen: `answers_json` maps every item id of `instrument` to true/false; scored from its data. */
+int cairn_crisis_screen(cairn_journal *j, const char *crisis, const char *instrument, const char *answers_json);
+/** Resolve a crisis id or unique prefix (>= 4 characters) to the surviving id. */
+int cairn_crisis_resolve(cairn_journal *j, const char *prefix, char id_out[CAIRN_ID_LEN]);
+/**
+ * Crises received in [from, to] (local dates; NULL: open-ended), newest first; `open_only`: follow-up not
+ * done. [{"id","received",...,"disposition","contact","followup_due","review":[fields]}]. Free with cairn_free.
+ */
+int cairn_crisis_list(cairn_journal *j, const char *from, const char *to, int open_only, char **out);
+/** One crisis with its linked records, members, every entry (who, when, current), interventions, screens. */
+int cairn_crisis_show(cairn_journal *j, const char *crisis, char **out);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* GPRA interviews (core/gpra.c): intake, 6-month follow-up (window 5-8 months), discharge.           */
+
+/**
+ * Record an interview with `contact`. `fields_json`: grant (required), type (intake, followup,
+ * discharge; required), date (default today), conducted (default true), reason (required when not
+ * conducted: unreachable, refused, incarcerated, hospitalised, moved, deceased, other), barc10 (10 item
+ * scores 1-6, the recovery-capital section).
+ */
+int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Interviews, optionally of one contact: [{"id","contact","grant","type","date","conducted",...}]. */
+int cairn_gpra_list(cairn_journal *j, const char *contact, char **out);
+/**
+ * The GPRA export of `grant` for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable
+ * pseudonymous client id, never a name, note or phone. Mints the program's pseudonym secret on first use
+ * (an event). *csv_out is malloc'd; free with cairn_free.
+ */
+int cairn_gpra_export(cairn_journal *j, const char *grant, const char *from, const char *to, char **csv_out);
+/* Office and roster (docs/formats.md "Roster"). The org key lives only in the office's journal.     */
+
+/** Create the org Ed25519 key pair in this journal (the office's); its public key into `pk`.
+ * CAIRN_EEXISTS when the journal already holds one. */
+int cairn_org_key_create(cairn_journal *j, unsigned char pk[32]);
+/** The org public key of an office journal. CAIRN_ENOTFOUND when this journal is not an office. */
+int cairn_org_public_key(cairn_journal *j, unsigned char pk[32]);
+/** Sign `m` with the org key (the key never leaves the journal). */
+int cairn_org_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned char sig[64]);
+/**
+ * Open a team key sealed to this device (crypto_box_seal to the X25519 form of its Ed25519 key; 80
+ * bytes). *key_out: 32 bytes of sodium_malloc'd memory, release with cairn_key_free. CAIRN_ETAMPER when
+ * it does not open.
+ */
+int cairn_device_unseal(cairn_journal *j, const unsigned char *c, size_t clen, unsigned char **key_out);
+/** Store the key of `team` at `epoch`; `current` makes it the key this device seals with. */
+int cairn_team_key_store(cairn_journal *j, const unsigned char team[CAIRN_TEAM_BYTES], uint32_t epoch,
+                         const unsigned char key[32], int current);
+/** Office team names (kept in the office's journal only). id: CAIRN_ENOTFOUND when unknown. */
+int cairn_office_team_id(cairn_journal *j, const char *name, unsigned char team[CAIRN_TEAM_BYTES]);
+/** The name of a team id (*name malloc'd, free with cairn_free). CAIRN_ENOTFOUND when unnamed. */
+int cairn_office_team_name(cairn_journal *j, const unsigned char team[CAIRN_TEAM_BYTES], char **name);
+/** Name a team. CAIRN_EEXISTS when the name or the id is taken. */
+int cairn_office_team_add(cairn_journal *j, const char *name, const unsigned char team[CAIRN_TEAM_BYTES]);
+/**
+ * A wipe order: overwrite the key file with random bytes (synced) and unlink it, then the database and
+ * its WAL. The handle stays valid only to be freed with cairn_journal_free().
+ */
+int cairn_journal_destroy(cairn_journal *j);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* FHIR R4 export                                                                                  */
+
+typedef struct {
+	unsigned int version;
+	const char *contact; /**< only this person (a full contact id; their merged records too), NULL: all */
+	int with_note_text;  /**< include note text as Encounter narrative (default: left out) */
+	const char *recipient; /**< only the consents naming this recipient (the bundle's; NULL: all) */
+} cairn_fhir_options;
+#define CAIRN_FHIR_OPTIONS_VERSION 1
+#define CAIRN_FHIR_OPTIONS_INIT {CAIRN_FHIR_OPTIONS_VERSION, NULL, 0, NULL}
+
+/**
+ * An R4 Bundle (type collection) of the living people (Patient), their notes (Encounter), referrals
+ * (ServiceRequest + Task) and other families' resources; references resolve inside the bundle
+ * ("urn:uuid:" fullUrls). Deleted people and records entered in error are left out. Bundle.meta carries
+ * the 42 CFR 2.32 redisclosure notice (extension) and 42CFRPart2/NORDSCLCD security labels. This is a
+ * disclosure of identities: the caller gates it on consent and records it. *out: JSON; free with
+ * cairn_free. CAIRN_ENOTFOUND when `contact` names no living person.
+ */
+int cairn_export_fhir(cairn_journal *j, const cairn_fhir_options *opts, char **out);
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Roster devices (schema 0008): who is in which team, for team-scoped reports.                     */
+/* ------------------------------------------------------------------------------------------------ */
+
+/** One device of a verified roster, as the journal records it. Borrowed strings and bytes. */
+typedef struct {
+	const char *device;                /**< 16 hex digits */
+	const unsigned char *team;         /**< CAIRN_TEAM_BYTES */
+	int revoked;                       /**< 0 enrolled, 1 revoked */
+} cairn_roster_entry;
+
+/**
+ * Record the devices of roster `version` (replacing what an older version recorded) in one
+ * transaction; a version at or below the one recorded is a no-op. The sync engine calls it when it
+ * adopts a verified roster and the office when it writes one: core never reads the roster itself.
+ */
+int cairn_roster_devices_set(cairn_journal *j, uint64_t version, const cairn_roster_entry *devs, size_t n);
+
+/** Is `device` revoked in the newest roster this journal adopted? 1 yes, 0 no (or no roster yet), <0 error. */
+int cairn_roster_device_revoked(cairn_journal *j, const char *device);
 
 #ifdef __cplusplus
 }

@@ -70,6 +70,11 @@ void cairn__hash_final(cairn__hash_state *st, unsigned char out[CAIRN_HASH_BYTES
 	crypto_generichash_final((crypto_generichash_state *)st->opaque, out, CAIRN_HASH_BYTES);
 }
 
+void cairn__hash_keyed_init(cairn__hash_state *st, const unsigned char key[CAIRN_KEY_BYTES])
+{
+	crypto_generichash_init((crypto_generichash_state *)st->opaque, key, CAIRN_KEY_BYTES, CAIRN_HASH_BYTES);
+}
+
 void cairn__hex(char *out, const unsigned char *in, size_t n)
 {
 	sodium_bin2hex(out, 2 * n + 1, in, n);
@@ -141,4 +146,27 @@ int cairn__unhex(unsigned char *out, size_t outlen, const char *hex)
 	if (!hex || strlen(hex) != 2 * outlen)
 		return -1;
 	return sodium_hex2bin(out, outlen, hex, 2 * outlen, NULL, &n, NULL) == 0 && n == outlen ? 0 : -1;
+}
+
+int cairn__seal(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char ed_pk[32])
+{
+	unsigned char xpk[crypto_box_PUBLICKEYBYTES];
+	if (crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) != 0)
+		return -1;
+	return crypto_box_seal(c, m, mlen, xpk) == 0 ? 0 : -1;
+}
+
+int cairn__seal_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char ed_pk[32],
+                     const unsigned char *ed_sk)
+{
+	unsigned char xpk[crypto_box_PUBLICKEYBYTES];
+	unsigned char *xsk = sodium_malloc(crypto_box_SECRETKEYBYTES);
+	int rc = -1;
+	if (!xsk)
+		return -1;
+	if (clen >= crypto_box_SEALBYTES && crypto_sign_ed25519_pk_to_curve25519(xpk, ed_pk) == 0 &&
+	    crypto_sign_ed25519_sk_to_curve25519(xsk, ed_sk) == 0)
+		rc = crypto_box_seal_open(m, c, clen, xpk, xsk) == 0 ? 0 : -1;
+	sodium_free(xsk);
+	return rc;
 }

@@ -35,6 +35,8 @@ typedef struct {
 void cairn__hash_init(cairn__hash_state *st);
 void cairn__hash_update(cairn__hash_state *st, const void *data, size_t n);
 void cairn__hash_final(cairn__hash_state *st, unsigned char out[CAIRN_HASH_BYTES]);
+/* Keyed BLAKE2b-256 (a MAC / pseudonym function): continue with cairn__hash_update and _final. */
+void cairn__hash_keyed_init(cairn__hash_state *st, const unsigned char key[CAIRN_KEY_BYTES]);
 
 /* Ed25519 device identity. */
 #define CAIRN_SIGN_PK_BYTES 32
@@ -63,5 +65,12 @@ int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, cons
 int cairn__unhex(unsigned char *out, size_t outlen, const char *hex); /* 0 when exactly outlen bytes */
 
 void cairn__hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes */
+
+/* crypto_box_seal to an Ed25519 identity (its X25519 form). c: mlen + 48 bytes. 0, or -1 for a bad key. */
+#define CAIRN_SEAL_BYTES 48
+int cairn__seal(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char ed_pk[32]);
+/* Open what cairn__seal made for the Ed25519 key pair (pk, sk). m: clen - 48 bytes. 0, or -1. */
+int cairn__seal_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char ed_pk[32],
+                     const unsigned char *ed_sk);
 
 #endif

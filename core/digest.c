@@ -6,32 +6,9 @@
  * equal digests (apply.c invariant 2); this is what `cairn digest` shows and the convergence tests compare.
  */
 #include "crypto.h"
-#include "error.h"
-#include "journal.h"
+#include "model.h"
 
 #include <string.h>
-
-static const char *const canonical[] = {
-	"SELECT 'contacts', entity, cl, created FROM contacts ORDER BY entity",
-	"SELECT 'contact_writes', entity, field, value, hlc, device FROM contact_writes "
-	"ORDER BY entity, field, hlc, device",
-	"SELECT 'contact_superseded', entity, field, hlc, device FROM contact_superseded "
-	"ORDER BY entity, field, hlc, device",
-	"SELECT 'contact_fields', entity, field, value, hlc, device, heads FROM contact_fields "
-	"ORDER BY entity, field",
-	"SELECT 'contact_edges', a, b FROM contact_edges ORDER BY a, b",
-	"SELECT 'contact_canon', entity, canon FROM contact_canon ORDER BY entity",
-	"SELECT 'notes', entity, contact, kind, date, modality, minutes, text, hlc, device FROM notes "
-	"ORDER BY entity",
-	"SELECT 'note_amends', note, hlc, device, text, reason FROM note_amends ORDER BY note, hlc, device",
-	"SELECT 'note_strikes', note, hlc, device, reason FROM note_strikes ORDER BY note, hlc, device",
-	"SELECT 'referrals', entity, contact, category, target, reason, date, hlc, device FROM referrals "
-	"ORDER BY entity",
-	"SELECT 'referral_events', referral, hlc, device, gen, state, rank, outcome, reporter, note "
-	"FROM referral_events ORDER BY referral, hlc, device",
-	"SELECT 'referral_state', referral, gen, state, on_hold, struck, review, outcome, reporter, hlc "
-	"FROM referral_state ORDER BY referral",
-};
 
 static void put_u64(cairn__hash_state *h, uint64_t v)
 {
@@ -60,29 +37,37 @@ static void put_value(cairn__hash_state *h, sqlite3_stmt *st, int col)
 	}
 }
 
+static int digest_table(cairn_journal *j, cairn__hash_state *h, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, sql), s;
+	if (rc)
+		return rc;
+	int n = sqlite3_column_count(st);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW)
+		for (int c = 0; c < n; c++)
+			put_value(h, st, c);
+	if (s != SQLITE_DONE)
+		rc = cairn__sqlerr(j, s, "computing the digest");
+	cairn__finalize(j, st);
+	return rc;
+}
+
 int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN])
 {
 	cairn__hash_state h;
 	unsigned char d[CAIRN_HASH_BYTES];
-	int rc = 0;
+	int rc, own;
 	cairn__hash_init(&h);
 	cairn__hash_update(&h, "cairn-state-v1", 14);
-	/* One read transaction: the digest describes one consistent state. */
-	if ((rc = cairn__exec(j, "BEGIN")))
+	/* One read transaction: the digest describes one consistent state. Inside an open batch, the state
+	 * the batch has made so far (the event fuzzer compares orders without committing anything). */
+	if ((rc = cairn__read_begin(j, &own)))
 		return rc;
-	for (size_t t = 0; t < sizeof(canonical) / sizeof(canonical[0]) && !rc; t++) {
-		sqlite3_stmt *st;
-		if ((rc = cairn__prepare(j, &st, canonical[t])))
-			break;
-		int n = sqlite3_column_count(st), s;
-		while ((s = sqlite3_step(st)) == SQLITE_ROW)
-			for (int c = 0; c < n; c++)
-				put_value(&h, st, c);
-		if (s != SQLITE_DONE)
-			rc = cairn__sqlerr(j, s, "computing the digest");
-		cairn__finalize(j, st);
-	}
-	sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
+	for (size_t m = 0; cairn__modules[m] && !rc; m++)
+		for (size_t t = 0; t < cairn__modules[m]->ndigest && !rc; t++)
+			rc = digest_table(j, &h, cairn__modules[m]->digest[t]);
+	cairn__read_end(j, own);
 	if (rc)
 		return rc;
 	cairn__hash_final(&h, d);

@@ -69,6 +69,7 @@ const char *cairn_strerror(int code)
 	case CAIRN_EAMBIGUOUS: return "ambiguous id";
 	case CAIRN_ENOSPC: return "no space left on device";
 	case CAIRN_EREJECTED: return "rejected by remote";
+	case CAIRN_ECONSENT: return "no consent for this disclosure";
 	default: return "error";
 	}
 }

@@ -28,6 +28,10 @@ struct cairn_journal {
 	size_t nfts, capfts;
 	int batch_failed; /* an append failed after writing inside the batch: it can only roll back */
 	int64_t changes_at_begin;
+	/* Opened read-only because a writable open failed (full or read-only file system): that failure's
+	 * code and message, reported again by any write (store.c). 0 when writable. */
+	int ro_code;
+	char ro_why[400];
 	uint64_t hlc;   /* last clock value issued or observed (valid inside a transaction) */
 	uint64_t next_seq;
 	/* Prepared statements, kept for the life of the connection (SQL parsing dominated small appends). */
@@ -51,9 +55,17 @@ int cairn__meta_set_int(cairn_journal *j, const char *key, int64_t v);
 int cairn__meta_get_text(cairn_journal *j, const char *key, char **out); /* malloc'd; ENOTFOUND */
 int cairn__meta_set_text(cairn_journal *j, const char *key, const char *v);
 int cairn__meta_set_blob(cairn_journal *j, const char *key, const void *v, size_t n);
+/* office.c: exactly n bytes of a meta blob; CAIRN_ENOTFOUND when unset, CAIRN_ECORRUPT for another size. */
+int cairn__meta_get_blob(cairn_journal *j, const char *key, unsigned char *out, size_t n);
+/* office.c: sign with the Ed25519 secret key stored in meta under `key` (never copied out). */
+int cairn__meta_sign(cairn_journal *j, const char *key, const unsigned char *m, size_t n, unsigned char sig[64]);
 
 /* journal.c: transactions around appends. */
 int cairn__txn_begin(cairn_journal *j);
+/* A read of one consistent state: BEGIN unless a transaction (a batch) is already open, whose state is
+ * then what is read. read_end commits only what read_begin began. */
+int cairn__read_begin(cairn_journal *j, int *own);
+void cairn__read_end(cairn_journal *j, int own);
 int cairn__txn_end(cairn_journal *j, int rc); /* commits when rc == 0, else rolls back; returns rc */
 int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a plain transaction */
 /* Append a local event inside an open transaction (records.c builds the bodies). */

@@ -197,7 +197,11 @@ static int unwrap(const unsigned char *buf, size_t n, const char *pass, size_t p
 	cairn__secure_free(kek);
 	if (rc != 0) {
 		cairn__secure_free(key);
-		return cairn__error(CAIRN_EAUTH, "wrong passphrase for key file '%s'", path);
+		/* A modified salt, nonce or ciphertext looks exactly like a wrong passphrase: say both. */
+		return cairn__error(CAIRN_EAUTH,
+		                    "wrong passphrase for key file '%s' (or the file was modified: if the passphrase "
+		                    "is right, restore the key file from a backup)",
+		                    path);
 	}
 	*key_out = key;
 	return 0;

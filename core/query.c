@@ -33,6 +33,19 @@ static const char *table_of(const char *type)
 		return "notes";
 	if (!strcmp(type, "referral"))
 		return "referrals";
+	/* issue 6 record families (schema/0004_domain.sql) */
+	if (!strcmp(type, "goal"))
+		return "goals";
+	if (!strcmp(type, "consent"))
+		return "consents";
+	if (!strcmp(type, "assessment"))
+		return "assessments";
+	if (!strcmp(type, "resource"))
+		return "resources";
+	if (!strcmp(type, "group"))
+		return "group_sessions";
+	if (!strcmp(type, "plan version"))
+		return "plan_versions";
 	return NULL;
 }
 

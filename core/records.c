@@ -3,10 +3,8 @@
  * the event body, append it. Validation lives here, at the edge where a person typed something; apply.c
  * only checks what it needs to stay safe with events from other devices.
  */
-#include "error.h"
-#include "journal.h"
+#include "model.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +20,11 @@ static const char *const outcomes[] = {"placed",   "waitlisted", "no-capacity", 
                                        "declined", "unreachable", "other"};
 static const char *const reporters[] = {"referrer", "receiver", "person"};
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_TEXT (64 * 1024)
-#define MAX_FIELD 1000
+#define COUNT CAIRN__COUNT
+#define MAX_TEXT CAIRN__MAX_TEXT
+#define MAX_FIELD CAIRN__MAX_FIELD
 
-static int in_list(const char *s, const char *const *list, size_t n)
+int cairn__in_list(const char *s, const char *const *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(s, list[i]))
@@ -47,7 +45,7 @@ int cairn__date_valid(const char *s)
 	return 1;
 }
 
-static void today(char out[11])
+void cairn__today(char out[11])
 {
 	time_t t = (time_t)(cairn__clock_ms() / 1000);
 	struct tm tm;
@@ -55,7 +53,7 @@ static void today(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-static json_t *parse_object(const char *json, const char *what)
+json_t *cairn__parse_object(const char *json, const char *what)
 {
 	json_error_t err;
 	json_t *o = json_loads(json ? json : "{}", JSON_REJECT_DUPLICATES, &err);
@@ -68,7 +66,7 @@ static json_t *parse_object(const char *json, const char *what)
 }
 
 /* Optional string member; checks length and, when `list` is given, membership. */
-static int opt_str(json_t *o, const char *key, const char *const *list, size_t n, size_t max)
+int cairn__opt_str(json_t *o, const char *key, const char *const *list, size_t n, size_t max)
 {
 	json_t *v = json_object_get(o, key);
 	if (!v || json_is_null(v))
@@ -77,26 +75,26 @@ static int opt_str(json_t *o, const char *key, const char *const *list, size_t n
 		return cairn__error(CAIRN_EINVAL, "'%s' must be a string", key);
 	if (json_string_length(v) > max)
 		return cairn__error(CAIRN_EINVAL, "'%s' is longer than %zu characters", key, max);
-	if (list && !in_list(json_string_value(v), list, n))
+	if (list && !cairn__in_list(json_string_value(v), list, n))
 		return cairn__error(CAIRN_EINVAL, "unknown %s '%s'", key, json_string_value(v));
 	return 0;
 }
 
-static int req_str(json_t *o, const char *key, const char *const *list, size_t n, size_t max)
+int cairn__req_str(json_t *o, const char *key, const char *const *list, size_t n, size_t max)
 {
 	json_t *v = json_object_get(o, key);
 	if (!json_is_string(v) || json_string_length(v) == 0)
 		return cairn__error(CAIRN_EINVAL, "'%s' is required", key);
-	return opt_str(o, key, list, n, max);
+	return cairn__opt_str(o, key, list, n, max);
 }
 
 /* Default the date to today, or check it. */
-static int date_member(json_t *o, const char *key)
+int cairn__date_member(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	char d[11];
 	if (!v || json_is_null(v)) {
-		today(d);
+		cairn__today(d);
 		json_object_set_new(o, key, json_string(d));
 		return 0;
 	}
@@ -106,7 +104,7 @@ static int date_member(json_t *o, const char *key)
 	return 0;
 }
 
-static int append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body,
+int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body,
                        cairn_event_info *info)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
@@ -119,7 +117,7 @@ static int append_json(cairn_journal *j, const char *kind, const char *entity, j
 }
 
 /* Does a record of this table with this id exist? 1 yes, 0 no, <0 error. */
-static int exists(cairn_journal *j, const char *table, const char *id)
+int cairn__exists(cairn_journal *j, const char *table, const char *id)
 {
 	char sql[128];
 	sqlite3_stmt *st;
@@ -135,11 +133,11 @@ static int exists(cairn_journal *j, const char *table, const char *id)
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "looking up a record");
 }
 
-static int need(cairn_journal *j, const char *table, const char *type, const char *id)
+int cairn__need(cairn_journal *j, const char *table, const char *type, const char *id)
 {
 	if (!id || !cairn__uuid_valid(id))
 		return cairn__error(CAIRN_EINVAL, "malformed %s id '%s'", type, id ? id : "");
-	int rc = exists(j, table, id);
+	int rc = cairn__exists(j, table, id);
 	if (rc == 0)
 		return cairn__error(CAIRN_ENOTFOUND, "no %s '%s'", type, id);
 	return rc < 0 ? rc : 0;
@@ -155,7 +153,7 @@ static int validate_contact_fields(json_t *fields, int creating)
 		return cairn__error(CAIRN_EINVAL, "no contact fields given");
 	json_object_foreach(fields, k, v)
 	{
-		if (!in_list(k, contact_fields, COUNT(contact_fields)))
+		if (!cairn__in_list(k, contact_fields, COUNT(contact_fields)))
 			return cairn__error(CAIRN_EINVAL, "unknown contact field '%s'", k);
 		if (json_is_null(v))
 			continue;
@@ -204,7 +202,7 @@ static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fiel
 	json_t *v;
 	int rc = 0;
 	if (entity) {
-		if ((rc = need(j, "contacts", "contact", entity)))
+		if ((rc = cairn__need(j, "contacts", "contact", entity)))
 			goto out;
 		json_object_foreach(fields, k, v)
 		{
@@ -218,7 +216,7 @@ static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fiel
 		}
 	}
 	body = json_pack("{sOsO}", "fields", fields, "seen", seen);
-	rc = append_json(j, "contact.set", entity, body, info);
+	rc = cairn__append_json(j, "contact.set", entity, body, info);
 	json_decref(body);
 out:
 	json_decref(seen);
@@ -228,7 +226,7 @@ out:
 int cairn_contact_set(cairn_journal *j, const char *entity, const char *fields_json, char id_out[CAIRN_ID_LEN])
 {
 	cairn_event_info info;
-	json_t *fields = parse_object(fields_json, "contact fields");
+	json_t *fields = cairn__parse_object(fields_json, "contact fields");
 	int rc;
 	if (!fields)
 		return CAIRN_EINVAL;
@@ -261,14 +259,14 @@ static int merge_locked(cairn_journal *j, const char *a, const char *b)
 	char ca[CAIRN_ID_LEN], cb[CAIRN_ID_LEN];
 	json_t *body;
 	int rc;
-	if ((rc = need(j, "contacts", "contact", a)) || (rc = need(j, "contacts", "contact", b)))
+	if ((rc = cairn__need(j, "contacts", "contact", a)) || (rc = cairn__need(j, "contacts", "contact", b)))
 		return rc;
 	if ((rc = canon_of(j, a, ca)) || (rc = canon_of(j, b, cb)))
 		return rc;
 	if (!strcmp(ca, cb))
 		return cairn__error(CAIRN_EINVAL, "contacts '%s' and '%s' are already the same person", a, b);
 	body = json_pack("{ss}", "other", b);
-	rc = append_json(j, "contact.merge", a, body, NULL);
+	rc = cairn__append_json(j, "contact.merge", a, body, NULL);
 	json_decref(body);
 	return rc;
 }
@@ -285,7 +283,7 @@ static int delete_locked(cairn_journal *j, const char *id, int alive)
 	int64_t cl = 0;
 	json_t *body;
 	int rc;
-	if ((rc = need(j, "contacts", "contact", id)))
+	if ((rc = cairn__need(j, "contacts", "contact", id)))
 		return rc;
 	if ((rc = cairn__prepare(j, &st, "SELECT cl FROM contacts WHERE entity = ?1")))
 		return rc;
@@ -296,7 +294,7 @@ static int delete_locked(cairn_journal *j, const char *id, int alive)
 	if ((cl % 2 == 1) == (alive != 0))
 		return cairn__error(CAIRN_EINVAL, "contact '%s' is already %s", id, alive ? "active" : "deleted");
 	body = json_pack("{sI}", "cl", (json_int_t)(cl + 1));
-	rc = append_json(j, "contact.delete", id, body, NULL);
+	rc = cairn__append_json(j, "contact.delete", id, body, NULL);
 	json_decref(body);
 	return rc;
 }
@@ -312,16 +310,16 @@ int cairn_contact_delete(cairn_journal *j, const char *id, int alive)
 int cairn_note_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN])
 {
 	cairn_event_info info;
-	json_t *o = parse_object(fields_json, "note fields"), *min;
+	json_t *o = cairn__parse_object(fields_json, "note fields"), *min;
 	int rc;
 	if (!o)
 		return CAIRN_EINVAL;
 	if (!json_object_get(o, "kind"))
 		json_object_set_new(o, "kind", json_string("encounter"));
 	min = json_object_get(o, "minutes");
-	if ((rc = req_str(o, "text", NULL, 0, MAX_TEXT)) ||
-	    (rc = req_str(o, "kind", note_kinds, COUNT(note_kinds), 32)) ||
-	    (rc = opt_str(o, "modality", NULL, 0, 64)) || (rc = date_member(o, "date")))
+	if ((rc = cairn__req_str(o, "text", NULL, 0, MAX_TEXT)) ||
+	    (rc = cairn__req_str(o, "kind", note_kinds, COUNT(note_kinds), 32)) ||
+	    (rc = cairn__opt_str(o, "modality", NULL, 0, 64)) || (rc = cairn__date_member(o, "date")))
 		goto out;
 	if (min && !json_is_null(min) &&
 	    (!json_is_integer(min) || json_integer_value(min) < 0 || json_integer_value(min) > 1440)) {
@@ -331,9 +329,9 @@ int cairn_note_add(cairn_journal *j, const char *contact, const char *fields_jso
 	json_object_set_new(o, "contact", json_string(contact ? contact : ""));
 	if ((rc = cairn__txn_begin(j)))
 		goto out;
-	rc = need(j, "contacts", "contact", contact);
+	rc = cairn__need(j, "contacts", "contact", contact);
 	if (!rc)
-		rc = append_json(j, "note.add", NULL, o, &info);
+		rc = cairn__append_json(j, "note.add", NULL, o, &info);
 	rc = cairn__txn_end(j, rc);
 	if (!rc && id_out)
 		memcpy(id_out, info.entity, CAIRN_ID_LEN);
@@ -356,12 +354,12 @@ static int struck(cairn_journal *j, const char *note)
 
 static int note_change(cairn_journal *j, const char *note, const char *kind, json_t *body)
 {
-	int rc = need(j, "notes", "note", note);
+	int rc = cairn__need(j, "notes", "note", note);
 	if (rc)
 		return rc;
 	if ((rc = struck(j, note)) != 0)
 		return rc < 0 ? rc : cairn__error(CAIRN_EINVAL, "note '%s' is struck (entered in error)", note);
-	return append_json(j, kind, note, body, NULL);
+	return cairn__append_json(j, kind, note, body, NULL);
 }
 
 int cairn_note_amend(cairn_journal *j, const char *note, const char *text, const char *reason)
@@ -404,21 +402,21 @@ int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields
                        char id_out[CAIRN_ID_LEN])
 {
 	cairn_event_info info;
-	json_t *o = parse_object(fields_json, "referral fields");
+	json_t *o = cairn__parse_object(fields_json, "referral fields");
 	int rc;
 	if (!o)
 		return CAIRN_EINVAL;
-	if ((rc = req_str(o, "category", categories, COUNT(categories), 32)) ||
-	    (rc = req_str(o, "to", NULL, 0, MAX_FIELD)) || (rc = opt_str(o, "reason", NULL, 0, MAX_TEXT)) ||
-	    (rc = date_member(o, "date")))
+	if ((rc = cairn__req_str(o, "category", categories, COUNT(categories), 32)) ||
+	    (rc = cairn__req_str(o, "to", NULL, 0, MAX_FIELD)) || (rc = cairn__opt_str(o, "reason", NULL, 0, MAX_TEXT)) ||
+	    (rc = cairn__date_member(o, "date")))
 		goto out;
 	json_object_del(o, "state");
 	json_object_set_new(o, "contact", json_string(contact ? contact : ""));
 	if ((rc = cairn__txn_begin(j)))
 		goto out;
-	rc = need(j, "contacts", "contact", contact);
+	rc = cairn__need(j, "contacts", "contact", contact);
 	if (!rc)
-		rc = append_json(j, "referral.add", NULL, o, &info);
+		rc = cairn__append_json(j, "referral.add", NULL, o, &info);
 	rc = cairn__txn_end(j, rc);
 	if (!rc && id_out)
 		memcpy(id_out, info.entity, CAIRN_ID_LEN);
@@ -453,7 +451,7 @@ static int status_locked(cairn_journal *j, const char *ref, json_t *o)
 	int reopen = json_is_true(json_object_get(o, "reopen"));
 	int rank, is_struck, rc;
 	int64_t gen;
-	if ((rc = need(j, "referrals", "referral", ref)) || (rc = referral_current(j, ref, &gen, &rank, &is_struck)))
+	if ((rc = cairn__need(j, "referrals", "referral", ref)) || (rc = referral_current(j, ref, &gen, &rank, &is_struck)))
 		return rc;
 	if (is_struck)
 		return cairn__error(CAIRN_EINVAL, "referral '%s' was entered in error", ref);
@@ -468,27 +466,27 @@ static int status_locked(cairn_journal *j, const char *ref, json_t *o)
 	}
 	json_object_del(o, "reopen");
 	json_object_set_new(o, "gen", json_integer(gen));
-	return append_json(j, "referral.status", ref, o, NULL);
+	return cairn__append_json(j, "referral.status", ref, o, NULL);
 }
 
 int cairn_referral_status(cairn_journal *j, const char *referral, const char *fields_json)
 {
-	json_t *o = parse_object(fields_json, "referral status");
+	json_t *o = cairn__parse_object(fields_json, "referral status");
 	int rc;
 	if (!o)
 		return CAIRN_EINVAL;
 	if (!json_object_get(o, "state") && json_is_true(json_object_get(o, "reopen")))
 		json_object_set_new(o, "state", json_string("requested"));
-	if ((rc = req_str(o, "state", NULL, 0, 32)))
+	if ((rc = cairn__req_str(o, "state", NULL, 0, 32)))
 		goto out;
 	if (cairn__referral_rank(json_string_value(json_object_get(o, "state"))) < -1) {
 		rc = cairn__error(CAIRN_EINVAL, "unknown referral state '%s'",
 		                  json_string_value(json_object_get(o, "state")));
 		goto out;
 	}
-	if ((rc = opt_str(o, "outcome", outcomes, COUNT(outcomes), 32)) ||
-	    (rc = opt_str(o, "reporter", reporters, COUNT(reporters), 32)) ||
-	    (rc = opt_str(o, "note", NULL, 0, MAX_TEXT)))
+	if ((rc = cairn__opt_str(o, "outcome", outcomes, COUNT(outcomes), 32)) ||
+	    (rc = cairn__opt_str(o, "reporter", reporters, COUNT(reporters), 32)) ||
+	    (rc = cairn__opt_str(o, "note", NULL, 0, MAX_TEXT)))
 		goto out;
 	if ((rc = cairn__txn_begin(j)))
 		goto out;

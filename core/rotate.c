@@ -10,8 +10,7 @@
  * so a rebuild equals what any other device computes from the same events).
  */
 #include "crypto.h"
-#include "error.h"
-#include "journal.h"
+#include "model.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -19,21 +18,16 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const materialized[] = {
-	"contacts",   "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
-	"contact_canon", "notes",       "note_amends",        "note_strikes",   "referrals",
-	"referral_events", "referral_state", "contact_fts",    "note_fts",
-};
-
 static int rebuild(cairn_journal *j)
 {
 	char sql[96];
 	sqlite3_stmt *st;
 	int rc = 0;
-	for (size_t i = 0; i < sizeof(materialized) / sizeof(materialized[0]) && !rc; i++) {
-		snprintf(sql, sizeof(sql), "DELETE FROM %s", materialized[i]);
-		rc = cairn__exec(j, sql);
-	}
+	for (size_t m = 0; cairn__modules[m]; m++)
+		for (size_t i = 0; i < cairn__modules[m]->ntables && !rc; i++) {
+			snprintf(sql, sizeof(sql), "DELETE FROM %s", cairn__modules[m]->tables[i]);
+			rc = cairn__exec(j, sql);
+		}
 	if (rc || (rc = cairn__prepare(j, &st, "SELECT device, seq, hlc, kind, entity, body, schema FROM events")))
 		return rc;
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {

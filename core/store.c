@@ -8,6 +8,7 @@
 #include "vfs.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,14 +22,28 @@ int cairn__sqlerr(cairn_journal *j, int rc, const char *what)
 			return v;
 	}
 	const char *msg = j && j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc);
+	if (j && j->ro_code && (rc & 0xff) == SQLITE_READONLY)
+		return cairn__error(j->ro_code, "%s", j->ro_why); /* why it is read-only says more */
+	if (j && j->db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+	                   (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)) {
+		int e = sqlite3_system_errno(j->db);
+		if (e == ENOSPC || e == EDQUOT || (rc & 0xff) == SQLITE_FULL)
+			return cairn__error(CAIRN_ENOSPC,
+			                    "the file system holding journal '%s' is full while %s: free some space and "
+			                    "try again (nothing recorded is lost)",
+			                    j->dir, what);
+		if (e == EROFS)
+			return cairn__error(CAIRN_EIO, "journal '%s' is on a read-only file system while %s", j->dir,
+			                    what);
+	}
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		return cairn__error(CAIRN_EBUSY, "journal '%s' is busy (another cairn process holds it): %s",
 		                    j ? j->dir : "?", what);
 	case SQLITE_FULL:
-		return cairn__error(CAIRN_ENOSPC, "no space left for journal '%s' while %s", j ? j->dir : "?",
-		                    what);
+		return cairn__error(CAIRN_ENOSPC, "the file system holding journal '%s' is full while %s",
+		                    j ? j->dir : "?", what);
 	case SQLITE_NOMEM:
 		return cairn__error(CAIRN_ENOMEM, "out of memory while %s", what);
 	case SQLITE_CORRUPT:
@@ -256,10 +271,29 @@ static int migrate(cairn_journal *j)
 	return 0;
 }
 
+/*
+ * A journal on a full or read-only file system cannot be opened for writing (WAL mode needs its -shm and
+ * -wal files), but can still be read: open it read-only, and let every write fail with the reason.
+ */
+static int open_read_only(cairn_journal *j, const unsigned char key[32], int rc)
+{
+	j->ro_code = rc;
+	snprintf(j->ro_why, sizeof(j->ro_why), "%s", cairn_error_last());
+	if (cairn__vfs_open(&j->db, j->db_path, key, SQLITE_OPEN_READONLY | CAIRN_VFS_OPEN_NO_SHM) != 0) {
+		cairn__log(CAIRN_LOG_DEBUG, "opening read-only failed too: %s", cairn_error_last());
+		j->ro_code = 0;
+		return cairn__error(rc, "%s", j->ro_why); /* the first failure says more */
+	}
+	cairn__log(CAIRN_LOG_WARN, "opened journal '%s' read-only: %s", j->dir, j->ro_why);
+	return 0;
+}
+
 int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create)
 {
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
 	int rc = cairn__vfs_open(&j->db, j->db_path, key, flags);
+	if ((rc == CAIRN_ENOSPC || rc == CAIRN_EIO) && !create)
+		rc = open_read_only(j, key, rc);
 	if (rc)
 		return rc;
 	sqlite3_busy_timeout(j->db, 10000);
@@ -280,4 +314,16 @@ void cairn__store_close(cairn_journal *j)
 	cache_clear(j);
 	cairn__vfs_close(j->db);
 	j->db = NULL;
+}
+
+int cairn__read_begin(cairn_journal *j, int *own)
+{
+	*own = !j->in_txn && sqlite3_get_autocommit(j->db);
+	return *own ? cairn__exec(j, "BEGIN") : 0;
+}
+
+void cairn__read_end(cairn_journal *j, int own)
+{
+	if (own)
+		sqlite3_exec(j->db, "COMMIT", NULL, NULL, NULL);
 }

@@ -16,22 +16,8 @@
 
 static int meta_blob(cairn_journal *j, const char *key, unsigned char *out, size_t n)
 {
-	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st, "SELECT value FROM meta WHERE key = ?1");
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) == n) {
-		memcpy(out, sqlite3_column_blob(st, 0), n);
-		rc = 0;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		rc = cairn__error(CAIRN_ECORRUPT, "journal '%s' has no valid %s", j->dir, key);
-	} else {
-		rc = cairn__sqlerr(j, rc, "reading device keys");
-	}
-	cairn__finalize(j, st);
-	return rc;
+	int rc = cairn__meta_get_blob(j, key, out, n);
+	return rc == CAIRN_ENOTFOUND ? cairn__error(CAIRN_ECORRUPT, "journal '%s' has no valid %s", j->dir, key) : rc;
 }
 
 int cairn_device_public_key(cairn_journal *j, unsigned char pk[32])
@@ -41,15 +27,8 @@ int cairn_device_public_key(cairn_journal *j, unsigned char pk[32])
 
 int cairn_device_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned char sig[64])
 {
-	unsigned char *sk = cairn__secure_alloc(CAIRN_SIGN_SK_BYTES);
-	int rc;
-	if (!sk)
-		return CAIRN_ENOMEM;
-	rc = meta_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES);
-	if (!rc)
-		cairn__sign(sig, m, n, sk);
-	cairn__secure_free(sk);
-	return rc;
+	int rc = cairn__meta_sign(j, "device_sk", m, n, sig);
+	return rc == CAIRN_ENOTFOUND ? cairn__error(CAIRN_ECORRUPT, "journal '%s' has no valid device_sk", j->dir) : rc;
 }
 
 int cairn_cursor_get(cairn_journal *j, const char *device, cairn_cursor *out)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,35 +144,55 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-/* The JSON plaintext of a join file; its key material must be wiped by the caller (cairn__wipe). */
+/*
+ * The JSON plaintext of a join file, {"epoch","key","members","team"} (keys sorted, compact), in
+ * sodium_malloc memory: the caller releases it with cairn__secure_free. The key is written straight into
+ * that memory; jansson only ever sees the public parts (its frees do not wipe).
+ */
 static char *join_plaintext(cairn_journal *j)
 {
 	unsigned char team[CAIRN_TEAM_BYTES], *key = NULL;
-	char hteam[33], *hkey = cairn__secure_alloc(65), *text = NULL;
+	char hteam[33], *hkey = cairn__secure_alloc(65), *text = NULL, *mtext = NULL;
 	uint32_t epoch;
 	sqlite3_stmt *st = NULL;
-	json_t *doc = NULL, *members;
-	if (!hkey || cairn_team_current(j, team, &epoch, &key))
+	json_t *members = json_array();
+	size_t n;
+	if (!hkey || !members || cairn_team_current(j, team, &epoch, &key))
 		goto out;
 	cairn__hex(hteam, team, sizeof(team));
 	cairn__hex(hkey, key, 32);
-	members = json_array();
-	doc = json_pack("{sssIssso}", "team", hteam, "epoch", (json_int_t)epoch, "key", hkey, "members", members);
-	if (!doc || cairn__prepare(j, &st, "SELECT device, hex(pk) FROM members ORDER BY device"))
+	if (cairn__prepare(j, &st, "SELECT device, hex(pk) FROM members ORDER BY device"))
 		goto out;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(members, json_pack("{ssss}", "device", sqlite3_column_text(st, 0), "pk",
 		                                         sqlite3_column_text(st, 1)));
-	text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	if (!(mtext = json_dumps(members, JSON_COMPACT | JSON_SORT_KEYS)))
+		goto out;
+	n = strlen(mtext) + sizeof(hteam) + 65 + 64;
+	if ((text = cairn__secure_alloc(n)))
+		snprintf(text, n, "{\"epoch\":%u,\"key\":\"%s\",\"members\":%s,\"team\":\"%s\"}", (unsigned)epoch, hkey,
+		         mtext, hteam);
 out:
 	cairn__finalize(j, st);
-	if (doc) {
-		json_object_set_new(doc, "key", json_string("")); /* jansson holds a copy of hkey: replace it */
-		json_decref(doc);
-	}
+	json_decref(members);
+	free(mtext);
 	cairn__secure_free(key);
 	cairn__secure_free(hkey);
 	return text;
+}
+
+/*
+ * jansson copies every string it parses (and its parser's buffer) into memory it frees without wiping.
+ * While a join file's plaintext is parsed and used, its frees wipe. Process-wide for that moment: a
+ * program using jansson on other threads at the same time must not join teams concurrently.
+ */
+static void *wiping_malloc(size_t n) { return malloc(n); }
+
+static void wiping_free(void *p)
+{
+	if (p)
+		cairn__wipe(p, malloc_usable_size(p));
+	free(p);
 }
 
 static int write_file_atomic(const char *path, const unsigned char *buf, size_t n)
@@ -226,10 +247,7 @@ int cairn_team_export(cairn_journal *j, const char *path, const char *pass, size
 	cairn__aead_seal_with(buf + JOIN_HDR, (const unsigned char *)text, n, buf, JOIN_HDR, nonce, k);
 	rc = write_file_atomic(path, buf, JOIN_HDR + n + CAIRN_AEAD_TAG);
 out:
-	if (text) {
-		cairn__wipe(text, strlen(text));
-		free(text);
-	}
+	cairn__secure_free(text);
 	free(buf);
 	cairn__secure_free(k);
 	return rc;
@@ -306,6 +324,8 @@ int cairn_team_join(cairn_journal *j, const char *path, const char *pass, size_t
 	char *plain = NULL;
 	size_t n = 0, pn;
 	json_t *doc;
+	json_malloc_t app_malloc;
+	json_free_t app_free;
 	int rc;
 	uint64_t ops, mem;
 	if ((rc = read_join(path, &buf, &n)))
@@ -328,15 +348,16 @@ int cairn_team_join(cairn_journal *j, const char *path, const char *pass, size_t
 		goto out;
 	}
 	plain[pn] = '\0';
+	json_get_alloc_funcs(&app_malloc, &app_free);
+	json_set_alloc_funcs(wiping_malloc, wiping_free);
 	doc = json_loadb(plain, pn, 0, NULL);
 	cairn__wipe(plain, pn);
-	if (!json_is_object(doc)) {
-		json_decref(doc);
+	if (!json_is_object(doc))
 		rc = cairn__error(CAIRN_ECORRUPT, "join file '%s' is corrupt (not JSON)", path);
-		goto out;
-	}
-	rc = adopt(j, doc, path);
+	else
+		rc = adopt(j, doc, path);
 	json_decref(doc);
+	json_set_alloc_funcs(app_malloc, app_free);
 out:
 	free(buf);
 	cairn__secure_free(k);

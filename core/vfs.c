@@ -73,6 +73,8 @@
 #include "crypto.h"
 #include "error.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -80,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE CAIRN_PAGE_SIZE
@@ -850,14 +853,11 @@ static void vfs_free(cvfs *v)
 	free(v);
 }
 
-static int vfs_new(cvfs **out, const unsigned char key[32])
+/* An instance over `base`, not registered with SQLite. */
+static int vfs_alloc(cvfs **out, const unsigned char key[32], sqlite3_vfs *base)
 {
-	sqlite3_vfs *base = sqlite3_vfs_find("unix");
-	cvfs *v;
+	cvfs *v = calloc(1, sizeof(*v));
 
-	if (!base)
-		return cairn__error(CAIRN_ERROR, "sqlite has no unix vfs");
-	v = calloc(1, sizeof(*v));
 	if (!v)
 		return cairn__error(CAIRN_ENOMEM, "out of memory");
 	v->key = cairn__secure_alloc(CAIRN_KEY_BYTES);
@@ -880,6 +880,20 @@ static int vfs_new(cvfs **out, const unsigned char key[32])
 		x_randomness, x_sleep, x_current_time, x_get_last_error, x_current_time_int64,
 		NULL, NULL, NULL,
 	};
+	*out = v;
+	return 0;
+}
+
+static int vfs_new(cvfs **out, const unsigned char key[32])
+{
+	sqlite3_vfs *base = sqlite3_vfs_find("unix");
+	cvfs *v;
+	int rc;
+
+	if (!base)
+		return cairn__error(CAIRN_ERROR, "sqlite has no unix vfs");
+	if ((rc = vfs_alloc(&v, key, base)))
+		return rc;
 	if (sqlite3_vfs_register(&v->vfs, 0) != SQLITE_OK) {
 		vfs_free(v);
 		return cairn__error(CAIRN_ERROR, "cannot register the encrypting vfs");
@@ -918,6 +932,18 @@ static int code_of(int rc)
 	}
 }
 
+/* The OS error behind a failed writable open: why the directory cannot be written, else SQLite's. */
+static int dir_errno(sqlite3 *db, const char *path, int flags)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+	if ((flags & SQLITE_OPEN_READWRITE) && access(dir, W_OK) != 0 && (errno == EROFS || errno == EACCES))
+		return errno;
+	return sqlite3_system_errno(db);
+}
+
 /* Why opening `path` failed: what the VFS saw first, then what SQLite says. */
 static int open_error(cvfs *v, sqlite3 *db, const char *path, int flags, int rc)
 {
@@ -932,6 +958,24 @@ static int open_error(cvfs *v, sqlite3 *db, const char *path, int flags, int rc)
 		                    path, v->refused);
 	if ((rc & 0xff) == SQLITE_CANTOPEN && !(flags & SQLITE_OPEN_CREATE) && access(path, F_OK) != 0)
 		return cairn__error(CAIRN_ENOTFOUND, "no journal database at '%s'", path);
+	/* SQLite says "disk I/O error" when its -shm or -wal file cannot grow, and "unable to open database
+	 * file" when it cannot make them: the OS error, or the directory, says why. */
+	int os = db && (rc & 0xff) != SQLITE_CORRUPT && (rc & 0xff) != SQLITE_NOTADB ? dir_errno(db, path, flags) : 0;
+	switch (os) {
+	case ENOSPC:
+	case EDQUOT:
+		return cairn__error(CAIRN_ENOSPC,
+		                    "the file system holding journal database '%s' is full: free some space and try "
+		                    "again (nothing recorded is lost)",
+		                    path);
+	case EROFS:
+		return cairn__error(CAIRN_EIO,
+		                    "journal database '%s' is on a read-only file system (remount it read-write to record)",
+		                    path);
+	case EACCES:
+	case EPERM:
+		return cairn__error(CAIRN_EIO, "no permission to write journal database '%s' or its directory", path);
+	}
 	return cairn__error(code_of(rc), "cannot open journal database '%s': %s", path,
 	                    db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
@@ -991,6 +1035,38 @@ static int configure(sqlite3 *db, int flags)
 	return run(db, "SELECT count(*) FROM sqlite_master", NULL, 0);
 }
 
+/*
+ * A read-only connection that never writes a -shm file. With a WAL that holds frames:
+ * "file:PATH?readonly_shm=1", and SQLite reads the WAL into the connection's memory when it cannot use
+ * the -shm. Without one, SQLite would still want to create the -shm, so "immutable=1": the database file
+ * alone holds everything (no process can write it either: that is why we are here).
+ */
+static char *shm_free_uri(const char *path)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path);
+	char *uri = malloc(3 * n + 32), *o = uri;
+	struct stat st;
+	int wal;
+
+	if (!uri)
+		return NULL;
+	snprintf(uri, 3 * n + 32, "%s-wal", path);
+	wal = stat(uri, &st) == 0 && st.st_size > 0;
+	o += sprintf(o, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (isalnum(*p) || strchr("/._-~", *p)) {
+			*o++ = (char)*p;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	strcpy(o, wal ? "?readonly_shm=1" : "?immutable=1");
+	return uri;
+}
+
 int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32], int flags)
 {
 	sqlite3 *db = NULL;
@@ -1004,7 +1080,14 @@ int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32]
 		return rc;
 	if ((rc = vfs_new(&v, key)) != 0)
 		return rc;
-	rc = sqlite3_open_v2(path, &db, flags, v->name);
+	if (flags & CAIRN_VFS_OPEN_NO_SHM) {
+		char *uri = shm_free_uri(path);
+		rc = uri ? sqlite3_open_v2(uri, &db, (flags & ~CAIRN_VFS_OPEN_NO_SHM) | SQLITE_OPEN_URI, v->name)
+		         : SQLITE_NOMEM;
+		free(uri);
+	} else {
+		rc = sqlite3_open_v2(path, &db, flags, v->name);
+	}
 	if (rc == SQLITE_OK) /* another cairn process may hold the journal for a moment: wait, do not fail */
 		sqlite3_busy_timeout(db, 10000);
 	if (rc == SQLITE_OK && (rc = configure(db, flags)) == SQLITE_MISUSE)
@@ -1081,4 +1164,157 @@ int cairn__vfs_read_page(sqlite3 *db, unsigned pgno, unsigned char buf[CAIRN_PAG
 	    file->pMethods != &io_methods)
 		return SQLITE_MISUSE;
 	return file->pMethods->xRead(file, buf, PAGE, (sqlite3_int64)(pgno - 1) * PAGE);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The page codec over a file in memory (fuzzing)                                                  */
+
+#define MEM_FILE_MAX (4 << 20)
+
+typedef struct {
+	sqlite3_file base;
+	unsigned char *data;
+	size_t size, cap;
+} mem_file;
+
+struct cairn__vfs_mem {
+	cvfs *v;
+	cfile f;
+	mem_file real;
+	char path[16];
+};
+
+/* Like the unix VFS: a read past the end fills with zeros and says so. */
+static int mem_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
+{
+	mem_file *m = (mem_file *)file;
+	size_t have = off < 0 || (size_t)off >= m->size ? 0 : m->size - (size_t)off;
+	size_t n = have < (size_t)amt ? have : (size_t)amt;
+
+	if (n)
+		memcpy(buf, m->data + off, n);
+	if (n < (size_t)amt) {
+		memset((unsigned char *)buf + n, 0, (size_t)amt - n);
+		return SQLITE_IOERR_SHORT_READ;
+	}
+	return SQLITE_OK;
+}
+
+static int mem_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 off)
+{
+	mem_file *m = (mem_file *)file;
+	size_t end = (size_t)off + (size_t)amt;
+
+	if (off < 0 || end > MEM_FILE_MAX)
+		return SQLITE_FULL;
+	if (end > m->cap) {
+		unsigned char *p = realloc(m->data, end);
+		if (!p)
+			return SQLITE_IOERR_NOMEM;
+		m->data = p;
+		m->cap = end;
+	}
+	if ((size_t)off > m->size)
+		memset(m->data + m->size, 0, (size_t)off - m->size);
+	memcpy(m->data + off, buf, (size_t)amt);
+	if (end > m->size)
+		m->size = end;
+	return SQLITE_OK;
+}
+
+static int mem_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	mem_file *m = (mem_file *)file;
+	if (size >= 0 && (size_t)size < m->size)
+		m->size = (size_t)size;
+	return SQLITE_OK;
+}
+
+static int mem_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	*size = (sqlite3_int64)((mem_file *)file)->size;
+	return SQLITE_OK;
+}
+
+static const sqlite3_io_methods mem_methods = {
+	.iVersion = 1, .xRead = mem_read, .xWrite = mem_write, .xTruncate = mem_truncate,
+	.xFileSize = mem_file_size,
+};
+
+/* The only method of the base VFS the page paths use: db_read_page()'s retry delay, here none. */
+static int mem_sleep(sqlite3_vfs *p, int us)
+{
+	(void)p;
+	return us;
+}
+
+static sqlite3_vfs mem_base = {.iVersion = 1, .mxPathname = 512, .zName = "cairn-mem", .xSleep = mem_sleep};
+
+int cairn__vfs_mem_new(cairn__vfs_mem **out, const unsigned char key[32])
+{
+	cairn__vfs_mem *m = calloc(1, sizeof(*m));
+	int rc;
+
+	if (!m)
+		return SQLITE_NOMEM;
+	if ((rc = vfs_alloc(&m->v, key, &mem_base))) {
+		free(m);
+		return SQLITE_NOMEM;
+	}
+	m->f.buf = malloc(FRAME);
+	if (!m->f.buf) {
+		cairn__vfs_mem_free(m);
+		return SQLITE_NOMEM;
+	}
+	snprintf(m->path, sizeof(m->path), "memory");
+	m->real.base.pMethods = &mem_methods;
+	m->f.base.pMethods = &io_methods;
+	m->f.vfs = m->v;
+	m->f.real = &m->real.base;
+	m->f.path = m->path;
+	m->f.role = CAIRN_VFS_ROLE_DB;
+	m->f.hdr_off = -1;
+	*out = m;
+	return SQLITE_OK;
+}
+
+void cairn__vfs_mem_free(cairn__vfs_mem *m)
+{
+	if (!m)
+		return;
+	vfs_free(m->v); /* unregistering an instance never registered is a no-op */
+	free(m->f.buf);
+	free(m->real.data);
+	free(m);
+}
+
+int cairn__vfs_mem_reset(cairn__vfs_mem *m, int role, const void *bytes, size_t n)
+{
+	m->f.role = role;
+	m->f.hdr_off = -1;
+	m->real.size = 0;
+	m->v->auth.set = 0;
+	m->v->refused[0] = '\0';
+	return n ? mem_write(&m->real.base, bytes, (int)n, 0) : SQLITE_OK;
+}
+
+int cairn__vfs_mem_read(cairn__vfs_mem *m, void *buf, int amt, sqlite3_int64 off)
+{
+	return x_read(&m->f.base, buf, amt, off);
+}
+
+int cairn__vfs_mem_write(cairn__vfs_mem *m, const void *buf, int amt, sqlite3_int64 off)
+{
+	return x_write(&m->f.base, buf, amt, off);
+}
+
+int cairn__vfs_mem_truncate(cairn__vfs_mem *m, sqlite3_int64 size)
+{
+	return x_truncate(&m->f.base, size);
+}
+
+const unsigned char *cairn__vfs_mem_bytes(const cairn__vfs_mem *m, size_t *size)
+{
+	*size = m->real.size;
+	return m->real.data;
 }

@@ -15,6 +15,7 @@
 #define CAIRN_VFS_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 
 #define CAIRN_PAGE_SIZE 4096
 #define CAIRN_PAGE_RESERVE 40
@@ -24,7 +25,12 @@
 #define CAIRN_VFS_ROLE_WAL 2
 #define CAIRN_VFS_ROLE_JOURNAL 3
 
-/* flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE or SQLITE_OPEN_READONLY */
+/*
+ * flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE or SQLITE_OPEN_READONLY, optionally with
+ * CAIRN_VFS_OPEN_NO_SHM (with READONLY): never write the -shm file, which a full or read-only file
+ * system cannot hold; SQLite reads the WAL into memory when the -shm cannot be used.
+ */
+#define CAIRN_VFS_OPEN_NO_SHM 0x40000000
 int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32], int flags);
 /* Close the connection (finalizing statements left open, with a warning), unregister the VFS, wipe the
  * key. Accepts NULL. */
@@ -52,5 +58,21 @@ int cairn__vfs_error(sqlite3 *db);
  * fails authentication, SQLITE_IOERR_SHORT_READ past the end of the file). For tests and diagnostics.
  */
 int cairn__vfs_read_page(sqlite3 *db, unsigned pgno, unsigned char buf[CAIRN_PAGE_SIZE]);
+
+/*
+ * The page codec over a file held in memory, for the fuzzer (tests/fuzz/fuzz_vfs.c): the VFS's own read,
+ * write and truncate paths for a file of `role` (CAIRN_VFS_ROLE_*), with `key`, on bytes that never
+ * touch a disk. No locks, no retry delays. cairn__vfs_mem_reset() replaces the file's bytes (and role)
+ * and forgets any frame header a write left pending. Returns SQLite codes like the VFS's methods.
+ */
+typedef struct cairn__vfs_mem cairn__vfs_mem;
+int cairn__vfs_mem_new(cairn__vfs_mem **out, const unsigned char key[32]);
+void cairn__vfs_mem_free(cairn__vfs_mem *m);
+int cairn__vfs_mem_reset(cairn__vfs_mem *m, int role, const void *bytes, size_t n);
+int cairn__vfs_mem_read(cairn__vfs_mem *m, void *buf, int amt, sqlite3_int64 off);
+int cairn__vfs_mem_write(cairn__vfs_mem *m, const void *buf, int amt, sqlite3_int64 off);
+int cairn__vfs_mem_truncate(cairn__vfs_mem *m, sqlite3_int64 size);
+/* The file's bytes as they would be on disk (borrowed until the next call on `m`). */
+const unsigned char *cairn__vfs_mem_bytes(const cairn__vfs_mem *m, size_t *size);
 
 #endif

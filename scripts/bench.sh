@@ -6,12 +6,13 @@
 # Usage: scripts/bench.sh [BUILD_DIR]   (default: build)
 # Sizes (environment): BENCH_JOURNAL_CONTACTS (50000), BENCH_VFS_CONTACTS (100000), and those of
 # bench/bench_sync.sh (BENCH_WIRE_CONTACTS, BENCH_IMPORT_CONTACTS, BENCH_SYNC_ROUNDS) and
-# bench/bench_link.sh (BENCH_LINK_RUNS). BENCH_ONLY="journal vfs sync link" picks some.
+# bench/bench_link.sh (BENCH_LINK_RUNS), BENCH_CRISIS_N (100000), BENCH_DEDUPE_N (100000).
+# BENCH_ONLY="journal vfs sync link agent crisis dedupe reconcile" picks some.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 workload=${CAIRN_WORKLOAD:-$root/../shared/bench/workload.py}
-only=${BENCH_ONLY:-journal vfs sync link}
+only=${BENCH_ONLY:-journal vfs sync link agent crisis dedupe reconcile}
 export CAIRN_WORKLOAD=$workload
 [[ -f $workload ]] || { echo "bench.sh: no workload generator at $workload (set CAIRN_WORKLOAD)" >&2; exit 2; }
 for b in bench/bench_journal bench/bench_vfs bench/bench_sync cairn; do
@@ -44,4 +45,20 @@ fi
 if want link; then
 	section "sync over a shaped link"
 	"$root/bench/bench_link.sh" "$build/cairn"
+fi
+if want crisis; then
+	section "crisis: report crisis and due over ${BENCH_CRISIS_N:-100000} crises and contacts"
+	"$build/bench/bench_crisis" "${BENCH_CRISIS_N:-100000}" "$tmp/crisis" "$build/cairn"
+fi
+if want dedupe; then
+	section "duplicates over ${BENCH_DEDUPE_N:-100000} contacts"
+	"$build/bench/bench_dedupe" "${BENCH_DEDUPE_N:-100000}"
+fi
+if want reconcile; then
+	section "office: a cold central journal reconciling many devices' logs (scaled, extrapolated to 1M)"
+	"$build/bench/bench_reconcile"
+fi
+if want agent; then
+	section "agent: a command with the agent's session vs unlocking itself; idle RSS"
+	"$root/bench/bench_agent.sh" "$build"
 fi

@@ -72,7 +72,7 @@ say "The office reconciles everything from central"
 run c office sync
 run c office conflicts
 echo "Both values are kept; nothing was overwritten. The office decides, and the decision is an event:"
-run c office contact set "$dana" --phone 555-1111
+run c office resolve "$dana" phone --value 555-1111
 run c office conflicts
 
 say "Everyone syncs again; the USB stick carries the rest back to Cruz"
@@ -84,6 +84,10 @@ say "Report"
 run c office status
 run c office referral list
 run c office sync status
+today=$(date +%Y-%m-%d)
+run c office report --from "$(date -d '30 days ago' +%Y-%m-%d)" --to "$today"
+c office report --from "$(date -d '30 days ago' +%Y-%m-%d)" --to "$today" --format html --output "$ROOT/report.html"
+echo "The same report as one offline HTML file with charts: $ROOT/report.html"
 
 say "State digests (equal journals, whatever order the events arrived in)"
 ok=1

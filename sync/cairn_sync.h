@@ -8,6 +8,7 @@
 #define CAIRN_SYNC_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cairn.h"
 
@@ -52,6 +53,7 @@ typedef struct {
 	uint64_t refs_relayed;      /**< other devices' logs pushed to a remote that lacked them */
 	uint64_t rejected;          /**< refs a remote refused */
 	uint64_t forks;             /**< logs whose remote and local histories diverge */
+	uint64_t wiped;             /**< 1 when a wipe order was carried out at the end of the round */
 } cairn_sync_result;
 
 typedef void (*cairn_progress_fn)(void *ud, const char *phase, uint64_t done, uint64_t total, uint64_t bytes);
@@ -78,6 +80,63 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 /** {"device","own_seq","sealed_seq","logs":[{"device","tip_seq","imported_seq"}],"quarantine":[...],
  *   "remotes":[...]} */
 int cairn_sync_status(cairn_sync *s, char **out);
+
+/**
+ * Carry out a wipe order the roster holds for this device, if any (the end of every cairn_sync_run; the
+ * agent calls it the same way): when every own event is sealed and a fresh fetch from some remote shows
+ * this device's log at our tip, the key file is overwritten and unlinked and the database removed
+ * (cairn_journal_destroy); *wiped = 1. CAIRN_EOFFLINE while the order cannot be carried out yet. The
+ * journal handle is then only good for cairn_journal_free().
+ */
+int cairn_sync_wipe(cairn_sync *s, int *wiped);
+
+/**
+ * `cairn hook pre-receive`: read git's "old new ref" lines from `in` (the repository comes from GIT_DIR
+ * and git's quarantine environment) and accept only: appends to refs/heads/logs/<device> whose new
+ * segments verify as that device's and are admitted by the roster; a roster signed by the org key
+ * pinned in the repository's config (cairn.orgkey) with a higher version; a signed enrollment request
+ * on refs/heads/enroll/<device>. No deletion, no rewrite, nothing else. One line per refused ref on
+ * `err`. Returns 0 when everything is accepted, 1 when something was refused, <0 on error. Needs no
+ * passphrase.
+ */
+int cairn_hook_pre_receive(FILE *in, FILE *err);
+
+/**
+ * Office operations on the central repository `repo` (a path), signing with the org key of the office
+ * journal `j`. Team keys are created in and read from `j`. Each change writes one roster version.
+ */
+int cairn_office_init_repo(cairn_journal *j, const char *repo, const char *hook_cmd);
+/** [{"device","state":"pending|enrolled|revoked|denied"}] of the requests in `repo`. */
+int cairn_office_enroll_list(cairn_journal *j, const char *repo, char **out);
+int cairn_office_approve(cairn_journal *j, const char *repo, const char *device, const char *team_name);
+int cairn_office_deny(cairn_journal *j, const char *repo, const char *device);
+/** Revoke a device: a new key epoch for its team, sealed to the other members; its log ends here. */
+int cairn_office_revoke(cairn_journal *j, const char *repo, const char *device);
+/** Order a device to push what it has not pushed, then destroy its key file and database. */
+int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device);
+/**
+ * [{"device","team","status","last_seq","head","head_signed","synced_seq","fully_synced","last_seen","wipe"}]:
+ * last_seq/head: the tip of its log in `repo`, head_signed: that segment verifies with the enrolled key;
+ * synced_seq: the device's signed "fully synced" head (0: none); fully_synced: it names the log's tip.
+ */
+int cairn_office_devices(cairn_journal *j, const char *repo, char **out);
+
+/**
+ * Make a bare repository append-only for pushes: receive.denyNonFastForwards, receive.denyDeletes,
+ * receive.fsckObjects, reflogs on, and hooks/pre-receive running `hook_cmd` (the absolute path of the cairn
+ * binary) with "hook pre-receive". `org_hex` (may be NULL: keep what is there) pins the org key.
+ * For the central repository (cairn office init) and a field hub (cairn serve).
+ */
+int cairn_repo_guard(const char *repo, const char *org_hex, const char *hook_cmd);
+
+/**
+ * Pin the org key (64 hex digits) in this journal and its log repository, and write this device's signed
+ * enrollment request on refs/heads/enroll/<device>; the next sync round pushes it. CAIRN_EEXISTS when a
+ * different org key is already pinned.
+ */
+int cairn_sync_enroll(cairn_sync *s, const char *org_hex);
+/** The log repository of this journal (a path). Borrowed from `s`. */
+const char *cairn_sync_repo(cairn_sync *s);
 
 #ifdef __cplusplus
 }

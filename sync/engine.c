@@ -14,11 +14,13 @@
  */
 #include "cairn_sync.h"
 #include "gitlog.h"
+#include "office.h"
 #include "segment.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <sys/file.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -37,6 +39,9 @@ struct cairn_sync {
 	 * every contact field, which would make a round with nothing new cost as much as the history). */
 	int conflicts_counted;
 	uint64_t conflicts_before;
+	/* The org-signed roster this device holds (NULL before the office exists or before enrollment):
+	 * segments of devices it does not admit are neither adopted, relayed nor imported. */
+	cairn_roster *roster;
 };
 
 /*
@@ -59,6 +64,19 @@ static int take_lock(cairn_sync *s, const char *repo)
 	return cairn__gitlog_clear_stale_locks(s->g);
 }
 
+/* The roster in our log repository, when this device pinned an org key; applied if it was not yet. */
+static int load_roster(cairn_sync *s)
+{
+	unsigned char org[32];
+	int rc = cairn__org_pinned(s->j, org);
+	if (rc)
+		return rc == CAIRN_ENOTFOUND ? 0 : rc;
+	rc = cairn__roster_load(s->g, CAIRN_ROSTER_REF, org, &s->roster);
+	if (rc)
+		return rc == CAIRN_ENOTFOUND ? 0 : rc;
+	return cairn__roster_apply(s->g, s->j, s->roster);
+}
+
 int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 {
 	char path[4096];
@@ -73,6 +91,10 @@ int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 		return rc;
 	}
 	s->j = j;
+	if ((rc = load_roster(s))) {
+		cairn_sync_free(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 }
@@ -82,6 +104,7 @@ void cairn_sync_free(cairn_sync *s)
 	if (!s)
 		return;
 	cairn__gitlog_free(s->g);
+	cairn_roster_free(s->roster);
 	if (s->lockfd >= 0)
 		close(s->lockfd); /* releases the flock */
 	free(s);
@@ -141,24 +164,7 @@ static int sign_cb(void *ud, const unsigned char *m, size_t n, unsigned char sig
 /* The last seq and hash of the segment at the tip of a log ("" tip: nothing sealed). */
 static int tip_state(cairn_sync *s, const char *tip, uint64_t *last, unsigned char hash[32])
 {
-	cairn_segment_header h;
-	unsigned char *buf;
-	size_t len;
-	char parent[CAIRN_OID_HEX];
-	int rc;
-	*last = 0;
-	memset(hash, 0, 32);
-	if (!*tip)
-		return 0;
-	if ((rc = cairn__gitlog_read(s->g, tip, &buf, &len, parent)))
-		return rc;
-	rc = cairn_segment_verify(&h, buf, len);
-	if (!rc) {
-		*last = h.last_seq;
-		cairn_segment_hash(buf, len, hash);
-	}
-	free(buf);
-	return rc;
+	return cairn__log_tip_state(s->g, tip, last, hash);
 }
 
 int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
@@ -253,6 +259,8 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 		snprintf(reason, sizeof(reason), "segment of device %s found on the log of %s", h.device, dev);
 		goto bad;
 	}
+	if (s->roster && !cairn_roster_admits(s->roster, dev, h.device_pk, h.last_seq, reason, sizeof(reason)))
+		goto bad;
 	if (h.first_seq != cur->last_seq + 1 || memcmp(h.prev, cur->last_hash, 32)) {
 		snprintf(reason, sizeof(reason), "segment %llu-%llu does not follow seq %llu in the hash chain",
 		         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq,
@@ -540,37 +548,7 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip,
                            char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
 {
-	char(*oids)[CAIRN_OID_HEX] = NULL, parent[CAIRN_OID_HEX];
-	uint64_t last;
-	unsigned char hash[32];
-	size_t n = 0;
-	int rc = tip_state(s, base, &last, hash);
-	snprintf(good, CAIRN_OID_HEX, "%s", base);
-	bad[0] = '\0';
-	if (rc || (rc = cairn__gitlog_walk(s->g, tip, base, &oids, &n)))
-		return rc;
-	for (size_t i = 0; i < n && !bad[0]; i++) {
-		cairn_segment_header h;
-		unsigned char *buf = NULL;
-		size_t len;
-		if (cairn__gitlog_read(s->g, oids[i], &buf, &len, parent) || cairn_segment_verify(&h, buf, len))
-			snprintf(reason, rlen, "%s", cairn_error_last());
-		else if (strcmp(h.device, dev))
-			snprintf(reason, rlen, "segment of device %s found on the log of %s", h.device, dev);
-		else if (h.first_seq != last + 1 || memcmp(h.prev, hash, 32) || strcmp(parent, good))
-			snprintf(reason, rlen, "segment %llu-%llu does not follow seq %llu in the hash chain",
-			         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq, (unsigned long long)last);
-		else {
-			last = h.last_seq;
-			cairn_segment_hash(buf, len, hash);
-			snprintf(good, CAIRN_OID_HEX, "%s", oids[i]);
-		}
-		if (strcmp(good, oids[i]))
-			snprintf(bad, CAIRN_OID_HEX, "%s", oids[i]);
-		free(buf);
-	}
-	free(oids);
-	return 0;
+	return cairn__log_verified_prefix(s->g, s->roster, dev, base, tip, good, bad, reason, rlen);
 }
 
 /* Fast-forward a local log to the verified part of a fetched one; quarantine the first bad segment. */
@@ -636,6 +614,96 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 	return rc;
 }
 
+/* Pinned to an org, not in its roster yet, and not the office itself (which holds the org key). */
+static int waiting_for_roster(cairn_sync *s)
+{
+	unsigned char org[32];
+	int waiting = !cairn__org_pinned(s->j, org) &&
+	              (!s->roster || !cairn_roster_device_find(s->roster, cairn_journal_device(s->j))) &&
+	              cairn_org_public_key(s->j, org) != 0;
+	cairn_error_clear();
+	return waiting;
+}
+
+/* This device's signed enrollment request on refs/heads/enroll/<device>, once per device id (a device
+ * that continues under a new id after a restore files a new one by itself). */
+static int write_request(cairn_sync *s, const unsigned char org[32])
+{
+	unsigned char pk[32], req[CAIRN_ENROLL_BYTES];
+	char ref[128], tip[CAIRN_OID_HEX];
+	int rc;
+	snprintf(ref, sizeof(ref), "refs/heads/enroll/%s", cairn_journal_device(s->j));
+	if (!cairn__gitlog_tip(s->g, ref, tip))
+		return 0; /* already requested */
+	if ((rc = cairn_device_public_key(s->j, pk)) || (rc = cairn_enroll_encode(req, pk, org, sign_cb, s->j)))
+		return rc;
+	return cairn__gitlog_commit_blob(s->g, ref, "request", "", req, sizeof(req), tip);
+}
+
+static int add_spec(char **specs, size_t *k, const char *ref)
+{
+	size_t len = 2 * strlen(ref) + 2;
+	if (!(specs[*k] = malloc(len)))
+		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	snprintf(specs[(*k)++], len, "%s:%s", ref, ref);
+	return 0;
+}
+
+/*
+ * "Fully synced" head: signed (seq, tip segment hash) of our own log, pushed with the log it describes
+ * when nothing is pending, so the office can tell a device that has handed in everything it wrote.
+ */
+static int head_spec(cairn_sync *s, char **specs, size_t *k)
+{
+	const char *own = cairn_journal_device(s->j);
+	unsigned char pk[32], hash[32], head[CAIRN_HEAD_BYTES], *old = NULL, opk[32], ohash[32];
+	char lref[128], ref[160], tip[CAIRN_OID_HEX], htip[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
+	uint64_t seq, max = 0, oseq = 0;
+	size_t olen;
+	int rc;
+	log_ref(lref, sizeof(lref), own);
+	snprintf(ref, sizeof(ref), "refs/heads/synced/%s", own);
+	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) || cairn_events_max_seq(s->j, own, &max) ||
+	    seq != max)
+		return 0; /* nothing published yet, or something pending: no claim to make */
+	if (!cairn__gitlog_tip(s->g, ref, htip) && !cairn__gitlog_read_blob(s->g, htip, "head", &old, &olen, parent) &&
+	    !cairn_head_decode(old, olen, opk, &oseq, ohash, hex) && oseq == seq && !memcmp(ohash, hash, 32)) {
+		free(old);
+		return add_spec(specs, k, ref);
+	}
+	free(old);
+	if ((rc = cairn_device_public_key(s->j, pk)) || (rc = cairn_head_encode(head, pk, seq, hash, sign_cb, s->j)) ||
+	    (rc = cairn__gitlog_commit_blob(s->g, ref, "head", htip, head, sizeof(head), tip)))
+		return rc;
+	return add_spec(specs, k, ref);
+}
+
+/*
+ * The refs of trust that travel with the logs: our enrollment request until the roster names us, and
+ * the roster when the remote's is older (a field hub learns revocations from whoever brings them).
+ */
+static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *k)
+{
+	const char *own = cairn_journal_device(s->j);
+	char ref[160], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX];
+	int rc = 0;
+	unsigned char org[32];
+	snprintf(ref, sizeof(ref), "refs/heads/enroll/%s", own);
+	if (waiting_for_roster(s) && !cairn__org_pinned(s->j, org) && !(rc = write_request(s, org)) &&
+	    !cairn__gitlog_tip(s->g, ref, ltip))
+		rc = add_spec(specs, k, ref);
+	if (!rc && s->roster && cairn_roster_device_find(s->roster, own))
+		rc = head_spec(s, specs, k);
+	snprintf(ref, sizeof(ref), "refs/remotes/%s/roster", remote);
+	if (!rc && s->roster && !cairn__gitlog_tip(s->g, CAIRN_ROSTER_REF, ltip)) {
+		int have = cairn__gitlog_tip(s->g, ref, rtip) == 0;
+		if (!have || (strcmp(ltip, rtip) && cairn__gitlog_descends(s->g, ltip, rtip) == 1))
+			rc = add_spec(specs, k, CAIRN_ROSTER_REF);
+	}
+	cairn_error_clear();
+	return rc;
+}
+
 /* Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward). */
 static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, cairn__transfer *t)
 {
@@ -645,8 +713,11 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n);
 	if (rc)
 		return rc;
-	specs = calloc(n ? n : 1, sizeof(char *));
-	for (size_t i = 0; specs && i < n && !rc; i++) {
+	/* Enrolling and not in the roster yet: logs wait here (a hook would refuse them, and with them the
+	 * enrollment request in the same push). */
+	int waiting = waiting_for_roster(s);
+	specs = calloc(n + 2, sizeof(char *));
+	for (size_t i = 0; specs && i < n && !rc && !waiting; i++) {
 		log_ref(lref, sizeof(lref), devs[i]);
 		snprintf(rref, sizeof(rref), "refs/remotes/%s/logs/%s", remote, devs[i]);
 		if ((rc = cairn__gitlog_tip(s->g, lref, ltip)))
@@ -662,6 +733,8 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	}
 	if (!specs)
 		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	else if (!rc)
+		rc = trust_specs(s, remote, specs, &k);
 	if (!rc && k) {
 		rc = cairn__gitlog_push(s->g, remote, specs, k, t, &rejected);
 		if (!rc) {
@@ -721,15 +794,24 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	c.t = &t;
 	json_t *forks = json_array(), *o;
 	char *url = NULL;
-	int rc = cairn__gitlog_remote_url(s->g, remote, &url);
+	char roster_err[300] = "";
+	int rc = cairn__gitlog_remote_url(s->g, remote, &url), roster_rc = 0;
 	if (!rc)
 		rc = cairn__gitlog_fetch(s->g, remote, &t);
 	if (!rc) {
 		r->bytes_received += t.bytes_received;
-		rc = reconcile(s, remote, r, forks);
+		/* A refused roster (rollback, wrong org) stops no log: report it after the exchange. */
+		if ((roster_rc = cairn__roster_adopt(s->g, s->j, remote, &s->roster)))
+			snprintf(roster_err, sizeof(roster_err), "%s", cairn_error_last());
+		/* A roster that just brought our team key (or a new epoch): seal now, push in this round. */
+		rc = cairn_sync_seal(s, r);
+		if (!rc)
+			rc = reconcile(s, remote, r, forks);
 	}
 	if (!rc)
 		rc = push_logs(s, remote, r, &t);
+	if (!rc && roster_rc)
+		rc = cairn_error_set(roster_rc, "%s", roster_err);
 	if (!rc && r->forks)
 		rc = cairn_error_set(CAIRN_EFORK,
 		                     "%llu log(s) on remote '%s' diverge from ours and were not exchanged: "
@@ -776,6 +858,11 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 		}
 	}
 	rc = cairn_sync_import(s, &total);
+	if (!rc) {
+		int wiped = 0;
+		rc = cairn_sync_wipe(s, &wiped);
+		total.wiped = (uint64_t)wiped;
+	}
 	if (!rc && worst) {
 		rc = worst;
 		cairn_error_set(rc, "%s", err ? err : "sync failed");
@@ -787,6 +874,7 @@ out:
 	if (report) {
 		doc = result_json(&total);
 		json_object_set_new(doc, "device", json_string(cairn_journal_device(s->j)));
+		json_object_set_new(doc, "wiped", json_boolean(total.wiped != 0));
 		json_object_set_new(doc, "remotes", remotes);
 		*report = json_dumps(doc, JSON_COMPACT);
 		json_decref(doc);
@@ -796,6 +884,53 @@ out:
 	free(err);
 	cairn__gitlog_list_free(names, n);
 	return rc;
+}
+
+/* The own log's tip on `remote` right now (a fresh fetch), to confirm a push landed before a wipe. */
+static int landed(cairn_sync *s, const char *remote, const char *ltip)
+{
+	cairn__transfer t = {NULL, NULL, 0, 0, NULL, ""};
+	char ref[256], rtip[CAIRN_OID_HEX];
+	snprintf(ref, sizeof(ref), "refs/remotes/%s/logs/%s", remote, cairn_journal_device(s->j));
+	if (cairn__gitlog_fetch(s->g, remote, &t) || cairn__gitlog_tip(s->g, ref, rtip))
+		return 0;
+	return !strcmp(rtip, ltip);
+}
+
+int cairn_sync_wipe(cairn_sync *s, int *wiped)
+{
+	const char *own = cairn_journal_device(s->j);
+	const cairn_roster_device *me = s->roster ? cairn_roster_device_find(s->roster, own) : NULL;
+	char ref[128], tip[CAIRN_OID_HEX] = "", **names = NULL;
+	unsigned char hash[32];
+	uint64_t max = 0, sealed = 0;
+	size_t n = 0;
+	int rc, ok = 0;
+	*wiped = 0;
+	if (!me || !(me->flags & CAIRN_ROSTER_WIPE))
+		return 0;
+	log_ref(ref, sizeof(ref), own);
+	rc = cairn__gitlog_tip(s->g, ref, tip);
+	if ((rc && rc != CAIRN_ENOTFOUND) || (rc = tip_state(s, tip, &sealed, hash)) ||
+	    (rc = cairn_events_max_seq(s->j, own, &max)))
+		return rc;
+	if (sealed < max)
+		return cairn_error_set(CAIRN_EOFFLINE, "a wipe order is pending: %llu events are not sealed yet",
+		                       (unsigned long long)(max - sealed));
+	if ((rc = cairn__gitlog_remote_names(s->g, &names, &n)))
+		return rc;
+	/* A revoked device's pushes are refused anyway: nothing to wait for. */
+	ok = me->status == CAIRN_ROSTER_REVOKED;
+	for (size_t i = 0; i < n && !ok; i++)
+		ok = !tip[0] || landed(s, names[i], tip);
+	cairn__gitlog_list_free(names, n);
+	if (!ok)
+		return cairn_error_set(CAIRN_EOFFLINE, "a wipe order is pending: no remote confirms this device's "
+		                                       "log yet; sync again when a remote is in reach");
+	if ((rc = cairn_journal_destroy(s->j)))
+		return rc;
+	*wiped = 1;
+	return 0;
 }
 
 int cairn_sync_status(cairn_sync *s, char **out)
@@ -842,4 +977,24 @@ int cairn_sync_status(cairn_sync *s, char **out)
 	cairn_free(remotes);
 	cairn__gitlog_list_free(devs, n);
 	return rc;
+}
+
+const char *cairn_sync_repo(cairn_sync *s) { return cairn__gitlog_path(s->g); }
+
+int cairn_sync_enroll(cairn_sync *s, const char *org_hex)
+{
+	unsigned char org[32], pinned[32];
+	int rc;
+	if (!org_hex || strlen(org_hex) != 64 || sodium_hex2bin(org, 32, org_hex, 64, NULL, NULL, NULL))
+		return cairn_error_set(CAIRN_EINVAL, "--org takes the office's org key fingerprint (64 hex digits, "
+		                                     "printed by 'cairn office init')");
+	rc = cairn__org_pinned(s->j, pinned);
+	if (!rc && sodium_memcmp(org, pinned, 32))
+		return cairn_error_set(CAIRN_EEXISTS, "this device already trusts another org key");
+	if (rc && rc != CAIRN_ENOTFOUND)
+		return rc;
+	if ((rc = cairn_state_set(s->j, "org_pk", org_hex)) ||
+	    (rc = cairn__gitlog_config_set(s->g, CAIRN_ORG_CONFIG, org_hex)))
+		return rc;
+	return write_request(s, org);
 }

@@ -28,6 +28,18 @@ int cairn__gitlog_tip(cairn_gitlog *g, const char *ref, char oid[CAIRN_OID_HEX])
  * is not a segment commit (tree must be exactly one blob "segment"). */
 int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf, size_t *len,
                        char parent[CAIRN_OID_HEX]);
+/* The same for a commit whose tree is one blob named `name` ("roster", "request"). */
+int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf,
+                            size_t *len, char parent[CAIRN_OID_HEX]);
+/* Commit one blob named `file` on `ref` (full name), whose tip must be `parent` ("" when none). */
+int cairn__gitlog_commit_blob(cairn_gitlog *g, const char *ref, const char *file, const char *parent,
+                              const unsigned char *buf, size_t len, char out[CAIRN_OID_HEX]);
+/* Open the repository a git hook runs in (GIT_DIR and the quarantine object directories). */
+int cairn__gitlog_open_env(cairn_gitlog **out);
+/* The repository's directory (with a trailing slash). Borrowed. */
+const char *cairn__gitlog_path(cairn_gitlog *g);
+/* Time (seconds) of the newest reflog entry of `ref`; 0 when it has none. */
+int cairn__gitlog_ref_time(cairn_gitlog *g, const char *ref, int64_t *when);
 /* Append a segment commit to refs/heads/logs/<device>, whose tip must be `parent` ("" when none). */
 int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg,
                          size_t len, char out[CAIRN_OID_HEX]);

@@ -20,6 +20,17 @@ static int t_passed __attribute__((unused)), t_failed __attribute__((unused));
 		}                                                                                          \
 	} while (0)
 
+/* T_CHECK with a printf-style explanation of what was found. */
+#define T_CHECKF(cond, ...)                                                                        \
+	do {                                                                                           \
+		if (!(cond)) {                                                                             \
+			fprintf(stderr, "  %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);          \
+			fprintf(stderr, __VA_ARGS__);                                                          \
+			fputc('\n', stderr);                                                                   \
+			t_failed_checks++;                                                                     \
+		}                                                                                          \
+	} while (0)
+
 #define T_REQUIRE(cond)                                                                            \
 	do {                                                                                           \
 		if (!(cond)) {                                                                             \

@@ -232,6 +232,42 @@ static void test_idempotent_and_fork(void)
 	cairn_journal_free(b);
 }
 
+/* Two creations of one note/referral id from two devices resolve the same way in either arrival order. */
+static void test_reused_id_order_independent(void)
+{
+	cairn_journal *x = fresh(), *y = fresh();
+	T_REQUIRE(x && y);
+	const char *id = "01890000-0000-7000-8000-000000000001", *who = "01890000-0000-7000-8000-0000000000aa";
+	char body1[256], body2[256], rbody1[256], rbody2[256];
+	snprintf(body1, sizeof(body1), "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
+	         "\"text\":\"later\"}", who);
+	snprintf(body2, sizeof(body2), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
+	         "\"text\":\"earlier\"}", who);
+	snprintf(rbody1, sizeof(rbody1), "{\"category\":\"housing\",\"contact\":\"%s\",\"date\":\"2026-01-02\","
+	         "\"to\":\"later\"}", who);
+	snprintf(rbody2, sizeof(rbody2), "{\"category\":\"legal\",\"contact\":\"%s\",\"date\":\"2026-01-01\","
+	         "\"to\":\"earlier\"}", who);
+	cairn_event ev[4] = {
+		{"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, body1, 1, {0}},
+		{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, body2, 1, {0}},
+		{"aaaaaaaaaaaaaaaa", 2, (uint64_t)2001 << 16, "referral.add", who, rbody1, 1, {0}},
+		{"bbbbbbbbbbbbbbbb", 2, (uint64_t)1001 << 16, "referral.add", who, rbody2, 1, {0}},
+	};
+	for (int i = 0; i < 4; i++)
+		cairn_event_hash(&ev[i], ev[i].hash);
+	for (int i = 0; i < 4; i++)
+		T_CHECK(cairn_event_ingest(x, &ev[i]) == 0);
+	for (int i = 3; i >= 0; i--)
+		T_CHECK(cairn_event_ingest(y, &ev[i]) == 0);
+	T_CHECK(same_digest(x, y));
+	char *out = NULL;
+	T_OK(cairn_referral_list(x, NULL, &out));
+	T_CHECK(out && strstr(out, "earlier") && !strstr(out, "later"));
+	cairn_free(out);
+	cairn_journal_free(x);
+	cairn_journal_free(y);
+}
+
 static void test_delete_restore(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -331,6 +367,7 @@ int main(void)
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
 	T_RUN(test_idempotent_and_fork);
+	T_RUN(test_reused_id_order_independent);
 	T_RUN(test_delete_restore);
 	T_RUN(test_open_errors);
 	T_RUN(test_canary_in_no_file);

@@ -1,0 +1,287 @@
+/*
+ * cmd_disclose.c — `cairn disclose` (export a person's record to an outside recipient) and
+ * `cairn disclosures` (the accounting of disclosures, 42 CFR Part 2).
+ *
+ * The gate is the library's (cairn_disclose_via): without an active consent naming the recipient and
+ * purpose and covering what is sent, nothing is written and the command exits 11 naming what is missing;
+ * --emergency REASON records a disclosure without consent as an emergency. The export carries the
+ * redisclosure notice (42 CFR 2.32). The output file is created (0600, never overwritten) before the
+ * consent is checked, so a disclosure is never recorded for an export that could not be written; it is
+ * removed again when the disclosure is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "cli.h"
+#include "output.h"
+#include "table.h"
+
+static const struct cli_opt disclose_opts[] = {
+	{"to", 0, "RECIPIENT", "who receives the record (as named on the consent)", CLI_OPT_REQUIRED},
+	{"purpose", 0, "TEXT", "why (as named on the consent)", CLI_OPT_REQUIRED},
+	{"what", 0, "LIST",
+	 "what is sent, comma-separated: identity, notes, referrals, goals, plans, assessments, groups",
+	 CLI_OPT_REQUIRED},
+	{"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
+	{"out", 'o', "FILE", "write the export to FILE (created, never overwritten; default: stdout)", 0},
+	CLI_OPT_END,
+};
+
+static int wants(const char *what, const char *k)
+{
+	size_t n = strlen(k);
+	const char *p = what;
+
+	for (; (p = strstr(p, k)); p += n)
+		if ((p == what || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+/* Add query `text` (rc from the query) under `key`; the text is wiped. */
+static int add_part(json_t *rec, const char *key, int rc, char *text)
+{
+	json_t *v;
+
+	if (rc)
+		return cli_lib_fail(rc);
+	v = out_parse(text);
+	out_free_text(text);
+	if (!v)
+		return CLI_EXIT_FAIL;
+	json_object_set_new(rec, key, v);
+	return 0;
+}
+
+static int plan_part(struct cli_ctx *ctx, json_t *rec, const char *id, const char *type)
+{
+	char *text = NULL;
+	int rc = cairn_plan_show(ctx->j, id, type, NULL, &text);
+
+	if (rc == CAIRN_ENOTFOUND) { /* no plan of this type: nothing to send */
+		cairn_error_clear();
+		return 0;
+	}
+	return add_part(rec, type, rc, text);
+}
+
+/* Goals, plans, assessments and groups, when the disclosure covers them. */
+static int add_families(struct cli_ctx *ctx, const char *id, const char *what, json_t *rec)
+{
+	int all = wants(what, "all"), rc = 0;
+	char *text = NULL;
+
+	/* Each query runs before add_part() reads `text` (argument evaluation order is unspecified). */
+	if (!rc && (all || wants(what, "goals"))) {
+		rc = cairn_goal_list(ctx->j, id, &text);
+		rc = add_part(rec, "goals", rc, text);
+	}
+	if (!rc && (all || wants(what, "assessments"))) {
+		rc = cairn_assess_list(ctx->j, id, NULL, &text);
+		rc = add_part(rec, "assessments", rc, text);
+	}
+	if (!rc && (all || wants(what, "groups"))) {
+		rc = cairn_group_list(ctx->j, id, &text);
+		rc = add_part(rec, "groups", rc, text);
+	}
+	if (!rc && (all || wants(what, "plans"))) {
+		json_t *plans = json_object();
+
+		json_object_set_new(rec, "plans", plans);
+		if (!(rc = plan_part(ctx, plans, id, "relapse")))
+			rc = plan_part(ctx, plans, id, "safety");
+	}
+	return rc;
+}
+
+/* The person's record, limited to what the disclosure covers. */
+static int build_record(struct cli_ctx *ctx, const char *id, const char *what, json_t *rec)
+{
+	static const char *const card[][2] = {{"identity", "fields"}, {"notes", "notes"}, {"referrals", "referrals"}};
+	char *text = NULL;
+	json_t *show;
+	size_t i;
+	int rc = cairn_contact_show(ctx->j, id, &text);
+
+	if ((rc = add_part(rec, "contact", rc, text)))
+		return rc;
+	show = json_object_get(rec, "contact");
+	for (i = 0; i < sizeof(card) / sizeof(card[0]); i++)
+		if (!wants(what, card[i][0]) && !wants(what, "all"))
+			json_object_del(show, card[i][1]);
+	if (!wants(what, "identity") && !wants(what, "all"))
+		json_object_del(show, "merged_fields");
+	json_object_del(show, "conflicts");
+	return add_families(ctx, id, what, rec);
+}
+
+static int open_out(const char *path, int *fd)
+{
+	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return cli_fail(errno == EEXIST ? CLI_EXIT_EXISTS : CLI_EXIT_IO, "cannot create '%s': %s", path,
+		                errno == EEXIST ? "it exists (an export never overwrites a file)" : strerror(errno));
+	return 0;
+}
+
+static int write_all(int fd, const char *s, const char *path)
+{
+	size_t n = strlen(s);
+
+	while (n) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return cli_fail(CLI_EXIT_IO, "cannot write '%s': %s", path, strerror(errno));
+		s += w;
+		n -= (size_t)w;
+	}
+	return fsync(fd) ? cli_fail(CLI_EXIT_IO, "cannot write '%s': %s", path, strerror(errno)) : 0;
+}
+
+static int check_disclose(const struct cli_args *a)
+{
+	const char *e = args_get(a, "emergency");
+
+	if (check_id(a->pos[0], "contact id") || check_line(args_get(a, "to"), "--to", 200) ||
+	    check_line(args_get(a, "purpose"), "--purpose", 200) || check_line(args_get(a, "what"), "--what", 200) ||
+	    (e && check_line(e, "--emergency", 500)) || (args_get(a, "out") && check_nonempty(args_get(a, "out"), "--out")))
+		return CLI_EXIT_USAGE;
+	return 0;
+}
+
+static int emit(struct cli_ctx *ctx, const struct cli_args *a, json_t *doc, int fd, const char *consent)
+{
+	const char *path = args_get(a, "out");
+	char *text;
+	int rc;
+
+	if (!path)
+		return out_json(ctx->opt, doc);
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(doc);
+	if (!text)
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	rc = write_all(fd, text, path);
+	out_wipe_free(text);
+	if (rc)
+		return rc;
+	return out_written(ctx->opt, json_pack("{s:s,s:s,s:s?}", "id", a->pos[0], "file", path, "consent", consent),
+	                   path, "Wrote the export to %s (disclosure recorded%s).", path,
+	                   consent ? "" : " as an emergency");
+}
+
+static int run_disclose(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	const char *path = args_get(a, "out"), *what = args_get(a, "what");
+	char id[CAIRN_ID_LEN], *consent = NULL;
+	json_t *doc, *rec;
+	int rc, fd = -1;
+
+	if (check_disclose(a))
+		return CLI_EXIT_USAGE;
+	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)) || (path && (rc = open_out(path, &fd))))
+		return rc;
+	rc = cairn_disclose_via(ctx->j, "export", id, args_get(a, "to"), args_get(a, "purpose"), what,
+	                        args_get(a, "emergency"), &consent);
+	if (rc) {
+		rc = cli_lib_fail(rc);
+		goto out_unlink;
+	}
+	rec = json_object();
+	doc = json_pack("{s:s,s:{s:s,s:s,s:s,s:s?,s:s?}}", "notice", cairn_redisclosure_notice(), "disclosure",
+	                "recipient", args_get(a, "to"), "purpose", args_get(a, "purpose"), "what", what, "consent",
+	                consent, "emergency", consent ? NULL : args_get(a, "emergency"));
+	if (!doc || !rec || (rc = build_record(ctx, id, what, rec))) {
+		json_decref(doc);
+		json_decref(rec);
+		rc = rc ? rc : cli_fail(CLI_EXIT_FAIL, "out of memory");
+		goto out_close;
+	}
+	json_object_set_new(doc, "record", rec);
+	rc = emit(ctx, a, doc, fd, consent);
+out_close:
+	free(consent);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+out_unlink:
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	return rc;
+}
+
+static int render_disclosures(void *ud, const json_t *doc)
+{
+	struct cli_ctx *ctx = ud;
+	static const char *const head[] = {"TIME", "TO", "PURPOSE", "WHAT", "CHANNEL", "UNDER", "WORKER", NULL};
+	const json_t *d;
+	struct table t;
+	size_t i;
+
+	if (!json_array_size(doc)) {
+		if (!ctx->opt->quiet)
+			printf("No disclosures.\n");
+		return 0;
+	}
+	table_init(&t, head);
+	json_array_foreach(doc, i, d) {
+		char under[CAIRN_ID_LEN + 32], *what = json_dumps(json_object_get(d, "what"), JSON_COMPACT);
+
+		if (js_str(d, "consent"))
+			snprintf(under, sizeof(under), "consent %.13s", js_str(d, "consent"));
+		else
+			snprintf(under, sizeof(under), "EMERGENCY");
+		if (table_add(&t, (const char *const[]){js_str(d, "time"), js_str(d, "recipient"), js_str(d, "purpose"),
+		                                        what, js_str(d, "channel"), under,
+		                                        js_str(d, "worker") ? js_str(d, "worker") : js_str(d, "device")})) {
+			free(what);
+			table_free(&t);
+			return cli_fail(CLI_EXIT_FAIL, "out of memory");
+		}
+		free(what);
+	}
+	table_print(&t, stdout, ctx->opt->out_tty);
+	table_free(&t);
+	return 0;
+}
+
+static int run_disclosures(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char id[CAIRN_ID_LEN], *text = NULL;
+	int rc = session_resolve(ctx, "contact", a->pos[0], id);
+
+	if (rc)
+		return rc;
+	rc = cairn_disclosure_list(ctx->j, id, &text);
+	return out_query(ctx->opt, rc, text, render_disclosures, ctx);
+}
+
+const struct cli_sub cmd_disclose_subs[] = {
+	{NULL, "CONTACT", 1, 1, "Export a person's record to an outside recipient, under their consent.",
+	 "Refused (exit 11, nothing written) unless an active consent of the person names the\n"
+	 "recipient (--to) and purpose and covers every category of --what; the message names\n"
+	 "what is missing. --emergency REASON discloses without consent in a medical emergency and\n"
+	 "records it as such. Every disclosure appends an accounting entry (see 'cairn disclosures')\n"
+	 "and an audit entry. The export is JSON with the 42 CFR 2.32 redisclosure notice, the\n"
+	 "disclosure and the record limited to --what.\n",
+	 disclose_opts, run_disclose},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+const struct cli_sub cmd_disclosures_subs[] = {
+	{NULL, "CONTACT", 1, 1, "List the disclosures of a person's record (42 CFR Part 2 accounting).",
+	 "Each entry: when, to whom, for what purpose, what was sent, by which path, under which\n"
+	 "consent (or EMERGENCY) and by which worker. Entries are never removed.\n",
+	 cli_no_opts, run_disclosures},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,170 @@
+/*
+ * cmd_export.c — `cairn export --fhir`: people and their records as a FHIR R4 Bundle.
+ *
+ * An export with identities is a disclosure under 42 CFR Part 2: it may happen only with the person's
+ * consent (or another Part 2 exception) and must be recorded in the accounting of disclosures. Both are
+ * decided before anything is assembled or written (the gate below); the bundle carries the
+ * redisclosure notice itself (core/fhir.c). --output is written with mode 0600, all or nothing.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "outfile.h"
+#include "output.h"
+
+static const struct cli_opt export_opts[] = {
+	{"to", 0, "RECIPIENT", "who receives the bundle (as named on each person's consent)", CLI_OPT_REQUIRED},
+	{"purpose", 0, "TEXT", "why (as named on each person's consent)", CLI_OPT_REQUIRED},
+	{"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
+	{"contact", 0, "ID", "only this person (with their merged records)", 0},
+	{"with-notes", 0, NULL, "include note text (left out unless asked for)", 0},
+	{"output", 'o', "FILE", "write to FILE (mode 0600) instead of standard output", 0},
+	CLI_OPT_END,
+};
+
+/* What a FHIR bundle discloses, in the consent's terms (encounters come from notes even without text);
+ * a person whose bundle holds Observations discloses their assessments too (FHIR_WHAT_ASSESSED). */
+#define FHIR_WHAT "identity,notes,referrals"
+#define FHIR_WHAT_ASSESSED FHIR_WHAT ",assessments"
+
+/* The surviving ids (merged records mapped by their Patient.link replaced-by) of every Observation's subject
+ * in the bundle, as an object used as a set; NULL when the bundle cannot be read back. */
+static json_t *assessed(const char *text)
+{
+	json_t *b = json_loads(text, 0, NULL), *canon = json_object(), *set = json_object(), *e, *l;
+	size_t i, k;
+	if (!b) {
+		json_decref(canon);
+		json_decref(set);
+		return NULL;
+	}
+	json_array_foreach(json_object_get(b, "entry"), i, e) {
+		json_t *r = json_object_get(e, "resource");
+		json_array_foreach(json_object_get(r, "link"), k, l) {
+			const char *to = json_string_value(json_object_get(json_object_get(l, "other"), "reference"));
+			const char *type = json_string_value(json_object_get(l, "type"));
+			if (type && to && !strcmp(type, "replaced-by") && strlen(to) > 9)
+				json_object_set_new(canon, json_string_value(json_object_get(r, "id")), json_string(to + 9));
+		}
+	}
+	json_array_foreach(json_object_get(b, "entry"), i, e) {
+		json_t *r = json_object_get(e, "resource"), *c;
+		const char *who = json_string_value(json_object_get(json_object_get(r, "subject"), "reference"));
+		const char *type = json_string_value(json_object_get(r, "resourceType"));
+		if (!type || strcmp(type, "Observation") || !who || strlen(who) <= 9)
+			continue;
+		who += 9; /* "urn:uuid:" */
+		c = json_object_get(canon, who);
+		json_object_set_new(set, c ? json_string_value(c) : who, json_true());
+	}
+	json_decref(canon);
+	json_decref(b);
+	return set;
+}
+
+/*
+ * The Part 2 gate for every person in the bundle, inside the caller's batch: all pass (each disclosure
+ * recorded) or the first refusal ends it and the batch is rolled back, so nobody's disclosure is
+ * recorded for a bundle that was never written.
+ */
+static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, const char *bundle)
+{
+	char *list = NULL;
+	json_t *people, *p, *obs = assessed(bundle);
+	const char *id;
+	size_t i;
+	int rc = 0;
+
+	if (!obs)
+		return cairn_error_set(CAIRN_ERROR, "cannot read back the FHIR bundle");
+	if (one) {
+		rc = cairn_disclose_via(ctx->j, "fhir", one, args_get(a, "to"), args_get(a, "purpose"),
+		                        json_object_size(obs) ? FHIR_WHAT_ASSESSED : FHIR_WHAT, args_get(a, "emergency"),
+		                        NULL);
+		json_decref(obs);
+		return rc;
+	}
+	if ((rc = cairn_contact_list(ctx->j, 0, &list))) {
+		json_decref(obs);
+		return rc;
+	}
+	people = json_loads(list, 0, NULL);
+	cairn_free(list);
+	if (!json_is_array(people))
+		rc = cairn_error_set(CAIRN_ERROR, "cannot read the list of people");
+	json_array_foreach(people, i, p)
+	{
+		if (rc)
+			break;
+		id = json_string_value(json_object_get(p, "id"));
+		rc = cairn_disclose_via(ctx->j, "fhir", id, args_get(a, "to"), args_get(a, "purpose"),
+		                        json_object_get(obs, id) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
+		                        args_get(a, "emergency"), NULL);
+	}
+	json_decref(people);
+	json_decref(obs);
+	return rc;
+}
+
+static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	cairn_fhir_options o = CAIRN_FHIR_OPTIONS_INIT;
+	const char *who = args_get(a, "contact"), *path = args_get(a, "output");
+	char contact[CAIRN_ID_LEN], *text = NULL;
+	struct outfile of;
+	int rc;
+
+	if ((who && check_id(who, "contact id")) || check_line(args_get(a, "to"), "--to", 1000) ||
+	    check_line(args_get(a, "purpose"), "--purpose", 1000) ||
+	    (args_get(a, "emergency") && check_line(args_get(a, "emergency"), "--emergency", 1000)))
+		return CLI_EXIT_USAGE;
+	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
+		return rc;
+	o.contact = who ? contact : NULL;
+	o.with_note_text = args_count(a, "with-notes") > 0;
+	o.recipient = args_get(a, "to");
+	/* The output first (a path that cannot be written fails before any disclosure is recorded), then the
+	 * bundle in memory and the disclosure gate in one batch: each person's consent for this recipient and
+	 * purpose, or nothing is recorded and nothing written. The accounting becomes durable before the
+	 * bundle leaves: an entry for a bundle that then failed to write errs on the side of the record. */
+	if (path && (rc = outfile_open(&of, path)))
+		return rc;
+	if ((rc = cairn_batch_begin(ctx->j)) || (rc = cairn_export_fhir(ctx->j, &o, &text)) ||
+	    (rc = gate(ctx, o.contact, a, text)) || (rc = cairn_batch_commit(ctx->j))) {
+		cairn_batch_rollback(ctx->j);
+		rc = cli_lib_fail(rc);
+	} else {
+		fputs(text, path ? of.f : stdout);
+		fputc('\n', path ? of.f : stdout);
+	}
+	out_free_text(text);
+	if (path && (rc = rc ? (outfile_close(&of, 0), rc) : outfile_close(&of, 1)) == 0)
+		cli_note(ctx->opt, "Wrote the FHIR bundle to %s. It holds identities: keep it encrypted, share it "
+		                   "only as consented.", path);
+	return rc;
+}
+
+const struct cli_sub cmd_export_subs[] = {
+	{"fhir", "", 0, 0, "Export people and their records as a FHIR R4 Bundle (also: export --fhir).",
+	 "The bundle (type collection) holds Patient (people), Encounter (notes; the text only with\n"
+	 "--with-notes), ServiceRequest and Task (referrals: the status is the Task status), Consent\n"
+	 "(consents: active, or inactive when revoked or expired, with the revocation date) and\n"
+	 "Observation (assessments: the total and one component per item). Every reference resolves\n"
+	 "inside the bundle. Deleted people and records entered in error are left out; merged\n"
+	 "records are one active Patient that replaces the others.\n"
+	 "\n"
+	 "This is a disclosure of identities under 42 CFR Part 2. Every person in the bundle needs an\n"
+	 "active consent naming --to and --purpose and covering identity, notes and referrals (and\n"
+	 "assessments, when the bundle holds any of theirs), or nothing is written (exit 11, naming\n"
+	 "what is missing); --emergency REASON discloses without consent, recorded as an emergency.\n"
+	 "Each disclosure is recorded in the accounting ('cairn disclosures'). The bundle carries the\n"
+	 "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n",
+	 export_opts, run_export},
+	{"gpra", "", 0, 0, "Write the GPRA interviews of a grant as CSV keyed by pseudonymous client ids.",
+	 "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n",
+	 cmd_export_gpra_opts, cmd_export_gpra},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

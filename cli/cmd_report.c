@@ -1,0 +1,144 @@
+/*
+ * cmd_report.c — `cairn report [SECTION]`: the program report for a period, as a table, CSV, JSON or one
+ * self-contained HTML file.
+ *
+ * The library computes every section (core/report.c and each record family's writer); this file only
+ * picks sections and draws them. A report holds counts only, so it may leave the journal; --output still
+ * writes it with mode 0600, all or nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "cli.h"
+#include "outfile.h"
+#include "output.h"
+#include "report_render.h"
+
+static const char *const formats[] = {"table", "csv", "json", "html", NULL};
+
+static const struct cli_opt report_opts[] = {
+	{"from", 0, "YYYY-MM-DD", "first day of the period", CLI_OPT_REQUIRED},
+	{"to", 0, "YYYY-MM-DD", "last day of the period (inclusive)", CLI_OPT_REQUIRED},
+	{"team", 0, "TEAM", "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)", 0},
+	{"format", 0, "F", "table (default), csv, json or html", 0},
+	{"output", 'o', "FILE", "write to FILE instead of standard output", 0},
+	CLI_OPT_END,
+};
+
+/* Keep the sections whose id starts with `prefix`; exit code 2 when none does. */
+static int pick_sections(json_t *doc, const char *prefix)
+{
+	json_t *all = json_object_get(doc, "sections"), *kept = json_array(), *s;
+	char ids[512] = "";
+	size_t i, off = 0;
+
+	json_array_foreach(all, i, s) {
+		const char *id = json_string_value(json_object_get(s, "id"));
+
+		if (id && !strncmp(id, prefix, strlen(prefix)))
+			json_array_append(kept, s);
+		if (id && off < sizeof(ids))
+			off += (size_t)snprintf(ids + off, sizeof(ids) - off, "%s%s", i ? ", " : "", id);
+	}
+	if (!json_array_size(kept)) {
+		json_decref(kept);
+		return cli_usage("no report section starts with '%s' (sections: %s)", prefix, ids);
+	}
+	json_object_set_new(doc, "sections", kept);
+	return 0;
+}
+
+static int render(FILE *f, const char *format, const json_t *doc, int fit)
+{
+	if (!strcmp(format, "json"))
+		return json_dumpf(doc, f, (fit ? JSON_INDENT(2) : JSON_COMPACT)) || fputc('\n', f) == EOF;
+	if (!strcmp(format, "csv"))
+		return report_render_csv(f, doc);
+	if (!strcmp(format, "html"))
+		return report_render_html(f, doc);
+	return report_render_table(f, doc, fit);
+}
+
+static int check_args(const struct cli_args *a, const struct cli_opts *g, const char **format)
+{
+	const char *from = args_get(a, "from"), *to = args_get(a, "to"), *team = args_get(a, "team");
+
+	*format = args_get(a, "format");
+	if (check_date(from, "--from") || check_date(to, "--to") ||
+	    (*format && check_enum(*format, "--format", formats)))
+		return CLI_EXIT_USAGE;
+	if (strcmp(from, to) > 0)
+		return cli_usage("--from %s is after --to %s", from, to);
+	if (team && (!*team || strlen(team) > 64))
+		return cli_usage("invalid team '%s' for --team (expected a team name or 32 hex digits)", team);
+	if (g->json && *format && strcmp(*format, "json"))
+		return cli_usage("--json and --format %s contradict each other; give one", *format);
+	if (g->json || !*format)
+		*format = g->json ? "json" : "table";
+	return 0;
+}
+
+struct job {
+	const struct cli_ctx *ctx;
+	const struct cli_args *a;
+	const char *format;
+};
+
+/* Pick, then draw to --output or stdout. `doc` is ours to change: out_query releases it after. */
+static int draw(void *ud, const json_t *cdoc)
+{
+	const struct job *job = ud;
+	const char *path = args_get(job->a, "output");
+	json_t *doc = (json_t *)cdoc;
+	struct outfile of = {0};
+	int rc;
+
+	if (job->a->npos && (rc = pick_sections(doc, job->a->pos[0])))
+		return rc;
+	if (path && (rc = outfile_open(&of, path)))
+		return rc;
+	rc = render(path ? of.f : stdout, job->format, doc, !path && job->ctx->opt->out_tty);
+	if (!path)
+		return rc ? cli_fail(CLI_EXIT_FAIL, "cannot render the report") : 0;
+	if (outfile_close(&of, !rc))
+		return CLI_EXIT_IO;
+	if (rc)
+		return cli_fail(CLI_EXIT_FAIL, "cannot render the report");
+	cli_note(job->ctx->opt, "Wrote the %s report to %s.", job->format, path);
+	return 0;
+}
+
+static int run_report(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	struct job job = {ctx, a, NULL};
+	struct cli_opts plain;
+	char *text = NULL;
+	int rc;
+
+	if ((rc = check_args(a, ctx->opt, &job.format)) || (rc = session_open(ctx)))
+		return rc;
+	rc = cairn_report(ctx->j, args_get(a, "from"), args_get(a, "to"), args_get(a, "team"), &text);
+	/* --json is one of our formats: the document is filtered before it is printed. */
+	plain = *ctx->opt;
+	plain.json = 0;
+	return out_query(&plain, rc, text, draw, &job);
+}
+
+const struct cli_sub cmd_report_subs[] = {
+	{NULL, "[SECTION]", 0, 1, "Program report for a period: counts, funnels and caseloads.",
+	 "SECTION keeps only the sections whose id starts with it (contacts, encounters,\n"
+	 "referrals.category, referrals.funnel, caseload, and those of other record families such as\n"
+	 "crisis, assessments, consents). Sections hold counts only: no names, notes or phone numbers.\n"
+	 "\n"
+	 "A person is counted once across merged records; deleted people and notes or referrals\n"
+	 "entered in error are not counted. New: first recorded in the period. Active: a note or a\n"
+	 "referral dated in the period. The funnel counts referrals dated in the period that reached\n"
+	 "each state, with the median days from the referral's date to the first time it did.\n"
+	 "\n"
+	 "Formats: table (aligned columns), csv (RFC 4180; each section starts with a header row\n"
+	 "'section,<columns>'), json (the library's document, also with --json) and html (one file\n"
+	 "with inline bar charts that opens offline: no script, no link, no URL).\n",
+	 report_opts, run_report},
+	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+};

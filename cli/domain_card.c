@@ -1,0 +1,99 @@
+/* domain_card.c — goals, groups, assessments and consents on a person's card. See domain_card.h. */
+#include "domain_card.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "output.h"
+
+typedef int (*part_fn)(cairn_journal *j, const char *contact, char **out);
+
+static int goals(cairn_journal *j, const char *c, char **out) { return cairn_goal_list(j, c, out); }
+static int groups(cairn_journal *j, const char *c, char **out) { return cairn_group_list(j, c, out); }
+static int assessments(cairn_journal *j, const char *c, char **out) { return cairn_assess_list(j, c, NULL, out); }
+static int consents(cairn_journal *j, const char *c, char **out) { return cairn_consent_list(j, c, NULL, out); }
+
+int domain_card_extend(struct cli_ctx *ctx, const char *id, char **text)
+{
+	static const struct {
+		const char *key;
+		part_fn fn;
+	} parts[] = {{"goals", goals}, {"groups", groups}, {"assessments", assessments}, {"consents", consents}};
+	json_t *doc = json_loads(*text, 0, NULL);
+	size_t i;
+	int rc = 0;
+
+	if (!doc)
+		return cairn_error_set(CAIRN_ERROR, "cannot read the contact document");
+	for (i = 0; !rc && i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char *part = NULL;
+
+		if (!(rc = parts[i].fn(ctx->j, id, &part)))
+			json_object_set_new(doc, parts[i].key, json_loads(part, 0, NULL));
+		out_free_text(part);
+	}
+	if (!rc) {
+		char *t = json_dumps(doc, JSON_COMPACT);
+
+		if (!t)
+			rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+		else {
+			out_free_text(*text);
+			*text = t;
+		}
+	}
+	json_decref(doc);
+	return rc;
+}
+
+void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
+{
+	const json_t *arr, *v;
+	size_t i;
+
+	(void)ctx;
+	if (json_array_size(arr = json_object_get(doc, "goals")))
+		printf("\nGoals (%zu)\n", json_array_size(arr));
+	json_array_foreach(arr, i, v) {
+		printf("  %s  %s [%s]: ", js_str(v, "date"), js_str(v, "domain"), js_str(v, "status"));
+		out_safe(stdout, js_str(v, "text"), 1);
+		putchar('\n');
+	}
+	if (json_array_size(arr = json_object_get(doc, "groups")))
+		printf("\nGroups attended (%zu)\n", json_array_size(arr));
+	json_array_foreach(arr, i, v) {
+		printf("  %s  ", js_str(v, "date"));
+		out_safe(stdout, js_str(v, "topic"), 1);
+		fputs(" (facilitator ", stdout);
+		out_safe(stdout, js_str(v, "facilitator"), 1);
+		puts(")");
+	}
+	if (json_array_size(arr = json_object_get(doc, "assessments")))
+		printf("\nAssessments (%zu)\n", json_array_size(arr));
+	json_array_foreach(arr, i, v)
+		printf("  %s  %s total %lld\n", js_str(v, "date"), js_str(v, "instrument"), js_int(v, "total"));
+	if (json_array_size(arr = json_object_get(doc, "consents")))
+		printf("\nConsents (%zu)\n", json_array_size(arr));
+	json_array_foreach(arr, i, v) {
+		fputs("  to ", stdout);
+		out_safe(stdout, js_str(v, "recipient"), 1);
+		fputs(" for ", stdout);
+		out_safe(stdout, js_str(v, "purpose"), 1);
+		printf(": %s\n", js_str(v, "status"));
+	}
+}
+
+int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, domain_list_fn fn, out_render_fn render)
+{
+	const char *who = args_get(a, "contact");
+	char contact[CAIRN_ID_LEN], *text = NULL;
+	int rc;
+
+	if (who && check_id(who, "contact id"))
+		return CLI_EXIT_USAGE;
+	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
+		return rc;
+	rc = fn(ctx->j, who ? contact : NULL, &text);
+	return out_query(ctx->opt, rc, text, render, ctx);
+}

@@ -1,0 +1,101 @@
+/*
+ * audit.c — who saw whose record: viewing or exporting a person's record appends an audit.view event
+ * (device and time are the event's own; the worker name and what was seen are in the body). They are
+ * events like any other, so they sync to the team and the office and are never removed.
+ */
+#include "domain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int apply_view(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *contact = json_object_get(body, "contact"), *what = json_object_get(body, "what");
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(contact) || !json_is_string(what))
+		return cairn__apply_bad(ev, "contact and what are required strings");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT INTO audit_events (entity, contact, what, worker, hlc, device) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	                    CAIRN__FIRST_WRITER_WINS("audit_events",
+	                        "contact = excluded.contact, "
+	                        "what = excluded.what, "
+	                        "worker = excluded.worker"));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	cairn__bind_json_str(st, 2, contact);
+	cairn__bind_json_str(st, 3, what);
+	cairn__bind_json_str(st, 4, json_object_get(body, "worker"));
+	sqlite3_bind_int64(st, 5, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 6, ev->device, -1, SQLITE_STATIC);
+	return cairn__step_done(j, st, "recording an audit event");
+}
+
+int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
+{
+	char *worker = cairn__worker(j);
+	json_t *body = json_pack("{s:s,s:s,s:o}", "contact", contact, "what", what, "worker",
+	                         worker ? json_string(worker) : json_null());
+	int rc;
+	free(worker);
+	if (!body)
+		return cairn__error(CAIRN_EINVAL, "what is not valid UTF-8");
+	rc = cairn__append_json(j, "audit.view", NULL, body, NULL);
+	json_decref(body);
+	return rc;
+}
+
+int cairn_audit_view(cairn_journal *j, const char *contact, const char *what)
+{
+	int rc;
+	if (!what || !*what || strlen(what) > 100)
+		return cairn__error(CAIRN_EINVAL, "say what was viewed (at most 100 characters)");
+	if ((rc = cairn__txn_begin(j)))
+		return rc;
+	rc = cairn__need(j, "contacts", "contact", contact);
+	if (!rc)
+		rc = cairn__audit_locked(j, contact, what);
+	return cairn__txn_end(j, rc);
+}
+
+int cairn_audit_list(cairn_journal *j, const char *contact, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (!cairn__uuid_valid(contact))
+		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact ? contact : "");
+	rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', a.entity, 'contact', a.contact, "
+		" 'what', a.what, 'worker', a.worker, 'device', a.device, 'hlc', a.hlc, "
+		" 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (a.hlc >> 16) / 1000, 'unixepoch')) AS o "
+		"FROM audit_events a WHERE a.contact IN " CAIRN__GROUP("?1") " ORDER BY a.hlc DESC, a.device DESC)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
+	return cairn__query_text(j, st, out, "[]");
+}
+
+static int audit_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
+{
+	static const char *const cols[] = {"what", "views", "people"};
+	return cairn__report_query(j, r,
+		"SELECT what, count(*), count(DISTINCT contact) FROM audit_events "
+		"WHERE date((hlc >> 16) / 1000, 'unixepoch') BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("device")
+		" GROUP BY what "
+		"ORDER BY what",
+		sections, "audit.views", "Audit: records viewed or exported", cols, 3);
+}
+
+static const cairn__kind audit_kinds[] = {{"audit.view", apply_view}};
+static const char *const audit_tables[] = {"audit_events"};
+static const char *const audit_digest[] = {
+	"SELECT 'audit_events', entity, contact, what, worker, hlc, device FROM audit_events ORDER BY entity",
+};
+
+const cairn__module cairn__module_audit = {
+	"audit",      audit_kinds,  CAIRN__COUNT(audit_kinds),  audit_tables, CAIRN__COUNT(audit_tables),
+	audit_digest, CAIRN__COUNT(audit_digest), audit_report, NULL,
+};

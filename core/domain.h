@@ -1,0 +1,56 @@
+/*
+ * domain.h — helpers shared by the record families of issue 6 (goal.c, plan.c, consent.c, assess.c,
+ * resource.c, group.c, audit.c, review.c, due.c). Internal.
+ */
+#ifndef CAIRN_DOMAIN_H
+#define CAIRN_DOMAIN_H
+
+#include "model.h"
+
+/* due.c: append {"contact","what","due","ref","overdue"} for each row (contact, what, due, ref) of `st`,
+ * then release `st`. */
+int cairn__due_rows(cairn_journal *j, sqlite3_stmt *st, const char *today, json_t *items);
+
+/* Prepare `sql`, bind ?1 today and ?2 horizon (days), and add its rows as cairn__due_rows() does. */
+int cairn__due_query(cairn_journal *j, const char *sql, const char *today, int horizon, json_t *items);
+
+/* Prepare `sql`, bind ?1 r->from and ?2 r->to when it uses them, and add the section (cairn__report_rows). */
+int cairn__report_query(cairn_journal *j, const cairn__report_range *r, const char *sql, json_t *sections,
+                        const char *id, const char *title, const char *const *columns, size_t ncolumns);
+
+/* Run a prepared statement yielding one JSON text; *out gets a malloc'd copy (`dflt` when NULL). */
+int cairn__query_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char *dflt);
+
+/* Append a report section {"id","title","columns","rows"} whose rows are the rows of `st` (released). */
+int cairn__report_rows(cairn_journal *j, sqlite3_stmt *st, json_t *sections, const char *id, const char *title,
+                       const char *const *columns, size_t ncolumns);
+
+/*
+ * Append a `kind` event about `contact` (a new entity; body `o` gains "contact"): in one transaction the
+ * person must exist, then `check` (may be NULL) may refuse. `id_out` (may be NULL) gets the new id.
+ */
+int cairn__add_for_contact(cairn_journal *j, const char *kind, const char *contact, json_t *o,
+                           int (*check)(cairn_journal *j, json_t *o), char id_out[CAIRN_ID_LEN]);
+
+/* This device's worker name (settings: `cairn worker NAME`), or NULL when none; malloc'd. */
+char *cairn__worker(cairn_journal *j);
+
+/* The members of a person's merge group, as SQL: "x IN " CAIRN__GROUP("?1"). */
+#define CAIRN__GROUP(e) \
+	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \
+	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
+
+/* A consent's status as SQL over `consents c`, with ?2 today: revoked from the earliest revocation date,
+ * expired after `expires`, else active. Shared with the FHIR export (fhir.c). */
+#define CAIRN__CONSENT_STATUS \
+	"CASE WHEN (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity) <= ?2 THEN 'revoked' " \
+	"WHEN c.expires IS NOT NULL AND c.expires < ?2 THEN 'expired' ELSE 'active' END"
+
+/* A JSON array of non-empty strings, each at most `max` bytes, at most `maxn` of them. */
+int cairn__str_array(json_t *o, const char *key, int required, size_t maxn, size_t max);
+
+/* consent.c: append an audit event (what: "contact show", "plan print", "export", ...) inside an open
+ * transaction. */
+int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what);
+
+#endif

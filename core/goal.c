@@ -1,0 +1,178 @@
+/*
+ * goal.c — recovery goals: a domain, the goal in the person's words, steps, a target date, and a status
+ * history. goal.add creates a goal (immutable; keyed by its id); goal.status events are all kept and the
+ * current status is the latest by (hlc, device), so concurrent changes converge and none is lost.
+ */
+#include "domain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const domains[] = {"recovery", "housing", "employment", "education", "health",
+                                      "family",   "legal",   "finances",   "community"};
+static const char *const statuses[] = {"active", "achieved", "paused", "revised", "dropped"};
+
+static int insert_status(cairn_journal *j, const cairn_event *ev, json_t *status, json_t *date, json_t *note)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(status) || !json_is_string(date))
+		return cairn__apply_bad(ev, "status and date are required strings");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO goal_status (goal, hlc, device, status, date, note) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	cairn__bind_json_str(st, 4, status);
+	cairn__bind_json_str(st, 5, date);
+	cairn__bind_json_str(st, 6, note);
+	return cairn__step_done(j, st, "recording a goal status");
+}
+
+static int apply_add(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *steps = json_object_get(body, "steps"), *date = json_object_get(body, "date");
+	sqlite3_stmt *st;
+	char *stext;
+	int rc;
+	if (!json_is_string(json_object_get(body, "contact")) || !json_is_string(json_object_get(body, "domain")) ||
+	    !json_is_string(json_object_get(body, "text")) || !json_is_string(date) || !json_is_array(steps))
+		return cairn__apply_bad(ev, "contact, domain, text, date and steps are required");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT INTO goals (entity, contact, domain, text, steps, target, date, hlc, "
+	                    "device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	                    CAIRN__FIRST_WRITER_WINS("goals",
+	                        "contact = excluded.contact, "
+	                        "domain = excluded.domain, "
+	                        "text = excluded.text, "
+	                        "steps = excluded.steps, "
+	                        "target = excluded.target, "
+	                        "date = excluded.date"));
+	if (rc)
+		return rc;
+	stext = json_dumps(steps, JSON_COMPACT);
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	cairn__bind_json_str(st, 2, json_object_get(body, "contact"));
+	cairn__bind_json_str(st, 3, json_object_get(body, "domain"));
+	cairn__bind_json_str(st, 4, json_object_get(body, "text"));
+	sqlite3_bind_text(st, 5, stext ? stext : "[]", -1, SQLITE_TRANSIENT);
+	cairn__bind_json_str(st, 6, json_object_get(body, "target"));
+	cairn__bind_json_str(st, 7, date);
+	sqlite3_bind_int64(st, 8, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 9, ev->device, -1, SQLITE_STATIC);
+	free(stext);
+	if ((rc = cairn__step_done(j, st, "recording a goal")))
+		return rc;
+	return insert_status(j, ev, json_object_get(body, "status"), date, NULL);
+}
+
+static int apply_status(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	return insert_status(j, ev, json_object_get(body, "status"), json_object_get(body, "date"),
+	                     json_object_get(body, "note"));
+}
+
+int cairn_goal_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN])
+{
+	json_t *o = cairn__parse_object(fields_json, "goal fields");
+	int rc;
+	if (!o)
+		return CAIRN_EINVAL;
+	if (!json_object_get(o, "status"))
+		json_object_set_new(o, "status", json_string("active"));
+	if ((rc = cairn__req_str(o, "domain", domains, CAIRN__COUNT(domains), 32)) ||
+	    (rc = cairn__req_str(o, "text", NULL, 0, CAIRN__MAX_FIELD)) ||
+	    (rc = cairn__str_array(o, "steps", 0, 50, 500)) ||
+	    (rc = cairn__req_str(o, "status", statuses, CAIRN__COUNT(statuses), 32)) ||
+	    (rc = cairn__date_member(o, "date")))
+		goto out;
+	if (json_object_get(o, "target") && !json_is_null(json_object_get(o, "target")) &&
+	    (rc = cairn__date_member(o, "target")))
+		goto out;
+	rc = cairn__add_for_contact(j, "goal.add", contact, o, NULL, id_out);
+out:
+	json_decref(o);
+	return rc;
+}
+
+int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_json)
+{
+	json_t *o = cairn__parse_object(fields_json, "goal status");
+	int rc;
+	if (!o)
+		return CAIRN_EINVAL;
+	if ((rc = cairn__req_str(o, "status", statuses, CAIRN__COUNT(statuses), 32)) ||
+	    (rc = cairn__opt_str(o, "note", NULL, 0, CAIRN__MAX_FIELD)) || (rc = cairn__date_member(o, "date")) ||
+	    (rc = cairn__txn_begin(j)))
+		goto out;
+	rc = cairn__need(j, "goals", "goal", goal);
+	if (!rc)
+		rc = cairn__append_json(j, "goal.status", goal, o, NULL);
+	rc = cairn__txn_end(j, rc);
+out:
+	json_decref(o);
+	return rc;
+}
+
+int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (contact && !cairn__uuid_valid(contact))
+		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
+	rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "
+		" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "
+		" 'device', g.device, 'hlc', g.hlc, "
+		" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC "
+		"   LIMIT 1), "
+		" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "
+		"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "
+		"   ORDER BY hlc, device))) AS o "
+		"FROM goals g WHERE ?1 IS NULL OR g.contact IN " CAIRN__GROUP("?1") " ORDER BY g.date, g.hlc, g.entity)");
+	if (rc)
+		return rc;
+	if (contact)
+		sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
+	return cairn__query_text(j, st, out, "[]");
+}
+
+/* Goals set in the period, by domain, with their status at the end of it. */
+static int goal_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
+{
+	static const char *const cols[] = {"domain", "goals set", "active", "achieved", "other"};
+	return cairn__report_query(j, r,
+		"WITH cur AS (SELECT g.entity, g.domain, (SELECT status FROM goal_status s WHERE s.goal = g.entity "
+		"  AND s.date <= ?2 ORDER BY hlc DESC, device DESC LIMIT 1) AS status FROM goals g "
+		"  WHERE g.date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("g.device") ") "
+		"SELECT domain, count(*), sum(status = 'active'), sum(status = 'achieved'), "
+		" sum(status NOT IN ('active', 'achieved')) FROM cur GROUP BY domain ORDER BY domain",
+		sections, "goals.domain", "Recovery goals by domain", cols, 5);
+}
+
+/* An active goal whose target date is near or past. */
+static int goal_due(cairn_journal *j, const char *today, int horizon, json_t *items)
+{
+	return cairn__due_query(j,
+		"SELECT g.contact, 'goal target date', g.target, g.entity FROM goals g "
+		"WHERE g.target IS NOT NULL AND g.target <= date(?1, ?2 || ' days') "
+		"AND (SELECT status FROM goal_status s WHERE s.goal = g.entity "
+		"     ORDER BY hlc DESC, device DESC LIMIT 1) = 'active'",
+		today, horizon, items);
+}
+
+static const cairn__kind goal_kinds[] = {{"goal.add", apply_add}, {"goal.status", apply_status}};
+static const char *const goal_tables[] = {"goals", "goal_status"};
+static const char *const goal_digest[] = {
+	"SELECT 'goals', entity, contact, domain, text, steps, target, date, hlc, device FROM goals ORDER BY entity",
+	"SELECT 'goal_status', goal, hlc, device, status, date, note FROM goal_status ORDER BY goal, hlc, device",
+};
+
+const cairn__module cairn__module_goal = {
+	"goal",      goal_kinds,  CAIRN__COUNT(goal_kinds),  goal_tables, CAIRN__COUNT(goal_tables),
+	goal_digest, CAIRN__COUNT(goal_digest), goal_report, goal_due,
+};

@@ -1,0 +1,275 @@
+/*
+ * plan.c — relapse-prevention plans and safety plans (Stanley-Brown), versioned.
+ *
+ * Merge rules:
+ *  1. A version is an event (plan.version) holding every section; it is never changed or removed.
+ *  2. A plan is identified by (person, type). A version names the versions its author had seen (the
+ *     heads of the plan on that device); the heads of a plan are the versions no other version has
+ *     seen. One head: that is the plan. Two or more: versions were written concurrently (two devices
+ *     offline); all are kept, the newest (hlc, device) is shown and the plan is flagged for review until
+ *     a version that has seen all of them is written. Heads are computed from the set of versions and
+ *     seen-edges at query time, so no derived row depends on the order events arrived in.
+ */
+#include "domain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const types[] = {"relapse", "safety"};
+static const char *const relapse_sections[] = {"triggers", "warning_signs", "coping", "people", "places"};
+static const char *const safety_sections[] = {"warning_signs", "coping",      "distractions", "helpers",
+                                              "professionals", "environment", "reasons"};
+#define LIFELINE "988 Suicide & Crisis Lifeline: call or text 988"
+
+static int apply_version(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	json_t *sections = json_object_get(body, "sections"), *seen = json_object_get(body, "seen"), *v;
+	sqlite3_stmt *st;
+	char *text;
+	size_t i;
+	int rc;
+	if (!json_is_string(json_object_get(body, "contact")) || !json_is_string(json_object_get(body, "type")) ||
+	    !json_is_string(json_object_get(body, "date")) || !json_is_object(sections) ||
+	    (seen && !json_is_array(seen)))
+		return cairn__apply_bad(ev, "contact, type, date and sections are required");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT INTO plan_versions (entity, contact, type, body, date, hlc, device) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	                    CAIRN__FIRST_WRITER_WINS("plan_versions",
+	                        "contact = excluded.contact, "
+	                        "type = excluded.type, "
+	                        "body = excluded.body, "
+	                        "date = excluded.date"));
+	if (rc)
+		return rc;
+	text = json_dumps(sections, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	cairn__bind_json_str(st, 2, json_object_get(body, "contact"));
+	cairn__bind_json_str(st, 3, json_object_get(body, "type"));
+	sqlite3_bind_text(st, 4, text ? text : "{}", -1, SQLITE_TRANSIENT);
+	cairn__bind_json_str(st, 5, json_object_get(body, "date"));
+	sqlite3_bind_int64(st, 6, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 7, ev->device, -1, SQLITE_STATIC);
+	free(text);
+	if ((rc = cairn__step_done(j, st, "recording a plan version")))
+		return rc;
+	json_array_foreach(seen, i, v)
+	{
+		if (!json_is_string(v))
+			return cairn__apply_bad(ev, "a seen version is not an id");
+		if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO plan_seen (version, seen) VALUES (?1, ?2)")))
+			return rc;
+		sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+		cairn__bind_json_str(st, 2, v);
+		if ((rc = cairn__step_done(j, st, "recording a plan version")))
+			return rc;
+	}
+	return 0;
+}
+
+#define VERSIONS "vs AS (SELECT * FROM plan_versions v WHERE v.type = ?2 AND v.contact IN " CAIRN__GROUP("?1") ")"
+#define HEADS "heads AS (SELECT * FROM vs WHERE NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.seen = vs.entity))"
+
+/* The heads of the plan (a JSON array of ids) and the sections of the newest head (NULL when none). */
+static int current(cairn_journal *j, const char *contact, const char *type, json_t **heads, json_t **sections)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "WITH " VERSIONS ", " HEADS " SELECT entity, body FROM heads "
+	                                "ORDER BY hlc DESC, device DESC");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
+	*heads = json_array();
+	*sections = NULL;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(*heads, json_string((const char *)sqlite3_column_text(st, 0)));
+		if (!*sections)
+			*sections = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	}
+	cairn__finalize(j, st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a plan");
+}
+
+static int check_sections(json_t *given, const char *type)
+{
+	const char *const *names = strcmp(type, "safety") ? relapse_sections : safety_sections;
+	size_t n = strcmp(type, "safety") ? CAIRN__COUNT(relapse_sections) : CAIRN__COUNT(safety_sections);
+	const char *k;
+	json_t *v;
+	int rc;
+	if (!json_object_size(given))
+		return cairn__error(CAIRN_EINVAL, "a plan version needs at least one section");
+	json_object_foreach(given, k, v)
+	{
+		(void)v;
+		if (!cairn__in_list(k, names, n))
+			return cairn__error(CAIRN_EINVAL, "'%s' is not a section of a %s plan", k, type);
+		if ((rc = cairn__str_array(given, k, 0, 50, 500)))
+			return rc;
+	}
+	return 0;
+}
+
+/* A safety plan always lists the 988 Lifeline among the professionals and agencies to contact. */
+static void ensure_lifeline(json_t *sections)
+{
+	json_t *p = json_object_get(sections, "professionals"), *v;
+	size_t i;
+	if (!json_is_array(p)) {
+		json_object_set_new(sections, "professionals", json_array());
+		p = json_object_get(sections, "professionals");
+	}
+	json_array_foreach(p, i, v)
+	{
+		if (strstr(json_string_value(v), "988"))
+			return;
+	}
+	json_array_append_new(p, json_string(LIFELINE));
+}
+
+static int set_locked(cairn_journal *j, const char *contact, const char *type, json_t *given, cairn_event_info *info)
+{
+	json_t *heads = NULL, *sections = NULL, *body;
+	const char *k;
+	json_t *v;
+	char today[11];
+	int rc;
+	if ((rc = cairn__need(j, "contacts", "contact", contact)) || (rc = current(j, contact, type, &heads, &sections)))
+		return rc;
+	if (!json_is_object(sections)) {
+		json_decref(sections);
+		sections = json_object();
+	}
+	json_object_foreach(given, k, v) json_object_set(sections, k, v);
+	if (!strcmp(type, "safety"))
+		ensure_lifeline(sections);
+	cairn__today(today);
+	body = json_pack("{s:s,s:s,s:s,s:o,s:o}", "contact", contact, "type", type, "date", today, "sections", sections,
+	                 "seen", heads);
+	rc = body ? cairn__append_json(j, "plan.version", NULL, body, info)
+	          : cairn__error(CAIRN_EINVAL, "plan text is not valid UTF-8");
+	json_decref(body);
+	return rc;
+}
+
+int cairn_plan_set(cairn_journal *j, const char *contact, const char *type, const char *sections_json,
+                   char id_out[CAIRN_ID_LEN])
+{
+	cairn_event_info info;
+	json_t *given;
+	int rc;
+	if (!type || !cairn__in_list(type, types, CAIRN__COUNT(types)))
+		return cairn__error(CAIRN_EINVAL, "unknown plan type '%s' (relapse or safety)", type ? type : "");
+	if (!(given = cairn__parse_object(sections_json, "plan sections")))
+		return CAIRN_EINVAL;
+	if (!(rc = check_sections(given, type)) && !(rc = cairn__txn_begin(j))) {
+		rc = cairn__txn_end(j, set_locked(j, contact, type, given, &info));
+		if (!rc && id_out)
+			memcpy(id_out, info.entity, CAIRN_ID_LEN);
+	}
+	json_decref(given);
+	return rc;
+}
+
+static int check_args(const char *contact, const char *type)
+{
+	if (!cairn__uuid_valid(contact))
+		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact ? contact : "");
+	if (!type || !cairn__in_list(type, types, CAIRN__COUNT(types)))
+		return cairn__error(CAIRN_EINVAL, "unknown plan type '%s' (relapse or safety)", type ? type : "");
+	return 0;
+}
+
+int cairn_plan_show(cairn_journal *j, const char *contact, const char *type, const char *version, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((rc = check_args(contact, type)))
+		return rc;
+	rc = cairn__prepare(
+		j, &st,
+		"WITH " VERSIONS ", " HEADS ", cur AS (SELECT * FROM vs WHERE entity = coalesce(?3, "
+		" (SELECT entity FROM heads ORDER BY hlc DESC, device DESC LIMIT 1))) "
+		"SELECT json_object('contact', ?1, 'type', ?2, 'version', cur.entity, 'date', cur.date, "
+		" 'device', cur.device, 'hlc', cur.hlc, 'sections', json(cur.body), "
+		" 'versions', (SELECT count(*) FROM vs), "
+		" 'heads', (SELECT json_group_array(entity) FROM (SELECT entity FROM heads ORDER BY hlc, device)), "
+		" 'conflict', json(iif((SELECT count(*) FROM heads) > 1, 'true', 'false'))) FROM cur");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
+	if (version)
+		sqlite3_bind_text(st, 3, version, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		cairn__finalize(j, st);
+		return version ? cairn__error(CAIRN_ENOTFOUND, "no version '%s' of this person's %s plan", version, type)
+		               : cairn__error(CAIRN_ENOTFOUND, "contact '%s' has no %s plan yet", contact, type);
+	}
+	sqlite3_reset(st);
+	return cairn__query_text(j, st, out, "{}");
+}
+
+int cairn_plan_history(cairn_journal *j, const char *contact, const char *type, char **out)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((rc = check_args(contact, type)))
+		return rc;
+	rc = cairn__prepare(
+		j, &st,
+		"WITH " VERSIONS ", " HEADS " SELECT json_group_array(json(o)) FROM (SELECT json_object('version', "
+		" vs.entity, 'date', vs.date, 'device', vs.device, 'hlc', vs.hlc, "
+		" 'head', json(iif(vs.entity IN (SELECT entity FROM heads), 'true', 'false')), "
+		" 'seen', (SELECT json_group_array(seen) FROM plan_seen s WHERE s.version = vs.entity), "
+		" 'sections', json(vs.body)) AS o FROM vs ORDER BY vs.hlc, vs.device)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, type, -1, SQLITE_TRANSIENT);
+	return cairn__query_text(j, st, out, "[]");
+}
+
+#define PLAN_HEADS                                                                                       \
+	"ph AS (SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = v.contact), v.contact) " \
+	"  AS person, v.type, v.entity, v.hlc, v.device FROM plan_versions v "                             \
+	"  WHERE NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.seen = v.entity))"
+
+int cairn_plan_conflicts(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"WITH " PLAN_HEADS " SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', person, "
+		" 'type', type, 'heads', json_group_array(entity)) AS o FROM (SELECT * FROM ph ORDER BY hlc, device) "
+		" GROUP BY person, type HAVING count(*) > 1 ORDER BY person, type)");
+	return rc ? rc : cairn__query_text(j, st, out, "[]");
+}
+
+static int plan_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
+{
+	static const char *const cols[] = {"type", "people with a plan", "versions in period", "needing review"};
+	return cairn__report_query(j, r,
+		"WITH " PLAN_HEADS ", t(type) AS (VALUES ('relapse'), ('safety')) "
+		"SELECT t.type, (SELECT count(DISTINCT person) FROM ph WHERE ph.type = t.type AND " CAIRN__IN_SCOPE("ph.device") "), "
+		" (SELECT count(*) FROM plan_versions v WHERE v.type = t.type AND v.date BETWEEN ?1 AND ?2 AND "
+		CAIRN__IN_SCOPE("v.device") "), "
+		" (SELECT count(*) FROM (SELECT 1 FROM ph WHERE ph.type = t.type AND " CAIRN__IN_SCOPE("ph.device")
+		" GROUP BY person HAVING count(*) > 1)) "
+		"FROM t ORDER BY t.type",
+		sections, "plans.type", "Relapse-prevention and safety plans", cols, 4);
+}
+
+static const cairn__kind plan_kinds[] = {{"plan.version", apply_version}};
+static const char *const plan_tables[] = {"plan_versions", "plan_seen"};
+static const char *const plan_digest[] = {
+	"SELECT 'plan_versions', entity, contact, type, body, date, hlc, device FROM plan_versions ORDER BY entity",
+	"SELECT 'plan_seen', version, seen FROM plan_seen ORDER BY version, seen",
+};
+
+const cairn__module cairn__module_plan = {
+	"plan",      plan_kinds,  CAIRN__COUNT(plan_kinds),  plan_tables, CAIRN__COUNT(plan_tables),
+	plan_digest, CAIRN__COUNT(plan_digest), plan_report, NULL,
+};

@@ -1,0 +1,112 @@
+/*
+ * review.c — supervision: a supervisor signs off a note (note.signoff, an event signed like every other
+ * by the supervisor's device, carrying the supervisor's worker name). Sign-offs are kept, never removed;
+ * a note awaits review while it has none and is not struck.
+ */
+#include "domain.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int apply_signoff(cairn_journal *j, const cairn_event *ev, json_t *body)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (!json_is_string(json_object_get(body, "supervisor")))
+		return cairn__apply_bad(ev, "supervisor is required");
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO note_signoffs (note, hlc, device, supervisor, comment) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	cairn__bind_json_str(st, 4, json_object_get(body, "supervisor"));
+	cairn__bind_json_str(st, 5, json_object_get(body, "comment"));
+	return cairn__step_done(j, st, "recording a sign-off");
+}
+
+/* The device that wrote the note, to refuse signing one's own. */
+static int note_author(cairn_journal *j, const char *note, char dev[CAIRN_DEVICE_LEN])
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT device, EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = ?1) "
+	                                "FROM notes WHERE entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, note, -1, SQLITE_TRANSIENT);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		snprintf(dev, CAIRN_DEVICE_LEN, "%s", sqlite3_column_int(st, 1) ? "" : (const char *)sqlite3_column_text(st, 0));
+	cairn__finalize(j, st);
+	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a note");
+}
+
+static int signoff_locked(cairn_journal *j, const char *note, json_t *body)
+{
+	char dev[CAIRN_DEVICE_LEN];
+	int rc;
+	if ((rc = cairn__need(j, "notes", "note", note)) || (rc = note_author(j, note, dev)))
+		return rc;
+	if (!dev[0])
+		return cairn__error(CAIRN_EINVAL, "note '%s' is struck (entered in error); nothing to sign off", note);
+	if (!strcmp(dev, cairn_journal_device(j)))
+		return cairn__error(CAIRN_EINVAL, "note '%s' was written on this device: a supervisor signs off "
+		                                  "another worker's notes", note);
+	return cairn__append_json(j, "note.signoff", note, body, NULL);
+}
+
+int cairn_note_signoff(cairn_journal *j, const char *note, const char *comment)
+{
+	char *worker = NULL;
+	json_t *body;
+	int rc;
+	if (comment && strlen(comment) > CAIRN__MAX_FIELD)
+		return cairn__error(CAIRN_EINVAL, "comment too long");
+	if ((rc = cairn__txn_begin(j)))
+		return rc;
+	if (!(worker = cairn__worker(j)))
+		return cairn__txn_end(j, cairn__error(CAIRN_EINVAL, "set your name first ('cairn worker NAME'): a sign-off "
+		                                                    "names the supervisor"));
+	body = json_pack("{s:s,s:s?}", "supervisor", worker, "comment", comment);
+	free(worker);
+	rc = body ? signoff_locked(j, note, body) : cairn__error(CAIRN_EINVAL, "comment is not valid UTF-8");
+	json_decref(body);
+	return cairn__txn_end(j, rc);
+}
+
+int cairn_review_list(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', n.entity, 'contact', n.contact, "
+		" 'name', (SELECT value FROM contact_fields f WHERE f.entity = n.contact AND f.field = 'name'), "
+		" 'kind', n.kind, 'date', n.date, 'device', n.device, 'minutes', n.minutes) AS o FROM notes n "
+		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity) "
+		" AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
+		"ORDER BY n.date, n.hlc, n.entity)");
+	return rc ? rc : cairn__query_text(j, st, out, "[]");
+}
+
+static int review_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
+{
+	static const char *const cols[] = {"notes", "signed off", "awaiting sign-off"};
+	return cairn__report_query(j, r,
+		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity)), "
+		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity)) FROM notes n "
+		"WHERE n.date BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND "
+		CAIRN__IN_SCOPE("n.device"),
+		sections, "supervision.signoff", "Supervision: note sign-off", cols, 3);
+}
+
+static const cairn__kind review_kinds[] = {{"note.signoff", apply_signoff}};
+static const char *const review_tables[] = {"note_signoffs"};
+static const char *const review_digest[] = {
+	"SELECT 'note_signoffs', note, hlc, device, supervisor, comment FROM note_signoffs ORDER BY note, hlc, device",
+};
+
+const cairn__module cairn__module_review = {
+	"review",      review_kinds,  CAIRN__COUNT(review_kinds),  review_tables, CAIRN__COUNT(review_tables),
+	review_digest, CAIRN__COUNT(review_digest), review_report, NULL,
+};

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# domain_sync.sh — the issue-6 bars that need several devices, over a real git daemon on loopback:
+#  - audit entries made on one device are visible at another device of the team and at the office;
+#  - every disclosure path (export, referral carrying notes, emergency) writes its accounting entry,
+#    visible at another device after sync;
+#  - a plan edited on two devices offline keeps both versions, is flagged, and a later version that has
+#    seen both resolves it everywhere;
+#  - a supervisor's sign-off on another device's note syncs back;
+#  - all three journals end with the same state digest.
+# "office" is a third journal of the team syncing with the same central repository (the office's own
+# roster-based enrolment is another branch's).
+# Usage: domain_sync.sh CAIRN
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib/servers.sh"
+srv_init
+srv_git_daemon
+C=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+T=$SRV_ROOT
+cd "$T"
+umask 077
+pass=0 fail=0
+check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi; }
+echo pw >p
+echo tp >tp
+c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
+js() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }
+central=$(srv_bare_repo central)
+c a init --kdf min --worker "Ana Worker" >/dev/null 2>&1
+c b init --kdf min --worker "Bo Worker" >/dev/null 2>&1
+c office init --kdf min --worker "Olu Supervisor" >/dev/null 2>&1
+c a team init >/dev/null
+c a team export "$T/join" --join-passphrase-file "$T/tp" --kdf min >/dev/null
+for d in b office; do c $d team join "$T/join" --join-passphrase-file "$T/tp" >/dev/null; done
+for d in a b office; do c $d remote add central "$GIT_DAEMON_URL/central.git" >/dev/null; done
+sync_all() { for d in "$@"; do c $d sync >/dev/null 2>&1 || c $d sync >/dev/null; done; }
+DEV_B=$(c b --json status | js "d['device']")
+
+# A person, known to the whole team.
+P=$(c a contact add "Pat Canary")
+c a consent grant "$P" --from "Peer Program" --to "Harbor House" --info notes,referrals --purpose referral \
+	--expires 2099-01-01 --signed-by "Pat Canary" --method wet >/dev/null
+c a note add "$P" --text "first meeting at the library" >/dev/null
+V1=$(c a plan set "$P" --type relapse --trigger payday)
+sync_all a b office
+
+# 1. Audit and disclosures made on b.
+c b contact show "$P" >/dev/null
+c b disclose "$P" --to "Harbor House" --purpose referral --what notes -o "$T/export.json" >/dev/null
+c b referral add "$P" --category housing --to "Harbor House" --share notes,referrals >/dev/null
+set +e
+c b disclose "$P" --to "County ER" --purpose "overdose care" --what notes >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "an emergency disclosure without --emergency REASON is refused (exit $rc)" '[ $rc -eq 11 ] && grep -q "County ER" "$T/err"'
+c b disclose "$P" --to "County ER" --purpose "overdose care" --what notes --emergency "unresponsive" >/dev/null
+sync_all b a office
+for d in a office; do
+	audit=$(c $d --json audit "$P")
+	check "$d sees b's audit entry for contact show" \
+		'echo "$audit" | js "any(e[\"what\"] == \"contact show\" and e[\"device\"] == \"$DEV_B\" and e[\"worker\"] == \"Bo Worker\" for e in d)" | grep -q True'
+	disc=$(c $d --json disclosures "$P")
+	check "$d sees the accounting entries of b's export, referral and emergency disclosures" \
+		'echo "$disc" | js "sorted((x[\"channel\"], x[\"recipient\"], x[\"consent\"] is None, x[\"device\"] == \"$DEV_B\", x[\"worker\"]) for x in d) == [(\"export\", \"County ER\", True, True, \"Bo Worker\"), (\"export\", \"Harbor House\", False, True, \"Bo Worker\"), (\"referral\", \"Harbor House\", False, True, \"Bo Worker\")]" | grep -q True'
+	check "$d sees the emergency reason" \
+		'echo "$disc" | js "[x[\"emergency\"] for x in d if x[\"consent\"] is None] == [\"unresponsive\"]" | grep -q True'
+done
+
+# 2. The same plan edited on a and on b without either seeing the other.
+Va=$(c a plan set "$P" --type relapse --coping "call my sponsor")
+Vb=$(c b plan set "$P" --type relapse --place "the bus station")
+sync_all a b a office
+for d in a b office; do
+	show=$(c $d --json plan show "$P" --type relapse)
+	check "$d keeps both concurrent versions and flags the plan" \
+		'echo "$show" | js "d[\"conflict\"] and sorted(d[\"heads\"]) == sorted([\"$Va\", \"$Vb\"]) and d[\"versions\"] == 3" | grep -q True'
+	check "$d lists the plan among those needing review" \
+		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep -q True'
+done
+check "both versions' edits are in the history, each over the version its author had seen" \
+	'c a --json plan history "$P" --type relapse | js "[(v[\"version\"], v[\"seen\"]) for v in d if v[\"head\"]] and all(v[\"seen\"] == [\"$V1\"] for v in d if v[\"head\"])" | grep -q True'
+Vr=$(c a plan set "$P" --type relapse --coping "call my sponsor" --place "the bus station")
+sync_all a b office
+for d in b office; do
+	check "a version that has seen both resolves the flag on $d" \
+		'c $d --json plan show "$P" --type relapse | js "not d[\"conflict\"] and d[\"version\"] == \"$Vr\" and d[\"versions\"] == 4" | grep -q True'
+done
+
+# 3. Supervision: the office signs off a's note; a sees it signed.
+N=$(c a --json review | js "d[0]['id']")
+check "the office's review lists a's note" 'c office --json review | js "\"$N\" in [n[\"id\"] for n in d]" | grep -q True'
+c office signoff "$N" --comment "good detail" >/dev/null
+sync_all office a b
+check "a sees its note signed off" 'c a --json review | js "\"$N\" not in [n[\"id\"] for n in d]" | grep -q True'
+
+# 4. Everyone agrees.
+sync_all a b office a b
+da=$(c a digest) db=$(c b digest) do=$(c office digest)
+check "a, b and the office have the same state digest" '[ "$da" = "$db" ] && [ "$db" = "$do" ]'
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,160 @@
+/*
+ * test_domain_report.c — each issue-6 record family's report section (model.h report writers) carries
+ * the right aggregates and no names; and the families' apply functions are order-independent: the same
+ * events ingested in reverse order into another journal give the same state digest.
+ */
+#include "model.h"
+#include "t.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir_a[] = "/tmp/cairn-domain-report-a.XXXXXX", dir_b[] = "/tmp/cairn-domain-report-b.XXXXXX";
+static cairn_journal *ja, *jb;
+
+static cairn_journal *open_new(char *tmpl)
+{
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	cairn_journal *j = NULL;
+	o.kdf = CAIRN_KDF_MIN;
+	if (!mkdtemp(tmpl) || cairn_journal_init(tmpl, "pw", 2, &o) || cairn_journal_open(&j, tmpl, "pw", 2))
+		return NULL;
+	return j;
+}
+
+static void fill(void)
+{
+	char a[CAIRN_ID_LEN], b[CAIRN_ID_LEN], id[CAIRN_ID_LEN], note[CAIRN_ID_LEN], cons[CAIRN_ID_LEN], *cid = NULL;
+	char body[512];
+	T_OK(cairn_worker_set(ja, "Sam"));
+	T_OK(cairn_contact_set(ja, NULL, "{\"name\":\"Zelda Canary\"}", a));
+	T_OK(cairn_contact_set(ja, NULL, "{\"name\":\"Yuri Canary\"}", b));
+	T_OK(cairn_goal_add(ja, a, "{\"domain\":\"housing\",\"text\":\"a flat\",\"date\":\"2026-03-01\"}", id));
+	T_OK(cairn_goal_status(ja, id, "{\"status\":\"achieved\",\"date\":\"2026-03-05\"}"));
+	T_OK(cairn_goal_add(ja, b, "{\"domain\":\"housing\",\"text\":\"a room\",\"date\":\"2026-03-02\"}", NULL));
+	T_OK(cairn_plan_set(ja, a, "relapse", "{\"triggers\":[\"payday\"]}", NULL));
+	T_OK(cairn_plan_set(ja, a, "relapse", "{\"places\":[\"the bar\"]}", NULL));
+	T_OK(cairn_plan_set(ja, b, "safety", "{\"reasons\":[\"my kids\"]}", NULL));
+	snprintf(body, sizeof(body),
+	         "{\"discloser\":\"P\",\"recipient\":\"Clinic\",\"info\":[\"notes\"],\"purpose\":\"care\","
+	         "\"expires\":\"2099-01-01\",\"signed_name\":\"Zelda\",\"signed_date\":\"2026-01-01\",\"method\":\"wet\"}");
+	T_OK(cairn_consent_grant(ja, a, body, cons));
+	T_OK(cairn_disclose(ja, a, "clinic", "CARE", "notes", NULL, &cid));
+	T_CHECK(cid && !strcmp(cid, cons));
+	cairn_free(cid);
+	T_CHECK(cairn_disclose(ja, b, "clinic", "care", "notes", NULL, NULL) == CAIRN_ECONSENT);
+	T_OK(cairn_disclose_via(ja, "referral", b, "ER", "emergency care", "notes", "overdose", NULL));
+	T_OK(cairn_assess_add(ja, a, "{\"instrument\":\"barc10\",\"items\":[1,1,1,1,1,1,1,1,1,1],\"date\":\"2026-02-01\"}",
+	                      NULL));
+	T_OK(cairn_assess_add(ja, a, "{\"instrument\":\"barc10\",\"items\":[5,5,5,5,5,5,5,5,5,5],\"date\":\"2026-04-01\"}",
+	                      NULL));
+	T_OK(cairn_resource_set(ja, NULL, "{\"name\":\"Shelter\",\"categories\":[\"housing\",\"shelter\"]}", id));
+	T_OK(cairn_resource_set(ja, id, "{\"hours\":\"24/7\"}", NULL));
+	snprintf(body, sizeof(body), "{\"topic\":\"t\",\"facilitator\":\"Sam\",\"date\":\"2026-03-03\",\"attendees\":[\"%s\",\"%s\"]}",
+	         a, b);
+	T_OK(cairn_group_add(ja, body, NULL));
+	T_OK(cairn_audit_view(ja, a, "contact show"));
+	T_OK(cairn_note_add(ja, a, "{\"text\":\"hello\",\"date\":\"2026-03-04\"}", note));
+}
+
+/* The rows of section `id` as compact JSON, or NULL. */
+static char *section(json_t *sections, const char *id)
+{
+	json_t *s;
+	size_t i;
+	json_array_foreach(sections, i, s)
+	{
+		if (!strcmp(json_string_value(json_object_get(s, "id")), id))
+			return json_dumps(json_object_get(s, "rows"), JSON_COMPACT);
+	}
+	return NULL;
+}
+
+static int has(json_t *sections, const char *id, const char *want)
+{
+	char *rows = section(sections, id);
+	int ok = rows && !strcmp(rows, want);
+	if (!ok)
+		fprintf(stderr, "  section %s: %s, want %s\n", id, rows ? rows : "(missing)", want);
+	free(rows);
+	return ok;
+}
+
+static void test_report_sections(void)
+{
+	cairn__report_range r = {"2026-01-01", "2026-12-31", NULL, "2026-06-01"};
+	json_t *sections = json_array();
+	char *all;
+	/* The scope cairn_report() sets up (core/report.c): every authoring device. */
+	T_OK(cairn__exec(ja, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
+	                     "INSERT OR IGNORE INTO temp.report_devices SELECT DISTINCT device FROM events"));
+	for (size_t m = 0; cairn__modules[m]; m++)
+		if (cairn__modules[m]->report)
+			T_OK(cairn__modules[m]->report(ja, &r, sections));
+	T_CHECK(has(sections, "goals.domain", "[[\"housing\",2,1,1,0]]"));
+	T_CHECK(has(sections, "plans.type", "[[\"relapse\",1,2,0],[\"safety\",1,1,0]]"));
+	T_CHECK(has(sections, "consents.status", "[[\"active\",1]]"));
+	T_CHECK(has(sections, "disclosures.channel", "[[\"export\",1,0],[\"referral\",0,1]]"));
+	T_CHECK(has(sections, "assessments.trend", "[[\"barc10\",2,1,10.0,50.0,1]]"));
+	T_CHECK(has(sections, "resources.category", "[[\"housing\",1],[\"shelter\",1]]"));
+	T_CHECK(has(sections, "groups.attendance", "[[1,2,2]]"));
+	T_CHECK(has(sections, "audit.views", "[[\"contact show\",1,1],[\"export\",1,1],[\"referral\",1,1]]"));
+	T_CHECK(has(sections, "supervision.signoff", "[[1,0,1]]"));
+	all = json_dumps(sections, JSON_COMPACT);
+	T_CHECK(all && !strstr(all, "Canary") && !strstr(all, "payday") && !strstr(all, "hello"));
+	free(all);
+	json_decref(sections);
+}
+
+static int collect(const cairn_event *ev, void *ud)
+{
+	json_t *a = ud;
+	json_array_append_new(a, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s,s:i}", "device", ev->device, "seq",
+	                                   (json_int_t)ev->seq, "hlc", (json_int_t)ev->hlc, "kind", ev->kind, "entity",
+	                                   ev->entity, "body", ev->body, "schema", ev->schema));
+	return 0;
+}
+
+static void test_reverse_order_converges(void)
+{
+	json_t *evs = json_array();
+	char da[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN];
+	T_OK(cairn_events_foreach(ja, NULL, 1, 0, collect, evs));
+	T_REQUIRE(json_array_size(evs) >= 20);
+	for (size_t i = json_array_size(evs); i-- > 0;) {
+		json_t *e = json_array_get(evs, i);
+		cairn_event ev = {json_string_value(json_object_get(e, "device")),
+		                  (uint64_t)json_integer_value(json_object_get(e, "seq")),
+		                  (uint64_t)json_integer_value(json_object_get(e, "hlc")),
+		                  json_string_value(json_object_get(e, "kind")),
+		                  json_string_value(json_object_get(e, "entity")),
+		                  json_string_value(json_object_get(e, "body")),
+		                  (int)json_integer_value(json_object_get(e, "schema")),
+		                  {0}};
+		cairn_event_hash(&ev, ev.hash);
+		T_CHECK(cairn_event_ingest(jb, &ev) == 0);
+	}
+	json_decref(evs);
+	T_OK(cairn_digest(ja, da));
+	T_OK(cairn_digest(jb, db));
+	T_CHECK(!strcmp(da, db));
+}
+
+int main(void)
+{
+	ja = open_new(dir_a);
+	jb = open_new(dir_b);
+	if (!ja || !jb) {
+		fprintf(stderr, "cannot create journals: %s\n", cairn_error_last());
+		return 1;
+	}
+	T_RUN(fill);
+	T_RUN(test_report_sections);
+	T_RUN(test_reverse_order_converges);
+	cairn_journal_free(ja);
+	cairn_journal_free(jb);
+	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.*") != 0)
+		fprintf(stderr, "cleanup failed\n");
+	T_END();
+}
