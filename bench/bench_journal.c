@@ -7,6 +7,7 @@
  * Usage: python3 workload.py --contacts 50000 | bench_journal [BATCH]
  */
 #include "cairn.h"
+#include "workload.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -24,52 +25,21 @@ static double now(void)
 }
 
 typedef struct {
-	char **contact; /* contact fields JSON */
-	char ***notes;  /* per contact, NULL-terminated note fields JSON */
+	wl_contact *c;
 	size_t n;
 } workload;
 
 static void load(workload *w)
 {
-	char *line = NULL;
-	size_t cap = 0, wcap = 0;
-	while (getline(&line, &cap, stdin) > 0) {
-		json_t *o = json_loads(line, 0, NULL), *notes, *nt;
-		size_t i;
-		if (!o)
-			continue;
-		if (w->n == wcap) {
-			wcap = wcap ? 2 * wcap : 1024;
-			w->contact = realloc(w->contact, wcap * sizeof(char *));
-			w->notes = realloc(w->notes, wcap * sizeof(char **));
+	size_t cap = 0;
+	wl_contact c;
+	while (wl_next(stdin, &c)) {
+		if (w->n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			w->c = realloc(w->c, cap * sizeof(*w->c));
 		}
-		json_t *f = json_object();
-		json_object_set(f, "name", json_object_get(o, "name"));
-		json_object_set(f, "dob", json_object_get(o, "dob"));
-		if (json_string_length(json_object_get(o, "alias")))
-			json_object_set(f, "alias", json_object_get(o, "alias"));
-		if (json_string_length(json_object_get(o, "phone")))
-			json_object_set(f, "phone", json_object_get(o, "phone"));
-		w->contact[w->n] = json_dumps(f, JSON_COMPACT);
-		json_decref(f);
-		notes = json_object_get(o, "notes");
-		w->notes[w->n] = calloc(json_array_size(notes) + 1, sizeof(char *));
-		json_array_foreach(notes, i, nt)
-		{
-			const char *kind = json_string_value(json_object_get(nt, "kind"));
-			json_t *n = json_pack("{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
-			                      json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"),
-			                      "text", json_object_get(nt, "text"), "kind",
-			                      !strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone")
-			                          ? kind
-			                          : "encounter");
-			w->notes[w->n][i] = json_dumps(n, JSON_COMPACT);
-			json_decref(n);
-		}
-		w->n++;
-		json_decref(o);
+		w->c[w->n++] = c;
 	}
-	free(line);
 }
 
 static double run_cairn(const workload *w, const char *dir, int batch, uint64_t *events)
@@ -90,11 +60,11 @@ static double run_cairn(const workload *w, const char *dir, int batch, uint64_t 
 			cairn_batch_begin(j);
 			inbatch = 0;
 		}
-		if (cairn_contact_set(j, NULL, w->contact[c], id))
+		if (cairn_contact_set(j, NULL, w->c[c].contact, id))
 			fprintf(stderr, "contact: %s\n", cairn_error_last());
 		inbatch++;
 		(*events)++;
-		for (char **n = w->notes[c]; *n; n++, (*events)++, inbatch++)
+		for (char **n = w->c[c].notes; *n; n++, (*events)++, inbatch++)
 			if (cairn_note_add(j, id, *n, NULL))
 				fprintf(stderr, "note: %s\n", cairn_error_last());
 		if (inbatch >= batch) {
@@ -127,12 +97,12 @@ static double run_plain(const workload *w, const char *path, int batch)
 	                   -1, &st, NULL);
 	double t0 = now();
 	for (size_t c = 0; c < w->n; c++) {
-		for (int k = -1; k < 0 || w->notes[c][k]; k++) {
+		for (int k = -1; k < 0 || w->c[c].notes[k]; k++) {
 			if (!inbatch)
 				sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 			sqlite3_bind_int64(st, 1, (sqlite3_int64)++seq);
 			sqlite3_bind_text(st, 2, k < 0 ? "contact.set" : "note.add", -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, k < 0 ? w->contact[c] : w->notes[c][k], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, k < 0 ? w->c[c].contact : w->c[c].notes[k], -1, SQLITE_STATIC);
 			sqlite3_step(st);
 			sqlite3_reset(st);
 			if (++inbatch >= batch) {

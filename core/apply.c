@@ -109,8 +109,12 @@ static int refresh_fts(cairn_journal *j, const char *table, const char *select, 
 		cairn__finalize(j, st);
 		return cairn__sqlerr(j, rc, "reading for the search index");
 	}
-	rc = fts_put(j, table, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-	             sqlite3_column_int(st, 2));
+	/* An indexed note is current already (see refresh_note_fts); a contact's entry is replaced. */
+	if (sqlite3_column_int(st, 2) && !strcmp(table, "note_fts"))
+		rc = 0;
+	else
+		rc = fts_put(j, table, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		             sqlite3_column_int(st, 2));
 	cairn__finalize(j, st);
 	return rc;
 }
@@ -317,13 +321,13 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 
 /* ---- notes ---- */
 
+/* The note index reads its text from the view note_text (schema 0009): a note already indexed holds its
+ * current text (the triggers took any older text out), so only a note not yet indexed is written. */
 static int refresh_note_fts(cairn_journal *j, const char *note)
 {
 	return refresh_fts(j, "note_fts",
-	                   "SELECT n.rowid, coalesce((SELECT text FROM note_amends a WHERE a.note = n.entity "
-	                   "  ORDER BY hlc DESC, device DESC LIMIT 1), n.text), "
-	                   " EXISTS (SELECT 1 FROM note_fts WHERE rowid = n.rowid) "
-	                   "FROM notes n WHERE n.entity = ?1",
+	                   "SELECT t.rowid, t.text, EXISTS (SELECT 1 FROM note_fts_docsize d WHERE d.id = t.rowid) "
+	                   "FROM notes n JOIN note_text t ON t.rowid = n.rowid WHERE n.entity = ?1",
 	                   note);
 }
 

@@ -327,12 +327,25 @@ typedef struct {
 int cairn_cursor_get(cairn_journal *j, const char *device, cairn_cursor *out);
 
 /**
- * Apply the events of one segment of `device` and move its cursor to `cursor`, in one transaction.
+ * Apply the events of one segment of `device` and move its cursor to `cursor`, in one transaction (or one
+ * savepoint of the open import group).
  * Either all of it happens or none. CAIRN_EFORK when an event conflicts with a stored one (nothing applied),
  * CAIRN_EINVAL/ECORRUPT for an event that cannot be applied (nothing applied).
  */
 int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
                          const cairn_cursor *cursor, uint64_t *applied);
+
+/**
+ * An import group: the segments imported between cairn_import_begin() and cairn_import_commit() share one
+ * transaction, so a sync of many small logs pays one commit and one search-index flush, not one per
+ * segment. Each segment still applies whole or not at all (a savepoint of its own): a failing segment
+ * returns its error and leaves the group's other segments in place. Nothing is durable before
+ * cairn_import_commit(); a crash or cairn_import_rollback() drops the whole group, events and cursors
+ * together, and the next round imports it again. Not inside a batch; appends are refused inside a group.
+ */
+int cairn_import_begin(cairn_journal *j);
+int cairn_import_commit(cairn_journal *j);
+int cairn_import_rollback(cairn_journal *j);
 
 /** Record a refused segment (idempotent) and list them as JSON [{"device","commit","reason","at"}]. */
 int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *commit, const char *reason);

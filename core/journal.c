@@ -274,6 +274,8 @@ static int load_counters(cairn_journal *j)
 int cairn__txn_begin(cairn_journal *j)
 {
 	int rc;
+	if (j->in_import)
+		return cairn__error(CAIRN_EINVAL, "cannot write to the journal inside an import group");
 	if (j->in_txn) {
 		/* Inside a batch. No savepoint per event: FTS5 flushes its index at every savepoint, which
 		 * cost 15x in throughput. Instead a failure after a write poisons the batch (txn_end). */

@@ -18,6 +18,7 @@ struct cairn_journal {
 	sqlite3 *db;
 	int in_batch;   /* an explicit batch transaction is open */
 	int in_txn;     /* any transaction opened by us is open */
+	int in_import;  /* the open batch is an import group (cairn_import_begin): segments take savepoints */
 	/* Records whose search index row must be refreshed before this transaction commits. Deferred so that
 	 * FTS5 joins the transaction only at its end: once it has joined, every statement needing a statement
 	 * journal makes FTS5 flush its pending index (a savepoint), which cost 15x in append throughput. */

@@ -1,6 +1,7 @@
 /*
  * syncstate.c — what the sync engine keeps in the journal: device signing, per-device cursors, segment
- * import (one transaction per segment), quarantine and small settings.
+ * import (one transaction per segment, or a savepoint per segment in an import group), quarantine and small
+ * settings.
  *
  * Invariant: a segment's events and its cursor move together (cairn_import_segment), so a crash between
  * two segments leaves the journal at a segment boundary, and the next round resumes from the cursor.
@@ -66,33 +67,85 @@ static int cursor_set(cairn_journal *j, const char *device, const cairn_cursor *
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "moving a sync cursor");
 }
 
+/* The events of one segment and the cursor, in whatever transaction is open. */
+static int import_locked(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
+                         const cairn_cursor *cursor, uint64_t *count)
+{
+	int rc = 0;
+	*count = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (strcmp(events[i].device, device))
+			return cairn__error(CAIRN_ECORRUPT, "segment of '%s' holds an event of '%s'", device,
+			                    events[i].device);
+		rc = cairn__ingest_locked(j, &events[i]);
+		if (rc == 0)
+			(*count)++;
+		else if (rc == 1)
+			rc = 0;
+	}
+	return rc ? rc : cursor_set(j, device, cursor);
+}
+
+/* Inside an import group: a savepoint per segment. The search-index marks and the clock are journal
+ * state outside SQLite: a rolled-back segment takes its own back too. */
+static int import_in_group(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
+                           const cairn_cursor *cursor, uint64_t *count)
+{
+	size_t nfts = j->nfts;
+	uint64_t hlc = j->hlc;
+	int rc = cairn__exec(j, "SAVEPOINT segment");
+	if (rc)
+		return rc;
+	rc = import_locked(j, device, events, n, cursor, count);
+	if (rc) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", cairn_error_last());
+		sqlite3_exec(j->db, "ROLLBACK TO segment; RELEASE segment", NULL, NULL, NULL);
+		j->nfts = nfts;
+		j->hlc = hlc;
+		return cairn__error(rc, "%s", msg);
+	}
+	return cairn__exec(j, "RELEASE segment");
+}
+
 int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event *events, size_t n,
                          const cairn_cursor *cursor, uint64_t *applied)
 {
 	uint64_t count = 0;
 	int rc;
-	if (j->in_batch)
+	if (j->in_import)
+		rc = import_in_group(j, device, events, n, cursor, &count);
+	else if (j->in_batch)
 		return cairn__error(CAIRN_EINVAL, "cannot import a segment inside a batch");
-	if ((rc = cairn__txn_begin(j)))
-		return rc;
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (strcmp(events[i].device, device)) {
-			rc = cairn__error(CAIRN_ECORRUPT, "segment of '%s' holds an event of '%s'", device,
-			                  events[i].device);
-			break;
-		}
-		rc = cairn__ingest_locked(j, &events[i]);
-		if (rc == 0)
-			count++;
-		else if (rc == 1)
-			rc = 0;
-	}
-	if (!rc)
-		rc = cursor_set(j, device, cursor);
-	rc = cairn__txn_end(j, rc);
+	else if ((rc = cairn__txn_begin(j)) == 0)
+		rc = cairn__txn_end(j, import_locked(j, device, events, n, cursor, &count));
 	if (!rc && applied)
 		*applied = count;
 	return rc;
+}
+
+int cairn_import_begin(cairn_journal *j)
+{
+	int rc = cairn_batch_begin(j);
+	if (!rc)
+		j->in_import = 1;
+	return rc;
+}
+
+int cairn_import_commit(cairn_journal *j)
+{
+	if (!j->in_import)
+		return cairn__error(CAIRN_EINVAL, "no import group is open");
+	j->in_import = 0;
+	return cairn_batch_commit(j);
+}
+
+int cairn_import_rollback(cairn_journal *j)
+{
+	if (!j->in_import)
+		return cairn__error(CAIRN_EINVAL, "no import group is open");
+	j->in_import = 0;
+	return cairn_batch_rollback(j);
 }
 
 int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *commit, const char *reason)

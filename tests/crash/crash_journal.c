@@ -50,7 +50,7 @@ static int verify(const char *dir, uint64_t acked, uint64_t *stored)
 	uint64_t notes = count(j, "SELECT count(*) FROM notes");
 	uint64_t orphans = count(j, "SELECT count(*) FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM events e "
 	                            "WHERE e.entity = c.entity)");
-	uint64_t fts = count(j, "SELECT count(*) FROM note_fts");
+	uint64_t fts = count(j, "SELECT count(*) FROM note_fts_docsize");
 	if (max < acked) {
 		fprintf(stderr, "lost: acknowledged seq %llu, stored up to %llu\n", (unsigned long long)acked,
 		        (unsigned long long)max);

@@ -8,6 +8,7 @@ that month arithmetic has no end-of-month overflow to disagree about.
 Usage: gpra_check.py CAIRN
 """
 import csv
+import re
 import io
 import json
 import os
@@ -146,7 +147,9 @@ check(len(rows) == n_interviews, "%d rows, expected %d interviews" % (len(rows),
 for name in cohort:
     check(name not in e1, "no name (%s) in the export" % name)
 check("Client" not in e1, "no part of a name in the export")
-check(CANARY_PHONE not in e1 and "555" not in e1 and CANARY_NOTE not in e1, "no phone number or note text in the export")
+# Any piece of the phone number, but not "555" alone: a random pseudonym holds it now and then.
+check(CANARY_PHONE not in e1 and not re.search(r"555-|0199|-777", e1) and CANARY_NOTE not in e1,
+      "no phone number or note text in the export")
 for cid in ids.values():
     check(cid not in e1 and cid.replace("-", "") not in e1, "no contact id in the export")
 clients = {r["client_id"] for r in rows}

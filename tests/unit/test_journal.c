@@ -202,6 +202,151 @@ static void test_notes_immutable(void)
 	cairn_journal_free(a);
 }
 
+/* The search index follows a note's current text (schema 0009: it reads note_text and keeps no copy). */
+static int fts_ok(cairn_journal *j)
+{
+	return sqlite3_exec(j->db, "INSERT INTO note_fts (note_fts) VALUES ('integrity-check')", NULL, NULL, NULL) ==
+	       SQLITE_OK;
+}
+
+static int finds(cairn_journal *j, const char *q, const char *id)
+{
+	char *hits = NULL;
+	int found = cairn_search(j, q, &hits) == 0 && strstr(hits, id) != NULL;
+	cairn_free(hits);
+	return found;
+}
+
+static void test_search_follows_text(void)
+{
+	cairn_journal *a = fresh(), *x = fresh();
+	char c[CAIRN_ID_LEN], n1[CAIRN_ID_LEN], n2[CAIRN_ID_LEN];
+	T_REQUIRE(a && x);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Rosa Pike\"}", c));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"met at the warming center\",\"date\":\"2026-11-02\"}", n1));
+	T_CHECK(finds(a, "warming", n1));
+	T_OK(cairn_note_amend(a, n1, "met at the day shelter", "wrong place"));
+	T_CHECK(!finds(a, "warming", n1) && finds(a, "shelter", n1));
+	T_CHECK(fts_ok(a));
+	/* added and amended twice inside one batch: only the last text is indexed */
+	T_OK(cairn_batch_begin(a));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"库 first draft\",\"date\":\"2026-11-03\"}", n2));
+	T_OK(cairn_note_amend(a, n2, "second draft", NULL));
+	T_OK(cairn_note_amend(a, n2, "final words", NULL));
+	T_OK(cairn_note_amend(a, n1, "met at the library", NULL));
+	T_OK(cairn_batch_commit(a));
+	T_CHECK(finds(a, "final", n2) && !finds(a, "draft", n2));
+	T_CHECK(finds(a, "library", n1) && !finds(a, "shelter", n1));
+	T_CHECK(fts_ok(a));
+	/* a second creation of one id with an earlier clock wins, and the index follows it */
+	const char *id = "01890000-0000-7000-8000-000000000009", *who = "01890000-0000-7000-8000-0000000000ab";
+	char later[256], earlier[256];
+	snprintf(later, sizeof(later), "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
+	         "\"text\":\"orchard\"}", who);
+	snprintf(earlier, sizeof(earlier), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
+	         "\"text\":\"harbour\"}", who);
+	cairn_event ev[2] = {
+		{"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, later, 1, {0}},
+		{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, earlier, 1, {0}},
+	};
+	for (int i = 0; i < 2; i++)
+		cairn_event_hash(&ev[i], ev[i].hash);
+	T_CHECK(cairn_event_ingest(x, &ev[0]) == 0);
+	T_CHECK(finds(x, "orchard", id));
+	T_CHECK(cairn_event_ingest(x, &ev[1]) == 0);
+	T_CHECK(finds(x, "harbour", id) && !finds(x, "orchard", id));
+	T_CHECK(fts_ok(x));
+	cairn_journal_free(a);
+	cairn_journal_free(x);
+}
+
+/* A journal indexed the 0008 way (the index kept its own copy of the text) upgrades to 0009's index. */
+static void test_upgrade_note_index(void)
+{
+	char dir[300], c[CAIRN_ID_LEN], n[CAIRN_ID_LEN];
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	cairn_journal *j = NULL;
+	o.kdf = CAIRN_KDF_MIN;
+	snprintf(dir, sizeof(dir), "%s/upgrade", root);
+	T_OK(cairn_journal_init(dir, "pw", 2, &o));
+	T_OK(cairn_journal_open(&j, dir, "pw", 2));
+	T_OK(cairn_contact_set(j, NULL, "{\"name\":\"Ada Stone\"}", c));
+	T_OK(cairn_note_add(j, c, "{\"text\":\"talked about the allotment\",\"date\":\"2026-11-02\"}", n));
+	T_OK(cairn_note_amend(j, n, "talked about the bakery job", NULL));
+	T_OK(cairn_note_add(j, c, "{\"text\":\"walked to the clinic\",\"date\":\"2026-11-03\"}", NULL));
+	/* back to the schema as 0008 left it */
+	T_OK(cairn__exec(j, "DROP TRIGGER note_fts_text; DROP TRIGGER note_fts_amend; DROP TABLE note_fts; "
+	                    "DROP VIEW note_text; CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = "
+	                    "'unicode61 remove_diacritics 2'); INSERT INTO note_fts (rowid, text) SELECT rowid, text "
+	                    "FROM notes; DELETE FROM migrations WHERE version >= 9"));
+	cairn_journal_free(j);
+	j = NULL;
+	T_OK(cairn_journal_open(&j, dir, "pw", 2));
+	T_REQUIRE(j);
+	T_CHECK(finds(j, "bakery", n) && !finds(j, "allotment", n) && finds(j, "clinic", c));
+	T_CHECK(fts_ok(j));
+	cairn_journal_free(j);
+}
+
+static uint64_t last_seq_of(cairn_journal *j, const char *device)
+{
+	cairn_cursor cur;
+	return cairn_cursor_get(j, device, &cur) ? 999 : cur.last_seq;
+}
+
+/* An import group: one transaction, a savepoint per segment. A failing segment takes back its own
+ * events, cursor and search-index marks, and nothing else; a rollback drops the whole group. */
+static void test_import_group(void)
+{
+	cairn_journal *j = fresh();
+	T_REQUIRE(j);
+	const char *who = "01890000-0000-7000-8000-0000000000ac";
+	const char *n1 = "01890000-0000-7000-8000-000000000011", *n2 = "01890000-0000-7000-8000-000000000012",
+	           *n3 = "01890000-0000-7000-8000-000000000013";
+	char b1[200], b2[200], b3[200];
+	snprintf(b1, sizeof(b1), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"kestrel\"}", who);
+	snprintf(b2, sizeof(b2), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"osprey\"}", who);
+	snprintf(b3, sizeof(b3), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"heron\"}", who);
+	cairn_event x[1] = {{"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "note.add", n1, b1, 1, {0}}};
+	/* y's second event reuses y's seq 1 with other content: a fork, after a good first event */
+	cairn_event y[2] = {{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1001 << 16, "note.add", n2, b2, 1, {0}},
+	                    {"bbbbbbbbbbbbbbbb", 1, (uint64_t)1002 << 16, "note.add", n2, b3, 1, {0}}};
+	cairn_event z[1] = {{"cccccccccccccccc", 1, (uint64_t)1003 << 16, "note.add", n3, b3, 1, {0}}};
+	cairn_event_hash(&x[0], x[0].hash);
+	cairn_event_hash(&y[0], y[0].hash);
+	cairn_event_hash(&y[1], y[1].hash);
+	cairn_event_hash(&z[0], z[0].hash);
+	cairn_cursor cx = {1, {1}, "x1"}, cy = {2, {2}, "y2"}, cz = {1, {3}, "z1"};
+	uint64_t applied = 0;
+
+	T_OK(cairn_import_begin(j));
+	T_CHECK(cairn_contact_set(j, NULL, "{\"name\":\"No One\"}", NULL) == CAIRN_EINVAL); /* no appends */
+	T_CHECK(cairn_import_begin(j) == CAIRN_EINVAL);
+	T_OK(cairn_import_segment(j, "aaaaaaaaaaaaaaaa", x, 1, &cx, &applied));
+	T_CHECK(applied == 1);
+	T_CHECK(cairn_import_segment(j, "bbbbbbbbbbbbbbbb", y, 2, &cy, &applied) == CAIRN_EFORK);
+	T_OK(cairn_import_segment(j, "cccccccccccccccc", z, 1, &cz, &applied));
+	T_OK(cairn_import_commit(j));
+	T_CHECK(finds(j, "kestrel", n1) && finds(j, "heron", n3));
+	T_CHECK(!finds(j, "osprey", n2)); /* y's good first event went with its segment */
+	T_CHECK(last_seq_of(j, "aaaaaaaaaaaaaaaa") == 1 && last_seq_of(j, "bbbbbbbbbbbbbbbb") == 0 &&
+	        last_seq_of(j, "cccccccccccccccc") == 1);
+	T_CHECK(fts_ok(j));
+
+	/* a rolled-back group leaves nothing, and the journal takes appends again */
+	cairn_event w[1] = {{"dddddddddddddddd", 1, (uint64_t)1004 << 16, "note.add", n2, b2, 1, {0}}};
+	cairn_cursor cw = {1, {4}, "w1"};
+	cairn_event_hash(&w[0], w[0].hash);
+	T_OK(cairn_import_begin(j));
+	T_OK(cairn_import_segment(j, "dddddddddddddddd", w, 1, &cw, &applied));
+	T_OK(cairn_import_rollback(j));
+	T_CHECK(!finds(j, "osprey", n2) && last_seq_of(j, "dddddddddddddddd") == 0);
+	T_CHECK(cairn_import_commit(j) == CAIRN_EINVAL);
+	T_OK(cairn_contact_set(j, NULL, "{\"name\":\"Some One\"}", NULL));
+	T_CHECK(fts_ok(j));
+	cairn_journal_free(j);
+}
+
 static void test_idempotent_and_fork(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -366,6 +511,9 @@ int main(void)
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
+	T_RUN(test_search_follows_text);
+	T_RUN(test_upgrade_note_index);
+	T_RUN(test_import_group);
 	T_RUN(test_idempotent_and_fork);
 	T_RUN(test_reused_id_order_independent);
 	T_RUN(test_delete_restore);
