@@ -346,6 +346,12 @@ int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event
 int cairn_import_begin(cairn_journal *j);
 int cairn_import_commit(cairn_journal *j);
 int cairn_import_rollback(cairn_journal *j);
+/**
+ * While import groups run, the journal checkpoints its WAL on a helper thread (a second core does the
+ * copying); cairn_import_finish() waits for the last checkpoint and stops the thread, after the last
+ * group of an import. cairn_journal_free() does it too. Nothing to do when no group ran.
+ */
+void cairn_import_finish(cairn_journal *j);
 
 /** Record a refused segment (idempotent) and list them as JSON [{"device","commit","reason","at"}]. */
 int cairn_quarantine_segment(cairn_journal *j, const char *device, const char *commit, const char *reason);

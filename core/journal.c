@@ -67,6 +67,7 @@ void cairn_journal_free(cairn_journal *j)
 		return;
 	if (j->in_txn)
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+	cairn__checkpointer_stop(j);
 	cairn__store_close(j);
 	free(j->fts_dirty);
 	free(j->dir);
@@ -299,7 +300,10 @@ static int txn_finish(cairn_journal *j, int rc)
 	if (!r2)
 		r2 = rc ? 0 : cairn__meta_set_int(j, "hlc", (int64_t)j->hlc);
 	j->in_txn = 0;
-	return cairn__txn_end_plain(j, rc ? rc : r2);
+	rc = cairn__txn_end_plain(j, rc ? rc : r2);
+	if (!rc)
+		cairn__checkpointer_kick(j);
+	return rc;
 }
 
 int cairn__txn_end(cairn_journal *j, int rc)

@@ -19,6 +19,7 @@ struct cairn_journal {
 	int in_batch;   /* an explicit batch transaction is open */
 	int in_txn;     /* any transaction opened by us is open */
 	int in_import;  /* the open batch is an import group (cairn_import_begin): segments take savepoints */
+	struct cairn__checkpointer *ckpt; /* WAL checkpoints on a helper thread while importing (checkpoint.c) */
 	/* Records whose search index row must be refreshed before this transaction commits. Deferred so that
 	 * FTS5 joins the transaction only at its end: once it has joined, every statement needing a statement
 	 * journal makes FTS5 flush its pending index (a savepoint), which cost 15x in append throughput. */
@@ -46,6 +47,11 @@ struct cairn_journal {
 
 /* store.c: database lifecycle and helpers. */
 int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create);
+/* checkpoint.c: start the helper (no-op when running or impossible), wake it after a commit, stop it
+ * (waits for a pending checkpoint; restores SQLite's own checkpoints). */
+void cairn__checkpointer_start(cairn_journal *j);
+void cairn__checkpointer_kick(cairn_journal *j);
+void cairn__checkpointer_stop(cairn_journal *j);
 void cairn__store_close(cairn_journal *j);
 int cairn__sqlerr(cairn_journal *j, int rc, const char *what); /* maps SQLite codes to CAIRN_E* */
 int cairn__exec(cairn_journal *j, const char *sql);

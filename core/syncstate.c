@@ -127,8 +127,10 @@ int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event
 int cairn_import_begin(cairn_journal *j)
 {
 	int rc = cairn_batch_begin(j);
-	if (!rc)
+	if (!rc) {
 		j->in_import = 1;
+		cairn__checkpointer_start(j);
+	}
 	return rc;
 }
 
@@ -138,6 +140,12 @@ int cairn_import_commit(cairn_journal *j)
 		return cairn__error(CAIRN_EINVAL, "no import group is open");
 	j->in_import = 0;
 	return cairn_batch_commit(j);
+}
+
+void cairn_import_finish(cairn_journal *j)
+{
+	if (j && !j->in_import)
+		cairn__checkpointer_stop(j);
 }
 
 int cairn_import_rollback(cairn_journal *j)

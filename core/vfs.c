@@ -1105,6 +1105,16 @@ out_close:
 	return rc;
 }
 
+int cairn__vfs_open_sibling(sqlite3 **out, sqlite3 *db)
+{
+	cvfs *v = vfs_of(db);
+	const char *path = sqlite3_db_filename(db, "main");
+	*out = NULL;
+	if (!v || !path || !*path)
+		return cairn__error(CAIRN_EINVAL, "not a journal connection");
+	return cairn__vfs_open(out, path, v->key, SQLITE_OPEN_READWRITE);
+}
+
 void cairn__vfs_close(sqlite3 *db)
 {
 	cvfs *v = vfs_of(db);

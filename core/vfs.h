@@ -32,6 +32,8 @@
  */
 #define CAIRN_VFS_OPEN_NO_SHM 0x40000000
 int cairn__vfs_open(sqlite3 **out, const char *path, const unsigned char key[32], int flags);
+/* A second read-write connection to the database of `db`, with its own copy of the key (checkpoint.c). */
+int cairn__vfs_open_sibling(sqlite3 **out, sqlite3 *db);
 /* Close the connection (finalizing statements left open, with a warning), unregister the VFS, wipe the
  * key. Accepts NULL. */
 void cairn__vfs_close(sqlite3 *db);

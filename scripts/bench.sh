@@ -6,7 +6,8 @@
 # Usage: scripts/bench.sh [BUILD_DIR]   (default: build)
 # Sizes (environment): BENCH_JOURNAL_CONTACTS (50000), BENCH_VFS_CONTACTS (100000), and those of
 # bench/bench_sync.sh (BENCH_WIRE_CONTACTS, BENCH_IMPORT_CONTACTS, BENCH_SYNC_ROUNDS) and
-# bench/bench_link.sh (BENCH_LINK_RUNS), BENCH_CRISIS_N (100000), BENCH_DEDUPE_N (100000).
+# bench/bench_link.sh (BENCH_LINK_RUNS), BENCH_CRISIS_N (100000), BENCH_DEDUPE_N (100000),
+# BENCH_RECONCILE_DEVICES (1000) x BENCH_RECONCILE_CONTACTS (200; 1,000 events a device).
 # BENCH_ONLY="journal vfs sync link agent crisis dedupe reconcile" picks some.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,8 +56,9 @@ if want dedupe; then
 	"$build/bench/bench_dedupe" "${BENCH_DEDUPE_N:-100000}"
 fi
 if want reconcile; then
-	section "office: a cold central journal reconciling many devices' logs (scaled, extrapolated to 1M)"
-	"$build/bench/bench_reconcile"
+	d=${BENCH_RECONCILE_DEVICES:-1000} c=${BENCH_RECONCILE_CONTACTS:-200}
+	section "office: a cold central journal reconciling $d devices' logs ($c contacts with 4 notes each a device)"
+	python3 "$workload" --contacts $((d * c)) --notes 4 | "$build/bench/bench_reconcile" "$d" "$c"
 fi
 if want agent; then
 	section "agent: a command with the agent's session vs unlocking itself; idle RSS"

@@ -402,6 +402,7 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 	}
 	if (open_group)
 		rc = rc ? (cairn_import_rollback(s->j), rc) : cairn_import_commit(s->j);
+	cairn_import_finish(s->j);
 	(void)first;
 	if (s->conflicts_counted && !conflicts(s->j, &after) && r && after > s->conflicts_before)
 		r->conflicts_raised += after - s->conflicts_before;

@@ -43,6 +43,29 @@ static int oid_parse(git_oid *oid, const char *hex)
 	return 0;
 }
 
+/*
+ * A log repository holds encrypted segments: a delta between two of them never saves a byte, and looking
+ * for one (ten candidates per object, each a delta index over half a megabyte) was a sixth of a cold
+ * office sync of a million events. Packing reads these from the repository it packs from: libgit2
+ * (a push, or a fetch from a path) pack.windowMemory, which a window of one object then exceeds, and git
+ * pack-objects (a server) pack.window. Set once; a value someone chose is kept.
+ */
+static void no_delta_search(git_repository *repo)
+{
+	static const char *const keys[][2] = {{"pack.windowMemory", "1"}, {"pack.window", "0"}};
+	git_config *c = NULL;
+	if (git_repository_config(&c, repo))
+		return; /* packing works either way: only slower */
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		git_config_entry *e = NULL;
+		if (git_config_get_entry(&e, c, keys[i][0]) == GIT_ENOTFOUND)
+			git_config_set_string(c, keys[i][0], keys[i][1]);
+		git_config_entry_free(e);
+	}
+	git_config_free(c);
+	git_error_clear();
+}
+
 int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 {
 	static int inited;
@@ -68,6 +91,7 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 		free(g);
 		return git_fail(CAIRN_EIO, "cannot open the log repository");
 	}
+	no_delta_search(g->repo);
 	*out = g;
 	return 0;
 }
@@ -474,6 +498,14 @@ static int open_remote(cairn_gitlog *g, const char *name, git_remote **r)
 	/* url.*.insteadOf is matched by regex too; cairn never writes it, so it is not consulted. */
 	co.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
 	rc = git_remote_create_with_opts(r, url, &co) ? git_fail(CAIRN_EINVAL, "cannot open remote") : 0;
+	/* A path (a USB stick): libgit2 packs a fetch from it with its settings, so it gets ours. */
+	if (!rc && (url[0] == '/' || !strncmp(url, "file://", 7))) {
+		git_repository *far = NULL;
+		if (!git_repository_open_bare(&far, url[0] == '/' ? url : url + 7))
+			no_delta_search(far);
+		git_repository_free(far);
+		git_error_clear();
+	}
 	free(url);
 	return rc;
 }
