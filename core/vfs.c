@@ -360,9 +360,13 @@ static int db_read_page(cfile *f, unsigned char *dst, uint64_t pgno)
 	return state == PAGE_SHORT ? SQLITE_IOERR_SHORT_READ : auth_failed(f, pgno);
 }
 
-/* Database file: whole pages, or pieces of pages (page 1's header) sliced out of decrypted pages. */
+/* Database file: whole pages, or pieces of pages (page 1's header) sliced out of decrypted pages. A
+ * piece spanning pages that fails on a later page hands back none of the earlier ones (invariant 7 holds
+ * for the whole read, not only for the page that failed). */
 static int db_read(cfile *f, unsigned char *out, int amt, sqlite3_int64 off)
 {
+	unsigned char *const out0 = out;
+	const int amt0 = amt;
 	int rc = SQLITE_OK;
 
 	if (amt == PAGE && off % PAGE == 0)
@@ -377,7 +381,9 @@ static int db_read(cfile *f, unsigned char *out, int amt, sqlite3_int64 off)
 		off += n;
 		amt -= n;
 	}
-	if (amt > 0)
+	if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ)
+		sodium_memzero(out0, (size_t)amt0);
+	else if (amt > 0)
 		memset(out, 0, (size_t)amt);
 	return rc;
 }
