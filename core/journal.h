@@ -47,8 +47,9 @@ struct cairn_journal {
 
 /* store.c: database lifecycle and helpers. */
 int cairn__store_open(cairn_journal *j, const unsigned char key[32], int create);
-/* checkpoint.c: start the helper (no-op when running or impossible), wake it after a commit, stop it
- * (waits for a pending checkpoint; restores SQLite's own checkpoints). */
+/* checkpoint.c: take over checkpoints (no-op when done already), after a commit checkpoint on the helper
+ * thread when the WAL needs it (starting the thread the first time), stop (waits for a pending
+ * checkpoint; restores SQLite's own checkpoints). */
 void cairn__checkpointer_start(cairn_journal *j);
 void cairn__checkpointer_kick(cairn_journal *j);
 void cairn__checkpointer_stop(cairn_journal *j);

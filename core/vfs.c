@@ -130,6 +130,7 @@ typedef struct cfile {
 	int role;
 	unsigned char *buf; /* one frame: ciphertext in, or plaintext briefly (wiped after) */
 	sqlite3_int64 hdr_off; /* offset of the frame header in hdr, -1 when none */
+	int hdr_pending;       /* hdr is not on disk yet: it goes out with its page, in one write */
 	unsigned char hdr[FRAME_HDR];
 } cfile;
 
@@ -319,6 +320,20 @@ static int real_write(cfile *f, const void *buf, int amt, sqlite3_int64 off)
 	return f->real->pMethods->xWrite(f->real, buf, amt, off);
 }
 
+/*
+ * SQLite writes a WAL frame as two writes, its 24-byte header then its page. The header is held back and
+ * written with the sealed page in one write: a third fewer write calls in every transaction and
+ * checkpoint-heavy import, and no small write into the middle of a file page. Anything else that touches
+ * the WAL (a read, a sync, a size, a truncate, a close, another write) first writes a header still held.
+ */
+static int flush_hdr(cfile *f)
+{
+	if (!f->hdr_pending)
+		return SQLITE_OK;
+	f->hdr_pending = 0;
+	return real_write(f, f->hdr, FRAME_HDR, f->hdr_off);
+}
+
 /* Invariant 8: after a short read of the page at `page_off`, none of it in the file or part of it. */
 static int short_page(cfile *f, sqlite3_int64 page_off, int *rc)
 {
@@ -496,7 +511,10 @@ static int x_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
 
 	switch (f->role) {
 	case CAIRN_VFS_ROLE_DB: return db_read(f, buf, amt, off);
-	case CAIRN_VFS_ROLE_WAL: return wal_read(f, buf, amt, off);
+	case CAIRN_VFS_ROLE_WAL: {
+		int rc = flush_hdr(f);
+		return rc != SQLITE_OK ? rc : wal_read(f, buf, amt, off);
+	}
 	default: return jrnl_read(f, buf, amt, off);
 	}
 }
@@ -535,13 +553,14 @@ static int db_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 o
 static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 frame)
 {
 	unsigned char hdr[FRAME_HDR], salts[8];
-	int rc = SQLITE_OK;
+	int rc = SQLITE_OK, together = f->hdr_pending && f->hdr_off == frame;
 	aad a;
 
 	if (f->hdr_off == frame)
 		memcpy(hdr, f->hdr, FRAME_HDR);
-	else
+	else if ((rc = flush_hdr(f)) == SQLITE_OK)
 		rc = real_read(f, hdr, FRAME_HDR, frame);
+	f->hdr_pending = 0; /* written below with the page, or already on disk */
 	f->hdr_off = -1;
 	if (rc == SQLITE_IOERR_SHORT_READ)
 		return refuse(f, SQLITE_IOERR_WRITE, "to write a wal page with no frame header before it");
@@ -551,13 +570,26 @@ static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 fra
 	if (rc != SQLITE_OK)
 		return rc;
 	aad_wal(&a, get32(hdr), salts, frame);
+	if (together) {
+		unsigned char out[FRAME];
+		if ((rc = check_page(f, page, get32(hdr))) != SQLITE_OK)
+			return rc;
+		memcpy(out, hdr, FRAME_HDR);
+		seal(f->vfs, out + FRAME_HDR, page, &a);
+		return real_write(f, out, FRAME, frame);
+	}
 	return write_sealed(f, page, get32(hdr), &a, frame + FRAME_HDR);
 }
 
 static int wal_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 off)
 {
 	sqlite3_int64 rel, frame;
+	int rc;
 
+	if (off >= WAL_HDR && (off - WAL_HDR) % FRAME == FRAME_HDR && amt == PAGE)
+		return wal_write_page(f, buf, off - FRAME_HDR);
+	if ((rc = flush_hdr(f)) != SQLITE_OK)
+		return rc;
 	if (off == 0 && amt == WAL_HDR)
 		return real_write(f, buf, amt, off);
 	if (off < WAL_HDR)
@@ -567,7 +599,8 @@ static int wal_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 
 	if (rel == 0 && amt == FRAME_HDR) {
 		memcpy(f->hdr, buf, FRAME_HDR);
 		f->hdr_off = frame;
-		return real_write(f, buf, amt, off);
+		f->hdr_pending = 1;
+		return SQLITE_OK;
 	}
 	if (rel == FRAME_HDR && amt == PAGE)
 		return wal_write_page(f, buf, frame);
@@ -642,8 +675,9 @@ static int x_write(sqlite3_file *file, const void *buf, int amt, sqlite3_int64 o
 static int x_close(sqlite3_file *file)
 {
 	cfile *f = (cfile *)file;
-	int rc = f->real->pMethods->xClose(f->real);
+	int rc = flush_hdr(f), rc2 = f->real->pMethods->xClose(f->real);
 
+	rc = rc != SQLITE_OK ? rc : rc2;
 	sodium_memzero(f->buf, FRAME);
 	free(f->buf);
 	f->buf = NULL;
@@ -653,20 +687,23 @@ static int x_close(sqlite3_file *file)
 static int x_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
 	cfile *f = (cfile *)file;
+	int rc = flush_hdr(f);
 	f->hdr_off = -1;
-	return f->real->pMethods->xTruncate(f->real, size);
+	return rc != SQLITE_OK ? rc : f->real->pMethods->xTruncate(f->real, size);
 }
 
 static int x_sync(sqlite3_file *file, int flags)
 {
 	cfile *f = (cfile *)file;
-	return f->real->pMethods->xSync(f->real, flags);
+	int rc = flush_hdr(f);
+	return rc != SQLITE_OK ? rc : f->real->pMethods->xSync(f->real, flags);
 }
 
 static int x_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
 	cfile *f = (cfile *)file;
-	return f->real->pMethods->xFileSize(f->real, size);
+	int rc = flush_hdr(f);
+	return rc != SQLITE_OK ? rc : f->real->pMethods->xFileSize(f->real, size);
 }
 
 static int x_lock(sqlite3_file *file, int lock)
@@ -1308,6 +1345,7 @@ int cairn__vfs_mem_reset(cairn__vfs_mem *m, int role, const void *bytes, size_t 
 {
 	m->f.role = role;
 	m->f.hdr_off = -1;
+	m->f.hdr_pending = 0;
 	m->real.size = 0;
 	m->v->auth.set = 0;
 	m->v->refused[0] = '\0';

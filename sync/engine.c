@@ -43,6 +43,9 @@ struct cairn_sync {
 	/* The org-signed roster this device holds (NULL before the office exists or before enrollment):
 	 * segments of devices it does not admit are neither adopted, relayed nor imported. */
 	cairn_roster *roster;
+	/* An import group is open (cairn_sync_import): its size so far, in events applied. */
+	int grouping;
+	uint64_t group_events;
 };
 
 /*
@@ -342,8 +345,17 @@ static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
 			rc = 0;
 			break; /* invariant 2: a log stops at its first bad segment */
 		}
+		uint64_t before = r ? r->events_applied : 0;
 		if (rc || (rc = import_one(s, dev, oids[i], &cur, r)) != 0)
 			break;
+		/* A group ends after IMPORT_GROUP_EVENTS, between segments: one long log is several groups. */
+		if (s->grouping && r && (s->group_events += r->events_applied - before) >= IMPORT_GROUP_EVENTS) {
+			s->group_events = 0;
+			if ((rc = cairn_import_commit(s->j)) || (rc = cairn_import_begin(s->j))) {
+				s->grouping = 0;
+				break;
+			}
+		}
 	}
 	free(oids);
 	return rc > 0 ? 0 : rc;
@@ -383,25 +395,18 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 		first = 1;
 	}
 	/* Other logs in import groups: one commit (fsync, checkpoint, search-index flush) per group instead of
-	 * one per segment; most of a cold import's time was commits. A group ends after IMPORT_GROUP_EVENTS. */
-	uint64_t group_start = r->events_applied;
-	int open_group = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		if (!strcmp(devs[i], cairn_journal_device(s->j)))
-			continue;
-		if (!open_group && (rc = cairn_import_begin(s->j)))
-			break;
-		open_group = 1;
-		if ((rc = import_log(s, devs[i], r)))
-			break;
-		if (r->events_applied - group_start >= IMPORT_GROUP_EVENTS) {
-			open_group = 0;
-			group_start = r->events_applied;
-			rc = cairn_import_commit(s->j);
-		}
+	 * one per segment; most of a cold import's time was commits. import_log() ends a group after
+	 * IMPORT_GROUP_EVENTS. */
+	if (!rc && n > 1 && !(rc = cairn_import_begin(s->j))) {
+		s->grouping = 1;
+		s->group_events = 0;
 	}
-	if (open_group)
+	for (size_t i = 0; i < n && !rc; i++)
+		if (strcmp(devs[i], cairn_journal_device(s->j)))
+			rc = import_log(s, devs[i], r);
+	if (s->grouping)
 		rc = rc ? (cairn_import_rollback(s->j), rc) : cairn_import_commit(s->j);
+	s->grouping = 0;
 	cairn_import_finish(s->j);
 	(void)first;
 	if (s->conflicts_counted && !conflicts(s->j, &after) && r && after > s->conflicts_before)
