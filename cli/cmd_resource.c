@@ -192,8 +192,8 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_resource_subs[] = {
 	{"add", "NAME", 1, 1, "Publish a resource (a service of an organisation); prints its id.",
-	 "The directory is published by the office and reaches every device by sync. (Until the\n"
-	 "office roster exists any device may publish; the check is one function, may_publish().)\n",
+	 "The directory is meant to be published by the office and reaches every device by sync.\n"
+	 "Not enforced yet: any device may publish (the check is one function, may_publish()).\n",
 	 add_opts, run_add},
 	{"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept).", NULL, set_opts,
 	 run_set},
