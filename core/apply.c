@@ -109,12 +109,8 @@ static int refresh_fts(cairn_journal *j, const char *table, const char *select, 
 		cairn__finalize(j, st);
 		return cairn__sqlerr(j, rc, "reading for the search index");
 	}
-	/* An indexed note is current already (see refresh_note_fts); a contact's entry is replaced. */
-	if (sqlite3_column_int(st, 2) && !strcmp(table, "note_fts"))
-		rc = 0;
-	else
-		rc = fts_put(j, table, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
-		             sqlite3_column_int(st, 2));
+	rc = fts_put(j, table, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+	             sqlite3_column_int(st, 2));
 	cairn__finalize(j, st);
 	return rc;
 }
@@ -326,8 +322,8 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 static int refresh_note_fts(cairn_journal *j, const char *note)
 {
 	return refresh_fts(j, "note_fts",
-	                   "SELECT t.rowid, t.text, EXISTS (SELECT 1 FROM note_fts_docsize d WHERE d.id = t.rowid) "
-	                   "FROM notes n JOIN note_text t ON t.rowid = n.rowid WHERE n.entity = ?1",
+	                   "SELECT t.rowid, t.text, 0 FROM notes n JOIN note_text t ON t.rowid = n.rowid "
+	                   "WHERE n.entity = ?1 AND NOT EXISTS (SELECT 1 FROM note_fts_docsize d WHERE d.id = n.rowid)",
 	                   note);
 }
 

@@ -523,14 +523,19 @@ static int x_read(sqlite3_file *file, void *buf, int amt, sqlite3_int64 off)
 /* Writing pages                                                                                   */
 
 /* Seal `page` (checked first) with the associated data `a` and write it at `off`. */
-static int write_sealed(cfile *f, const unsigned char *page, uint64_t pgno, const aad *a, sqlite3_int64 off)
+/* Seal `page` and write it at `off`; with `hdr` (a WAL frame header held back), header and page go out
+ * together in one write at off - FRAME_HDR. */
+static int write_sealed(cfile *f, const unsigned char *hdr, const unsigned char *page, uint64_t pgno, const aad *a,
+                        sqlite3_int64 off)
 {
-	int rc = check_page(f, page, pgno);
+	int rc = check_page(f, page, pgno), pre = hdr ? FRAME_HDR : 0;
 
 	if (rc != SQLITE_OK)
 		return rc;
-	seal(f->vfs, f->buf, page, a);
-	return real_write(f, f->buf, PAGE, off);
+	if (hdr)
+		memcpy(f->buf, hdr, FRAME_HDR);
+	seal(f->vfs, f->buf + pre, page, a);
+	return real_write(f, f->buf, pre + PAGE, off - pre);
 }
 
 static int db_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 off)
@@ -541,7 +546,7 @@ static int db_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 o
 	if (amt != PAGE || off % PAGE != 0)
 		return refuse_shape(f, "write", amt, off);
 	aad_init(&a, CAIRN_VFS_ROLE_DB, pgno);
-	return write_sealed(f, buf, pgno, &a, off);
+	return write_sealed(f, NULL, buf, pgno, &a, off);
 }
 
 /*
@@ -570,15 +575,7 @@ static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 fra
 	if (rc != SQLITE_OK)
 		return rc;
 	aad_wal(&a, get32(hdr), salts, frame);
-	if (together) {
-		unsigned char out[FRAME];
-		if ((rc = check_page(f, page, get32(hdr))) != SQLITE_OK)
-			return rc;
-		memcpy(out, hdr, FRAME_HDR);
-		seal(f->vfs, out + FRAME_HDR, page, &a);
-		return real_write(f, out, FRAME, frame);
-	}
-	return write_sealed(f, page, get32(hdr), &a, frame + FRAME_HDR);
+	return write_sealed(f, together ? hdr : NULL, page, get32(hdr), &a, frame + FRAME_HDR);
 }
 
 static int wal_write(cfile *f, const unsigned char *buf, int amt, sqlite3_int64 off)
@@ -641,7 +638,7 @@ static int jrnl_write_page(cfile *f, const unsigned char *page, sqlite3_int64 of
 		return rc;
 	aad_init(&a, CAIRN_VFS_ROLE_JOURNAL, get32(pg));
 	aad_u64(&a, (uint64_t)(off - 4));
-	return write_sealed(f, page, get32(pg), &a, off);
+	return write_sealed(f, NULL, page, get32(pg), &a, off);
 }
 
 /*
