@@ -4,12 +4,17 @@
  * `cairn referral add --resource ID` fills the referral from a resource.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "cli.h"
 #include "output.h"
 #include "table.h"
+
+#ifdef CAIRN_HAVE_SYNC
+#include "cairn_sync.h"
+#endif
 
 #define FIELD_OPTS                                                                                       \
 	{"organization", 0, "ORG", "the organisation that offers it", 0},                                   \
@@ -71,7 +76,20 @@ static int store(struct cli_ctx *ctx, const char *id, json_t *o, char out[CAIRN_
 		return cli_fail(CLI_EXIT_FAIL, "out of memory");
 	rc = cairn_resource_set(ctx->j, id, body, out);
 	out_wipe_free(body);
-	return rc ? cli_lib_fail(rc) : 0;
+	if (rc)
+		return cli_lib_fail(rc);
+#ifdef CAIRN_HAVE_SYNC
+	/* Only an office gets here: the new version goes to the central repository at once. A failure
+	 * leaves the change recorded; the next change or roster update publishes it. */
+	char *repo = NULL;
+	if (!(rc = cairn_state_get(ctx->j, "office.repo", &repo)))
+		rc = cairn_office_publish(ctx->j, repo);
+	free(repo);
+	if (rc)
+		return cli_fail(cli_exit_code(rc), "recorded, but not published to the central repository: %s",
+		                cairn_error_last());
+#endif
+	return 0;
 }
 
 static int run_add(struct cli_ctx *ctx, const struct cli_args *a)
@@ -191,12 +209,14 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_resource_subs[] = {
-	{"add", "NAME", 1, 1, "Publish a resource (a service of an organisation); prints its id.",
-	 "The directory is meant to be published by the office and reaches every device by sync.\n"
-	 "Not enforced yet: any device may publish (the check is one function, may_publish()).\n",
+	{"add", "NAME", 1, 1, "Publish a resource (a service of an organisation); prints its id. Office only.",
+	 "Only the office publishes the directory (run it with the office's --dir): each change is written\n"
+	 "to the central repository at once, signed by the org key and encrypted for every team. Devices\n"
+	 "receive it whole when they sync and can search it offline, but cannot change it: on a device\n"
+	 "this command fails (exit 2), and a changed resource sent from any device is never applied.\n",
 	 add_opts, run_add},
-	{"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept).", NULL, set_opts,
-	 run_set},
+	{"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept). Office only.",
+	 NULL, set_opts, run_set},
 	{"search", "[TEXT]", 0, 1, "Search the directory offline (names, organisations, descriptions).", NULL,
 	 search_opts, run_search},
 	{"show", "ID", 1, 1, "Show one resource.", NULL, cli_no_opts, run_show},

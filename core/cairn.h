@@ -501,9 +501,24 @@ int cairn_instrument_list(cairn_journal *j, char **out);
 
 /**
  * The resource directory (an HSDS subset), published by the office. `fields_json`: name, organization,
- * categories (array), phone, address, hours, url, description. `id` NULL creates one.
+ * categories (array), phone, address, hours, url, description. `id` NULL creates one. Only an office
+ * journal (one holding the org key) authors it: elsewhere CAIRN_EINVAL, and resource.set events that
+ * arrive from any device are kept in the log but never applied. Devices receive the directory whole,
+ * signed by the org (cairn_resource_directory_adopt).
  */
 int cairn_resource_set(cairn_journal *j, const char *id, const char *fields_json, char id_out[CAIRN_ID_LEN]);
+/** Every version of every resource, for the office to publish: [{"resource","hlc","device","body":{}}].
+ * *out malloc'd; free with cairn_free. */
+int cairn_resource_directory(cairn_journal *j, char **out);
+/**
+ * Replace a device's directory with version `version` of the office's (JSON as cairn_resource_directory
+ * gives; the caller has verified the org's signature), in one transaction. A version at or below the one
+ * held is a no-op; on an office journal, CAIRN_EINVAL (its directory is its own events). Each entry is
+ * checked like a resource.set: CAIRN_ECORRUPT names the first bad one and nothing changes.
+ */
+int cairn_resource_directory_adopt(cairn_journal *j, uint64_t version, const char *json);
+/** The directory version this journal holds (0: none; an office: 0). */
+int cairn_resource_directory_version(cairn_journal *j, uint64_t *version);
 /** Search names, organisations, categories and descriptions offline (`query` NULL: all), optionally
  * one category: [{"id","name","organization","categories",...}]. */
 int cairn_resource_search(cairn_journal *j, const char *query, const char *category, char **out);

@@ -5,53 +5,79 @@
  * Merge rule: every version is kept (resource_versions); the current one is the latest by (hlc, device),
  * recomputed from all versions of the resource each time one arrives.
  *
- * Who may publish: only an office device should author resource.* events. The roster that says which
- * devices are the office's arrives with the office branch; until then may_publish() accepts every
- * device. It is the one place to change (for events from other devices too, which apply ignores when
- * they fail it, so a worker's device cannot rewrite the directory).
+ * Who publishes: only the office. It authors resource.set events in its own journal (which holds the org
+ * key); those never leave it as events (the office seals no log). Devices receive the whole directory as
+ * one org-signed, team-encrypted document (sync/directory.c) and adopt it here, replacing theirs. A
+ * resource.set event from any other device (a modified client) stays in the log and is never applied,
+ * on devices and at the office alike, so nobody but the office can change what workers refer people to.
  */
 #include "domain.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#define DIRECTORY_STATE "resource_directory"
+
+static int is_office(cairn_journal *j)
+{
+	unsigned char pk[32];
+	int rc = cairn_org_public_key(j, pk);
+	if (rc == CAIRN_ENOTFOUND)
+		cairn_error_clear();
+	return rc == 0;
+}
+
+/* The office's own events (under its current identity: a rotation re-authors them all, since the office
+ * publishes no log). */
 static int may_publish(cairn_journal *j, const char *device)
 {
-	(void)j;
-	(void)device;
-	return 1; /* TODO(office): only devices the roster lists as the office's */
+	return !strcmp(device, cairn_journal_device(j)) && is_office(j);
+}
+
+/* The current version of `resource`, from all of its versions. */
+static int recompute(cairn_journal *j, const char *resource)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR REPLACE INTO resources (entity, hlc, device, body) SELECT resource, hlc, "
+	                        "device, body FROM resource_versions WHERE resource = ?1 ORDER BY hlc DESC, device DESC "
+	                        "LIMIT 1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
+	return cairn__step_done(j, st, "recording a resource");
+}
+
+static int add_version(cairn_journal *j, const char *resource, int64_t hlc, const char *device, json_t *body)
+{
+	sqlite3_stmt *st;
+	char *text;
+	int rc = cairn__prepare(j, &st,
+	                        "INSERT OR IGNORE INTO resource_versions (resource, hlc, device, body) VALUES "
+	                        "(?1, ?2, ?3, ?4)");
+	if (rc)
+		return rc;
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, hlc);
+	sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, text ? text : "{}", -1, SQLITE_TRANSIENT);
+	free(text);
+	return cairn__step_done(j, st, "recording a resource");
 }
 
 static int apply_set(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
-	sqlite3_stmt *st;
-	char *text;
 	int rc;
 	if (!json_is_string(json_object_get(body, "name")))
 		return cairn__apply_bad(ev, "name is required");
 	if (!may_publish(j, ev->device))
 		return 0; /* kept in the log, never in the directory */
-	rc = cairn__prepare(j, &st,
-	                    "INSERT OR IGNORE INTO resource_versions (resource, hlc, device, body) VALUES "
-	                    "(?1, ?2, ?3, ?4)");
-	if (rc)
+	if ((rc = add_version(j, ev->entity, (int64_t)ev->hlc, ev->device, body)))
 		return rc;
-	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
-	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, text ? text : "{}", -1, SQLITE_TRANSIENT);
-	free(text);
-	if ((rc = cairn__step_done(j, st, "recording a resource")))
-		return rc;
-	rc = cairn__prepare(j, &st,
-	                    "INSERT OR REPLACE INTO resources (entity, hlc, device, body) SELECT resource, "
-	                    "hlc, device, "
-	                    "body FROM resource_versions WHERE resource = ?1 ORDER BY hlc DESC, device DESC LIMIT 1");
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
-	return cairn__step_done(j, st, "recording a resource");
+	return recompute(j, ev->entity);
 }
 
 static int check_fields(json_t *o, int creating)
@@ -105,8 +131,9 @@ int cairn_resource_set(cairn_journal *j, const char *id, const char *fields_json
 		return CAIRN_EINVAL;
 	if ((rc = check_fields(o, id == NULL)) || (rc = cairn__txn_begin(j)))
 		goto out;
-	if (!may_publish(j, cairn_journal_device(j)))
-		rc = cairn__error(CAIRN_EINVAL, "only the office publishes the resource directory");
+	if (!is_office(j))
+		rc = cairn__error(CAIRN_EINVAL, "only the office publishes the resource directory: this device "
+		                                "receives it read-only when it syncs");
 	else if (id && !cairn__uuid_valid(id))
 		rc = cairn__error(CAIRN_EINVAL, "malformed resource id '%s'", id);
 	else if (!id)
@@ -165,13 +192,88 @@ int cairn_resource_show(cairn_journal *j, const char *id, char **out)
 	return cairn__query_text(j, st, out, "{}");
 }
 
+int cairn_resource_directory(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT json_group_array(json_object('resource', resource, 'hlc', hlc, 'device', device, "
+	                        "'body', json(body))) FROM (SELECT * FROM resource_versions ORDER BY resource, hlc, "
+	                        "device)");
+	return rc ? rc : cairn__query_text(j, st, out, "[]");
+}
+
+int cairn_resource_directory_version(cairn_journal *j, uint64_t *version)
+{
+	char *v = NULL;
+	int rc = cairn_state_get(j, DIRECTORY_STATE, &v);
+	*version = 0;
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		return 0;
+	}
+	if (!rc)
+		*version = strtoull(v, NULL, 10);
+	free(v);
+	return rc;
+}
+
+/* One entry of a published directory, checked as strictly as the office's own resource.set. */
+static int adopt_one(cairn_journal *j, size_t i, json_t *e)
+{
+	json_t *hlc = json_object_get(e, "hlc"), *body = json_object_get(e, "body");
+	const char *res = json_string_value(json_object_get(e, "resource"));
+	const char *dev = json_string_value(json_object_get(e, "device"));
+	if (!json_is_object(e) || !res || !cairn__uuid_valid(res) || !dev || !cairn__device_valid(dev) ||
+	    !json_is_integer(hlc) || json_integer_value(hlc) < 0 || !json_is_object(body) || check_fields(body, 1))
+		return cairn__error(CAIRN_ECORRUPT, "the published resource directory is malformed (entry %zu)", i);
+	return add_version(j, res, (int64_t)json_integer_value(hlc), dev, body);
+}
+
+int cairn_resource_directory_adopt(cairn_journal *j, uint64_t version, const char *json)
+{
+	json_t *a, *e;
+	uint64_t held;
+	char num[24];
+	size_t i;
+	int rc;
+	if (is_office(j))
+		return cairn__error(CAIRN_EINVAL, "the office's resource directory is its own: it adopts none");
+	if ((rc = cairn_resource_directory_version(j, &held)) || version <= held)
+		return rc;
+	if (!(a = json_loads(json, JSON_REJECT_DUPLICATES, NULL)) || !json_is_array(a)) {
+		json_decref(a);
+		return cairn__error(CAIRN_ECORRUPT, "the published resource directory is not a JSON array");
+	}
+	if ((rc = cairn__txn_begin(j)))
+		goto out;
+	rc = cairn__exec(j, "DELETE FROM resource_versions; DELETE FROM resources");
+	json_array_foreach(a, i, e)
+	{
+		if (rc || (rc = adopt_one(j, i, e)))
+			break;
+	}
+	json_array_foreach(a, i, e)
+	{
+		if (rc || (rc = recompute(j, json_string_value(json_object_get(e, "resource")))))
+			break;
+	}
+	snprintf(num, sizeof(num), "%" PRIu64, version);
+	if (!rc)
+		rc = cairn_state_set(j, DIRECTORY_STATE, num);
+	rc = cairn__txn_end(j, rc);
+out:
+	json_decref(a);
+	return rc;
+}
+
 static int resource_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
 {
 	static const char *const cols[] = {"category", "resources"};
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st,
-	                        "SELECT c.value, count(*) FROM resources r, json_each(r.body, '$.categories') c WHERE "
-	                        CAIRN__IN_SCOPE("r.device") " "
+	                        /* Not scoped to the report's devices: the directory is the whole org's, and
+	                         * its author (the office) is in no team. */
+	                        "SELECT c.value, count(*) FROM resources r, json_each(r.body, '$.categories') c "
 	                        "GROUP BY c.value ORDER BY c.value");
 	(void)r;
 	if (rc)

@@ -28,6 +28,9 @@ static int rebuild(cairn_journal *j)
 			snprintf(sql, sizeof(sql), "DELETE FROM %s", cairn__modules[m]->tables[i]);
 			rc = cairn__exec(j, sql);
 		}
+	/* A device's resource directory is the office's document, not its events: adopt it again. */
+	if (!rc)
+		rc = cairn__exec(j, "DELETE FROM sync_state WHERE key = 'resource_directory'");
 	if (rc || (rc = cairn__prepare(j, &st, "SELECT device, seq, hlc, kind, entity, body, schema FROM events")))
 		return rc;
 	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -115,6 +115,12 @@ int cairn_office_revoke(cairn_journal *j, const char *repo, const char *device);
 /** Order a device to push what it has not pushed, then destroy its key file and database. */
 int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device);
 /**
+ * Publish the office's resource directory to `repo` as the next version (refs/heads/directory), sealed
+ * for every team of the roster at its current epoch. Every roster change republishes it too, so a new
+ * team or a new epoch reads it at once. Nothing is written while the office has never had a resource.
+ */
+int cairn_office_publish(cairn_journal *j, const char *repo);
+/**
  * [{"device","team","status","last_seq","head","head_signed","synced_seq","fully_synced","last_seen","wipe"}]:
  * last_seq/head: the tip of its log in `repo`, head_signed: that segment verifies with the enrolled key;
  * synced_seq: the device's signed "fully synced" head (0: none); fully_synced: it names the log's tip.

@@ -13,6 +13,7 @@
  *     remote lacks, fetches negotiate with what we hold.
  */
 #include "cairn_sync.h"
+#include "directory.h"
 #include "gitlog.h"
 #include "office.h"
 #include "segment.h"
@@ -721,11 +722,15 @@ static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *
 		rc = add_spec(specs, k, ref);
 	if (!rc && s->roster && cairn_roster_device_find(s->roster, own))
 		rc = head_spec(s, specs, k);
-	snprintf(ref, sizeof(ref), "refs/remotes/%s/roster", remote);
-	if (!rc && s->roster && !cairn__gitlog_tip(s->g, CAIRN_ROSTER_REF, ltip)) {
+	/* The roster and the resource directory, when the remote lacks ours or holds an older one. */
+	static const char *const docs[][2] = {{CAIRN_ROSTER_REF, "roster"}, {CAIRN_DIRECTORY_REF, "directory"}};
+	for (size_t i = 0; i < 2 && !rc && s->roster; i++) {
+		snprintf(ref, sizeof(ref), "refs/remotes/%s/%s", remote, docs[i][1]);
+		if (cairn__gitlog_tip(s->g, docs[i][0], ltip))
+			continue;
 		int have = cairn__gitlog_tip(s->g, ref, rtip) == 0;
 		if (!have || (strcmp(ltip, rtip) && cairn__gitlog_descends(s->g, ltip, rtip) == 1))
-			rc = add_spec(specs, k, CAIRN_ROSTER_REF);
+			rc = add_spec(specs, k, docs[i][0]);
 	}
 	cairn_error_clear();
 	return rc;
@@ -743,7 +748,7 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	/* Enrolling and not in the roster yet: logs wait here (a hook would refuse them, and with them the
 	 * enrollment request in the same push). */
 	int waiting = waiting_for_roster(s);
-	specs = calloc(n + 2, sizeof(char *));
+	specs = calloc(n + 4, sizeof(char *));
 	for (size_t i = 0; specs && i < n && !rc && !waiting; i++) {
 		log_ref(lref, sizeof(lref), devs[i]);
 		snprintf(rref, sizeof(rref), "refs/remotes/%s/logs/%s", remote, devs[i]);
@@ -828,7 +833,8 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	if (!rc) {
 		r->bytes_received += t.bytes_received;
 		/* A refused roster (rollback, wrong org) stops no log: report it after the exchange. */
-		if ((roster_rc = cairn__roster_adopt(s->g, s->j, remote, &s->roster)))
+		if ((roster_rc = cairn__roster_adopt(s->g, s->j, remote, &s->roster)) ||
+		    (roster_rc = cairn__directory_adopt(s->g, s->j, remote)))
 			snprintf(roster_err, sizeof(roster_err), "%s", cairn_error_last());
 		/* A roster that just brought our team key (or a new epoch): seal now, push in this round. */
 		rc = cairn_sync_seal(s, r);

@@ -799,12 +799,14 @@ int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
 	cairn_error_clear();
 	sigpipe_guard sg;
 	sigpipe_block(&sg);
-	/* The logs (the configured refspec) and the roster; a remote without a roster is not an error. */
-	char logs[160], roster[160];
-	char *specv[] = {logs, roster};
-	git_strarray specs = {specv, 2};
+	/* The logs (the configured refspec), the roster and the resource directory; a remote without a
+	 * roster or a directory is not an error. */
+	char logs[160], roster[160], directory[160];
+	char *specv[] = {logs, roster, directory};
+	git_strarray specs = {specv, 3};
 	snprintf(logs, sizeof(logs), "+refs/heads/logs/*:refs/remotes/%s/logs/*", remote);
 	snprintf(roster, sizeof(roster), "+refs/heads/roster:refs/remotes/%s/roster", remote);
+	snprintf(directory, sizeof(directory), "+refs/heads/directory:refs/remotes/%s/directory", remote);
 	rc = git_remote_fetch(r, &specs, &o, NULL) ? transport_error(&x, "fetch from") : 0;
 	sigpipe_restore(&sg);
 	if (!rc)

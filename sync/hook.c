@@ -13,6 +13,7 @@
  *     objects through git's quarantine environment (GIT_OBJECT_DIRECTORY and alternates).
  */
 #include "cairn_sync.h"
+#include "directory.h"
 #include "office.h"
 
 #include <sodium.h>
@@ -69,6 +70,46 @@ static int check_roster(hook *h, const char *old, const char *new, char *why, si
 	}
 	cairn_roster_free(r);
 	return 0;
+}
+
+static int read_directory(hook *h, const char *commit, cairn_directory **d, char parent[CAIRN_OID_HEX])
+{
+	unsigned char *buf = NULL;
+	size_t len;
+	int rc = cairn__gitlog_read_blob(h->g, commit, "directory", &buf, &len, parent);
+	if (!rc)
+		rc = cairn_directory_decode(d, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* The resource directory: signed by the pinned org key, a higher version, one commit on the previous. */
+static int check_directory(hook *h, const char *old, const char *new, char *why, size_t n)
+{
+	cairn_directory *d = NULL, *prev = NULL;
+	char parent[CAIRN_OID_HEX], pp[CAIRN_OID_HEX];
+	int ok = 0, has_old = strcmp(old, ZERO_OID) != 0;
+	if (!h->pinned) {
+		snprintf(why, n, "this repository pins no org key ('%s' unset): it takes no resource directory",
+		         CAIRN_ORG_CONFIG);
+		return 0;
+	}
+	if (read_directory(h, new, &d, parent))
+		snprintf(why, n, "%s", cairn_error_last());
+	else if (sodium_memcmp(d->org_pk, h->org, 32))
+		snprintf(why, n, "resource directory is not signed by the org key this repository pins");
+	else if (has_old && strcmp(parent, old))
+		snprintf(why, n, "a resource directory version must be one commit on top of the previous one");
+	else if (has_old && read_directory(h, old, &prev, pp))
+		snprintf(why, n, "the resource directory held here is unreadable: %s", cairn_error_last());
+	else if (prev && d->version <= prev->version)
+		snprintf(why, n, "resource directory version %llu does not supersede version %llu (rollback refused)",
+		         (unsigned long long)d->version, (unsigned long long)prev->version);
+	else
+		ok = 1;
+	cairn_directory_free(d);
+	cairn_directory_free(prev);
+	return ok;
 }
 
 static int check_enroll(hook *h, const char *dev, const char *new, char *why, size_t n)
@@ -141,14 +182,16 @@ static int check_ref(hook *h, const char *old, const char *new, const char *ref,
 	}
 	if (!strcmp(ref, CAIRN_ROSTER_REF))
 		return check_roster(h, old, new, why, n);
+	if (!strcmp(ref, CAIRN_DIRECTORY_REF))
+		return check_directory(h, old, new, why, n);
 	if (!strncmp(ref, "refs/heads/enroll/", 18) && hex_device(ref + 18))
 		return check_enroll(h, ref + 18, new, why, n);
 	if (!strncmp(ref, "refs/heads/synced/", 18) && hex_device(ref + 18))
 		return check_head(h, ref + 18, new, why, n);
 	if (!strncmp(ref, "refs/heads/logs/", 16) && hex_device(ref + 16))
 		return check_log(h, ref + 16, old, new, why, n);
-	snprintf(why, n, "only refs/heads/logs/<device>, enroll/<device>, synced/<device> and roster are "
-	                 "accepted here");
+	snprintf(why, n, "only refs/heads/logs/<device>, enroll/<device>, synced/<device>, roster and directory "
+	                 "are accepted here");
 	return 0;
 }
 

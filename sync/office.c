@@ -12,6 +12,7 @@
  *     key is sealed to the remaining members only.
  */
 #include "cairn_sync.h"
+#include "directory.h"
 #include "office.h"
 #include "segment.h"
 
@@ -243,8 +244,22 @@ static int office_commit(office *o)
 	free(buf);
 	if (!rc)
 		memcpy(o->tip, out, sizeof(out));
-	/* The office's journal knows each device's team from the moment it signs the roster. */
-	return rc ? rc : record_devices(o->j, o->r);
+	/* The office's journal knows each device's team from the moment it signs the roster; the directory
+	 * follows the roster's teams and epochs (a new team reads it, a revoked device reads no newer one). */
+	if (!rc)
+		rc = record_devices(o->j, o->r);
+	return rc ? rc : cairn__directory_publish(o->j, o->g, o->r);
+}
+
+int cairn_office_publish(cairn_journal *j, const char *repo)
+{
+	office o;
+	int rc = office_open(&o, j, repo);
+	if (rc)
+		return rc;
+	rc = cairn__directory_publish(o.j, o.g, o.r);
+	office_close(&o);
+	return rc;
 }
 
 int cairn_office_init_repo(cairn_journal *j, const char *repo, const char *hook_cmd)

@@ -14,6 +14,7 @@
  *  5. The encoder enforces exactly the rules the decoder checks, so whatever encode writes, open reads;
  *     and the decoder accepts one encoding per content (canonical padding, one frame, no trailing bytes).
  */
+#include "bytes.h"
 #include "segment.h"
 #include "segment_internal.h"
 #include "sync_error.h"
@@ -65,29 +66,7 @@ static void put_u16(unsigned char *p, uint16_t v)
 	p[1] = (unsigned char)v;
 }
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * (3 - i)));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * (7 - i)));
-}
-
 static uint16_t get_u16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-static uint32_t get_u32(const unsigned char *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-	return ((uint64_t)get_u32(p) << 32) | get_u32(p + 4);
-}
 
 static int crypto_ready(void)
 {
@@ -232,13 +211,13 @@ int cairn__segment_serialize_events(unsigned char **raw, size_t *rawlen, const c
 	if (!(buf = malloc(total)))
 		return cairn__sync_error(CAIRN_ENOMEM, "out of memory (%zu bytes of events)", total);
 	p = buf;
-	put_u32(p, (uint32_t)n);
+	cairn__put_u32(p, (uint32_t)n);
 	p += 4;
 	for (size_t i = 0; i < n; i++) {
 		const cairn_event *ev = &events[i];
 		size_t kl = strlen(ev->kind), el = strlen(ev->entity), bl = strlen(ev->body);
-		put_u64(p, ev->seq);
-		put_u64(p + 8, ev->hlc);
+		cairn__put_u64(p, ev->seq);
+		cairn__put_u64(p + 8, ev->hlc);
 		put_u16(p + 16, (uint16_t)ev->schema);
 		p[18] = (unsigned char)kl;
 		memcpy(p + 19, ev->kind, kl);
@@ -246,7 +225,7 @@ int cairn__segment_serialize_events(unsigned char **raw, size_t *rawlen, const c
 		*p++ = (unsigned char)el;
 		memcpy(p, ev->entity, el);
 		p += el;
-		put_u32(p, (uint32_t)bl);
+		cairn__put_u32(p, (uint32_t)bl);
 		memcpy(p + 4, ev->body, bl);
 		p += 4 + bl;
 	}
@@ -274,7 +253,7 @@ int cairn__segment_pack(unsigned char **plain, size_t *plainlen, const unsigned 
 		wipe_free(buf, cap);
 		return cairn__sync_error(CAIRN_ERROR, "cannot compress events: %s", ZSTD_getErrorName(zlen));
 	}
-	put_u32(buf, (uint32_t)zlen);
+	cairn__put_u32(buf, (uint32_t)zlen);
 	memset(buf + 4 + zlen, 0, cap - 4 - zlen);
 	*plain = buf;
 	*plainlen = cairn__segment_padded_len(4 + zlen);
@@ -288,14 +267,14 @@ static void header_write(unsigned char *b, const cairn_segment_header *h, const 
 	b[OFF_VERSION] = VERSION;
 	memset(b + OFF_RESERVED, 0, 3);
 	memcpy(b + OFF_TEAM, h->team, CAIRN_TEAM_ID_BYTES);
-	put_u32(b + OFF_EPOCH, h->epoch);
+	cairn__put_u32(b + OFF_EPOCH, h->epoch);
 	memcpy(b + OFF_DEVICE, id, ID_BYTES);
 	memcpy(b + OFF_PK, h->device_pk, 32);
-	put_u64(b + OFF_FIRST, h->first_seq);
-	put_u64(b + OFF_LAST, h->last_seq);
+	cairn__put_u64(b + OFF_FIRST, h->first_seq);
+	cairn__put_u64(b + OFF_LAST, h->last_seq);
 	memcpy(b + OFF_PREV, h->prev, 32);
 	memcpy(b + OFF_NONCE, nonce, NONCE_BYTES);
-	put_u32(b + OFF_CLEN, clen);
+	cairn__put_u32(b + OFF_CLEN, clen);
 }
 
 int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment_header *h,
@@ -401,7 +380,7 @@ int cairn_segment_verify(cairn_segment_header *h, const unsigned char *buf, size
 		           : cairn__sync_error(CAIRN_ECORRUPT, "bad segment format version 0");
 	if (buf[OFF_RESERVED] | buf[OFF_RESERVED + 1] | buf[OFF_RESERVED + 2])
 		return cairn__sync_error(CAIRN_ECORRUPT, "segment header has non-zero reserved bytes");
-	clen = get_u32(buf + OFF_CLEN);
+	clen = cairn__get_u32(buf + OFF_CLEN);
 	if (clen != len - CAIRN_SEGMENT_HEADER_BYTES - SIG_BYTES)
 		return cairn__sync_error(CAIRN_ECORRUPT, "segment length %zu does not match its header (%u bytes of "
 		                                         "ciphertext); truncated or extended",
@@ -409,10 +388,10 @@ int cairn_segment_verify(cairn_segment_header *h, const unsigned char *buf, size
 
 	memset(&t, 0, sizeof(t));
 	memcpy(t.team, buf + OFF_TEAM, CAIRN_TEAM_ID_BYTES);
-	t.epoch = get_u32(buf + OFF_EPOCH);
+	t.epoch = cairn__get_u32(buf + OFF_EPOCH);
 	memcpy(t.device_pk, buf + OFF_PK, 32);
-	t.first_seq = get_u64(buf + OFF_FIRST);
-	t.last_seq = get_u64(buf + OFF_LAST);
+	t.first_seq = cairn__get_u64(buf + OFF_FIRST);
+	t.last_seq = cairn__get_u64(buf + OFF_LAST);
 	memcpy(t.prev, buf + OFF_PREV, 32);
 	sodium_bin2hex(t.device, sizeof(t.device), buf + OFF_DEVICE, ID_BYTES);
 
@@ -498,7 +477,7 @@ int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char 
 		return cairn__sync_error(CAIRN_EINVAL, "bad device id for a segment");
 	if (len < 4)
 		return corrupt(&w, "plaintext of %zu bytes is too short", len);
-	zlen = get_u32(plain);
+	zlen = cairn__get_u32(plain);
 	if (zlen > len - 4)
 		return corrupt(&w, "compressed length %zu exceeds the plaintext (%zu bytes)", zlen, len);
 	if (cairn__segment_padded_len(4 + zlen) != len)
@@ -552,8 +531,8 @@ static int walk_events(const struct where *w, const unsigned char *raw, size_t l
 
 		if (len - pos < 8 + 8 + 2 + 1)
 			return corrupt(w, "truncated at event %u", i);
-		seq = get_u64(raw + pos);
-		hlc = get_u64(raw + pos + 8);
+		seq = cairn__get_u64(raw + pos);
+		hlc = cairn__get_u64(raw + pos + 8);
 		schema = get_u16(raw + pos + 16);
 		klen = raw[pos + 18];
 		pos += 19;
@@ -581,7 +560,7 @@ static int walk_events(const struct where *w, const unsigned char *raw, size_t l
 			return corrupt(w, "seq %llu: entity contains a nul byte", (unsigned long long)want);
 		if (len - pos < 4)
 			return corrupt(w, "truncated at the body of seq %llu", (unsigned long long)want);
-		blen = get_u32(raw + pos);
+		blen = cairn__get_u32(raw + pos);
 		pos += 4;
 		if (blen > CAIRN_SEGMENT_MAX_BODY)
 			return corrupt(w, "seq %llu: body of %zu bytes exceeds %u", (unsigned long long)want, blen,
@@ -636,7 +615,7 @@ int cairn__segment_parse_events(cairn_segment_events *out, const unsigned char *
 		return cairn__sync_error(CAIRN_EINVAL, "bad device id or seq range for a segment");
 	if (len < 4)
 		return corrupt(&w, "events of %zu bytes are too short for a count", len);
-	count = get_u32(raw);
+	count = cairn__get_u32(raw);
 	if (count != last_seq - first_seq + 1)
 		return corrupt(&w, "event count %u, but the seq range holds %llu", count,
 		               (unsigned long long)(last_seq - first_seq + 1));

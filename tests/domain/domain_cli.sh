@@ -48,6 +48,7 @@ error_line() {
 	fi
 }
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/out" "$1"; }
+py_stdin() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 check_json() {
 	local res
 	if ! res=$(py "$1" 2>&1); then
@@ -195,7 +196,18 @@ cj --json consent list
 check_json "sorted(c['status'] for c in d) == ['expired', 'revoked']" "consent list shows expired and revoked consents"
 
 # ---- consent gate: a referral carrying notes to an outside organisation -----------------------------
-R=$(c resource add "Harbor House Shelter" --organization "Harbor House" --category housing --category shelter --phone 555-9000 --hours "24/7")
+# The resource directory is the office's: it publishes to its central repository, this device enrolls
+# there and receives the directory read-only with sync (the sync side: tests/office/office_directory.sh).
+O="$T/office"
+co() { "$CAIRN" --dir "$O" --passphrase-file "$PW" "$@" 2>/dev/null; }
+FP=$(co office init --kdf min --repo "$T/central.git")
+c remote add central "$T/central.git" --org "$FP" >/dev/null
+c sync >/dev/null || true # files the enrollment request
+co office enroll approve "$(c --json worker | py_stdin "d['device']")" --team field >/dev/null
+error_line 2 "resource add on a device" "only the office publishes the resource directory" --dir "$J" --passphrase-file "$PW" \
+	resource add "Harbor House Shelter"
+R=$(co resource add "Harbor House Shelter" --organization "Harbor House" --category housing --category shelter --phone 555-9000 --hours "24/7")
+c sync >/dev/null
 nref=$(c --json referral list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 error_line 11 "referral sharing notes without consent" "names the recipient 'Harbor House'|revoked" --dir "$J" --passphrase-file "$PW" \
 	referral add "$A" --resource "$R" --share notes
@@ -245,12 +257,14 @@ cj --json assess instruments
 check_json "d[0]['id'] == 'barc10' and d[0]['nitems'] == 10 and len(d[0]['items']) == 10 and d[0]['followup_days'] == 180" "instrument definitions are data"
 
 # ---- resources, groups, supervision ----------------------------------------------------------------
-c resource add "Eastside MAT clinic" --organization "Eastside Health" --category mat --category treatment --hours "Mon-Sat 7-3" >/dev/null
+co resource add "Eastside MAT clinic" --organization "Eastside Health" --category mat --category treatment --hours "Mon-Sat 7-3" >/dev/null
+c sync >/dev/null
 cj --json resource search harbor
 check_json "len(d) == 1 and d[0]['id'] == '$R' and d[0]['phone'] == '555-9000'" "resource search by text (offline)"
 cj --json resource search --category mat
 check_json "len(d) == 1 and d[0]['organization'] == 'Eastside Health'" "resource search by category"
-expect_ok "resource set" --dir "$J" --passphrase-file "$PW" resource set "$R" --hours "Mon-Fri 8-8"
+expect_ok "resource set" --dir "$O" --passphrase-file "$PW" resource set "$R" --hours "Mon-Fri 8-8"
+c sync >/dev/null
 cj --json resource show "$R"
 check_json "d['hours'] == 'Mon-Fri 8-8' and d['versions'] == 2 and d['name'] == 'Harbor House Shelter'" "resource set keeps the other fields and every version"
 cj resource search nothing-like-this

@@ -1,7 +1,9 @@
 /*
  * test_domain_report.c — each issue-6 record family's report section (model.h report writers) carries
- * the right aggregates and no names; and the families' apply functions are order-independent: the same
- * events ingested in reverse order into another journal give the same state digest.
+ * the right aggregates and no names; the families' apply functions are order-independent: the same
+ * events ingested in reverse order into another journal give the same state digest; and the resource
+ * directory is the office's alone: a device adopts it whole, a resource.set from any device but the
+ * office's own journal is never applied, a malformed directory changes nothing.
  */
 #include "model.h"
 #include "t.h"
@@ -10,8 +12,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static char dir_a[] = "/tmp/cairn-domain-report-a.XXXXXX", dir_b[] = "/tmp/cairn-domain-report-b.XXXXXX";
-static cairn_journal *ja, *jb;
+static char dir_a[] = "/tmp/cairn-domain-report-a.XXXXXX", dir_b[] = "/tmp/cairn-domain-report-b.XXXXXX",
+            dir_o[] = "/tmp/cairn-domain-report-o.XXXXXX";
+static cairn_journal *ja, *jb, *jo;
+static char *directory; /* what the office published */
 
 static cairn_journal *open_new(char *tmpl)
 {
@@ -49,8 +53,12 @@ static void fill(void)
 	                      NULL));
 	T_OK(cairn_assess_add(ja, a, "{\"instrument\":\"barc10\",\"items\":[5,5,5,5,5,5,5,5,5,5],\"date\":\"2026-04-01\"}",
 	                      NULL));
-	T_OK(cairn_resource_set(ja, NULL, "{\"name\":\"Shelter\",\"categories\":[\"housing\",\"shelter\"]}", id));
-	T_OK(cairn_resource_set(ja, id, "{\"hours\":\"24/7\"}", NULL));
+	/* The directory comes from the office: a device cannot write it, it adopts the office's. */
+	T_CHECK(cairn_resource_set(ja, NULL, "{\"name\":\"Shelter\"}", id) == CAIRN_EINVAL);
+	T_OK(cairn_resource_set(jo, NULL, "{\"name\":\"Shelter\",\"categories\":[\"housing\",\"shelter\"]}", id));
+	T_OK(cairn_resource_set(jo, id, "{\"hours\":\"24/7\"}", NULL));
+	T_OK(cairn_resource_directory(jo, &directory));
+	T_OK(cairn_resource_directory_adopt(ja, 1, directory));
 	snprintf(body, sizeof(body), "{\"topic\":\"t\",\"facilitator\":\"Sam\",\"date\":\"2026-03-03\",\"attendees\":[\"%s\",\"%s\"]}",
 	         a, b);
 	T_OK(cairn_group_add(ja, body, NULL));
@@ -121,7 +129,7 @@ static void test_reverse_order_converges(void)
 	json_t *evs = json_array();
 	char da[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN];
 	T_OK(cairn_events_foreach(ja, NULL, 1, 0, collect, evs));
-	T_REQUIRE(json_array_size(evs) >= 20);
+	T_REQUIRE(json_array_size(evs) >= 18);
 	for (size_t i = json_array_size(evs); i-- > 0;) {
 		json_t *e = json_array_get(evs, i);
 		cairn_event ev = {json_string_value(json_object_get(e, "device")),
@@ -136,25 +144,91 @@ static void test_reverse_order_converges(void)
 		T_CHECK(cairn_event_ingest(jb, &ev) == 0);
 	}
 	json_decref(evs);
+	T_OK(cairn_resource_directory_adopt(jb, 1, directory));
 	T_OK(cairn_digest(ja, da));
 	T_OK(cairn_digest(jb, db));
 	T_CHECK(!strcmp(da, db));
 }
 
+static int resources(cairn_journal *j)
+{
+	char *out = NULL;
+	json_t *a;
+	int n = -1;
+	if (cairn_resource_search(j, NULL, NULL, &out) == 0 && (a = json_loads(out, 0, NULL))) {
+		n = (int)json_array_size(a);
+		json_decref(a);
+	}
+	cairn_free(out);
+	return n;
+}
+
+/* A resource.set as it would arrive in `device`'s log, ingested into `j`. */
+static int forge(cairn_journal *j, const char *device, uint64_t seq)
+{
+	cairn_event ev = {device, seq, (uint64_t)1 << 40, "resource.set", "018f0000-0000-7000-8000-00000000f00d",
+	                  "{\"name\":\"Fake Clinic\",\"phone\":\"555-0000\"}", 1, {0}};
+	cairn_event_hash(&ev, ev.hash);
+	return cairn_event_ingest(j, &ev);
+}
+
+static void test_directory_is_the_offices(void)
+{
+	uint64_t v = 9;
+	char *again = NULL;
+	T_CHECK(resources(jo) == 1 && resources(ja) == 1 && resources(jb) == 1);
+	/* A resource.set from a worker's device: kept in the log, applied nowhere, not even at the office. */
+	T_CHECK(forge(ja, "00112233aabbccdd", 1) == 0);
+	T_CHECK(forge(jo, "00112233aabbccdd", 1) == 0);
+	T_CHECK(resources(ja) == 1 && resources(jo) == 1);
+	/* Nor the office's own event when it travels to a device: devices take the signed directory only. */
+	T_CHECK(forge(ja, cairn_journal_device(jo), 1000) == 0);
+	T_CHECK(resources(ja) == 1);
+	/* Versions move forward only; an office adopts none; a malformed directory changes nothing. */
+	T_OK(cairn_resource_directory_version(ja, &v));
+	T_CHECK(v == 1);
+	T_OK(cairn_resource_directory_adopt(ja, 1, "[]"));
+	T_CHECK(resources(ja) == 1);
+	T_CHECK(cairn_resource_directory_adopt(jo, 2, directory) == CAIRN_EINVAL);
+	T_CHECK(cairn_resource_directory_adopt(ja, 2, "{}") == CAIRN_ECORRUPT);
+	T_CHECK(cairn_resource_directory_adopt(ja, 2, "[{\"resource\":\"018f0000-0000-7000-8000-00000000f00d\","
+	                                            "\"hlc\":1,\"device\":\"00112233aabbccdd\",\"body\":{\"nope\":1}}]") ==
+	        CAIRN_ECORRUPT);
+	T_CHECK(cairn_resource_directory_adopt(ja, 2, "[{\"resource\":\"x\",\"hlc\":1,\"device\":\"00112233aabbccdd\","
+	                                            "\"body\":{\"name\":\"n\"}}]") == CAIRN_ECORRUPT);
+	T_CHECK(resources(ja) == 1);
+	T_OK(cairn_resource_directory_version(ja, &v));
+	T_CHECK(v == 1);
+	/* The next version replaces the directory whole (here: empty). */
+	T_OK(cairn_resource_directory_adopt(ja, 2, "[]"));
+	T_CHECK(resources(ja) == 0);
+	T_OK(cairn_resource_directory_adopt(ja, 3, directory));
+	T_CHECK(resources(ja) == 1);
+	/* What a device holds is exactly what the office published. */
+	T_OK(cairn_resource_directory(ja, &again));
+	T_CHECK(again && !strcmp(again, directory));
+	cairn_free(again);
+}
+
 int main(void)
 {
+	unsigned char org[32];
 	ja = open_new(dir_a);
 	jb = open_new(dir_b);
-	if (!ja || !jb) {
+	jo = open_new(dir_o);
+	if (!ja || !jb || !jo || cairn_org_key_create(jo, org)) {
 		fprintf(stderr, "cannot create journals: %s\n", cairn_error_last());
 		return 1;
 	}
 	T_RUN(fill);
 	T_RUN(test_report_sections);
 	T_RUN(test_reverse_order_converges);
+	T_RUN(test_directory_is_the_offices);
+	cairn_free(directory);
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);
-	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.*") != 0)
+	cairn_journal_free(jo);
+	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.* /tmp/cairn-domain-report-o.*") != 0)
 		fprintf(stderr, "cleanup failed\n");
 	T_END();
 }

@@ -5,6 +5,8 @@
  * nonces, so their bytes change; what they cover does not). Another target adds a function to `gens`.
  */
 #include "fuzz_event.h"
+#include "directory.h"
+#include "fuzz_directory.h"
 #include "fuzz_roster.h"
 #include "fuzz_segment.h"
 #include "roster.h"
@@ -636,6 +638,49 @@ static int gen_roster(void)
 	return bad ? 1 : 0;
 }
 
+/* ---- directory: the office's resource directory, behind a mode byte (fuzz_directory.h) ---- */
+
+static int gen_directory(void)
+{
+	static const unsigned char other_team[16] = {0x0b};
+	static const char *const docs[][2] = {
+	    {"empty", "[]"},
+	    {"two", "[{\"body\":{\"categories\":[\"housing\",\"shelter\"],\"hours\":\"24/7\",\"name\":\"Harbor "
+	            "House\",\"phone\":\"555-9000\"},\"device\":\"00112233aabbccdd\",\"hlc\":112233445566,"
+	            "\"resource\":\"018f0000-0000-7000-8000-00000000f00d\"},{\"body\":{\"name\":\"Eastside MAT\"},"
+	            "\"device\":\"00112233aabbccdd\",\"hlc\":112233445567,\"resource\":"
+	            "\"018f0000-0000-7000-8000-00000000beef\"}]"},
+	};
+	unsigned char *doc = NULL, mode, z[4096];
+	size_t len = 0, zlen;
+	char name[64];
+	int bad = 0;
+	if (fuzz_roster_keys(rkeys) != 0)
+		return 1;
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		cairn_directory_team t[2] = {{fuzz_dir_team, 2, fuzz_dir_key}, {other_team, 0, fuzz_dir_key}};
+		if (cairn_directory_encode(&doc, &len, 7 + i, rkeys[0].pk, t, 2, docs[i][1], roster_sign, &rkeys[0])) {
+			fprintf(stderr, "make_corpus: directory '%s': %s\n", docs[i][0], cairn_error_last());
+			return 1;
+		}
+		mode = FUZZ_DIR_RAW;
+		snprintf(name, sizeof(name), "signed-%s", docs[i][0]);
+		bad += write_seed(name, &mode, 1, doc, len) ? 1 : 0;
+		mode = FUZZ_DIR_SIGN;
+		snprintf(name, sizeof(name), "body-%s", docs[i][0]);
+		bad += write_seed(name, &mode, 1, doc, len - 64) ? 1 : 0;
+		free(doc);
+		mode = FUZZ_DIR_UNPACK;
+		zlen = ZSTD_compress(z, sizeof(z), docs[i][1], strlen(docs[i][1]), 3);
+		snprintf(name, sizeof(name), "zstd-%s", docs[i][0]);
+		bad += ZSTD_isError(zlen) || write_seed(name, &mode, 1, z, zlen) ? 1 : 0;
+		mode = FUZZ_DIR_RESEAL;
+		snprintf(name, sizeof(name), "json-%s", docs[i][0]);
+		bad += write_seed(name, &mode, 1, (const unsigned char *)docs[i][1], strlen(docs[i][1])) ? 1 : 0;
+	}
+	return bad ? 1 : 0;
+}
+
 static const struct {
 	const char *target;
 	int (*gen)(void);
@@ -645,6 +690,7 @@ static const struct {
     {"vfs", gen_vfs},
     {"cli", gen_cli},
     {"roster", gen_roster},
+    {"directory", gen_directory},
 };
 
 int main(int argc, char **argv)
