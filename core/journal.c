@@ -15,6 +15,7 @@
 #include "keyfile.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,16 +507,19 @@ int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq
                          cairn_event_cb cb, void *ud)
 {
 	sqlite3_stmt *st;
+	/* Two statements, not "?1 IS NULL OR device = ?1": that form cannot use the (device, seq) index, and
+	 * sealing a few new events scanned the whole history (24 ms on 100,000 events). */
 	int rc = cairn__prepare(j, &st,
-	                        "SELECT device, seq, hlc, kind, entity, body, schema, hash FROM events "
-	                        "WHERE (?1 IS NULL OR device = ?1) AND seq >= ?2 AND (?3 = 0 OR seq <= ?3) "
-	                        "ORDER BY device, seq");
+	                        device ? "SELECT device, seq, hlc, kind, entity, body, schema, hash FROM events "
+	                                 "WHERE device = ?1 AND seq BETWEEN ?2 AND ?3 ORDER BY device, seq"
+	                               : "SELECT device, seq, hlc, kind, entity, body, schema, hash FROM events "
+	                                 "WHERE seq BETWEEN ?2 AND ?3 ORDER BY device, seq");
 	if (rc)
 		return rc;
 	if (device)
 		sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)from_seq);
-	sqlite3_bind_int64(st, 3, (int64_t)to_seq);
+	sqlite3_bind_int64(st, 3, to_seq && to_seq <= INT64_MAX ? (int64_t)to_seq : INT64_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cairn_event ev;
 		ev.device = (const char *)sqlite3_column_text(st, 0);

@@ -11,6 +11,7 @@
  *  4. Push outcomes are read from push_update_reference: libgit2 reports server refusals only there.
  */
 #include "gitlog.h"
+#include "netstream.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -79,6 +80,8 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 		 * every read (SHA-1DC over half a megabyte a segment, twice an import) proves nothing more:
 		 * a segment's signature and AEAD tag are what make it trustworthy. */
 		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+		/* A fetch from a log with a history stalled 40 ms on delayed ACKs: see netstream.c. */
+		cairn__netstream_register();
 		inited = 1;
 	}
 	if (!(g = calloc(1, sizeof(*g))))
