@@ -120,6 +120,17 @@ int cairn_journal_open(cairn_journal **out, const char *dir, const char *pass, s
 int cairn_journal_open_key(cairn_journal **out, const char *dir, const unsigned char key[32]);
 
 /**
+ * Open a connection that only keeps the journal open (the sync agent holds one while unlocked): while it
+ * is open, other connections, in this process or another, find the WAL index built and are never the last
+ * to close, so they skip its rebuild when they open and the checkpoint, syncs and unlinks when they close.
+ * It runs no query after opening and holds no transaction, so it never holds back a checkpoint; its page
+ * cache is small. Use it for nothing else. Closing it (cairn_journal_free) as the last connection
+ * checkpoints and removes the WAL like any other. The key is copied into secure memory; the caller keeps
+ * ownership of `key`. Errors as for cairn_journal_open_key().
+ */
+int cairn_journal_open_idle(cairn_journal **out, const char *dir, const unsigned char key[32]);
+
+/**
  * Unwrap the data key of the journal in `dir` without opening the database. On success *key_out points
  * to 32 bytes of sodium_malloc'd memory that the caller releases with cairn_key_free().
  */
@@ -127,7 +138,10 @@ int cairn_key_unlock(unsigned char **key_out, const char *dir, const char *pass,
 /** Wipe and release a key returned by cairn_key_unlock(). Accepts NULL. */
 void cairn_key_free(unsigned char *key);
 
-/** Close the journal, wipe its keys. Accepts NULL. */
+/**
+ * Close the journal, wipe its keys. Accepts NULL. As the last connection it checkpoints and removes the
+ * WAL, unless the database was removed under it (cairn_journal_destroy): then it writes nothing.
+ */
 void cairn_journal_free(cairn_journal *j);
 
 /**

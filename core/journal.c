@@ -64,11 +64,15 @@ static int journal_alloc(cairn_journal **out, const char *dir)
 
 void cairn_journal_free(cairn_journal *j)
 {
+	int moved = 0;
 	if (!j)
 		return;
 	if (j->in_txn)
 		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
 	cairn__checkpointer_stop(j);
+	/* Destroyed under us (a wipe order): nothing to checkpoint into, only shredded frames to read. */
+	if (j->db && sqlite3_file_control(j->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+		sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
 	cairn__store_close(j);
 	free(j->fts_dirty);
 	free(j->dir);
@@ -211,6 +215,17 @@ int cairn_journal_open_key(cairn_journal **out, const char *dir, const unsigned 
 fail:
 	cairn_journal_free(j);
 	return rc;
+}
+
+int cairn_journal_open_idle(cairn_journal **out, const char *dir, const unsigned char key[32])
+{
+	int rc = cairn_journal_open_key(out, dir, key);
+	if (rc)
+		return rc;
+	/* Idle for hours beside a daemon's memory goal: keep only what the open read. */
+	sqlite3_exec((*out)->db, "PRAGMA cache_size=16", NULL, NULL, NULL);
+	sqlite3_db_release_memory((*out)->db);
+	return 0;
 }
 
 int cairn_journal_open(cairn_journal **out, const char *dir, const char *pass, size_t passlen)

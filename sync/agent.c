@@ -6,9 +6,9 @@
  *  1. The loop never blocks: a sync round (libgit2 blocks) and an unlock (Argon2id) run on the libuv
  *     threadpool. At most one round runs at a time, per agent; the engine's flock also keeps it apart
  *     from a `cairn sync` run by hand.
- *  2. The data key exists in one place, `a->key` (sodium_malloc), or nowhere (locked). A round takes its
- *     own secure copy; lock, the idle timeout and shutdown wipe `a->key`; a locked agent hands out
- *     nothing and starts no round.
+ *  2. The data key exists in one place, `a->key` (sodium_malloc), or nowhere (locked). A round and the
+ *     idle connection (7) take their own secure copies; lock, the idle timeout and shutdown close that
+ *     connection and wipe `a->key`; a locked agent hands out nothing and starts no round.
  *  3. Every connection's peer uid is checked (SO_PEERCRED) before its request is read; another uid gets
  *     "refused" and nothing else. Requests and passphrases are read into sodium_malloc'd buffers.
  *  4. Nothing here logs a record, a name, a note, a key or a passphrase: log lines name remotes, counts,
@@ -16,6 +16,12 @@
  *  5. Idle means idle: the only timers are the next due round, the idle lock and (briefly) a probe or a
  *     network-change settle timer; netlink and the socket wake the loop only when something happens.
  *  6. When to sync is agent_sched.c's business alone (pure; unit-tested with a fake clock).
+ *  7. While unlocked the agent holds one idle journal connection, `a->held` (cairn_journal_open_idle), so
+ *     a command's connection is never the last: it skips the WAL index rebuild on open and the checkpoint
+ *     and syncs on close. It runs no query, so it never holds back a checkpoint; rounds open their own.
+ *     It is closed before the key is wiped, wherever that happens (release_key); as the last connection
+ *     it then checkpoints, on the loop (a lock is rare; the WAL is small). After a wipe order it writes
+ *     nothing: the files it would checkpoint into are gone (cairn_journal_free).
  */
 #include "agent_sched.h"
 #include "cairn_agent.h"
@@ -222,6 +228,7 @@ struct cairn_agent {
 	char log_file_opt[1024];
 	FILE *log;
 	unsigned char *key; /* NULL: locked */
+	cairn_journal *held; /* the idle connection (invariant 7); NULL when locked or when it could not open */
 	uv_loop_t loop;
 	uv_pipe_t server;
 	uv_signal_t sigint, sigterm, sighup;
@@ -859,11 +866,36 @@ static void open_netlink(cairn_agent *a)
 
 /* ---- lock / unlock ------------------------------------------------------------------------------ */
 
+/* The idle connection goes first: it holds its own copy of the key. */
+static void release_key(cairn_agent *a)
+{
+	cairn_journal_free(a->held);
+	a->held = NULL;
+	if (a->key)
+		sodium_free(a->key); /* sodium_free wipes */
+	a->key = NULL;
+}
+
+/* Opened on the threadpool at unlock (the open reads the database), on the loop only at start. */
+static void hold(cairn_agent *a, cairn_journal *j)
+{
+	if (a->held || !a->key || a->stopping) {
+		cairn_journal_free(j);
+		return;
+	}
+	if (!j && cairn_journal_open_idle(&j, a->dir, a->key)) {
+		alog(a, CAIRN_LOG_WARN, "cannot hold the journal open (%s): commands will open it cold",
+		     cairn_error_last());
+		return;
+	}
+	a->held = j;
+	alog(a, CAIRN_LOG_DEBUG, "holding the journal open");
+}
+
 static void lock_now(cairn_agent *a, const char *why)
 {
 	if (a->key) {
-		sodium_free(a->key); /* sodium_free wipes */
-		a->key = NULL;
+		release_key(a);
 		alog(a, CAIRN_LOG_INFO, "locked (%s): key wiped", why);
 	}
 	uv_timer_stop(&a->idle_timer);
@@ -1032,6 +1064,8 @@ typedef struct {
 	char *pass; /* sodium_malloc'd */
 	size_t len;
 	unsigned char *key;
+	cairn_journal *held; /* the idle connection, opened here too: the loop never reads the database */
+	char why[256];       /* why it could not open */
 	int rc;
 } unlock_work;
 
@@ -1039,6 +1073,8 @@ static void unlock_cb(uv_work_t *req)
 {
 	unlock_work *w = req->data;
 	w->rc = cairn_key_unlock(&w->key, w->a->dir, w->pass, w->len);
+	if (!w->rc && cairn_journal_open_idle(&w->held, w->a->dir, w->key))
+		snprintf(w->why, sizeof(w->why), "%s", cairn_error_last());
 }
 
 static void unlock_after(uv_work_t *req, int status)
@@ -1050,6 +1086,11 @@ static void unlock_after(uv_work_t *req, int status)
 	w->c->pending = 0;
 	if (!w->rc && !a->stopping && !set_key(a, w->key)) {
 		alog(a, CAIRN_LOG_INFO, "unlocked");
+		if (w->held)
+			hold(a, w->held);
+		else if (!a->held)
+			alog(a, CAIRN_LOG_WARN, "cannot hold the journal open (%s): commands will open it cold", w->why);
+		w->held = NULL;
 		touch_idle(a);
 		reschedule(a);
 		reply(w->c, "ok unlocked", NULL);
@@ -1057,6 +1098,7 @@ static void unlock_after(uv_work_t *req, int status)
 		alog(a, CAIRN_LOG_WARN, "unlock refused: %s", w->rc == CAIRN_EAUTH ? "wrong passphrase" : "error");
 		reply(w->c, w->rc == CAIRN_EAUTH ? "error wrong passphrase" : "error cannot unlock", NULL);
 	}
+	cairn_journal_free(w->held); /* not taken: refused, stopping */
 	cairn_key_free(w->key);
 	free(w);
 }
@@ -1220,8 +1262,7 @@ static void on_grace(uv_timer_t *t)
 	alog(a, CAIRN_LOG_WARN, "round with %s still running after %llu ms: abandoning it", a->busy_remote,
 	     (unsigned long long)a->cfg.grace_ms);
 	unlink(a->sock);
-	if (a->key)
-		sodium_free(a->key);
+	release_key(a);
 	_exit(0);
 }
 
@@ -1232,6 +1273,8 @@ static void stop(cairn_agent *a, const char *why)
 	a->stopping = 1;
 	alog(a, CAIRN_LOG_INFO, "stopping (%s)%s", why, a->busy ? ": waiting for the current round" : "");
 	unlink(a->sock); /* new commands go their own way at once */
+	cairn_journal_free(a->held); /* a round still running keeps the key until it ends */
+	a->held = NULL;
 	uv_close((uv_handle_t *)&a->server, NULL);
 	uv_close((uv_handle_t *)&a->sigint, NULL);
 	uv_close((uv_handle_t *)&a->sigterm, NULL);
@@ -1389,6 +1432,7 @@ int cairn_agent_run(cairn_agent *a)
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_signal, SIGHUP);
 	open_netlink(a);
+	hold(a, NULL); /* started unlocked: after the fork, which must not inherit SQLite's locks */
 	load_remotes(a, 1);
 	check_paths(a);
 	alog(a, CAIRN_LOG_INFO, "listening on %s (%s, %d remotes, interval %llu ms)", a->sock,
@@ -1417,8 +1461,7 @@ void cairn_agent_free(cairn_agent *a)
 {
 	if (!a)
 		return;
-	if (a->key)
-		sodium_free(a->key);
+	release_key(a);
 	if (a->lockfd >= 0)
 		close(a->lockfd);
 	if (a->log)
