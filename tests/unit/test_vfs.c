@@ -482,6 +482,73 @@ static void test_wal_tampered_last_frame_reads_as_truncated(void)
 	remove_dir();
 }
 
+static int wal_warnings;
+static void count_wal_warnings(cairn_log_level level, const char *msg, void *ud)
+{
+	(void)ud;
+	if (level == CAIRN_LOG_WARN && strstr(msg, "wal frame"))
+		wal_warnings++;
+}
+
+/* In a child: fill the WAL with `n` commits, checkpoint, start a new WAL generation with `m` commits
+ * (SQLite rewrites the file from its start: the old generation's frames stay behind), then die. */
+static void crash_after_new_generation(int n, int m)
+{
+	pid_t pid = fork();
+	int status;
+	if (pid == 0) {
+		sqlite3 *db = NULL;
+		char sql[160];
+		if (cairn__vfs_open(&db, db_path, key_a, RW) != 0 ||
+		    sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; CREATE TABLE c(v INTEGER, pad TEXT)", NULL, NULL, NULL))
+			_exit(3);
+		for (int i = 1; i <= n + m; i++) {
+			if (i == n + 1 && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK)
+				_exit(4);
+			snprintf(sql, sizeof(sql), "INSERT INTO c VALUES(%d, printf('%%.100c', 'x'))", i);
+			if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+				_exit(5);
+		}
+		kill(getpid(), SIGKILL);
+		_exit(6);
+	}
+	waitpid(pid, &status, 0);
+}
+
+/* A WAL left with frames of an earlier generation after its end (a crash, or an agent's held connection
+ * that never closed last) recovers without a tamper warning; a modified frame of the current generation
+ * still warns. */
+static void test_wal_old_generation_is_not_tamper(void)
+{
+	char wal[320];
+	sqlite3 *db = NULL;
+	unsigned char old;
+	cairn_log_set(count_wal_warnings, NULL);
+	fresh_dir();
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	crash_after_new_generation(200, 5);
+	T_REQUIRE(file_size(wal) > 32 + 100 * FRAME); /* the old generation is still in the file */
+	wal_warnings = 0;
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_CHECK(rows_exactly(db, 205));
+	T_CHECK(integrity_ok(db));
+	cairn__vfs_close(db);
+	T_CHECK(wal_warnings == 0);
+	remove_dir();
+	/* the same, with one byte of the new generation's last frame changed */
+	fresh_dir();
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	crash_after_new_generation(200, 5);
+	T_REQUIRE(flip_byte(wal, 32 + 5 * FRAME - CAIRN_PAGE_SIZE + rand() % CAIRN_PAGE_SIZE, &old) == 0);
+	wal_warnings = 0;
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_CHECK(rows_exactly(db, 204));
+	cairn__vfs_close(db);
+	T_CHECK(wal_warnings == 1);
+	cairn_log_set(NULL, NULL);
+	remove_dir();
+}
+
 /* The offset of the page of the last frame in `wal` that is not page 1; its page number in *pgno. */
 static off_t last_frame_not_page1(const char *wal, unsigned *pgno)
 {
@@ -874,6 +941,7 @@ int main(void)
 	T_RUN(test_wal_recovery_after_kill);
 	T_RUN(test_wal_torn_last_frame);
 	T_RUN(test_wal_tampered_last_frame_reads_as_truncated);
+	T_RUN(test_wal_old_generation_is_not_tamper);
 	T_RUN(test_wal_tampered_frame_while_open);
 	T_RUN(test_journal_delete_mode_hot_rollback);
 	T_RUN(test_journal_one_page_header);
