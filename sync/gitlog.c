@@ -15,7 +15,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
-#include <git2.h>
+#include "git2_lazy.h"
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -72,6 +72,8 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 	static int inited;
 	cairn_gitlog *g;
 	int rc;
+	if ((rc = cairn__git2_load()))
+		return rc;
 	if (!inited) {
 		git_libgit2_init();
 		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
@@ -106,6 +108,9 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 int cairn__gitlog_open_env(cairn_gitlog **out)
 {
 	cairn_gitlog *g;
+	int rc = cairn__git2_load();
+	if (rc)
+		return rc;
 	git_libgit2_init();
 	if (!(g = calloc(1, sizeof(*g))))
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");

@@ -14,11 +14,10 @@
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
  */
+#include "git2_lazy.h"
 #include "netstream.h"
 
 #include <errno.h>
-#include <git2.h>
-#include <git2/sys/stream.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
