@@ -169,6 +169,23 @@ static int run_revoke(struct cli_ctx *ctx, const struct cli_args *a)
 	return office_change(ctx, a, cairn_office_revoke, "revoked (new key epoch for its team)");
 }
 
+static int supervisor_on(cairn_journal *j, const char *repo, const char *device)
+{
+	return cairn_office_supervisor(j, repo, device, 1);
+}
+
+static int supervisor_off(cairn_journal *j, const char *repo, const char *device)
+{
+	return cairn_office_supervisor(j, repo, device, 0);
+}
+
+static int run_supervisor(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	int off = args_count(a, "off") > 0;
+	return office_change(ctx, a, off ? supervisor_off : supervisor_on,
+	                     off ? "no longer a supervisor:" : "made a supervisor (its sign-offs count):");
+}
+
 static int run_wipe(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	return office_change(ctx, a, cairn_office_wipe, "ordered a wipe of");
@@ -240,6 +257,11 @@ static const struct cli_opt enroll_opts[] = {
 	CLI_OPT_END,
 };
 
+static const struct cli_opt supervisor_opts[] = {
+	{"off", 0, NULL, "no longer a supervisor: its sign-offs stop counting (they stay in the record)", 0},
+	CLI_OPT_END,
+};
+
 const struct cli_sub cmd_office_subs[] = {
 	{"init", "", 0, 0, "Create the office: org signing key, office journal and central repository.",
 	 "The office's data directory (--dir) is an encrypted journal holding the org signing key and\n"
@@ -258,6 +280,11 @@ const struct cli_sub cmd_office_subs[] = {
 	 "anything after it and every device quarantines it. The team's new key epoch is sealed to\n"
 	 "the remaining members only.\n",
 	 cli_no_opts, run_revoke},
+	{"supervisor", "DEVICE [--off]", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
+	 "Once devices hold the office's roster, only a supervisor's 'cairn signoff' counts: 'cairn\n"
+	 "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
+	 "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n",
+	 supervisor_opts, run_supervisor},
 	{"wipe", "DEVICE", 1, 1, "Order a device to push what it has not pushed, then destroy its keys.",
 	 "At the end of its next sync round that a remote confirms, the device overwrites and\n"
 	 "deletes its key file and deletes its database. A revoked device wipes without pushing.\n",

@@ -665,6 +665,7 @@ typedef struct {
 	const char *device;                /**< 16 hex digits */
 	const unsigned char *team;         /**< CAIRN_TEAM_BYTES */
 	int revoked;                       /**< 0 enrolled, 1 revoked */
+	int supervisor;                    /**< 1: the office made it a supervisor (its sign-offs count) */
 } cairn_roster_entry;
 
 /**

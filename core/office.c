@@ -207,12 +207,14 @@ int cairn_roster_devices_set(cairn_journal *j, uint64_t version, const cairn_ros
 	if (rc != SQLITE_DONE)
 		return cairn__txn_end_plain(j, rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading roster devices"));
 	if ((rc = cairn__exec(j, "DELETE FROM roster_devices")) ||
-	    (rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO roster_devices VALUES (?1, ?2, ?3)")))
+	    (rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO roster_devices (device, team, status, supervisor) "
+	                                 "VALUES (?1, ?2, ?3, ?4)")))
 		return cairn__txn_end_plain(j, rc);
 	for (size_t i = 0; i < n && !rc; i++) {
 		sqlite3_bind_text(st, 1, devs[i].device, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, devs[i].team, CAIRN_TEAM_BYTES, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, devs[i].revoked ? "revoked" : "enrolled", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, devs[i].supervisor != 0);
 		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : cairn__sqlerr(j, sqlite3_errcode(j->db), "recording roster devices");
 		sqlite3_reset(st);
 	}

@@ -1,7 +1,12 @@
 /*
  * review.c — supervision: a supervisor signs off a note (note.signoff, an event signed like every other
  * by the supervisor's device, carrying the supervisor's worker name). Sign-offs are kept, never removed;
- * a note awaits review while it has none and is not struck.
+ * a note awaits review while it has no sign-off that counts and is not struck.
+ *
+ * Who is a supervisor: the office says so in the roster (device flag, 'cairn office supervisor'). Once
+ * a journal holds a roster, a sign-off counts only when its device is a supervisor there, checked when
+ * counting (so the rule is the same whatever order events and rosters arrive in) and, for a clear
+ * message, when signing. A team without an office (no roster) trusts any teammate but the author.
  */
 #include "domain.h"
 
@@ -42,6 +47,25 @@ static int note_author(cairn_journal *j, const char *note, char dev[CAIRN_DEVICE
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a note");
 }
 
+/* A sign-off by the device in column `s`.device counts (see the top of this file). */
+#define COUNTS(s)                                                                                            \
+	"(NOT EXISTS (SELECT 1 FROM roster_devices) OR EXISTS (SELECT 1 FROM roster_devices r WHERE r.device = " \
+	s ".device AND r.supervisor = 1))"
+
+static int is_supervisor(cairn_journal *j)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT NOT EXISTS (SELECT 1 FROM roster_devices) OR EXISTS (SELECT 1 FROM "
+	                                "roster_devices WHERE device = ?1 AND supervisor = 1)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, cairn_journal_device(j), -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : cairn__sqlerr(j, sqlite3_errcode(j->db),
+	                                                                              "reading the roster");
+	cairn__finalize(j, st);
+	return rc;
+}
+
 static int signoff_locked(cairn_journal *j, const char *note, json_t *body)
 {
 	char dev[CAIRN_DEVICE_LEN];
@@ -53,6 +77,11 @@ static int signoff_locked(cairn_journal *j, const char *note, json_t *body)
 	if (!strcmp(dev, cairn_journal_device(j)))
 		return cairn__error(CAIRN_EINVAL, "note '%s' was written on this device: a supervisor signs off "
 		                                  "another worker's notes", note);
+	if ((rc = is_supervisor(j)) < 0)
+		return rc;
+	if (!rc)
+		return cairn__error(CAIRN_EINVAL, "this device is not a supervisor in the office's roster (the office "
+		                                  "makes one with 'cairn office supervisor %s')", cairn_journal_device(j));
 	return cairn__append_json(j, "note.signoff", note, body, NULL);
 }
 
@@ -83,7 +112,7 @@ int cairn_review_list(cairn_journal *j, char **out)
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', n.entity, 'contact', n.contact, "
 		" 'name', (SELECT value FROM contact_fields f WHERE f.entity = n.contact AND f.field = 'name'), "
 		" 'kind', n.kind, 'date', n.date, 'device', n.device, 'minutes', n.minutes) AS o FROM notes n "
-		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity) "
+		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ") "
 		" AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
 		"ORDER BY n.date, n.hlc, n.entity)");
 	return rc ? rc : cairn__query_text(j, st, out, "[]");
@@ -93,8 +122,8 @@ static int review_report(cairn_journal *j, const cairn__report_range *r, json_t 
 {
 	static const char *const cols[] = {"notes", "signed off", "awaiting sign-off"};
 	return cairn__report_query(j, r,
-		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity)), "
-		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity)) FROM notes n "
+		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ")), "
+		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ")) FROM notes n "
 		"WHERE n.date BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND "
 		CAIRN__IN_SCOPE("n.device"),
 		sections, "supervision.signoff", "Supervision: note sign-off", cols, 3);

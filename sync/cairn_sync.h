@@ -112,6 +112,11 @@ int cairn_office_approve(cairn_journal *j, const char *repo, const char *device,
 int cairn_office_deny(cairn_journal *j, const char *repo, const char *device);
 /** Revoke a device: a new key epoch for its team, sealed to the other members; its log ends here. */
 int cairn_office_revoke(cairn_journal *j, const char *repo, const char *device);
+/**
+ * Make an enrolled device a supervisor (on) or not (off): only a supervisor's sign-offs of notes count
+ * once a journal holds a roster. CAIRN_EEXISTS when it already is (is not).
+ */
+int cairn_office_supervisor(cairn_journal *j, const char *repo, const char *device, int on);
 /** Order a device to push what it has not pushed, then destroy its key file and database. */
 int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device);
 /**

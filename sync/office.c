@@ -73,7 +73,8 @@ static int record_devices(cairn_journal *j, const cairn_roster *r)
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	for (size_t i = 0; i < r->ndevices; i++)
 		e[i] = (cairn_roster_entry){r->devices[i].hex, r->devices[i].team,
-		                            r->devices[i].status == CAIRN_ROSTER_REVOKED};
+		                            r->devices[i].status == CAIRN_ROSTER_REVOKED,
+		                            (r->devices[i].flags & CAIRN_ROSTER_SUPERVISOR) != 0};
 	rc = cairn_roster_devices_set(j, r->version, e, r->ndevices);
 	free(e);
 	return rc;
@@ -461,7 +462,10 @@ out:
 	return rc;
 }
 
-int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device)
+/* Set (on) or clear a flag of an enrolled device in a new roster version; CAIRN_EEXISTS ending with
+ * `already` when it is so already. */
+static int device_flag(cairn_journal *j, const char *repo, const char *device, uint8_t flag, int on,
+                       const char *already)
 {
 	cairn_roster_device *d;
 	office o;
@@ -469,15 +473,27 @@ int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device)
 	if (rc)
 		return rc;
 	if (!(rc = find_enrolled(&o, device, &d))) {
-		if (d->flags & CAIRN_ROSTER_WIPE)
-			rc = cairn_error_set(CAIRN_EEXISTS, "a wipe order for '%s' is already in the roster", device);
+		if (!(d->flags & flag) == !on)
+			rc = cairn_error_set(CAIRN_EEXISTS, "%s '%s' %s", flag == CAIRN_ROSTER_WIPE ? "a wipe order for" : "device",
+			                     device, already);
 		else {
-			d->flags |= CAIRN_ROSTER_WIPE;
+			d->flags = (uint8_t)(on ? d->flags | flag : d->flags & ~flag);
 			rc = office_commit(&o);
 		}
 	}
 	office_close(&o);
 	return rc;
+}
+
+int cairn_office_supervisor(cairn_journal *j, const char *repo, const char *device, int on)
+{
+	return device_flag(j, repo, device, CAIRN_ROSTER_SUPERVISOR, on,
+	                   on ? "is already a supervisor" : "is not a supervisor");
+}
+
+int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device)
+{
+	return device_flag(j, repo, device, CAIRN_ROSTER_WIPE, 1, "is already in the roster");
 }
 
 static const char *status_name(const cairn_roster_device *d)
@@ -581,6 +597,8 @@ int cairn_office_devices(cairn_journal *j, const char *repo, char **out)
 		                   head_signed(&o, d, tip), "synced_seq", (json_int_t)synced, "fully_synced", full,
 		                   "last_seen", *when ? json_string(when) : json_null(), "wipe",
 		                   (d->flags & CAIRN_ROSTER_WIPE) != 0));
+		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "supervisor",
+		                    json_boolean(d->flags & CAIRN_ROSTER_SUPERVISOR));
 		free(name);
 	}
 	cairn_error_clear();

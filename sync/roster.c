@@ -164,7 +164,7 @@ static const char *check_rules(const cairn_roster *r)
 			return "a device id is not the hash of its key";
 		if (d->status != CAIRN_ROSTER_ENROLLED && d->status != CAIRN_ROSTER_REVOKED)
 			return "unknown device status";
-		if (d->flags & ~CAIRN_ROSTER_WIPE)
+		if (d->flags & ~(CAIRN_ROSTER_WIPE | CAIRN_ROSTER_SUPERVISOR))
 			return "unknown device flags";
 		if (!team_sorted(r, d->team))
 			return "a device names an unknown team";

@@ -46,6 +46,7 @@
 
 enum { CAIRN_ROSTER_ENROLLED = 1, CAIRN_ROSTER_REVOKED = 2 };
 #define CAIRN_ROSTER_WIPE 1u
+#define CAIRN_ROSTER_SUPERVISOR 2u /* its sign-offs of notes count (core/review.c) */
 
 typedef struct {
 	unsigned char id[CAIRN_TEAM_BYTES];
