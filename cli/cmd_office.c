@@ -186,6 +186,20 @@ static int run_supervisor(struct cli_ctx *ctx, const struct cli_args *a)
 	                     off ? "no longer a supervisor:" : "made a supervisor (its sign-offs count):");
 }
 
+static int run_publish(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	char *repo = NULL;
+	int rc = open_office(ctx, &repo);
+	(void)a;
+	if (rc)
+		return rc;
+	rc = cairn_office_publish(ctx->j, repo);
+	free(repo);
+	if (rc)
+		return cli_lib_fail(rc);
+	return out_written(ctx->opt, json_pack("{sb}", "published", 1), "", "published the resource directory");
+}
+
 static int run_wipe(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	return office_change(ctx, a, cairn_office_wipe, "ordered a wipe of");
@@ -285,6 +299,10 @@ const struct cli_sub cmd_office_subs[] = {
 	 "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
 	 "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n",
 	 supervisor_opts, run_supervisor},
+	{"publish", "", 0, 0, "Publish the resource directory to the central repository again.",
+	 "'cairn resource add|set' and every roster change publish it already; this is for after one of\n"
+	 "those warned that publishing failed. Each publication is a new version for every team.\n",
+	 cli_no_opts, run_publish},
 	{"wipe", "DEVICE", 1, 1, "Order a device to push what it has not pushed, then destroy its keys.",
 	 "At the end of its next sync round that a remote confirms, the device overwrites and\n"
 	 "deletes its key file and deletes its database. A revoked device wipes without pushing.\n",

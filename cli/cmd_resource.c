@@ -80,14 +80,15 @@ static int store(struct cli_ctx *ctx, const char *id, json_t *o, char out[CAIRN_
 		return cli_lib_fail(rc);
 #ifdef CAIRN_HAVE_SYNC
 	/* Only an office gets here: the new version goes to the central repository at once. A failure
-	 * leaves the change recorded; the next change or roster update publishes it. */
+	 * leaves the change recorded (so the command succeeds and prints its id: a retry would make a
+	 * second resource); the next change, a roster update or 'cairn office publish' publishes it. */
 	char *repo = NULL;
 	if (!(rc = cairn_state_get(ctx->j, "office.repo", &repo)))
 		rc = cairn_office_publish(ctx->j, repo);
 	free(repo);
 	if (rc)
-		return cli_fail(cli_exit_code(rc), "recorded, but not published to the central repository: %s",
-		                cairn_error_last());
+		cli_warn("recorded, but not published to the central repository: %s (run 'cairn office publish')",
+		         cairn_error_last());
 #endif
 	return 0;
 }

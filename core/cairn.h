@@ -70,6 +70,12 @@ typedef enum { CAIRN_LOG_ERROR = 0, CAIRN_LOG_WARN, CAIRN_LOG_INFO, CAIRN_LOG_DE
 typedef void (*cairn_log_fn)(cairn_log_level level, const char *msg, void *ud);
 /** Install a process-wide log callback (NULL: discard). Messages never contain record data or keys. */
 void cairn_log_set(cairn_log_fn fn, void *ud);
+/** Send a message to that callback: for libraries layered on libcairn (libcairn_sync), as cairn_error_set. */
+void cairn_log_emit(cairn_log_level level, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
 
 /** Release memory returned by libcairn through a `char **out` parameter. Accepts NULL. */
 void cairn_free(void *p);

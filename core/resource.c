@@ -195,11 +195,17 @@ int cairn_resource_show(cairn_journal *j, const char *id, char **out)
 int cairn_resource_directory(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
+	/* At the office, its own versions only: a journal from before publishing was restricted may hold
+	 * others. A device holds the office's. */
 	int rc = cairn__prepare(j, &st,
 	                        "SELECT json_group_array(json_object('resource', resource, 'hlc', hlc, 'device', device, "
-	                        "'body', json(body))) FROM (SELECT * FROM resource_versions ORDER BY resource, hlc, "
-	                        "device)");
-	return rc ? rc : cairn__query_text(j, st, out, "[]");
+	                        "'body', json(body))) FROM (SELECT * FROM resource_versions WHERE ?2 OR device = ?1 "
+	                        "ORDER BY resource, hlc, device)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, cairn_journal_device(j), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, !is_office(j));
+	return cairn__query_text(j, st, out, "[]");
 }
 
 int cairn_resource_directory_version(cairn_journal *j, uint64_t *version)

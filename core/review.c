@@ -47,10 +47,11 @@ static int note_author(cairn_journal *j, const char *note, char dev[CAIRN_DEVICE
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a note");
 }
 
-/* A sign-off by the device in column `s`.device counts (see the top of this file). */
-#define COUNTS(s)                                                                                            \
-	"(NOT EXISTS (SELECT 1 FROM roster_devices) OR EXISTS (SELECT 1 FROM roster_devices r WHERE r.device = " \
-	s ".device AND r.supervisor = 1))"
+/* A sign-off by the device in column `s`.device of note `n` counts (see the top of this file): never the
+ * note's own device, and once there is a roster, only a supervisor's. */
+#define COUNTS(s, n)                                                                                         \
+	"(" s ".device <> " n ".device AND (NOT EXISTS (SELECT 1 FROM roster_devices) OR EXISTS (SELECT 1 FROM "  \
+	"roster_devices r WHERE r.device = " s ".device AND r.supervisor = 1)))"
 
 static int is_supervisor(cairn_journal *j)
 {
@@ -112,7 +113,7 @@ int cairn_review_list(cairn_journal *j, char **out)
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', n.entity, 'contact', n.contact, "
 		" 'name', (SELECT value FROM contact_fields f WHERE f.entity = n.contact AND f.field = 'name'), "
 		" 'kind', n.kind, 'date', n.date, 'device', n.device, 'minutes', n.minutes) AS o FROM notes n "
-		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ") "
+		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ") "
 		" AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
 		"ORDER BY n.date, n.hlc, n.entity)");
 	return rc ? rc : cairn__query_text(j, st, out, "[]");
@@ -122,8 +123,8 @@ static int review_report(cairn_journal *j, const cairn__report_range *r, json_t 
 {
 	static const char *const cols[] = {"notes", "signed off", "awaiting sign-off"};
 	return cairn__report_query(j, r,
-		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ")), "
-		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s") ")) FROM notes n "
+		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ")), "
+		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ")) FROM notes n "
 		"WHERE n.date BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND "
 		CAIRN__IN_SCOPE("n.device"),
 		sections, "supervision.signoff", "Supervision: note sign-off", cols, 3);

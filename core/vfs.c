@@ -440,6 +440,11 @@ static int wal_read_frame(cfile *f, unsigned char *buf, sqlite3_int64 frame)
 		cairn__log(CAIRN_LOG_WARN,
 		           "wal frame %lld of '%s' failed authentication; recovery takes it as the end of the log",
 		           (long long)((frame - WAL_HDR) / FRAME + 1), f->path);
+	else if (frame == WAL_HDR) /* the header is unauthenticated: say so when it empties the log */
+		cairn__log(CAIRN_LOG_INFO,
+		           "the WAL header of '%s' is newer than its first frame (a crash between the two writes, or a "
+		           "modified header): the log is empty",
+		           f->path);
 	sodium_memzero(f->buf, PAGE);
 	memset(buf + FRAME_HDR, 0, PAGE);
 	return SQLITE_OK;

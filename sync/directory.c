@@ -49,7 +49,7 @@ static int corrupt(cairn_directory *d, const char *why)
 	return cairn__sync_error(CAIRN_ECORRUPT, "resource directory is corrupt (%s)", why);
 }
 
-int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size_t len)
+int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size_t len, const unsigned char *org)
 {
 	cairn_directory *d;
 	size_t at, end;
@@ -64,6 +64,9 @@ int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size
 		                         buf[8]);
 	if (buf[8] != 1 || buf[9] || buf[10] || buf[11])
 		return cairn__sync_error(CAIRN_ECORRUPT, "resource directory is corrupt (header)");
+	if (org && sodium_memcmp(buf + 20, org, 32))
+		return cairn__sync_error(CAIRN_EREJECTED, "resource directory is signed by another org key than the one "
+		                                          "pinned here");
 	/* Signature first: nothing unauthenticated is parsed further than the header. */
 	if (crypto_sign_verify_detached(buf + len - 64, buf, len - 64, buf + 20) != 0)
 		return cairn__sync_error(CAIRN_ETAMPER, "resource directory signature does not verify with the org key "
@@ -128,6 +131,7 @@ int cairn__directory_unpack(const unsigned char *z, size_t zlen, char **json)
 		return cairn__sync_error(CAIRN_ENOMEM, "out of memory");
 	got = ZSTD_decompress(out, (size_t)size, z, zlen);
 	if (ZSTD_isError(got) || got != size || memchr(out, '\0', got)) {
+		sodium_memzero(out, (size_t)size);
 		free(out);
 		return cairn__sync_error(CAIRN_ECORRUPT, "resource directory is corrupt (contents)");
 	}
@@ -169,6 +173,7 @@ int cairn_directory_open(const cairn_directory *d, const unsigned char team[CAIR
 	else
 		rc = cairn__directory_unpack(plain, clen - TAG, json);
 	sodium_free(dk);
+	sodium_memzero(plain, clen - TAG);
 	free(plain);
 	return rc;
 }
@@ -248,13 +253,14 @@ int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, c
 
 /* ---- repositories and journals ---- */
 
-static int read_doc(cairn_gitlog *g, const char *commit, cairn_directory **out, char parent[CAIRN_OID_HEX])
+static int read_doc(cairn_gitlog *g, const char *commit, const unsigned char org[32], cairn_directory **out,
+                    char parent[CAIRN_OID_HEX])
 {
 	unsigned char *buf = NULL;
 	size_t len;
 	int rc = cairn__gitlog_read_blob(g, commit, "directory", &buf, &len, parent);
 	if (!rc)
-		rc = cairn_directory_decode(out, buf, len);
+		rc = cairn_directory_decode(out, buf, len, org);
 	free(buf);
 	return rc;
 }
@@ -277,7 +283,7 @@ int cairn__directory_publish(cairn_journal *j, cairn_gitlog *g, const cairn_rost
 		rc = cairn__sync_error(CAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (rc == 0 && !(rc = read_doc(g, tip, &prev, parent)))
+	if (rc == 0 && !(rc = read_doc(g, tip, r->org_pk, &prev, parent)))
 		version = prev->version + 1;
 	else if (rc == CAIRN_ENOTFOUND)
 		tip[0] = '\0', rc = 0;
@@ -289,6 +295,9 @@ int cairn__directory_publish(cairn_journal *j, cairn_gitlog *g, const cairn_rost
 		teams[i] = (cairn_directory_team){r->teams[i].id, r->teams[i].epoch, NULL};
 		if (!(rc = cairn_team_key(j, r->teams[i].id, r->teams[i].epoch, &keys[i])))
 			teams[i].key = keys[i];
+		else if (rc == CAIRN_ENOTFOUND)
+			rc = cairn__sync_error(rc, "the office holds no key for epoch %u of a team in the roster",
+			                       r->teams[i].epoch);
 	}
 	if (!rc && !(rc = cairn_directory_encode(&doc, &len, version, r->org_pk, teams, r->nteams, json, org_sign_cb, j)))
 		rc = cairn__gitlog_commit_blob(g, CAIRN_DIRECTORY_REF, "directory", tip, doc, len, out);
@@ -317,11 +326,23 @@ int cairn__directory_apply(cairn_gitlog *g, cairn_journal *j)
 		cairn_error_clear();
 		return 0;
 	}
-	if ((rc = cairn_resource_directory_version(j, &held)) || (rc = read_doc(g, tip, &d, parent)))
+	if ((rc = cairn_resource_directory_version(j, &held)))
 		return rc;
-	if (sodium_memcmp(d->org_pk, org, 32))
-		rc = cairn__sync_error(CAIRN_EREJECTED, "the resource directory held here is signed by another org key");
-	else if (d->version > held) {
+	{
+		/* The version in the header, before any verification: only to skip the work when the journal
+		 * holds it already (the ref was moved here only after a verified adopt). */
+		unsigned char *buf = NULL;
+		size_t len;
+		if ((rc = cairn__gitlog_read_blob(g, tip, "directory", &buf, &len, parent)))
+			return rc;
+		int current = len >= 20 && cairn__get_u64(buf + 12) <= held;
+		free(buf);
+		if (current)
+			return 0;
+	}
+	if ((rc = read_doc(g, tip, org, &d, parent)))
+		return rc;
+	if (d->version > held) {
 		/* Newest epoch first: the one the office encrypts for is the team's current one. */
 		rc = CAIRN_ENOTFOUND;
 		for (size_t i = d->nwraps; i-- > 0 && rc == CAIRN_ENOTFOUND;) {
@@ -362,16 +383,13 @@ int cairn__directory_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote
 	}
 	if (!cairn__gitlog_tip(g, CAIRN_DIRECTORY_REF, ltip) && !strcmp(ltip, rtip))
 		return cairn__directory_apply(g, j);
-	if ((rc = read_doc(g, rtip, &theirs, parent)))
+	if ((rc = read_doc(g, rtip, org, &theirs, parent)))
 		return cairn__sync_error(rc == CAIRN_ENEWER ? rc : CAIRN_EREJECTED,
 		                         "resource directory from remote '%s' refused: %s", remote, cairn_error_last());
-	if (sodium_memcmp(theirs->org_pk, org, 32)) {
-		rc = cairn__sync_error(CAIRN_EREJECTED, "resource directory from remote '%s' is signed by another org key",
-		                       remote);
-		goto out;
-	}
-	/* Ours as new or newer: it goes to that remote with the next push. Ours unreadable: take theirs. */
-	if (ltip[0] && !read_doc(g, ltip, &ours, parent) && theirs->version <= ours->version)
+	/* Ours as new or newer: it goes to that remote with the next push. Ours damaged (not merely from a
+	 * newer cairn): take theirs. */
+	if (ltip[0] && (rc = read_doc(g, ltip, org, &ours, parent)) != CAIRN_ECORRUPT && rc != CAIRN_ETAMPER &&
+	    (rc || theirs->version <= ours->version))
 		goto out;
 	cairn_error_clear();
 	if ((rc = cairn__gitlog_set(g, CAIRN_DIRECTORY_REF, rtip, NULL)))

@@ -46,11 +46,12 @@ typedef struct {
 } cairn_directory_team;
 
 /**
- * Parse, bounds-check and verify the signature with the org key the document carries (the caller then
- * compares it with the key it pinned). CAIRN_ECORRUPT malformed, CAIRN_ETAMPER bad signature,
- * CAIRN_ENEWER a format above 1. *out: free with cairn_directory_free().
+ * Parse, bounds-check and verify the signature. `org`: the org key the caller pinned; a document naming
+ * another is refused (CAIRN_EREJECTED) before its signature is checked or anything past the header is
+ * read. NULL (the fuzz target) verifies with the key the document carries. CAIRN_ECORRUPT malformed,
+ * CAIRN_ETAMPER bad signature, CAIRN_ENEWER a format above 1. *out: free with cairn_directory_free().
  */
-int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size_t len);
+int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size_t len, const unsigned char *org);
 void cairn_directory_free(cairn_directory *d);
 /**
  * Decrypt with the key of (team, epoch): *json malloc'd, NUL-terminated, wipe and free. CAIRN_ENOTFOUND

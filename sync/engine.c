@@ -77,9 +77,12 @@ static int load_roster(cairn_sync *s)
 	if (rc)
 		return rc == CAIRN_ENOTFOUND ? 0 : rc;
 	rc = cairn__roster_load(s->g, CAIRN_ROSTER_REF, org, &s->roster);
-	if (rc)
-		return rc == CAIRN_ENOTFOUND ? 0 : rc;
-	return cairn__roster_apply(s->g, s->j, s->roster);
+	if (rc == 0)
+		rc = cairn__roster_apply(s->g, s->j, s->roster);
+	/* The directory held here, when the journal lacks it (a rebuild after a restore clears it). */
+	if (rc == 0 || rc == CAIRN_ENOTFOUND)
+		rc = cairn__directory_apply(s->g, s->j);
+	return rc;
 }
 
 int cairn_sync_open(cairn_sync **out, cairn_journal *j)
@@ -833,9 +836,14 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	if (!rc) {
 		r->bytes_received += t.bytes_received;
 		/* A refused roster (rollback, wrong org) stops no log: report it after the exchange. */
-		if ((roster_rc = cairn__roster_adopt(s->g, s->j, remote, &s->roster)) ||
-		    (roster_rc = cairn__directory_adopt(s->g, s->j, remote)))
+		/* Both, whatever the other did: a stick may hold an older roster and a newer directory. */
+		if ((roster_rc = cairn__roster_adopt(s->g, s->j, remote, &s->roster)))
 			snprintf(roster_err, sizeof(roster_err), "%s", cairn_error_last());
+		int dir_rc = cairn__directory_adopt(s->g, s->j, remote);
+		if (dir_rc && !roster_rc) {
+			roster_rc = dir_rc;
+			snprintf(roster_err, sizeof(roster_err), "%s", cairn_error_last());
+		}
 		/* A roster that just brought our team key (or a new epoch): seal now, push in this round. */
 		rc = cairn_sync_seal(s, r);
 		if (!rc)

@@ -17,6 +17,11 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+/* The pointers take 1.5's prototypes and structures, and libgit2.so.1.5 is what is opened. */
+#if LIBGIT2_VER_MAJOR != 1 || LIBGIT2_VER_MINOR != 5
+#error "cairn is built against libgit2 1.5 (Debian 12's libgit2-dev): another version's headers do not match"
+#endif
+
 #define CAIRN__GIT2_SONAME "libgit2.so.1.5"
 
 /* Load libgit2 once (thread-safe) and resolve every function below; CAIRN_ERROR with a message naming

@@ -67,25 +67,27 @@ static void no_delta_search(git_repository *repo)
 	git_error_clear();
 }
 
+static void init_libgit2(void)
+{
+	git_libgit2_init();
+	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
+	/* Objects were hashed when they arrived (the indexer checks every one); hashing each again on
+	 * every read (SHA-1DC over half a megabyte a segment, twice an import) proves nothing more:
+	 * a segment's signature and AEAD tag are what make it trustworthy. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* A fetch from a log with a history stalled 40 ms on delayed ACKs: see netstream.c. */
+	cairn__netstream_register();
+}
+
 int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 {
-	static int inited;
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	cairn_gitlog *g;
 	int rc;
 	if ((rc = cairn__git2_load()))
 		return rc;
-	if (!inited) {
-		git_libgit2_init();
-		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
-		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1);
-		/* Objects were hashed when they arrived (the indexer checks every one); hashing each again on
-		 * every read (SHA-1DC over half a megabyte a segment, twice an import) proves nothing more:
-		 * a segment's signature and AEAD tag are what make it trustworthy. */
-		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
-		/* A fetch from a log with a history stalled 40 ms on delayed ACKs: see netstream.c. */
-		cairn__netstream_register();
-		inited = 1;
-	}
+	pthread_once(&once, init_libgit2);
 	if (!(g = calloc(1, sizeof(*g))))
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	rc = git_repository_open_bare(&g->repo, path);

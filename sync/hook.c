@@ -61,8 +61,10 @@ static int check_roster(hook *h, const char *old, const char *new, char *why, si
 	} else if (h->roster && r->version <= h->roster->version) {
 		snprintf(why, n, "roster version %llu does not supersede version %llu (rollback refused)",
 		         (unsigned long long)r->version, (unsigned long long)h->roster->version);
-	} else if (strcmp(old, ZERO_OID) && strcmp(parent, old)) {
-		snprintf(why, n, "a roster version must be one commit on top of the previous one");
+	} else if (strcmp(old, ZERO_OID) && cairn__gitlog_descends(h->g, new, old) != 1) {
+		/* Descends, not "is the child of": a hub two versions behind takes the newest a device carries. */
+		snprintf(why, n, "a roster version must extend the previous ones (the new commit does not descend from "
+		                 "the one held)");
 	} else {
 		cairn_roster_free(h->roster);
 		h->roster = r;
@@ -78,12 +80,12 @@ static int read_directory(hook *h, const char *commit, cairn_directory **d, char
 	size_t len;
 	int rc = cairn__gitlog_read_blob(h->g, commit, "directory", &buf, &len, parent);
 	if (!rc)
-		rc = cairn_directory_decode(d, buf, len);
+		rc = cairn_directory_decode(d, buf, len, h->org);
 	free(buf);
 	return rc;
 }
 
-/* The resource directory: signed by the pinned org key, a higher version, one commit on the previous. */
+/* The resource directory: signed by the pinned org key, a higher version, descending from the one held. */
 static int check_directory(hook *h, const char *old, const char *new, char *why, size_t n)
 {
 	cairn_directory *d = NULL, *prev = NULL;
@@ -96,10 +98,9 @@ static int check_directory(hook *h, const char *old, const char *new, char *why,
 	}
 	if (read_directory(h, new, &d, parent))
 		snprintf(why, n, "%s", cairn_error_last());
-	else if (sodium_memcmp(d->org_pk, h->org, 32))
-		snprintf(why, n, "resource directory is not signed by the org key this repository pins");
-	else if (has_old && strcmp(parent, old))
-		snprintf(why, n, "a resource directory version must be one commit on top of the previous one");
+	else if (has_old && cairn__gitlog_descends(h->g, new, old) != 1)
+		snprintf(why, n, "a resource directory version must extend the previous ones (the new commit does not "
+		                 "descend from the one held)");
 	else if (has_old && read_directory(h, old, &prev, pp))
 		snprintf(why, n, "the resource directory held here is unreadable: %s", cairn_error_last());
 	else if (prev && d->version <= prev->version)

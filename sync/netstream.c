@@ -21,17 +21,26 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+/*
+ * The layout of libgit2 1.5's own git_socket_stream (streams/socket.h), on purpose: its ssh transport
+ * takes the stream git_socket_stream_new() returned (now this one) and reads the socket from that
+ * private layout to hand it to libssh2. Keep the fields in this order.
+ */
 typedef struct {
 	git_stream parent;
-	char *host, *port;
+	char *host;
+	char *port;
 	int fd;
 } tcp_stream;
+_Static_assert(offsetof(tcp_stream, fd) == sizeof(git_stream) + 2 * sizeof(char *),
+               "tcp_stream must keep libgit2 1.5's git_socket_stream layout (ssh reads its socket)");
 
 static int net_error(const char *what, const char *host, const char *detail)
 {
@@ -102,6 +111,8 @@ static int tcp_close(git_stream *stream)
 	tcp_stream *s = (tcp_stream *)stream;
 	int rc = s->fd >= 0 ? close(s->fd) : 0;
 	s->fd = -1;
+	if (rc < 0)
+		git_error_set_str(GIT_ERROR_OS, "could not close socket");
 	return rc;
 }
 

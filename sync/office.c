@@ -249,7 +249,15 @@ static int office_commit(office *o)
 	 * follows the roster's teams and epochs (a new team reads it, a revoked device reads no newer one). */
 	if (!rc)
 		rc = record_devices(o->j, o->r);
-	return rc ? rc : cairn__directory_publish(o->j, o->g, o->r);
+	/* The roster change stands whatever happens to the directory: a failure is a warning, and the next
+	 * change or 'cairn office publish' republishes it. */
+	if (!rc && cairn__directory_publish(o->j, o->g, o->r)) {
+		cairn_log_emit(CAIRN_LOG_WARN, "roster version %llu written, but the resource directory was not "
+		               "republished for it: %s (run 'cairn office publish')", (unsigned long long)o->r->version,
+		               cairn_error_last());
+		cairn_error_clear();
+	}
+	return rc;
 }
 
 int cairn_office_publish(cairn_journal *j, const char *repo)
@@ -473,7 +481,9 @@ static int device_flag(cairn_journal *j, const char *repo, const char *device, u
 	if (rc)
 		return rc;
 	if (!(rc = find_enrolled(&o, device, &d))) {
-		if (!(d->flags & flag) == !on)
+		if (on && flag == CAIRN_ROSTER_SUPERVISOR && d->status == CAIRN_ROSTER_REVOKED)
+			rc = cairn_error_set(CAIRN_EINVAL, "device '%s' is revoked: it cannot become a supervisor", device);
+		else if (!(d->flags & flag) == !on)
 			rc = cairn_error_set(CAIRN_EEXISTS, "%s '%s' %s", flag == CAIRN_ROSTER_WIPE ? "a wipe order for" : "device",
 			                     device, already);
 		else {

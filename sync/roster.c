@@ -182,6 +182,16 @@ static const char *check_rules(const cairn_roster *r)
 	return NULL;
 }
 
+/* Format 2 is format 1 with supervisor flags: a roster without them stays format 1, which older cairn
+ * reads; one with them is format 2, which older cairn refuses with "upgrade" rather than as corrupt. */
+static unsigned roster_format(const cairn_roster *r)
+{
+	for (size_t i = 0; i < r->ndevices; i++)
+		if (r->devices[i].flags & CAIRN_ROSTER_SUPERVISOR)
+			return 2;
+	return 1;
+}
+
 int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len)
 {
 	cur c = {buf, len};
@@ -194,9 +204,9 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 		return cairn_error_set(CAIRN_ECORRUPT, "roster is corrupt (size %zu)", len);
 	if (take(&c, magic, 8) || memcmp(magic, ROSTER_MAGIC, 8) || take(&c, fmt, 4))
 		return cairn_error_set(CAIRN_ECORRUPT, "not a cairn roster");
-	if (fmt[0] > 1)
+	if (fmt[0] > 2)
 		return cairn_error_set(CAIRN_ENEWER, "roster format %u is newer than this cairn: upgrade", fmt[0]);
-	if (fmt[0] != 1 || fmt[1] || fmt[2] || fmt[3])
+	if (fmt[0] < 1 || fmt[1] || fmt[2] || fmt[3])
 		return cairn_error_set(CAIRN_ECORRUPT, "roster is corrupt (header)");
 	/* Signature first: nothing unauthenticated is parsed further than the header. */
 	if (crypto_sign_verify_detached(buf + len - 64, buf, len - 64, buf + 20) != 0)
@@ -243,6 +253,8 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 		return corrupt(r, "trailing bytes");
 	if ((why = check_rules(r)))
 		return corrupt(r, why);
+	if (fmt[0] != roster_format(r))
+		return corrupt(r, "format does not match the device flags");
 	*out = r;
 	return 0;
 }
@@ -269,7 +281,8 @@ int cairn_roster_encode(unsigned char **out, size_t *len, cairn_roster *r,
 	if (!(p = buf = malloc(n)))
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	p = put(p, ROSTER_MAGIC, 8);
-	p = put(p, "\1\0\0\0", 4);
+	*p++ = (unsigned char)roster_format(r);
+	p = put(p, "\0\0\0", 3);
 	p = put_u64(p, r->version);
 	p = put(p, r->org_pk, 32);
 	p = put_u32(p, (uint32_t)r->nteams);

@@ -54,7 +54,7 @@ static void decode(const unsigned char *buf, size_t len)
 {
 	cairn_directory *d = NULL;
 	char *json = NULL;
-	int rc = cairn_directory_decode(&d, buf, len);
+	int rc = cairn_directory_decode(&d, buf, len, NULL);
 	if (rc) {
 		check_code(rc, d);
 		return;
@@ -86,7 +86,9 @@ static void round_trip(const unsigned char *in, size_t n)
 	text[n] = '\0';
 	if (cairn_directory_encode(&doc, &len, n, keys[0].pk, t, 2, text, sign_org, NULL))
 		fail("a directory does not encode");
-	if (cairn_directory_decode(&d, doc, len) || d->version != n || d->nwraps != 2 || d->wraps[0].epoch != 1)
+	if (cairn_directory_decode(&d, doc, len, keys[1].pk) != CAIRN_EREJECTED || d)
+		fail("a directory decodes under another org key than the one it names");
+	if (cairn_directory_decode(&d, doc, len, keys[0].pk) || d->version != n || d->nwraps != 2 || d->wraps[0].epoch != 1)
 		fail("an encoded directory does not decode as written");
 	if (cairn_directory_open(d, fuzz_dir_team, 3, fuzz_dir_key, &json) || strcmp(json, text))
 		fail("a directory does not open to what was encoded");
@@ -97,7 +99,7 @@ static void round_trip(const unsigned char *in, size_t n)
 	cairn_directory_free(d);
 	d = NULL;
 	doc[(n * 2654435761u) % len] ^= 0x20;
-	if (!cairn_directory_decode(&d, doc, len)) {
+	if (!cairn_directory_decode(&d, doc, len, NULL)) {
 		if (!cairn_directory_open(d, fuzz_dir_team, 3, fuzz_dir_key, &json))
 			fail("a directory with a flipped byte still opens");
 		cairn_directory_free(d);

@@ -83,5 +83,15 @@ set -e
 check "central refuses a directory that repeats a version ($prc)" '[ $prc -ne 0 ] && [[ $push_out == *"does not supersede"* ]]'
 check "central refuses a rollback ($brc)" '[ $brc -ne 0 ]'
 
+# ---- a hub two versions behind takes the newest a device carries ----
+git init -q --bare hub.git
+cp "$central/hooks/pre-receive" hub.git/hooks/
+git -C hub.git config cairn.orgkey "$(git -C "$central" config cairn.orgkey)"
+git -C hub.git config receive.denyNonFastForwards true
+git -C "$central" push -q "$T/hub.git" refs/heads/roster:refs/heads/roster "refs/heads/directory~2:refs/heads/directory"
+set +e; hub_out=$(git -C "$central" push "$T/hub.git" refs/heads/directory:refs/heads/directory 2>&1); hrc=$?; set -e
+check "a hub holding an older version takes one two versions newer ($hrc: $hub_out)" \
+	'[ $hrc -eq 0 ] && [ "$(git -C hub.git rev-parse refs/heads/directory)" = "$(git -C "$central" rev-parse refs/heads/directory)" ]'
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

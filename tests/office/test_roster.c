@@ -143,7 +143,11 @@ static void test_signed_but_invalid_refused(void)
 	memcpy(c, a, n);
 	T_CHECK(decode_patched(c, n, keys + 4 + 16 + 3, 9) == CAIRN_ECORRUPT); /* epoch above the team's */
 	memcpy(c, a, n);
-	T_CHECK(decode_patched(c, n, 8, 2) == CAIRN_ENEWER);
+	T_CHECK(decode_patched(c, n, 8, 3) == CAIRN_ENEWER);
+	memcpy(c, a, n);
+	T_CHECK(decode_patched(c, n, 8, 2) == CAIRN_ECORRUPT); /* format 2 names a supervisor; this one has none */
+	memcpy(c, a, n);
+	T_CHECK(decode_patched(c, n, devs + 4 + 8 + 32 + 16 + 1, 2) == CAIRN_ECORRUPT); /* a supervisor in format 1 */
 	memcpy(c, a, n);
 	T_CHECK(decode_patched(c, n, 20, c[20] ^ 1) == CAIRN_ETAMPER); /* another org key than the signer */
 	free(c);
