@@ -32,18 +32,41 @@ int cairn__log_tip_state(cairn_gitlog *g, const char *tip, uint64_t *last, unsig
 	return rc;
 }
 
+static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
+                         uint64_t last, unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX],
+                         char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
+
 int cairn__log_verified_prefix(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
                                const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason,
                                size_t rlen)
 {
-	char(*oids)[CAIRN_OID_HEX] = NULL, parent[CAIRN_OID_HEX];
 	uint64_t last;
 	unsigned char hash[32];
-	size_t n = 0;
 	int rc = cairn__log_tip_state(g, base, &last, hash);
 	snprintf(good, CAIRN_OID_HEX, "%s", base);
 	bad[0] = '\0';
-	if (rc || (rc = cairn__gitlog_walk(g, tip, base, &oids, &n)))
+	return rc ? rc : verified_from(g, roster, dev, base, last, hash, tip, good, bad, reason, rlen);
+}
+
+int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
+                                     uint64_t base_seq, const unsigned char base_hash[32], const char *tip,
+                                     char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
+{
+	unsigned char hash[32];
+	memcpy(hash, base_hash, 32);
+	snprintf(good, CAIRN_OID_HEX, "%s", base);
+	bad[0] = '\0';
+	return verified_from(g, roster, dev, base, base_seq, hash, tip, good, bad, reason, rlen);
+}
+
+static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
+                         uint64_t last, unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX],
+                         char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
+{
+	char(*oids)[CAIRN_OID_HEX] = NULL, parent[CAIRN_OID_HEX];
+	size_t n = 0;
+	int rc = cairn__gitlog_walk(g, tip, base, &oids, &n);
+	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !bad[0]; i++) {
 		cairn_segment_header h;

@@ -23,6 +23,11 @@ int cairn__log_tip_state(cairn_gitlog *g, const char *tip, uint64_t *last, unsig
 int cairn__log_verified_prefix(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
                                const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason,
                                size_t rlen);
+/* The same, when the caller already knows `base`'s last seq and segment hash (a journal's cursor names
+ * the commit it imported last): the base segment is not read and verified again. */
+int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
+                                     uint64_t base_seq, const unsigned char base_hash[32], const char *tip,
+                                     char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
 
 /* office.c: the roster on a device. */
 /* The org key pinned in a journal (sync state "org_pk"); CAIRN_ENOTFOUND when none. */
