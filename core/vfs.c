@@ -130,7 +130,8 @@ typedef struct cfile {
 	int role;
 	unsigned char *buf; /* one frame: ciphertext in, or plaintext briefly (wiped after) */
 	sqlite3_int64 hdr_off; /* offset of the frame header in hdr, -1 when none */
-	int hdr_pending;       /* hdr is not on disk yet: it goes out with its page, in one write */
+	int hdr_pending;       /* hdr is not on disk yet: it goes out with its page, in one write (or before any
+	                        * other operation on the file, which then reports a failure to write it) */
 	unsigned char hdr[FRAME_HDR];
 } cfile;
 

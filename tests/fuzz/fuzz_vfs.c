@@ -109,6 +109,10 @@ static void do_write(int op, int role, uint32_t off, int amt, const unsigned cha
 	if (role == CAIRN_VFS_ROLE_WAL && sealed_shape(role, amt, off) && !wal_salts_valid(off))
 		return;
 	rc = cairn__vfs_mem_read(mem, back, amt, off);
+	/* A WAL frame header is held until its page (one write for both): when writing it then fails (the
+	 * disk is full), the operation that flushes it reports that, here the read back. */
+	if (rc == SQLITE_FULL && role == CAIRN_VFS_ROLE_WAL && amt == FRAME_HDR)
+		return;
 	if (rc != SQLITE_OK || memcmp(back, buf, (size_t)amt) != 0)
 		fail("what a write accepted does not read back", op);
 }
