@@ -80,29 +80,16 @@ void cairn_log_set(cairn_log_fn fn, void *ud)
 	log_ud = ud;
 }
 
-static void vlog(cairn_log_level level, const char *fmt, va_list ap)
-{
-	char buf[512];
-	if (!log_fn)
-		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	log_fn(level, buf, log_ud);
-}
-
-void cairn__log(cairn_log_level level, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vlog(level, fmt, ap);
-	va_end(ap);
-}
-
 void cairn_log_emit(cairn_log_level level, const char *fmt, ...)
 {
+	char buf[512];
 	va_list ap;
+	if (!log_fn)
+		return;
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	log_fn(level, buf, log_ud);
 }
 
 void cairn_free(void *p) { free(p); }

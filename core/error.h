@@ -11,11 +11,7 @@ int cairn__error(int code, const char *fmt, ...)
 #endif
 	;
 
-/* Emit a log message through the installed callback (never record data). */
-void cairn__log(cairn_log_level level, const char *fmt, ...)
-#if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
-#endif
-	;
+/* Emit a log message through the installed callback (never record data): the public cairn_log_emit. */
+#define cairn__log cairn_log_emit
 
 #endif

@@ -258,11 +258,11 @@ int cairn_resource_directory_adopt(cairn_journal *j, uint64_t version, const cha
 		if (rc || (rc = adopt_one(j, i, e)))
 			break;
 	}
-	json_array_foreach(a, i, e)
-	{
-		if (rc || (rc = recompute(j, json_string_value(json_object_get(e, "resource")))))
-			break;
-	}
+	/* Every resource's current version at once (what recompute() picks for one). */
+	if (!rc)
+		rc = cairn__exec(j, "INSERT INTO resources (entity, hlc, device, body) SELECT resource, hlc, device, body "
+		                    "FROM resource_versions v WHERE NOT EXISTS (SELECT 1 FROM resource_versions w WHERE "
+		                    "w.resource = v.resource AND (w.hlc > v.hlc OR (w.hlc = v.hlc AND w.device > v.device)))");
 	snprintf(num, sizeof(num), "%" PRIu64, version);
 	if (!rc)
 		rc = cairn_state_set(j, DIRECTORY_STATE, num);

@@ -315,7 +315,8 @@ out:
 int cairn__directory_apply(cairn_gitlog *g, cairn_journal *j)
 {
 	char tip[CAIRN_OID_HEX], parent[CAIRN_OID_HEX], *json = NULL;
-	unsigned char org[32], *key = NULL;
+	unsigned char org[32], *key = NULL, *buf = NULL;
+	size_t len;
 	cairn_directory *d = NULL;
 	uint64_t held;
 	int rc = cairn_org_public_key(j, org);
@@ -326,21 +327,18 @@ int cairn__directory_apply(cairn_gitlog *g, cairn_journal *j)
 		cairn_error_clear();
 		return 0;
 	}
-	if ((rc = cairn_resource_directory_version(j, &held)))
+	if ((rc = cairn_resource_directory_version(j, &held)) ||
+	    (rc = cairn__gitlog_read_blob(g, tip, "directory", &buf, &len, parent)))
 		return rc;
-	{
-		/* The version in the header, before any verification: only to skip the work when the journal
-		 * holds it already (the ref was moved here only after a verified adopt). */
-		unsigned char *buf = NULL;
-		size_t len;
-		if ((rc = cairn__gitlog_read_blob(g, tip, "directory", &buf, &len, parent)))
-			return rc;
-		int current = len >= 20 && cairn__get_u64(buf + 12) <= held;
+	/* The version in the header before any verification, only to skip the work when the journal holds it
+	 * already (the ref was moved here only after a verified adopt). */
+	if (len >= 20 && cairn__get_u64(buf + 12) <= held) {
 		free(buf);
-		if (current)
-			return 0;
+		return 0;
 	}
-	if ((rc = read_doc(g, tip, org, &d, parent)))
+	rc = cairn_directory_decode(&d, buf, len, org);
+	free(buf);
+	if (rc)
 		return rc;
 	if (d->version > held) {
 		/* Newest epoch first: the one the office encrypts for is the team's current one. */

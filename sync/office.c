@@ -470,10 +470,10 @@ out:
 	return rc;
 }
 
-/* Set (on) or clear a flag of an enrolled device in a new roster version; CAIRN_EEXISTS ending with
- * `already` when it is so already. */
+/* Set (on) or clear a flag of an enrolled device in a new roster version: CAIRN_EEXISTS ("device X
+ * `already`") when it is so already; with `not_revoked`, a revoked device is refused the flag. */
 static int device_flag(cairn_journal *j, const char *repo, const char *device, uint8_t flag, int on,
-                       const char *already)
+                       int not_revoked, const char *already)
 {
 	cairn_roster_device *d;
 	office o;
@@ -481,11 +481,10 @@ static int device_flag(cairn_journal *j, const char *repo, const char *device, u
 	if (rc)
 		return rc;
 	if (!(rc = find_enrolled(&o, device, &d))) {
-		if (on && flag == CAIRN_ROSTER_SUPERVISOR && d->status == CAIRN_ROSTER_REVOKED)
-			rc = cairn_error_set(CAIRN_EINVAL, "device '%s' is revoked: it cannot become a supervisor", device);
+		if (on && not_revoked && d->status == CAIRN_ROSTER_REVOKED)
+			rc = cairn_error_set(CAIRN_EINVAL, "device '%s' is revoked: it cannot take that role", device);
 		else if (!(d->flags & flag) == !on)
-			rc = cairn_error_set(CAIRN_EEXISTS, "%s '%s' %s", flag == CAIRN_ROSTER_WIPE ? "a wipe order for" : "device",
-			                     device, already);
+			rc = cairn_error_set(CAIRN_EEXISTS, "device '%s' %s", device, already);
 		else {
 			d->flags = (uint8_t)(on ? d->flags | flag : d->flags & ~flag);
 			rc = office_commit(&o);
@@ -497,13 +496,13 @@ static int device_flag(cairn_journal *j, const char *repo, const char *device, u
 
 int cairn_office_supervisor(cairn_journal *j, const char *repo, const char *device, int on)
 {
-	return device_flag(j, repo, device, CAIRN_ROSTER_SUPERVISOR, on,
+	return device_flag(j, repo, device, CAIRN_ROSTER_SUPERVISOR, on, 1,
 	                   on ? "is already a supervisor" : "is not a supervisor");
 }
 
 int cairn_office_wipe(cairn_journal *j, const char *repo, const char *device)
 {
-	return device_flag(j, repo, device, CAIRN_ROSTER_WIPE, 1, "is already in the roster");
+	return device_flag(j, repo, device, CAIRN_ROSTER_WIPE, 1, 0, "already has a wipe order in the roster");
 }
 
 static const char *status_name(const cairn_roster_device *d)
@@ -602,13 +601,12 @@ int cairn_office_devices(cairn_journal *j, const char *repo, char **out)
 		int full;
 		uint64_t synced = synced_head(&o, d, tip, &full);
 		json_array_append_new(
-		    arr, json_pack("{sssssssIsssbsIsbsosb}", "device", d->hex, "team", name ? name : team, "status",
+		    arr, json_pack("{sssssssIsssbsIsbsosbsb}", "device", d->hex, "team", name ? name : team, "status",
 		                   status_name(d), "last_seq", (json_int_t)seq, "head", tip, "head_signed",
 		                   head_signed(&o, d, tip), "synced_seq", (json_int_t)synced, "fully_synced", full,
 		                   "last_seen", *when ? json_string(when) : json_null(), "wipe",
-		                   (d->flags & CAIRN_ROSTER_WIPE) != 0));
-		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "supervisor",
-		                    json_boolean(d->flags & CAIRN_ROSTER_SUPERVISOR));
+		                   (d->flags & CAIRN_ROSTER_WIPE) != 0, "supervisor",
+		                   (d->flags & CAIRN_ROSTER_SUPERVISOR) != 0));
 		free(name);
 	}
 	cairn_error_clear();
