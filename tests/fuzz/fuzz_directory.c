@@ -121,20 +121,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	n = size - 1;
-	/* an exact-size copy (plus the signature in mode 1), so ASan sees any overread */
-	if (!(buf = malloc((data[0] & 3) == FUZZ_DIR_SIGN ? n + 64 : n ? n : 1)))
+	if (!(buf = fuzz_roster_input(data, size, (data[0] & 3) == FUZZ_DIR_SIGN, &keys[0], &n)))
 		return 0;
-	memcpy(buf, data + 1, n);
 	switch (data[0] & 3) {
 	case FUZZ_DIR_RAW:
-		decode(buf, n);
-		break;
 	case FUZZ_DIR_SIGN:
-		if (n >= 52)
-			memcpy(buf + 20, keys[0].pk, 32);
-		crypto_sign_detached(buf + n, NULL, buf, n, keys[0].sk);
-		decode(buf, n + 64);
+		decode(buf, n);
 		break;
 	case FUZZ_DIR_UNPACK:
 	{

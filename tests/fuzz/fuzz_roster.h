@@ -15,6 +15,7 @@
 #define CAIRN_FUZZ_ROSTER_H
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FUZZ_ROSTER_DEVICES 3
@@ -36,6 +37,30 @@ static inline int fuzz_roster_keys(fuzz_roster_keypair keys[1 + FUZZ_ROSTER_DEVI
 		crypto_sign_seed_keypair(keys[i].pk, keys[i].sk, seed);
 	}
 	return 0;
+}
+
+/*
+ * The input after its mode byte, as an exact-size malloc'd copy so ASan sees any overread; NULL when out
+ * of memory. With `sign` (the "behind the signature" modes of fuzz_roster and fuzz_directory, whose
+ * documents carry the org key at bytes 20..51), the org key field is set to org's and the body signed
+ * with it: the copy is then 64 bytes longer. *len: the copy's size.
+ */
+static inline unsigned char *fuzz_roster_input(const unsigned char *data, size_t size, int sign,
+                                               const fuzz_roster_keypair *org, size_t *len)
+{
+	size_t n = size - 1;
+	unsigned char *buf = (unsigned char *)malloc(sign ? n + 64 : n ? n : 1);
+	if (!buf)
+		return NULL;
+	memcpy(buf, data + 1, n);
+	*len = n;
+	if (sign) {
+		if (n >= 52)
+			memcpy(buf + 20, org->pk, 32);
+		crypto_sign_detached(buf + n, NULL, buf, n, org->sk);
+		*len = n + 64;
+	}
+	return buf;
 }
 
 #endif
