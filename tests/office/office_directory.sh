@@ -63,6 +63,14 @@ check "the USB repo holds ciphertext: no resource text in any object" \
 check "nor does central" \
 	'! (for o in $(git -C "$central" cat-file --batch-all-objects --batch-check="%(objectname)"); do git -C "$central" cat-file -p $o; done | grep -aq -e Harbor -e Eastside)'
 
+# ---- cairn office publish: the next version, same contents ----
+before=$(git -C "$central" rev-list --count refs/heads/directory)
+c office --json office publish | grep -q '"published": *true'
+check "office publish writes the next version" \
+	'[ "$(git -C "$central" rev-list --count refs/heads/directory)" = $((before + 1)) ]'
+c a1 sync >/dev/null
+check "a device takes it and its directory is unchanged" '[ "$(count a1)" = 2 ] && c a1 --json resource show "$R" | grep -q "24/7"'
+
 # ---- an older directory never replaces a newer one ----
 old=$(git -C "$central" rev-parse refs/heads/directory~1)
 git init -q --bare stale.git
