@@ -1068,9 +1068,6 @@ static int configure(sqlite3 *db, int flags)
 	static const char *const pragmas[] = {
 		"PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
 		"PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
-		/* The WAL shrinks back after a checkpoint even when no connection ever closes last (the agent
-		 * holds one while unlocked): without a limit it stayed at its largest size until lock. */
-		"PRAGMA journal_size_limit=4194304",
 	};
 	char res[16];
 	int reserve = CAIRN_PAGE_RESERVE;
