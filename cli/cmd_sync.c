@@ -309,11 +309,15 @@ static int sync_now(struct cli_ctx *ctx, const struct cli_args *a)
 	return rc;
 }
 
+#endif
+
 static const struct cli_opt sync_opts[] = {
+#ifdef CAIRN_HAVE_AGENT
 	{"now", 0, NULL, "have the running agent sync every remote at once, and wait for it", 0},
+#endif
+	{"timeout", 0, "SECONDS", "give up on a remote silent this long: connect, or no progress (default 30)", 0},
 	CLI_OPT_END,
 };
-#endif
 
 static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 {
@@ -325,8 +329,15 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 	int rc;
 #ifdef CAIRN_HAVE_AGENT
 	if (args_count(a, "now"))
-		return sync_now(ctx, a);
+		return args_get(a, "timeout") ? cli_usage("--timeout is the agent's setting (net_timeout) with --now")
+		                              : sync_now(ctx, a);
 #endif
+	if (args_get(a, "timeout")) {
+		unsigned long long secs;
+		if ((rc = check_uint(args_get(a, "timeout"), "--timeout", 1, 3600, &secs)))
+			return rc;
+		so.timeout_ms = (unsigned)secs * 1000u;
+	}
 	if ((rc = open_sync(ctx, &s)))
 		return rc;
 	if (remote && !strcmp(remote, "status")) {
@@ -359,13 +370,10 @@ const struct cli_sub cmd_sync_subs[] = {
 	 "and applies what is new. 'cairn sync status' shows each log and any quarantined segment.\n"
 	 "--json reports segments sent and received, events applied, bytes on the wire, conflicts\n"
 	 "raised and segments quarantined, per remote.\n"
-	 "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n",
-#ifdef CAIRN_HAVE_AGENT
-	 sync_opts,
-#else
-	 cli_no_opts,
-#endif
-	 run_sync},
+	 "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n"
+	 "A remote that does not answer a connect, or makes no progress, for --timeout seconds fails\n"
+	 "the round with exit 7 (offline); the others are still synced.\n",
+	 sync_opts, run_sync},
 	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 #endif

@@ -56,6 +56,7 @@ typedef struct {
 	cairn_sched_cfg sched;
 	uint64_t idle_lock_ms;     /* 0: never */
 	uint64_t probe_timeout_ms;
+	uint64_t net_timeout_ms;   /* a round's longest wait for the network */
 	uint64_t grace_ms;         /* how long SIGTERM waits for a running round */
 	int log_level;
 	char log_file[1024];
@@ -74,6 +75,7 @@ static void cfg_defaults(agent_cfg *c)
 	c->sched.backoff_cap_ms = 300000;
 	c->idle_lock_ms = 8 * 3600 * 1000ull;
 	c->probe_timeout_ms = 3000;
+	c->net_timeout_ms = 30000;
 	c->grace_ms = 10000;
 	c->log_level = CAIRN_LOG_INFO;
 }
@@ -106,6 +108,7 @@ static int cfg_handler(void *ud, const char *section, const char *name, const ch
 			{"backoff_cap", offsetof(agent_cfg, sched.backoff_cap_ms)},
 			{"idle_lock", offsetof(agent_cfg, idle_lock_ms)},
 			{"probe_timeout", offsetof(agent_cfg, probe_timeout_ms)},
+			{"net_timeout", offsetof(agent_cfg, net_timeout_ms)},
 			{"shutdown_grace", offsetof(agent_cfg, grace_ms)},
 		};
 		for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++)
@@ -527,6 +530,7 @@ typedef struct {
 	char err[256];
 	cairn_sync_result r;
 	uint64_t started, gen;
+	unsigned net_timeout_ms;
 	cairn_agent_round_hook hook;
 	void *hook_ud;
 } round_work;
@@ -541,8 +545,11 @@ static void round_work_cb(uv_work_t *req)
 	w->key = NULL;
 	if (!rc)
 		rc = cairn_sync_open(&s, j);
-	if (!rc)
-		rc = cairn_sync_run(s, w->name, NULL, &w->r, NULL);
+	if (!rc) {
+		cairn_sync_options so = CAIRN_SYNC_OPTIONS_INIT;
+		so.timeout_ms = w->net_timeout_ms;
+		rc = cairn_sync_run(s, w->name, &so, &w->r, NULL);
+	}
 	if (rc)
 		snprintf(w->err, sizeof(w->err), "%s", cairn_error_last());
 	cairn_sync_free(s);
@@ -629,6 +636,7 @@ static void start_round(cairn_agent *a, remote *r)
 	snprintf(w->name, sizeof(w->name), "%s", r->name);
 	w->started = uv_now(&a->loop);
 	w->gen = a->gen;
+	w->net_timeout_ms = a->cfg.net_timeout_ms > 3600000 ? 3600000u : (unsigned)a->cfg.net_timeout_ms;
 	w->hook = a->hook;
 	w->hook_ud = a->hook_ud;
 	cairn_sched_start(&r->s, w->started);

@@ -61,9 +61,12 @@ typedef struct {
 	unsigned int version;
 	cairn_progress_fn progress;
 	void *ud;
+	/** Version 2. The longest wait for the network in a round: a connect, or a read or write that makes
+	 * no progress (0: 30 s). A remote silent for that long fails the round with CAIRN_EOFFLINE. */
+	unsigned int timeout_ms;
 } cairn_sync_options;
-#define CAIRN_SYNC_OPTIONS_VERSION 1
-#define CAIRN_SYNC_OPTIONS_INIT {CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL}
+#define CAIRN_SYNC_OPTIONS_VERSION 2
+#define CAIRN_SYNC_OPTIONS_INIT {CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL, 0}
 
 /** Seal pending own events into segments (local only; no network). */
 int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r);

@@ -15,6 +15,7 @@
 #include "cairn_sync.h"
 #include "directory.h"
 #include "gitlog.h"
+#include "netstream.h"
 #include "office.h"
 #include "segment.h"
 
@@ -886,6 +887,7 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	char **names = NULL, *err = NULL;
 	size_t n = 0;
 	int rc, worst = 0;
+	cairn__netstream_set_timeout(opts && opts->version >= 2 ? opts->timeout_ms : 0);
 	/* Own log first: a journal behind its git (restored database) catches up before sealing. */
 	if ((rc = cairn_sync_import(s, &local)) || (rc = cairn_sync_seal(s, &local)))
 		goto out;

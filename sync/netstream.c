@@ -10,6 +10,15 @@
  *     not sticky (the kernel may fall back to delayed ACKs), hence before every read.
  *  2. Write with MSG_NOSIGNAL: a link that drops mid-push gets EPIPE, not SIGPIPE (gitlog.c also blocks
  *     SIGPIPE around transfers, for the transports that are not this stream: ssh, and TLS itself).
+ *  3. Bound every wait by the network timeout (cairn_sync_options.timeout_ms). libgit2's stream has
+ *     none: a link that silently drops packets (a tunnel, a captive Wi-Fi, a mobile cell lost mid-round)
+ *     left a round blocked in connect() for two minutes or in recv() for as long as the server kept
+ *     retransmitting — an agent's rounds run one at a time, so nothing synced meanwhile. Connect waits
+ *     at most the timeout; a read or write that makes no progress for that long fails (SO_RCVTIMEO,
+ *     SO_SNDTIMEO); data the peer never acknowledges and keepalive probes it never answers end the
+ *     connection as well (TCP_USER_TIMEOUT, SO_KEEPALIVE) — the only bound for ssh, whose library turns
+ *     the socket non-blocking and polls it without a timeout. git's servers send keepalives every 5 s
+ *     while they work (uploadpack.keepAlive, receive.keepAlive), so a slow server is not a dead one.
  *
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
@@ -18,9 +27,12 @@
 #include "netstream.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +54,13 @@ typedef struct {
 _Static_assert(offsetof(tcp_stream, fd) == sizeof(git_stream) + 2 * sizeof(char *),
                "tcp_stream must keep libgit2 1.5's git_socket_stream layout (ssh reads its socket)");
 
+static atomic_uint timeout_ms = CAIRN__NET_TIMEOUT_DEFAULT_MS;
+
+void cairn__netstream_set_timeout(unsigned ms)
+{
+	atomic_store(&timeout_ms, ms ? ms : CAIRN__NET_TIMEOUT_DEFAULT_MS);
+}
+
 static int net_error(const char *what, const char *host, const char *detail)
 {
 	char msg[512];
@@ -50,10 +69,63 @@ static int net_error(const char *what, const char *host, const char *detail)
 	return -1;
 }
 
+/* A blocking connect bounded by `ms`: 0 or an errno value. */
+static int connect_within(int fd, const struct sockaddr *addr, socklen_t len, unsigned ms)
+{
+	int flags = fcntl(fd, F_GETFL), err = 0, n;
+	socklen_t elen = sizeof(err);
+	struct pollfd p = {fd, POLLOUT, 0};
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return errno;
+	if (connect(fd, addr, len) < 0) {
+		if (errno != EINPROGRESS)
+			return errno;
+		do
+			n = poll(&p, 1, (int)ms);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return ETIMEDOUT;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+			return errno;
+		if (err)
+			return err;
+	}
+	return fcntl(fd, F_SETFL, flags) < 0 ? errno : 0;
+}
+
+/* Invariant 3 on a connected socket. */
+static void bound_waits(int fd, unsigned ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+	int one = 1, idle = (int)(ms / 3000) ? (int)(ms / 3000) : 1, count = 3;
+	unsigned user = ms;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user, sizeof(user));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+}
+
+/* The message of a failed read or write: a timeout says how long it waited. */
+static int io_error(const char *what, const char *host, int err)
+{
+	char detail[96];
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT) {
+		snprintf(detail, sizeof(detail), "no progress for %u ms (network timeout)", atomic_load(&timeout_ms));
+		return net_error(what, host, detail);
+	}
+	return net_error(what, host, strerror(err));
+}
+
 static int tcp_connect(git_stream *stream)
 {
 	tcp_stream *s = (tcp_stream *)stream;
 	struct addrinfo hints, *info = NULL, *p;
+	unsigned ms = atomic_load(&timeout_ms);
 	int rc, fd = -1, err = 0, one = 1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -65,16 +137,17 @@ static int tcp_connect(git_stream *stream)
 			err = errno;
 			continue;
 		}
-		if (connect(fd, p->ai_addr, p->ai_addrlen) == 0)
+		if ((err = connect_within(fd, p->ai_addr, p->ai_addrlen, ms)) == 0)
 			break;
-		err = errno;
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(info);
 	if (fd < 0)
-		return net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
+		return err == ETIMEDOUT ? io_error("failed to connect to", s->host, err)
+		                        : net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	bound_waits(fd, ms);
 	s->fd = fd;
 	return 0;
 }
@@ -89,7 +162,7 @@ static ssize_t tcp_read(git_stream *stream, void *data, size_t len)
 		n = recv(s->fd, data, len, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return net_error("error receiving data from", s->host, strerror(errno));
+		return io_error("error receiving data from", s->host, errno);
 	return n;
 }
 
@@ -102,7 +175,7 @@ static ssize_t tcp_write(git_stream *stream, const char *data, size_t len, int f
 		n = send(s->fd, data, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return net_error("error sending data to", s->host, strerror(errno));
+		return io_error("error sending data to", s->host, errno);
 	return n;
 }
 

@@ -4,6 +4,12 @@
 #ifndef CAIRN_NETSTREAM_H
 #define CAIRN_NETSTREAM_H
 
+#define CAIRN__NET_TIMEOUT_DEFAULT_MS 30000u
+
+/* The bound on every network wait of the streams made from now on (0: the default), process-wide:
+ * one sync round runs at a time. */
+void cairn__netstream_set_timeout(unsigned ms);
+
 /* Register the stream with libgit2 (after git_libgit2_init); 0 or a libgit2 error. */
 int cairn__netstream_register(void);
 

@@ -3,7 +3,9 @@
 # devices' agents, joined by a veth pair; an nftables drop rule on the devices' side goes on and off
 # every 3 s for FLAP seconds (default 120) while both devices record. Then the link stays up: the final
 # digests are equal and every record is there once. The agents' CPU time while idle afterwards stays
-# under 2 % of wall time. (No netem on this kernel: the drop rule is the 100 % loss.)
+# under 2 % of wall time. (No netem on this kernel: the drop rule is the 100 % loss.) A round caught by a
+# drop gives up after net_timeout (5 s here): before rounds had a network timeout, one whose server's
+# last packets were dropped waited in recv() for ever, and that agent never synced again (CI, once).
 # With `netlink` instead of a duration: the interface goes down, a record waits in a 30 s backoff, the
 # interface comes up, and the rtnetlink event makes the agent probe and sync at once (well inside the
 # backoff).
@@ -65,9 +67,9 @@ wait_for 10 eval "ip netns exec $NS_S ss -ltn | grep -q '${net}1:9418'" || { ech
 
 dev_init a b
 dev_remote central "git://${net}1/central.git" a b
-agent_cfg "$T/cfg" interval=6 debounce=0.5 backoff_base=0.5 backoff_cap=3 probe_timeout=1
+agent_cfg "$T/cfg" interval=6 debounce=0.5 backoff_base=0.5 backoff_cap=3 probe_timeout=1 net_timeout=5
 for d in a b; do
-	ip netns exec "$NS_D" "$C" --dir "$T/$d" --passphrase-file "$T/p" agent --detach --config "$T/cfg" >/dev/null
+	ip netns exec "$NS_D" "$C" --dir "$T/$d" --passphrase-file "$T/p" agent --detach --config "$T/cfg" --log-level debug >/dev/null
 	AGENT_PID[$d]=$(head -1 "$T/$d/agent.lock")
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -126,6 +128,14 @@ echo "flap: converged $(($(date +%s) - t0))s after the link settled"
 ea=$(dev_events a) eb=$(dev_events b)
 check "every record once: $total events on a ($ea) and b ($eb)" '[ "$ea" = $total ] && [ "$eb" = $total ]'
 check "final digests equal" '[ "$(c a digest)" = "$(c b digest)" ]'
+if [ "$fail" -gt 0 ]; then # what the agents were doing, for the CI log
+	for d in a b; do
+		echo "--- $d: agent status, sync status, end of agent.log" >&2
+		c "$d" --json agent status >&2 || true
+		c "$d" sync status >&2 || true
+		tail -n 40 "$T/$d/agent.log" >&2 || true
+	done
+fi
 
 # Idle: 8 s with nothing to do but the periodic rounds (interval 6 s).
 c0=$(($(ticks "${AGENT_PID[a]}") + $(ticks "${AGENT_PID[b]}"))) w0=$(date +%s%N)

@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "t.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -71,21 +72,93 @@ static int verify(const char *dir, uint64_t acked, uint64_t *stored)
 	return ok;
 }
 
-/* Run the writer; kill it after `kill_after` acks (0: let it finish). Returns the last ack seen. */
-static uint64_t run_writer(const char *writer, const char *dir, uint64_t target, uint64_t kill_after)
+/*
+ * After a writer failed on its own: the WAL's frames as they are on disk (page, commit size, whether the
+ * frame's salts are the header's), so a failure in CI can be read from its log. Runs of frames are
+ * folded; the frames of `pgno` are listed.
+ */
+static void dump_wal(const char *dir, unsigned pgno)
 {
+	char path[300];
+	unsigned char hdr[32], fh[24];
+	snprintf(path, sizeof(path), "%s/journal.db-wal", dir);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "wal: none\n");
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	if (fread(hdr, 1, 32, f) != 32) {
+		fprintf(stderr, "wal: %ld bytes, no header\n", size);
+		fclose(f);
+		return;
+	}
+	long frames = (size - 32) / (24 + 4096);
+	fprintf(stderr, "wal: %ld bytes, %ld whole frames (%ld bytes over), checkpoint seq %u\n", size, frames,
+	        (size - 32) % (24 + 4096), (unsigned)(hdr[12] << 24 | hdr[13] << 16 | hdr[14] << 8 | hdr[15]));
+	long run_start = 1;
+	int run_same = -1;
+	for (long i = 0; i <= frames; i++) {
+		int same = -2;
+		unsigned pg = 0, commit = 0;
+		if (i < frames && fseek(f, 32 + i * (24 + 4096), SEEK_SET) == 0 && fread(fh, 1, 24, f) == 24) {
+			pg = (unsigned)(fh[0] << 24 | fh[1] << 16 | fh[2] << 8 | fh[3]);
+			commit = (unsigned)(fh[4] << 24 | fh[5] << 16 | fh[6] << 8 | fh[7]);
+			same = !memcmp(fh + 8, hdr + 16, 8);
+			if (pg == pgno)
+				fprintf(stderr, "wal: frame %ld holds page %u (commit %u, header salts %s)\n", i + 1, pg,
+				        commit, same ? "yes" : "no");
+		}
+		if (same != run_same) {
+			if (run_same >= 0)
+				fprintf(stderr, "wal: frames %ld-%ld: salts %s the header's\n", run_start, i,
+				        run_same ? "are" : "are not");
+			run_same = same;
+			run_start = i + 1;
+		}
+	}
+	fclose(f);
+}
+
+/* The page number in a "page N of ..." message (0 when none). */
+static unsigned failed_page(const char *msg)
+{
+	const char *p = msg ? strstr(msg, "page ") : NULL;
+	return p ? (unsigned)strtoul(p + 5, NULL, 10) : 0;
+}
+
+/* Run the writer; kill it after `kill_after` acks (0: let it finish). Returns the last ack seen; *failed
+ * is set when the writer exited with an error of its own (not our SIGKILL). Its stderr is kept in `log`. */
+static uint64_t run_writer(const char *writer, const char *dir, uint64_t target, uint64_t kill_after, int *failed,
+                           char *log, size_t logsz)
+{
+	int efd, st = 0;
+	char errpath[300];
 	int fds[2];
 	char tgt[32];
 	uint64_t last = 0, seen = 0;
 	pid_t pid;
 	snprintf(tgt, sizeof(tgt), "%llu", (unsigned long long)target);
+	*failed = 0;
+	log[0] = '\0';
 	if (pipe(fds))
 		return 0;
+	/* stderr to a file, not a pipe: a long report (a sanitizer's) must not block the writer */
+	snprintf(errpath, sizeof(errpath), "%s.writer-stderr", dir);
+	if ((efd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return 0;
+	}
 	pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], 1);
+		dup2(efd, 2);
 		close(fds[0]);
 		close(fds[1]);
+		close(efd);
 		execl(writer, writer, dir, tgt, (char *)NULL);
 		_exit(127);
 	}
@@ -98,7 +171,15 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 			kill(pid, SIGKILL);
 	}
 	fclose(in);
-	waitpid(pid, NULL, 0);
+	waitpid(pid, &st, 0);
+	ssize_t n = pread(efd, log, logsz - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(efd);
+	unlink(errpath);
+	if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
+		*failed = 1;
+		fprintf(stderr, "writer exited with %d on its own: %s", WEXITSTATUS(st), log);
+	}
 	return last;
 }
 
@@ -127,9 +208,19 @@ int main(int argc, char **argv)
 	}
 	uint64_t span = 2 * target / (uint64_t)(kills ? kills : 1);
 	for (int k = 0; k < kills; k++) {
-		uint64_t a = run_writer(argv[1], dir, target, 1 + (uint64_t)rand() % (span ? span : 1));
+		int failed;
+		char log[1024];
+		uint64_t a = run_writer(argv[1], dir, target, 1 + (uint64_t)rand() % (span ? span : 1), &failed, log,
+		                        sizeof(log));
 		if (a > acked)
 			acked = a;
+		if (failed) { /* a writer that stops by itself has met an error it should not have */
+			dump_wal(dir, failed_page(log));
+			fprintf(stderr, "FAIL: the writer failed by itself after kill %d (acked %llu)\n", k,
+			        (unsigned long long)acked);
+			failures++;
+			break;
+		}
 		if (!verify(dir, acked, &stored)) {
 			fprintf(stderr, "FAIL after kill %d (acked %llu)\n", k + 1, (unsigned long long)acked);
 			failures++;
@@ -138,7 +229,15 @@ int main(int argc, char **argv)
 		if (stored >= target)
 			break;
 	}
-	acked = run_writer(argv[1], dir, target, 0);
+	int failed = 0;
+	char log[1024];
+	if (!failures) {
+		acked = run_writer(argv[1], dir, target, 0, &failed, log, sizeof(log));
+		if (failed) {
+			dump_wal(dir, failed_page(log));
+			failures++;
+		}
+	}
 	if (!failures && (!verify(dir, target, &stored) || stored != target)) {
 		fprintf(stderr, "FAIL at the end: stored %llu of %llu\n", (unsigned long long)stored,
 		        (unsigned long long)target);
