@@ -649,6 +649,11 @@ int cairn__kind_known(const char *kind)
 
 int cairn__apply(cairn_journal *j, const cairn_event *ev)
 {
+	return cairn__apply_body(j, ev, NULL);
+}
+
+int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
+{
 	json_error_t err;
 	json_t *body;
 	int rc;
@@ -661,7 +666,7 @@ int cairn__apply(cairn_journal *j, const cairn_event *ev)
 	}
 	if (!cairn__uuid_valid(ev->entity))
 		return bad(ev, "entity is not a UUID");
-	body = json_loads(ev->body, JSON_REJECT_DUPLICATES, &err);
+	body = parsed ? json_incref(parsed) : json_loads(ev->body, JSON_REJECT_DUPLICATES, &err);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		return bad(ev, "body is not a JSON object");

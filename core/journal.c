@@ -339,6 +339,9 @@ int cairn_batch_begin(cairn_journal *j)
 	if (!rc) {
 		j->in_batch = 1;
 		j->batch_failed = 0;
+		/* Batches are bulk work: their checkpoints go to the helper thread, as an import's do
+		 * (checkpoint.c); it stays until the journal is closed. */
+		cairn__checkpointer_start(j);
 	}
 	return rc;
 }
@@ -400,6 +403,12 @@ static int insert_event(cairn_journal *j, const cairn_event *ev)
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
                          cairn_event_info *info)
 {
+	return cairn__append_locked_obj(j, kind, entity, body, NULL, info);
+}
+
+int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body,
+                             json_t *obj, cairn_event_info *info)
+{
 	cairn_event ev = {0};
 	char id[CAIRN_ID_LEN];
 	int rc;
@@ -415,7 +424,7 @@ int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity,
 	ev.body = body;
 	ev.schema = CAIRN_SCHEMA_EVENTS;
 	cairn_event_hash(&ev, ev.hash);
-	if ((rc = insert_event(j, &ev)) || (rc = cairn__apply(j, &ev)))
+	if ((rc = insert_event(j, &ev)) || (rc = cairn__apply_body(j, &ev, obj)))
 		return rc;
 	j->hlc = ev.hlc;
 	j->next_seq++;

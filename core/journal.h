@@ -4,6 +4,7 @@
 #ifndef CAIRN_JOURNAL_H
 #define CAIRN_JOURNAL_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -79,6 +80,10 @@ int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a p
 /* Append a local event inside an open transaction (records.c builds the bodies). */
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
                          cairn_event_info *info);
+/* The same with the body's object as well as its text (`body` is the canonical dump of `obj`): applying
+ * it skips parsing the text again. `obj` is borrowed and not modified. */
+int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body,
+                             json_t *obj, cairn_event_info *info);
 
 /* Mint a new device identity (key pair, device id) inside an open transaction. */
 int cairn__identity_new(cairn_journal *j);
@@ -106,6 +111,8 @@ int cairn__fts_flush(cairn_journal *j);
 
 /* apply.c: apply a stored event to the materialized tables (inside the caller's transaction). */
 int cairn__apply(cairn_journal *j, const cairn_event *ev);
+/* The same with the body already parsed (NULL: parse ev->body); `parsed` is borrowed, never modified. */
+int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed);
 
 int cairn__kind_known(const char *kind);
 int cairn__referral_rank(const char *state); /* -1 strike, 0 on-hold, 1.. lattice; -2 unknown */

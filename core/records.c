@@ -111,7 +111,7 @@ int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, j
 	int rc;
 	if (!text)
 		return cairn__error(CAIRN_ENOMEM, "out of memory");
-	rc = cairn__append_locked(j, kind, entity, text, info);
+	rc = cairn__append_locked_obj(j, kind, entity, text, body, info);
 	free(text);
 	return rc;
 }
