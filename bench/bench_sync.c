@@ -456,7 +456,8 @@ static void bench_import(const char *path)
 		die("digest");
 	double cplain;
 	double tplain = plain_baseline(s.j, cairn_journal_device(s.j), &cplain);
-	printf("b. import throughput: %llu events in %llu segments (verify + decrypt + apply), one thread\n",
+	printf("b. import throughput: %llu events in %llu segments (verify + decrypt + apply; WAL checkpoints on "
+	       "a helper thread, counted in cpu)\n",
 	       (unsigned long long)ri.events_applied, (unsigned long long)ri.segments_imported);
 	printf("   source: append %.2f s (%.0f events/s); seal %.2f s (cpu %.2f s, %.0f events/s)\n", tw, n / tw, tseal,
 	       cseal, n / tseal);

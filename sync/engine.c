@@ -388,21 +388,23 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 	size_t n = 0;
 	uint64_t after = 0;
 	cairn_sync_result local = {0};
-	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n), first = 0;
+	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n);
+	size_t others = n;
 	if (rc)
 		return rc;
 	if (!r)
 		r = &local;
 	s->conflicts_counted = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		if (!strcmp(devs[i], cairn_journal_device(s->j)))
+		if (!strcmp(devs[i], cairn_journal_device(s->j))) {
 			rc = import_log(s, devs[i], r); /* our own log first: repairs a journal behind git */
-		first = 1;
+			others--;
+		}
 	}
 	/* Other logs in import groups: one commit (fsync, checkpoint, search-index flush) per group instead of
 	 * one per segment; most of a cold import's time was commits. import_log() ends a group after
 	 * IMPORT_GROUP_EVENTS. */
-	if (!rc && n > 1 && !(rc = cairn_import_begin(s->j))) {
+	if (!rc && others && !(rc = cairn_import_begin(s->j))) {
 		s->grouping = 1;
 		s->group_events = 0;
 	}
@@ -413,7 +415,6 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 		rc = rc ? (cairn_import_rollback(s->j), rc) : cairn_import_commit(s->j);
 	s->grouping = 0;
 	cairn_import_finish(s->j);
-	(void)first;
 	if (s->conflicts_counted && !conflicts(s->j, &after) && r && after > s->conflicts_before)
 		r->conflicts_raised += after - s->conflicts_before;
 	cairn__gitlog_list_free(devs, n);

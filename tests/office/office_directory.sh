@@ -71,13 +71,33 @@ check "office publish writes the next version" \
 c a1 sync >/dev/null
 check "a device takes it and its directory is unchanged" '[ "$(count a1)" = 2 ] && c a1 --json resource show "$R" | grep -q "24/7"'
 
+# ---- a publication that fails is a warning: the office command stands; office publish mends it ----
+touch "$central/refs/heads/directory.lock" # as a crashed git would leave it: the ref cannot move
+dir_before=$(git -C "$central" rev-parse refs/heads/directory)
+roster_before=$(git -C "$central" rev-list --count refs/heads/roster)
+set +e
+L=$(c office resource add "Lockside Drop-in" --category housing 2>"$T/warn1"); lrc=$?
+c office office supervisor "$(dev a2)" >/dev/null 2>"$T/warn2"; src=$?
+set -e
+check "resource add still records the resource ($lrc), warning that it was not published" \
+	'[ $lrc -eq 0 ] && [[ $L =~ ^[0-9a-f-]{36}$ ]] && grep -q "not published.*cairn office publish" "$T/warn1"'
+check "a roster change still writes the roster ($src), warning that the directory was not republished" \
+	'[ $src -eq 0 ] && [ "$(git -C "$central" rev-list --count refs/heads/roster)" = $((roster_before + 1)) ] &&
+	 grep -q "directory was not republished.*cairn office publish" "$T/warn2"'
+check "central's directory did not move" '[ "$(git -C "$central" rev-parse refs/heads/directory)" = "$dir_before" ]'
+rm "$central/refs/heads/directory.lock"
+c office office publish >/dev/null
+c a1 sync central >/dev/null
+check "office publish then brings the new resource to devices" '[ "$(count a1 lockside)" = 1 ]'
+
 # ---- an older directory never replaces a newer one ----
 old=$(git -C "$central" rev-parse refs/heads/directory~1)
 git init -q --bare stale.git
 git -C "$central" push -q "$T/stale.git" "$old:refs/heads/directory" 2>/dev/null
 c a1 remote add stale "$T/stale.git" >/dev/null
+held=$(count a1)
 c a1 sync stale >/dev/null
-check "a remote offering an older version changes nothing" '[ "$(count a1)" = 2 ]'
+check "a remote offering an older version changes nothing" '[ "$(count a1)" = "$held" ] && [ "$held" = 3 ]'
 check "and receives the newer one" \
 	'[ "$(git -C stale.git rev-parse refs/heads/directory)" = "$(git -C "$central" rev-parse refs/heads/directory)" ]'
 
