@@ -112,14 +112,14 @@ int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrum
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-	rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "
-		" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, "
-		" 'change', total - lag(total) OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k "
-		"   WHERE k.entity = a.contact), a.contact), instrument ORDER BY date, hlc, device)) AS o "
-		"FROM assessments a WHERE (?1 IS NULL OR a.contact IN " CAIRN__GROUP("?1") ") "
-		" AND (?2 IS NULL OR a.instrument = ?2) ORDER BY a.date, a.hlc, a.device)");
+#define ASSESS_LIST(where)                                                                                            \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "                \
+	" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, "           \
+	" 'change', total - lag(total) OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k "               \
+	"   WHERE k.entity = a.contact), a.contact), instrument ORDER BY date, hlc, device)) AS o "                   \
+	"FROM assessments a WHERE " where " AND (?2 IS NULL OR a.instrument = ?2) ORDER BY a.date, a.hlc, a.device)"
+	rc = cairn__prepare(j, &st,
+	                    contact ? ASSESS_LIST(CAIRN__PERSON("a.contact")) : ASSESS_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

@@ -257,16 +257,17 @@ int cairn_consent_list(cairn_journal *j, const char *contact, const char *today,
 		cairn__today(now);
 		today = now;
 	}
-	rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', c.entity, 'contact', c.contact, "
-		" 'discloser', c.discloser, 'recipient', c.recipient, 'info', json(c.info), 'amount', c.amount, "
-		" 'purpose', c.purpose, 'expires', c.expires, 'expiry_event', c.expiry_event, "
-		" 'revocable', c.revocable, 'signed_name', c.signed_name, 'signed_date', c.signed_date, "
-		" 'method', c.method, 'witness', c.witness, 'device', c.device, 'hlc', c.hlc, "
-		" 'revoked', (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity), "
-		" 'status', " CONSENT_STATUS ") AS o FROM consents c "
-		"WHERE ?1 IS NULL OR c.contact IN " CAIRN__GROUP("?1") " ORDER BY c.signed_date, c.hlc, c.entity)");
+#define CONSENT_LIST(where)                                                                                           \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', c.entity, 'contact', c.contact, "            \
+	" 'discloser', c.discloser, 'recipient', c.recipient, 'info', json(c.info), 'amount', c.amount, "             \
+	" 'purpose', c.purpose, 'expires', c.expires, 'expiry_event', c.expiry_event, "                               \
+	" 'revocable', c.revocable, 'signed_name', c.signed_name, 'signed_date', c.signed_date, "                     \
+	" 'method', c.method, 'witness', c.witness, 'device', c.device, 'hlc', c.hlc, "                               \
+	" 'revoked', (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity), "                      \
+	" 'status', " CONSENT_STATUS ") AS o FROM consents c "                                                        \
+	"WHERE " where " ORDER BY c.signed_date, c.hlc, c.entity)"
+	rc = cairn__prepare(j, &st,
+	                    contact ? CONSENT_LIST(CAIRN__PERSON("c.contact")) : CONSENT_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)
@@ -487,14 +488,14 @@ int cairn_disclosure_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-	rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', d.entity, 'contact', d.contact, "
-		" 'recipient', d.recipient, 'purpose', d.purpose, 'what', json(d.what), 'channel', d.channel, "
-		" 'consent', d.consent, 'emergency', d.emergency, 'worker', d.worker, 'device', d.device, "
-		" 'hlc', d.hlc, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (d.hlc >> 16) / 1000, 'unixepoch')) AS o "
-		"FROM disclosures d WHERE ?1 IS NULL OR d.contact IN " CAIRN__GROUP("?1")
-		" ORDER BY d.hlc DESC, d.device DESC)");
+#define DISCLOSURE_LIST(where)                                                                                        \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', d.entity, 'contact', d.contact, "            \
+	" 'recipient', d.recipient, 'purpose', d.purpose, 'what', json(d.what), 'channel', d.channel, "               \
+	" 'consent', d.consent, 'emergency', d.emergency, 'worker', d.worker, 'device', d.device, "                   \
+	" 'hlc', d.hlc, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (d.hlc >> 16) / 1000, 'unixepoch')) AS o "             \
+	"FROM disclosures d WHERE " where " ORDER BY d.hlc DESC, d.device DESC)"
+	rc = cairn__prepare(j, &st,
+	                    contact ? DISCLOSURE_LIST(CAIRN__PERSON("d.contact")) : DISCLOSURE_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

@@ -40,6 +40,14 @@ char *cairn__worker(cairn_journal *j);
 	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \
 	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
 
+/*
+ * The filter of a list that is one person's (`col` in ?1's merge group) or everyone's ("1"): a list
+ * builds its SQL twice, once with each, and prepares the one it needs. The single form "?1 IS NULL OR
+ * col IN ..." made SQLite scan the whole table to list one person's records (the contact indexes unused).
+ */
+#define CAIRN__PERSON(col) col " IN " CAIRN__GROUP("?1")
+#define CAIRN__EVERYONE "1"
+
 /* A consent's status as SQL over `consents c`, with ?2 today: revoked from the earliest revocation date,
  * expired after `expires`, else active. Shared with the FHIR export (fhir.c). */
 #define CAIRN__CONSENT_STATUS \

@@ -78,13 +78,13 @@ static json_t *str_or_null(sqlite3_stmt *st, int c)
 	return s ? json_string(s) : json_null();
 }
 
-/* A writer's query, with ?1 bound to the contact filter and ?2 (if used) to today; `row` turns one row into
- * entries. */
-static int each_row(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries, const char *sql,
+/* A writer's query: `one` with ?1 bound to the person of an export for one person, else `all`; ?2 (if
+ * used) is today; `row` turns one row into entries. */
+static int each_row(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries, const char *one, const char *all,
                     int (*row)(struct cairn__fhir_ctx *, sqlite3_stmt *, json_t *))
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st, sql), s;
+	int rc = cairn__prepare(j, &st, x->contact ? one : all), s;
 	if (rc)
 		return rc;
 	if (x->contact)
@@ -101,8 +101,8 @@ static int each_row(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries
 
 #define FIELD(f) "(SELECT value FROM contact_fields v WHERE v.entity = c.entity AND v.field = '" f "')"
 #define CANON(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
-/* Contacts in scope: everyone living, or the living members of one person's merge group. */
-#define IN_GROUP(e) "(?1 IS NULL OR " CANON(e) " = " CANON("?1") ")"
+/* A query of the export, once for one person's merge group and once for everyone (CAIRN__PERSON). */
+#define BOTH(q, col) q(CAIRN__PERSON(col)), q(CAIRN__EVERYONE)
 
 /* ---- Patient ---- */
 
@@ -166,13 +166,14 @@ static int patient_links(struct cairn__fhir_ctx *x, json_t *entries)
 	return 0;
 }
 
+#define PATIENT_SQL(where)                                                                                            \
+	"SELECT c.entity, " CANON("c.entity") ", " FIELD("name") ", " FIELD("alias") ", " FIELD("dob") ", "           \
+	FIELD("phone") ", " FIELD("email") ", " FIELD("language") ", " FIELD("location")                              \
+	" FROM contacts c WHERE c.cl % 2 = 1 AND " where " ORDER BY c.entity"
+
 static int patients(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {
-	int rc = each_row(j, x, entries,
-	                  "SELECT c.entity, " CANON("c.entity") ", " FIELD("name") ", " FIELD("alias") ", " FIELD("dob")
-	                  ", " FIELD("phone") ", " FIELD("email") ", " FIELD("language") ", " FIELD("location")
-	                  " FROM contacts c WHERE c.cl % 2 = 1 AND " IN_GROUP("c.entity") " ORDER BY c.entity",
-	                  patient_row);
+	int rc = each_row(j, x, entries, BOTH(PATIENT_SQL, "c.entity"), patient_row);
 	return rc ? rc : patient_links(x, entries);
 }
 
@@ -220,14 +221,15 @@ static int encounter_row(struct cairn__fhir_ctx *x, sqlite3_stmt *st, json_t *en
 	return cairn__fhir_entry(entries, id, e);
 }
 
+#define ENCOUNTER_SQL(where)                                                                                          \
+	"SELECT n.entity, n.contact, n.kind, n.date, n.minutes, coalesce((SELECT text FROM note_amends a "            \
+	" WHERE a.note = n.entity ORDER BY hlc DESC, device DESC LIMIT 1), n.text) FROM notes n "                     \
+	"WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND " where                          \
+	" ORDER BY n.date, n.entity"
+
 static int encounters(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {
-	return each_row(j, x, entries,
-	                "SELECT n.entity, n.contact, n.kind, n.date, n.minutes, coalesce((SELECT text FROM note_amends a "
-	                " WHERE a.note = n.entity ORDER BY hlc DESC, device DESC LIMIT 1), n.text) FROM notes n "
-	                "WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND "
-	                IN_GROUP("n.contact") " ORDER BY n.date, n.entity",
-	                encounter_row);
+	return each_row(j, x, entries, BOTH(ENCOUNTER_SQL, "n.contact"), encounter_row);
 }
 
 /* ---- ServiceRequest + Task ---- */
@@ -288,13 +290,14 @@ static int referral_row(struct cairn__fhir_ctx *x, sqlite3_stmt *st, json_t *ent
 	return cairn__fhir_entry(entries, tid, task);
 }
 
+#define REFERRAL_SQL(where)                                                                                           \
+	"SELECT r.entity, r.contact, r.category, r.target, r.date, s.state, s.on_hold, s.outcome, "                   \
+	" s.reporter, s.hlc, r.reason FROM referrals r JOIN referral_state s ON s.referral = r.entity "               \
+	"WHERE s.struck = 0 AND " where " ORDER BY r.date, r.entity"
+
 static int referrals(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {
-	return each_row(j, x, entries,
-	                "SELECT r.entity, r.contact, r.category, r.target, r.date, s.state, s.on_hold, s.outcome, "
-	                " s.reporter, s.hlc, r.reason FROM referrals r JOIN referral_state s ON s.referral = r.entity "
-	                "WHERE s.struck = 0 AND " IN_GROUP("r.contact") " ORDER BY r.date, r.entity",
-	                referral_row);
+	return each_row(j, x, entries, BOTH(REFERRAL_SQL, "r.contact"), referral_row);
 }
 
 /* ---- Consent ---- */
@@ -356,14 +359,15 @@ static int consent_row(struct cairn__fhir_ctx *x, sqlite3_stmt *st, json_t *entr
 	return cairn__fhir_entry(entries, id, r);
 }
 
+#define CONSENT_SQL(where)                                                                                            \
+	"SELECT c.entity, c.contact, " CAIRN__CONSENT_STATUS ", c.discloser, c.recipient, c.info, "                   \
+	" c.purpose, c.expires, c.expiry_event, c.signed_date, (SELECT min(date) FROM "                               \
+	" consent_revocations v WHERE v.consent = c.entity), c.method, c.witness FROM consents c WHERE " where        \
+	" ORDER BY c.signed_date, c.entity"
+
 static int consents(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {
-	return each_row(j, x, entries,
-	                "SELECT c.entity, c.contact, " CAIRN__CONSENT_STATUS ", c.discloser, c.recipient, c.info, "
-	                " c.purpose, c.expires, c.expiry_event, c.signed_date, (SELECT min(date) FROM "
-	                " consent_revocations v WHERE v.consent = c.entity), c.method, c.witness FROM consents c "
-	                "WHERE " IN_GROUP("c.contact") " ORDER BY c.signed_date, c.entity",
-	                consent_row);
+	return each_row(j, x, entries, BOTH(CONSENT_SQL, "c.contact"), consent_row);
 }
 
 /* ---- Observation (assessments) ---- */
@@ -393,13 +397,13 @@ static int observation_row(struct cairn__fhir_ctx *x, sqlite3_stmt *st, json_t *
 	return cairn__fhir_entry(entries, id, r);
 }
 
+#define OBSERVATION_SQL(where)                                                                                        \
+	"SELECT a.entity, a.contact, coalesce(i.name, a.instrument), a.date, a.total, a.items "                       \
+	"FROM assessments a LEFT JOIN instruments i ON i.id = a.instrument WHERE " where " ORDER BY a.date, a.entity"
+
 static int observations(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {
-	return each_row(j, x, entries,
-	                "SELECT a.entity, a.contact, coalesce(i.name, a.instrument), a.date, a.total, a.items "
-	                "FROM assessments a LEFT JOIN instruments i ON i.id = a.instrument WHERE "
-	                IN_GROUP("a.contact") " ORDER BY a.date, a.entity",
-	                observation_row);
+	return each_row(j, x, entries, BOTH(OBSERVATION_SQL, "a.contact"), observation_row);
 }
 
 /*

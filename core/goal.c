@@ -123,17 +123,17 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-	rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "
-		" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "
-		" 'device', g.device, 'hlc', g.hlc, "
-		" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC "
-		"   LIMIT 1), "
-		" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "
-		"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "
-		"   ORDER BY hlc, device))) AS o "
-		"FROM goals g WHERE ?1 IS NULL OR g.contact IN " CAIRN__GROUP("?1") " ORDER BY g.date, g.hlc, g.entity)");
+#define GOAL_LIST(where)                                                                                              \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "            \
+	" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "           \
+	" 'device', g.device, 'hlc', g.hlc, "                                                                         \
+	" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC "        \
+	"   LIMIT 1), "                                                                                               \
+	" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "             \
+	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "                \
+	"   ORDER BY hlc, device))) AS o "                                                                            \
+	"FROM goals g WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
+	rc = cairn__prepare(j, &st, contact ? GOAL_LIST(CAIRN__PERSON("g.contact")) : GOAL_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

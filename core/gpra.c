@@ -188,13 +188,13 @@ out:
 int cairn_gpra_list(cairn_journal *j, const char *contact, char **out)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json_object('id', entity, 'contact', c, 'grant', grant_no, 'type', type, "
-		" 'date', date, 'conducted', json(iif(conducted, 'true', 'false')), 'reason', reason, "
-		" 'barc10', json(barc10), 'device', device)) FROM (SELECT *, " CONTACT_OF("contact") " AS c "
-		" FROM gpra_interviews WHERE ?1 IS NULL OR " CONTACT_OF("contact") " = " CONTACT_OF("?1")
-		" ORDER BY date, entity)");
+#define GPRA_LIST(where)                                                                                              \
+	"SELECT json_group_array(json_object('id', entity, 'contact', c, 'grant', grant_no, 'type', type, "           \
+	" 'date', date, 'conducted', json(iif(conducted, 'true', 'false')), 'reason', reason, "                       \
+	" 'barc10', json(barc10), 'device', device)) FROM (SELECT *, " CONTACT_OF("contact") " AS c "                 \
+	" FROM gpra_interviews WHERE " where " ORDER BY date, entity)"
+	int rc = cairn__prepare(j, &st,
+	                        contact ? GPRA_LIST(CAIRN__PERSON("contact")) : GPRA_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

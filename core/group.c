@@ -94,14 +94,16 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-	rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'date', g.date, "
-		" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, "
-		" 'attendees', (SELECT json_group_array(contact) FROM (SELECT contact FROM group_attendance a "
-		"   WHERE a.session = g.entity ORDER BY contact))) AS o FROM group_sessions g "
-		"WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM group_attendance a WHERE a.session = g.entity "
-		"  AND a.contact IN " CAIRN__GROUP("?1") ") ORDER BY g.date, g.hlc, g.entity)");
+#define GROUP_LIST(where)                                                                                             \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'date', g.date, "                  \
+	" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, "                 \
+	" 'attendees', (SELECT json_group_array(contact) FROM (SELECT contact FROM group_attendance a "               \
+	"   WHERE a.session = g.entity ORDER BY contact))) AS o FROM group_sessions g "                               \
+	"WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
+	rc = cairn__prepare(j, &st,
+	                    contact ? GROUP_LIST("g.entity IN (SELECT a.session FROM group_attendance a WHERE "
+	                                         CAIRN__PERSON("a.contact") ")")
+	                            : GROUP_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

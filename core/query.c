@@ -2,6 +2,7 @@
  * query.c — read-only queries. Results are built as JSON by SQLite's JSON functions, so the CLI's tables
  * and its --json output come from one document.
  */
+#include "domain.h"
 #include "error.h"
 #include "journal.h"
 
@@ -131,10 +132,6 @@ static const char *const referral_json =
 	"   'reporter', reporter, 'note', note, 'hlc', hlc, 'device', device)) FROM (SELECT * FROM "
 	"   referral_events e WHERE e.referral = r.entity ORDER BY gen, hlc, device)))";
 
-/* Members of a contact's merge group (itself when never merged). */
-#define GROUP(e) \
-	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \
-	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
 
 int cairn_contact_show(cairn_journal *j, const char *id, char **out)
 {
@@ -159,9 +156,9 @@ int cairn_contact_show(cairn_journal *j, const char *id, char **out)
 		"     AND s.hlc = w.hlc AND s.device = w.device)))) FROM contact_fields f "
 		"   WHERE f.entity = c.entity AND f.heads > 1), "
 		" 'notes', (SELECT json_group_array(json(nj)) FROM (SELECT %s AS nj FROM notes n "
-		"   WHERE n.contact IN " GROUP("c.entity") " ORDER BY n.date, n.hlc, n.device)), "
+		"   WHERE n.contact IN " CAIRN__GROUP("c.entity") " ORDER BY n.date, n.hlc, n.device)), "
 		" 'referrals', (SELECT json_group_array(json(rj)) FROM (SELECT %s AS rj FROM referrals r "
-		"   JOIN referral_state s ON s.referral = r.entity WHERE r.contact IN " GROUP("c.entity")
+		"   JOIN referral_state s ON s.referral = r.entity WHERE r.contact IN " CAIRN__GROUP("c.entity")
 		" ORDER BY r.date, r.hlc))) "
 		"FROM contacts c, me WHERE c.entity = me.id",
 		note_json, referral_json);
@@ -187,8 +184,8 @@ int cairn_referral_list(cairn_journal *j, const char *contact, char **out)
 	snprintf(sql, sizeof(sql),
 	         "SELECT json_group_array(json(rj)) FROM (SELECT %s AS rj FROM referrals r "
 	         "JOIN referral_state s ON s.referral = r.entity "
-	         "WHERE ?1 IS NULL OR r.contact IN " GROUP("?1") " ORDER BY r.date, r.hlc, r.entity)",
-	         referral_json);
+	         "WHERE %s ORDER BY r.date, r.hlc, r.entity)",
+	         referral_json, contact ? CAIRN__PERSON("r.contact") : CAIRN__EVERYONE);
 	if ((rc = cairn__prepare(j, &st, sql)))
 		return rc;
 	if (contact)

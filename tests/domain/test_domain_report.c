@@ -5,6 +5,7 @@
  * directory is the office's alone: a device adopts it whole, a resource.set from any device but the
  * office's own journal is never applied, a malformed directory changes nothing.
  */
+#include "journal.h"
 #include "model.h"
 #include "t.h"
 
@@ -64,6 +65,94 @@ static void fill(void)
 	T_OK(cairn_group_add(ja, body, NULL));
 	T_OK(cairn_audit_view(ja, a, "contact show"));
 	T_OK(cairn_note_add(ja, a, "{\"text\":\"hello\",\"date\":\"2026-03-04\"}", note));
+}
+
+/* ---- one person's lists use the contact indexes ---- */
+
+static long full_scan_steps; /* over every statement that ran since the last reset */
+
+static int on_profile(unsigned type, void *ud, void *p, void *x)
+{
+	(void)type;
+	(void)ud;
+	(void)x;
+	full_scan_steps += sqlite3_stmt_status(p, SQLITE_STMTSTATUS_FULLSCAN_STEP, 1);
+	return 0;
+}
+
+/* Steps of full table scans while `list` runs for `who` (NULL: everyone). */
+static long scans(int (*list)(cairn_journal *, const char *, char **), const char *who)
+{
+	char *out = NULL;
+	full_scan_steps = 0;
+	if (list(ja, who, &out)) {
+		fprintf(stderr, "  list failed: %s\n", cairn_error_last());
+		return -1;
+	}
+	cairn_free(out);
+	return full_scan_steps;
+}
+
+static int consents_today(cairn_journal *j, const char *c, char **out) { return cairn_consent_list(j, c, NULL, out); }
+static int assessments_any(cairn_journal *j, const char *c, char **out) { return cairn_assess_list(j, c, NULL, out); }
+static int fhir_of(cairn_journal *j, const char *c, char **out)
+{
+	cairn_fhir_options o = CAIRN_FHIR_OPTIONS_INIT;
+	o.contact = c;
+	return cairn_export_fhir(j, &o, out);
+}
+
+/*
+ * Listing one person's goals, consents, disclosures, assessments, groups, referrals, audit events or
+ * FHIR resources reads through the contact indexes: no step of a full table scan, wherever the person's
+ * rows are. The same lists for everyone do scan (which shows the counter counts). A journal with 100,000
+ * people scanned every such table for each part of `contact show`.
+ */
+static void test_person_lists_use_indexes(void)
+{
+	static const struct {
+		const char *name;
+		int (*list)(cairn_journal *, const char *, char **);
+		int everyone; /* the list takes NULL for everyone */
+	} lists[] = {
+		{"goals", cairn_goal_list, 1},          {"consents", consents_today, 1},
+		{"disclosures", cairn_disclosure_list, 1}, {"assessments", assessments_any, 1},
+		{"groups", cairn_group_list, 1},        {"referrals", cairn_referral_list, 1},
+		{"gpra", cairn_gpra_list, 1},           {"audit", cairn_audit_list, 0},
+		{"fhir", fhir_of, 1},
+	};
+	char who[CAIRN_ID_LEN], other[CAIRN_ID_LEN], *people = NULL, body[512];
+	json_t *all;
+	T_OK(cairn_contact_list(ja, 0, &people));
+	all = json_loads(people, 0, NULL);
+	cairn_free(people);
+	T_REQUIRE(json_array_size(all) >= 2);
+	snprintf(who, sizeof(who), "%s", json_string_value(json_object_get(json_array_get(all, 0), "id")));
+	snprintf(other, sizeof(other), "%s", json_string_value(json_object_get(json_array_get(all, 1), "id")));
+	json_decref(all);
+	/* at least two rows in every table, so that listing everyone must step through a scan */
+	for (int k = 0; k < 2; k++) {
+		const char *c = k ? other : who;
+		T_OK(cairn_referral_add(ja, c, "{\"category\":\"housing\",\"to\":\"Hope House\"}", NULL));
+		T_OK(cairn_gpra_interview(ja, c, "{\"grant\":\"G1\",\"type\":\"intake\",\"date\":\"2026-01-02\"}", NULL));
+	}
+	snprintf(body, sizeof(body),
+	         "{\"discloser\":\"P\",\"recipient\":\"Clinic\",\"info\":[\"notes\"],\"purpose\":\"care\","
+	         "\"expires\":\"2099-01-01\",\"signed_name\":\"Y\",\"signed_date\":\"2026-01-01\",\"method\":\"wet\"}");
+	T_OK(cairn_consent_grant(ja, other, body, NULL));
+	snprintf(body, sizeof(body), "{\"topic\":\"u\",\"facilitator\":\"Sam\",\"date\":\"2026-03-09\",\"attendees\":[\"%s\"]}",
+	         other);
+	T_OK(cairn_group_add(ja, body, NULL));
+	sqlite3_trace_v2(ja->db, SQLITE_TRACE_PROFILE, on_profile, NULL);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		long one = scans(lists[i].list, who), every = lists[i].everyone ? scans(lists[i].list, NULL) : -1;
+		if (one != 0 || every == 0)
+			fprintf(stderr, "  %s: %ld full-scan steps for one person, %ld for everyone\n", lists[i].name, one,
+			        every);
+		T_CHECK(one == 0);
+		T_CHECK(every != 0);
+	}
+	sqlite3_trace_v2(ja->db, 0, NULL, NULL);
 }
 
 /* The rows of section `id` as compact JSON, or NULL. */
@@ -224,6 +313,7 @@ int main(void)
 	T_RUN(test_report_sections);
 	T_RUN(test_reverse_order_converges);
 	T_RUN(test_directory_is_the_offices);
+	T_RUN(test_person_lists_use_indexes);
 	cairn_free(directory);
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);

@@ -278,7 +278,8 @@ static void test_upgrade_note_index(void)
 	T_OK(cairn__exec(j, "DROP TRIGGER note_fts_text; DROP TRIGGER note_fts_amend; DROP TABLE note_fts; "
 	                    "DROP VIEW note_text; CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = "
 	                    "'unicode61 remove_diacritics 2'); INSERT INTO note_fts (rowid, text) SELECT rowid, text "
-	                    "FROM notes; ALTER TABLE roster_devices DROP COLUMN supervisor; DELETE FROM migrations WHERE "
+	                    "FROM notes; ALTER TABLE roster_devices DROP COLUMN supervisor; DROP INDEX contact_canon_canon; "
+	                    "DELETE FROM migrations WHERE "
 	                    "version >= 9"));
 	cairn_journal_free(j);
 	j = NULL;
