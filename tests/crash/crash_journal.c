@@ -134,8 +134,7 @@ static unsigned failed_page(const char *msg)
 static uint64_t run_writer(const char *writer, const char *dir, uint64_t target, uint64_t kill_after, int *failed,
                            char *log, size_t logsz)
 {
-	int efd, st = 0;
-	char errpath[300];
+	int efds[2], st = 0;
 	int fds[2];
 	char tgt[32];
 	uint64_t last = 0, seen = 0;
@@ -145,24 +144,27 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 	log[0] = '\0';
 	if (pipe(fds))
 		return 0;
-	/* stderr to a file, not a pipe: a long report (a sanitizer's) must not block the writer */
-	snprintf(errpath, sizeof(errpath), "%s.writer-stderr", dir);
-	if ((efd = open(errpath, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0) {
+	/* stderr through a pipe read after the writer ends (not a file: the journal's file system may be the
+	 * full one); 1 MiB of pipe so that a long report (a sanitizer's) never blocks the writer */
+	if (pipe(efds)) {
 		close(fds[0]);
 		close(fds[1]);
 		return 0;
 	}
+	fcntl(efds[0], F_SETPIPE_SZ, 1 << 20);
 	pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], 1);
-		dup2(efd, 2);
+		dup2(efds[1], 2);
 		close(fds[0]);
 		close(fds[1]);
-		close(efd);
+		close(efds[0]);
+		close(efds[1]);
 		execl(writer, writer, dir, tgt, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
+	close(efds[1]);
 	FILE *in = fdopen(fds[0], "r");
 	unsigned long long v;
 	while (fscanf(in, "%llu", &v) == 1) {
@@ -172,10 +174,9 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 	}
 	fclose(in);
 	waitpid(pid, &st, 0);
-	ssize_t n = pread(efd, log, logsz - 1, 0);
+	ssize_t n = read(efds[0], log, logsz - 1);
 	log[n > 0 ? n : 0] = '\0';
-	close(efd);
-	unlink(errpath);
+	close(efds[0]);
 	if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
 		*failed = 1;
 		fprintf(stderr, "writer exited with %d on its own: %s", WEXITSTATUS(st), log);
