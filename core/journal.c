@@ -340,7 +340,7 @@ int cairn_batch_begin(cairn_journal *j)
 		j->in_batch = 1;
 		j->batch_failed = 0;
 		/* Batches are bulk work: their checkpoints go to the helper thread, as an import's do
-		 * (checkpoint.c); it stays until the journal is closed. */
+		 * (checkpoint.c); it stays until the journal is closed or an import finishes. */
 		cairn__checkpointer_start(j);
 	}
 	return rc;

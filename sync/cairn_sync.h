@@ -61,8 +61,10 @@ typedef struct {
 	unsigned int version;
 	cairn_progress_fn progress;
 	void *ud;
-	/** Version 2. The longest wait for the network in a round: a connect, or a read or write that makes
-	 * no progress (0: 30 s). A remote silent for that long fails the round with CAIRN_EOFFLINE. */
+	/** Version 2. The longest wait for the network in a round: connecting, or a read or write that makes
+	 * no progress (0: 30 s; at most an hour). A remote silent for that long fails the round with
+	 * CAIRN_EOFFLINE. Over ssh only a dead link or host is bounded (TCP keepalives), not a live server
+	 * that stops answering. A setting of the process while the run lasts: one round at a time. */
 	unsigned int timeout_ms;
 } cairn_sync_options;
 #define CAIRN_SYNC_OPTIONS_VERSION 2

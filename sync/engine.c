@@ -888,6 +888,7 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	char **names = NULL, *err = NULL;
 	size_t n = 0;
 	int rc, worst = 0;
+	/* process-wide (one round at a time), for this run only: the default again at its end */
 	cairn__netstream_set_timeout(opts && opts->version >= 2 ? opts->timeout_ms : 0);
 	/* Own log first: a journal behind its git (restored database) catches up before sealing. */
 	if ((rc = cairn_sync_import(s, &local)) || (rc = cairn_sync_seal(s, &local)))
@@ -934,6 +935,7 @@ out:
 	}
 	free(err);
 	cairn__gitlog_list_free(names, n);
+	cairn__netstream_set_timeout(0);
 	return rc;
 }
 

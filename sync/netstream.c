@@ -12,13 +12,15 @@
  *     SIGPIPE around transfers, for the transports that are not this stream: ssh, and TLS itself).
  *  3. Bound every wait by the network timeout (cairn_sync_options.timeout_ms). libgit2's stream has
  *     none: a link that silently drops packets (a tunnel, a captive Wi-Fi, a mobile cell lost mid-round)
- *     left a round blocked in connect() for two minutes or in recv() for as long as the server kept
- *     retransmitting — an agent's rounds run one at a time, so nothing synced meanwhile. Connect waits
- *     at most the timeout; a read or write that makes no progress for that long fails (SO_RCVTIMEO,
- *     SO_SNDTIMEO); data the peer never acknowledges and keepalive probes it never answers end the
- *     connection as well (TCP_USER_TIMEOUT, SO_KEEPALIVE) — the only bound for ssh, whose library turns
- *     the socket non-blocking and polls it without a timeout. git's servers send keepalives every 5 s
- *     while they work (uploadpack.keepAlive, receive.keepAlive), so a slow server is not a dead one.
+ *     left a round blocked in connect() for two minutes or in recv() for ever once the server gave up on
+ *     the connection — an agent's rounds run one at a time, so nothing synced meanwhile. Connecting
+ *     (every address of the host together) takes at most the timeout; a read or write that makes no
+ *     progress for that long fails (SO_RCVTIMEO, SO_SNDTIMEO); data the peer never acknowledges and
+ *     keepalive probes it never answers end the connection (TCP_USER_TIMEOUT, SO_KEEPALIVE). For ssh
+ *     only the last holds (its library turns the socket non-blocking and polls it without a timeout):
+ *     a dead link or host ends the session, a live ssh server that stops answering does not. Name
+ *     resolution keeps the resolver's own timeouts. git's servers send keepalives every 5 s while they
+ *     work (uploadpack.keepAlive, receive.keepAlive), so a slow server is not a dead one.
  *
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
@@ -38,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /*
@@ -58,7 +61,15 @@ static atomic_uint timeout_ms = CAIRN__NET_TIMEOUT_DEFAULT_MS;
 
 void cairn__netstream_set_timeout(unsigned ms)
 {
-	atomic_store(&timeout_ms, ms ? ms : CAIRN__NET_TIMEOUT_DEFAULT_MS);
+	/* an hour at most: poll() takes an int, TCP_KEEPIDLE at most 32767 s */
+	atomic_store(&timeout_ms, !ms ? CAIRN__NET_TIMEOUT_DEFAULT_MS : ms > 3600000u ? 3600000u : ms);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static int net_error(const char *what, const char *host, const char *detail)
@@ -69,8 +80,8 @@ static int net_error(const char *what, const char *host, const char *detail)
 	return -1;
 }
 
-/* A blocking connect bounded by `ms`: 0 or an errno value. */
-static int connect_within(int fd, const struct sockaddr *addr, socklen_t len, unsigned ms)
+/* A blocking connect finished by `deadline` (now_ms()): 0 or an errno value. */
+static int connect_within(int fd, const struct sockaddr *addr, socklen_t len, uint64_t deadline)
 {
 	int flags = fcntl(fd, F_GETFL), err = 0, n;
 	socklen_t elen = sizeof(err);
@@ -80,9 +91,10 @@ static int connect_within(int fd, const struct sockaddr *addr, socklen_t len, un
 	if (connect(fd, addr, len) < 0) {
 		if (errno != EINPROGRESS)
 			return errno;
-		do
-			n = poll(&p, 1, (int)ms);
-		while (n < 0 && errno == EINTR);
+		do {
+			uint64_t t = now_ms();
+			n = t >= deadline ? 0 : poll(&p, 1, (int)(deadline - t));
+		} while (n < 0 && errno == EINTR);
 		if (n < 0)
 			return errno;
 		if (n == 0)
@@ -110,12 +122,12 @@ static void bound_waits(int fd, unsigned ms)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
 }
 
-/* The message of a failed read or write: a timeout says how long it waited. */
-static int io_error(const char *what, const char *host, int err)
+/* The message of a failed connect, read or write: a timeout says how long it waited. */
+static int io_error(const char *what, const char *host, int err, const char *waited)
 {
 	char detail[96];
 	if (err == EAGAIN || err == EWOULDBLOCK || err == ETIMEDOUT) {
-		snprintf(detail, sizeof(detail), "no progress for %u ms (network timeout)", atomic_load(&timeout_ms));
+		snprintf(detail, sizeof(detail), "%s %u ms (network timeout)", waited, atomic_load(&timeout_ms));
 		return net_error(what, host, detail);
 	}
 	return net_error(what, host, strerror(err));
@@ -126,6 +138,7 @@ static int tcp_connect(git_stream *stream)
 	tcp_stream *s = (tcp_stream *)stream;
 	struct addrinfo hints, *info = NULL, *p;
 	unsigned ms = atomic_load(&timeout_ms);
+	uint64_t deadline = now_ms() + ms; /* for all the addresses together */
 	int rc, fd = -1, err = 0, one = 1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -137,14 +150,14 @@ static int tcp_connect(git_stream *stream)
 			err = errno;
 			continue;
 		}
-		if ((err = connect_within(fd, p->ai_addr, p->ai_addrlen, ms)) == 0)
+		if ((err = connect_within(fd, p->ai_addr, p->ai_addrlen, deadline)) == 0)
 			break;
 		close(fd);
 		fd = -1;
 	}
 	freeaddrinfo(info);
 	if (fd < 0)
-		return err == ETIMEDOUT ? io_error("failed to connect to", s->host, err)
+		return err == ETIMEDOUT ? io_error("failed to connect to", s->host, err, "no answer within")
 		                        : net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	bound_waits(fd, ms);
@@ -162,7 +175,7 @@ static ssize_t tcp_read(git_stream *stream, void *data, size_t len)
 		n = recv(s->fd, data, len, 0);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return io_error("error receiving data from", s->host, errno);
+		return io_error("error receiving data from", s->host, errno, "no progress for");
 	return n;
 }
 
@@ -175,7 +188,7 @@ static ssize_t tcp_write(git_stream *stream, const char *data, size_t len, int f
 		n = send(s->fd, data, len, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return io_error("error sending data to", s->host, errno);
+		return io_error("error sending data to", s->host, errno, "no progress for");
 	return n;
 }
 

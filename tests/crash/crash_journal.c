@@ -12,7 +12,9 @@
 #include "journal.h"
 #include "t.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -129,14 +131,32 @@ static unsigned failed_page(const char *msg)
 	return p ? (unsigned)strtoul(p + 5, NULL, 10) : 0;
 }
 
-/* Run the writer; kill it after `kill_after` acks (0: let it finish). Returns the last ack seen; *failed
- * is set when the writer exited with an error of its own (not our SIGKILL). Its stderr is kept in `log`. */
+/* Append what `fd` has to `log` (keeping the first logsz - 1 bytes); 0 at end of file. */
+static int drain(int fd, char *log, size_t logsz, size_t *len)
+{
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return 0;
+	size_t take = (size_t)n < logsz - 1 - *len ? (size_t)n : logsz - 1 - *len;
+	memcpy(log + *len, buf, take);
+	*len += take;
+	log[*len] = '\0';
+	return 1;
+}
+
+/*
+ * Run the writer; kill it after `kill_after` acks (0: let it finish). Returns the last ack seen. *failed
+ * is set when the writer stopped by itself with an error: a non-zero exit, or a signal other than our
+ * SIGKILL (a crash, an abort, a sanitizer). The start of its stderr is kept in `log`. Both pipes are read
+ * as data comes, so a long report on stderr cannot block the writer while we wait for its acks.
+ */
 static uint64_t run_writer(const char *writer, const char *dir, uint64_t target, uint64_t kill_after, int *failed,
                            char *log, size_t logsz)
 {
-	int efds[2], st = 0;
-	int fds[2];
-	char tgt[32];
+	int fds[2], efds[2], st = 0, killed = 0, open_fds = 2;
+	char tgt[32], line[64];
+	size_t len = 0, llen = 0;
 	uint64_t last = 0, seen = 0;
 	pid_t pid;
 	snprintf(tgt, sizeof(tgt), "%llu", (unsigned long long)target);
@@ -144,14 +164,11 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 	log[0] = '\0';
 	if (pipe(fds))
 		return 0;
-	/* stderr through a pipe read after the writer ends (not a file: the journal's file system may be the
-	 * full one); 1 MiB of pipe so that a long report (a sanitizer's) never blocks the writer */
-	if (pipe(efds)) {
+	if (pipe(efds)) { /* stderr through a pipe, not a file: the journal's file system may be the full one */
 		close(fds[0]);
 		close(fds[1]);
 		return 0;
 	}
-	fcntl(efds[0], F_SETPIPE_SZ, 1 << 20);
 	pid = fork();
 	if (pid == 0) {
 		dup2(fds[1], 1);
@@ -165,21 +182,48 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 	}
 	close(fds[1]);
 	close(efds[1]);
-	FILE *in = fdopen(fds[0], "r");
-	unsigned long long v;
-	while (fscanf(in, "%llu", &v) == 1) {
-		last = v; /* every ack that reached us counts, including those after the kill */
-		if (kill_after && ++seen == kill_after)
-			kill(pid, SIGKILL);
+	struct pollfd p[2] = {{fds[0], POLLIN, 0}, {efds[0], POLLIN, 0}};
+	while (open_fds) {
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents && !drain(efds[0], log, logsz, &len)) {
+			p[1].fd = -1;
+			open_fds--;
+		}
+		if (!p[0].revents)
+			continue;
+		ssize_t n = read(fds[0], line + llen, sizeof(line) - 1 - llen);
+		if (n <= 0) {
+			p[0].fd = -1;
+			open_fds--;
+			continue;
+		}
+		llen += (size_t)n;
+		line[llen] = '\0';
+		char *nl;
+		while ((nl = strchr(line, '\n'))) { /* one ack per line */
+			*nl = '\0';
+			last = strtoull(line, NULL, 10); /* every ack that reached us counts, including after the kill */
+			if (kill_after && ++seen == kill_after) {
+				kill(pid, SIGKILL);
+				killed = 1;
+			}
+			llen -= (size_t)(nl + 1 - line);
+			memmove(line, nl + 1, llen + 1);
+		}
 	}
-	fclose(in);
-	waitpid(pid, &st, 0);
-	ssize_t n = read(efds[0], log, logsz - 1);
-	log[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
 	close(efds[0]);
+	waitpid(pid, &st, 0);
 	if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
 		*failed = 1;
 		fprintf(stderr, "writer exited with %d on its own: %s", WEXITSTATUS(st), log);
+	} else if (WIFSIGNALED(st) && !(killed && WTERMSIG(st) == SIGKILL)) {
+		*failed = 1;
+		fprintf(stderr, "writer died of signal %d that we did not send: %s", WTERMSIG(st), log);
 	}
 	return last;
 }
