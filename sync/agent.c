@@ -26,6 +26,7 @@
 #include "agent_sched.h"
 #include "cairn_agent.h"
 #include "cairn_sync.h"
+#include "netstream.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,7 @@ typedef struct {
 	uint64_t idle_lock_ms;     /* 0: never */
 	uint64_t probe_timeout_ms;
 	uint64_t net_timeout_ms;   /* a round's longest wait for the network */
+	uint64_t round_limit_ms;   /* a round still running this long has its connections cut */
 	uint64_t grace_ms;         /* how long SIGTERM waits for a running round */
 	int log_level;
 	char log_file[1024];
@@ -76,6 +78,7 @@ static void cfg_defaults(agent_cfg *c)
 	c->idle_lock_ms = 8 * 3600 * 1000ull;
 	c->probe_timeout_ms = 3000;
 	c->net_timeout_ms = 30000;
+	c->round_limit_ms = 600000;
 	c->grace_ms = 10000;
 	c->log_level = CAIRN_LOG_INFO;
 }
@@ -109,6 +112,7 @@ static int cfg_handler(void *ud, const char *section, const char *name, const ch
 			{"idle_lock", offsetof(agent_cfg, idle_lock_ms)},
 			{"probe_timeout", offsetof(agent_cfg, probe_timeout_ms)},
 			{"net_timeout", offsetof(agent_cfg, net_timeout_ms)},
+			{"round_limit", offsetof(agent_cfg, round_limit_ms)},
 			{"shutdown_grace", offsetof(agent_cfg, grace_ms)},
 		};
 		for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++)
@@ -235,7 +239,7 @@ struct cairn_agent {
 	uv_loop_t loop;
 	uv_pipe_t server;
 	uv_signal_t sigint, sigterm, sighup;
-	uv_timer_t sched_timer, idle_timer, net_timer, grace_timer;
+	uv_timer_t sched_timer, idle_timer, net_timer, grace_timer, stuck_timer;
 	uv_poll_t nl_poll;
 	int nl_fd;
 	remote remotes[MAX_REMOTES];
@@ -576,6 +580,7 @@ static void round_after_cb(uv_work_t *req, int status)
 	if (status == UV_ECANCELED && !w->rc)
 		w->rc = CAIRN_ERROR;
 	a->busy = 0;
+	uv_timer_stop(&a->stuck_timer);
 	if (r) {
 		cairn_sched_done(&r->s, &a->cfg.sched, now, w->rc, rnd, NULL);
 		if (w->gen > r->done_gen)
@@ -593,7 +598,7 @@ static void round_after_cb(uv_work_t *req, int status)
 		alog(a, w->rc == CAIRN_EOFFLINE ? CAIRN_LOG_INFO : CAIRN_LOG_WARN,
 		     "round with %s failed after %llu ms (retry %u in %llu ms): %s", w->name,
 		     (unsigned long long)(now - w->started), r ? r->s.failures : 0,
-		     (unsigned long long)(r ? cairn_sched_due(&r->s) - now : 0), w->err);
+		     (unsigned long long)(r && cairn_sched_due(&r->s) > now ? cairn_sched_due(&r->s) - now : 0), w->err);
 	else
 		alog(a, CAIRN_LOG_INFO, "round with %s: sealed %llu, sent %llu, received %llu segments, applied %llu "
 		     "events in %llu ms", w->name, (unsigned long long)w->r.segments_sealed,
@@ -621,6 +626,19 @@ static void round_after_cb(uv_work_t *req, int status)
 	reschedule(a);
 }
 
+/*
+ * A round still running after round_limit. Every network wait has a timeout but one: an ssh server that
+ * is up and stops answering (netstream.c, 3). Cutting the round's connections makes it fail now, and the
+ * engine's crash invariants make a round stopped anywhere safe; the next one completes it.
+ */
+static void on_stuck(uv_timer_t *t)
+{
+	cairn_agent *a = t->data;
+	int n = cairn__netstream_abort_all();
+	alog(a, CAIRN_LOG_WARN, "round with %s still running after %llu ms: cut %d network connection(s)",
+	     a->busy_remote, (unsigned long long)a->cfg.round_limit_ms, n);
+}
+
 static void start_round(cairn_agent *a, remote *r)
 {
 	round_work *w = calloc(1, sizeof(*w));
@@ -643,6 +661,8 @@ static void start_round(cairn_agent *a, remote *r)
 	a->busy = 1;
 	snprintf(a->busy_remote, sizeof(a->busy_remote), "%s", r->name);
 	uv_timer_stop(&a->sched_timer);
+	if (a->cfg.round_limit_ms)
+		uv_timer_start(&a->stuck_timer, on_stuck, a->cfg.round_limit_ms, 0);
 	alog(a, CAIRN_LOG_DEBUG, "round with %s starts", r->name);
 	if (uv_queue_work(&a->loop, &w->req, round_work_cb, round_after_cb)) {
 		a->busy = 0;
@@ -1290,6 +1310,7 @@ static void stop(cairn_agent *a, const char *why)
 	uv_close((uv_handle_t *)&a->sched_timer, NULL);
 	uv_close((uv_handle_t *)&a->idle_timer, NULL);
 	uv_close((uv_handle_t *)&a->net_timer, NULL);
+	uv_close((uv_handle_t *)&a->stuck_timer, NULL); /* the grace timer bounds a round from here on */
 	if (a->nl_fd >= 0)
 		uv_close((uv_handle_t *)&a->nl_poll, NULL);
 	for (int i = 0; i < a->nremotes; i++)
@@ -1431,7 +1452,8 @@ int cairn_agent_run(cairn_agent *a)
 	uv_timer_init(&a->loop, &a->idle_timer);
 	uv_timer_init(&a->loop, &a->net_timer);
 	uv_timer_init(&a->loop, &a->grace_timer);
-	a->sched_timer.data = a->idle_timer.data = a->net_timer.data = a->grace_timer.data = a;
+	uv_timer_init(&a->loop, &a->stuck_timer);
+	a->sched_timer.data = a->idle_timer.data = a->net_timer.data = a->grace_timer.data = a->stuck_timer.data = a;
 	uv_signal_init(&a->loop, &a->sigint);
 	uv_signal_init(&a->loop, &a->sigterm);
 	uv_signal_init(&a->loop, &a->sighup);

@@ -18,7 +18,8 @@
  *     progress for that long fails (SO_RCVTIMEO, SO_SNDTIMEO); data the peer never acknowledges and
  *     keepalive probes it never answers end the connection (TCP_USER_TIMEOUT, SO_KEEPALIVE). For ssh
  *     only the last holds (its library turns the socket non-blocking and polls it without a timeout):
- *     a dead link or host ends the session, a live ssh server that stops answering does not. Name
+ *     a dead link or host ends the session, a live ssh server that stops answering does not; the agent
+ *     cuts a round's connections when the round outlasts its limit (cairn__netstream_abort_all). Name
  *     resolution keeps the resolver's own timeouts. git's servers send keepalives every 5 s while they
  *     work (uploadpack.keepAlive, receive.keepAlive), so a slow server is not a dead one.
  *
@@ -34,6 +35,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +60,42 @@ _Static_assert(offsetof(tcp_stream, fd) == sizeof(git_stream) + 2 * sizeof(char 
                "tcp_stream must keep libgit2 1.5's git_socket_stream layout (ssh reads its socket)");
 
 static atomic_uint timeout_ms = CAIRN__NET_TIMEOUT_DEFAULT_MS;
+
+/* The sockets of the streams alive now, for cairn__netstream_abort_all(). A socket leaves the list under
+ * the lock before it is closed, so an abort never reaches a descriptor number already reused. */
+#define LIVE_MAX 16
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static int live[LIVE_MAX], nlive;
+
+static void live_add(int fd)
+{
+	pthread_mutex_lock(&live_mu);
+	if (nlive < LIVE_MAX) /* one round at a time holds one or two: a full list only loses the abort */
+		live[nlive++] = fd;
+	pthread_mutex_unlock(&live_mu);
+}
+
+static void live_remove(int fd)
+{
+	pthread_mutex_lock(&live_mu);
+	for (int i = 0; i < nlive; i++)
+		if (live[i] == fd) {
+			live[i] = live[--nlive];
+			break;
+		}
+	pthread_mutex_unlock(&live_mu);
+}
+
+int cairn__netstream_abort_all(void)
+{
+	int n;
+	pthread_mutex_lock(&live_mu);
+	for (int i = 0; i < nlive; i++)
+		shutdown(live[i], SHUT_RDWR);
+	n = nlive;
+	pthread_mutex_unlock(&live_mu);
+	return n;
+}
 
 void cairn__netstream_set_timeout(unsigned ms)
 {
@@ -161,6 +199,7 @@ static int tcp_connect(git_stream *stream)
 		                        : net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	bound_waits(fd, ms);
+	live_add(fd);
 	s->fd = fd;
 	return 0;
 }
@@ -195,7 +234,11 @@ static ssize_t tcp_write(git_stream *stream, const char *data, size_t len, int f
 static int tcp_close(git_stream *stream)
 {
 	tcp_stream *s = (tcp_stream *)stream;
-	int rc = s->fd >= 0 ? close(s->fd) : 0;
+	int rc = 0;
+	if (s->fd >= 0) {
+		live_remove(s->fd);
+		rc = close(s->fd);
+	}
 	s->fd = -1;
 	if (rc < 0)
 		git_error_set_str(GIT_ERROR_OS, "could not close socket");
@@ -205,8 +248,10 @@ static int tcp_close(git_stream *stream)
 static void tcp_free(git_stream *stream)
 {
 	tcp_stream *s = (tcp_stream *)stream;
-	if (s->fd >= 0)
+	if (s->fd >= 0) {
+		live_remove(s->fd);
 		close(s->fd);
+	}
 	free(s->host);
 	free(s->port);
 	free(s);

@@ -10,6 +10,11 @@
  * one sync round runs at a time. */
 void cairn__netstream_set_timeout(unsigned ms);
 
+/* Cut every connection a stream holds now (shutdown, not close: the owner still closes it), so that a
+ * transfer blocked on it fails at once. The only way to stop an ssh session whose server stopped
+ * answering (see netstream.c, 3). Returns how many were cut. Any thread. */
+int cairn__netstream_abort_all(void);
+
 /* Register the stream with libgit2 (after git_libgit2_init); 0 or a libgit2 error. */
 int cairn__netstream_register(void);
 
