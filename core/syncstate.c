@@ -126,11 +126,9 @@ int cairn_import_segment(cairn_journal *j, const char *device, const cairn_event
 
 int cairn_import_begin(cairn_journal *j)
 {
-	int rc = cairn_batch_begin(j);
-	if (!rc) {
+	int rc = cairn_batch_begin(j); /* which starts the checkpoint helper */
+	if (!rc)
 		j->in_import = 1;
-		cairn__checkpointer_start(j);
-	}
 	return rc;
 }
 

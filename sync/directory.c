@@ -253,8 +253,8 @@ int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, c
 
 /* ---- repositories and journals ---- */
 
-static int read_doc(cairn_gitlog *g, const char *commit, const unsigned char org[32], cairn_directory **out,
-                    char parent[CAIRN_OID_HEX])
+int cairn__directory_read(cairn_gitlog *g, const char *commit, const unsigned char org[32], cairn_directory **out,
+                          char parent[CAIRN_OID_HEX])
 {
 	unsigned char *buf = NULL;
 	size_t len;
@@ -283,7 +283,7 @@ int cairn__directory_publish(cairn_journal *j, cairn_gitlog *g, const cairn_rost
 		rc = cairn__sync_error(CAIRN_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (rc == 0 && !(rc = read_doc(g, tip, r->org_pk, &prev, parent)))
+	if (rc == 0 && !(rc = cairn__directory_read(g, tip, r->org_pk, &prev, parent)))
 		version = prev->version + 1;
 	else if (rc == CAIRN_ENOTFOUND)
 		tip[0] = '\0', rc = 0;
@@ -381,12 +381,12 @@ int cairn__directory_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote
 	}
 	if (!cairn__gitlog_tip(g, CAIRN_DIRECTORY_REF, ltip) && !strcmp(ltip, rtip))
 		return cairn__directory_apply(g, j);
-	if ((rc = read_doc(g, rtip, org, &theirs, parent)))
+	if ((rc = cairn__directory_read(g, rtip, org, &theirs, parent)))
 		return cairn__sync_error(rc == CAIRN_ENEWER ? rc : CAIRN_EREJECTED,
 		                         "resource directory from remote '%s' refused: %s", remote, cairn_error_last());
 	/* Ours as new or newer: it goes to that remote with the next push. Ours damaged (not merely from a
 	 * newer cairn): take theirs. */
-	if (ltip[0] && (rc = read_doc(g, ltip, org, &ours, parent)) != CAIRN_ECORRUPT && rc != CAIRN_ETAMPER &&
+	if (ltip[0] && (rc = cairn__directory_read(g, ltip, org, &ours, parent)) != CAIRN_ECORRUPT && rc != CAIRN_ETAMPER &&
 	    (rc || theirs->version <= ours->version))
 		goto out;
 	cairn_error_clear();

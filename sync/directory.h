@@ -68,6 +68,11 @@ int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, c
 /* The decompression layer alone, for the fuzz target: one zstd frame declaring ≤ MAX_PLAIN bytes. */
 int cairn__directory_unpack(const unsigned char *z, size_t zlen, char **json);
 
+/* The document of commit `commit` (its blob "directory"), decoded against the pinned `org` key (see
+ * cairn_directory_decode); `parent` gets the commit's parent. For this file and the pre-receive hook. */
+int cairn__directory_read(cairn_gitlog *g, const char *commit, const unsigned char org[32], cairn_directory **out,
+                          char parent[CAIRN_OID_HEX]);
+
 /* The office: write the next version for the teams of `r` (their current epochs) from its journal, when
  * it has a resource or has published before. */
 int cairn__directory_publish(cairn_journal *j, cairn_gitlog *g, const cairn_roster *r);

@@ -74,17 +74,6 @@ static int check_roster(hook *h, const char *old, const char *new, char *why, si
 	return 0;
 }
 
-static int read_directory(hook *h, const char *commit, cairn_directory **d, char parent[CAIRN_OID_HEX])
-{
-	unsigned char *buf = NULL;
-	size_t len;
-	int rc = cairn__gitlog_read_blob(h->g, commit, "directory", &buf, &len, parent);
-	if (!rc)
-		rc = cairn_directory_decode(d, buf, len, h->org);
-	free(buf);
-	return rc;
-}
-
 /* The resource directory: signed by the pinned org key, a higher version, descending from the one held. */
 static int check_directory(hook *h, const char *old, const char *new, char *why, size_t n)
 {
@@ -96,12 +85,12 @@ static int check_directory(hook *h, const char *old, const char *new, char *why,
 		         CAIRN_ORG_CONFIG);
 		return 0;
 	}
-	if (read_directory(h, new, &d, parent))
+	if (cairn__directory_read(h->g, new, h->org, &d, parent))
 		snprintf(why, n, "%s", cairn_error_last());
 	else if (has_old && cairn__gitlog_descends(h->g, new, old) != 1)
 		snprintf(why, n, "a resource directory version must extend the previous ones (the new commit does not "
 		                 "descend from the one held)");
-	else if (has_old && read_directory(h, old, &prev, pp))
+	else if (has_old && cairn__directory_read(h->g, old, h->org, &prev, pp))
 		snprintf(why, n, "the resource directory held here is unreadable: %s", cairn_error_last());
 	else if (prev && d->version <= prev->version)
 		snprintf(why, n, "resource directory version %llu does not supersede version %llu (rollback refused)",
