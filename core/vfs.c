@@ -120,6 +120,7 @@ typedef struct cvfs {
 		char file[512];
 	} auth;             /* the last page that failed authentication */
 	char refused[640];  /* why the last refused write or open was refused; "" when none */
+	unsigned long long seals, unseals; /* pages sealed and opened, for cairn__vfs_counts() */
 } cvfs;
 
 typedef struct cfile {
@@ -216,22 +217,24 @@ static void next_nonce(nonce_stream *s, unsigned char nonce[NONCE_BYTES])
 	crypto_stream_chacha20(nonce, NONCE_BYTES, counter, s->key);
 }
 
-static void seal(const cvfs *v, unsigned char *dst, const unsigned char *src, const aad *a)
+static void seal(cvfs *v, unsigned char *dst, const unsigned char *src, const aad *a)
 {
 	unsigned char *nonce = dst + CIPHER_BYTES;
 	unsigned char *tag = nonce + NONCE_BYTES;
 
+	v->seals++;
 	next_nonce(v->nonces, nonce);
 	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(dst, tag, NULL, src, CIPHER_BYTES, a->b, a->n, NULL,
 	                                                    nonce, v->key);
 }
 
 /* Decrypt a sealed page; dst may be src. Returns PAGE_OK, or PAGE_BAD with dst all zeros. */
-static int unseal(const cvfs *v, unsigned char *dst, const unsigned char *src, const aad *a)
+static int unseal(cvfs *v, unsigned char *dst, const unsigned char *src, const aad *a)
 {
 	unsigned char nonce[NONCE_BYTES], tag[TAG_BYTES];
 	int rc;
 
+	v->unseals++;
 	memcpy(nonce, src + CIPHER_BYTES, NONCE_BYTES);
 	memcpy(tag, src + CIPHER_BYTES + NONCE_BYTES, TAG_BYTES);
 	rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(dst, NULL, src, CIPHER_BYTES, tag, a->b, a->n,
@@ -1190,6 +1193,14 @@ void cairn__vfs_close(sqlite3 *db)
 		}
 	}
 	vfs_free(v);
+}
+
+void cairn__vfs_counts(sqlite3 *db, unsigned long long *seals, unsigned long long *unseals)
+{
+	cvfs *v = vfs_of(db);
+
+	*seals = v ? v->seals : 0;
+	*unseals = v ? v->unseals : 0;
 }
 
 int cairn__vfs_last_auth_failure(sqlite3 *db, unsigned *pgno, int *role)

@@ -46,6 +46,13 @@ void cairn__vfs_close(sqlite3 *db);
 int cairn__vfs_last_auth_failure(sqlite3 *db, unsigned *pgno, int *role);
 
 /*
+ * How many pages `db`'s connection has sealed (encrypted) and opened (authenticated and decrypted, or
+ * tried to) since it was opened, in all its files: what the cipher costs a workload (bench/bench_vfs.c).
+ * Zeros when `db` does not come from cairn__vfs_open().
+ */
+void cairn__vfs_counts(sqlite3 *db, unsigned long long *seals, unsigned long long *unseals);
+
+/*
  * Explain a failed SQLite call on `db` with what the VFS knows, and forget it: a page that failed
  * authentication gives CAIRN_ETAMPER ("page 17 of '/x/journal.db' failed authentication (modified
  * file)"); a write the VFS refused (a page 1 with the wrong geometry, a temporary file) gives CAIRN_EIO
