@@ -741,6 +741,10 @@ static int transport_error(xfer *x, const char *what)
 	const git_error *e = git_error_last();
 	if (cairn_error_last_code() == CAIRN_EREJECTED || cairn_error_last_code() == CAIRN_EINVAL)
 		return cairn_error_last_code(); /* our callback already said why */
+	unsigned silent = cairn__netstream_silenced();
+	if (silent) /* the watchdog cut it: libssh2's own message ("failed getting banner") hides why */
+		return cairn_error_set(CAIRN_EOFFLINE, "cannot %s remote '%s': nothing came or went for %u ms (network "
+		                       "timeout)", what, x->remote, silent);
 	return cairn_error_set(CAIRN_EOFFLINE, "cannot %s remote '%s': %s", what, x->remote,
 	                       e && e->message ? e->message : "unreachable");
 }
@@ -817,6 +821,7 @@ int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
 	snprintf(logs, sizeof(logs), "+refs/heads/logs/*:refs/remotes/%s/logs/*", remote);
 	snprintf(roster, sizeof(roster), "+refs/heads/roster:refs/remotes/%s/roster", remote);
 	snprintf(directory, sizeof(directory), "+refs/heads/directory:refs/remotes/%s/directory", remote);
+	cairn__netstream_silenced(); /* forget a cut from an earlier transfer */
 	rc = git_remote_fetch(r, &specs, &o, NULL) ? transport_error(&x, "fetch from") : 0;
 	sigpipe_restore(&sg);
 	if (!rc)
@@ -846,6 +851,7 @@ int cairn__gitlog_push(cairn_gitlog *g, const char *remote, char **refspecs, siz
 	cairn_error_clear();
 	sigpipe_guard sg;
 	sigpipe_block(&sg);
+	cairn__netstream_silenced();
 	rc = git_remote_push(r, &specs, &o) ? transport_error(&x, "push to") : 0;
 	sigpipe_restore(&sg);
 	*rejected = x.rejected;

@@ -1,6 +1,6 @@
 /*
  * netstream.c — the plain TCP stream libgit2 uses for git:// and http:// (and under TLS for https://),
- * registered in place of its own to change two things about the socket:
+ * registered in place of its own to change these things about the socket:
  *
  *  1. Acknowledge at once (TCP_QUICKACK before every read) and send at once (TCP_NODELAY). In a fetch
  *     from a history of 20 commits or more, libgit2 sends its first 20 "have" lines and waits; git's
@@ -16,12 +16,16 @@
  *     the connection — an agent's rounds run one at a time, so nothing synced meanwhile. Connecting
  *     (every address of the host together) takes at most the timeout; a read or write that makes no
  *     progress for that long fails (SO_RCVTIMEO, SO_SNDTIMEO); data the peer never acknowledges and
- *     keepalive probes it never answers end the connection (TCP_USER_TIMEOUT, SO_KEEPALIVE). For ssh
- *     only the last holds (its library turns the socket non-blocking and polls it without a timeout):
- *     a dead link or host ends the session, a live ssh server that stops answering does not; the agent
- *     cuts a round's connections when the round outlasts its limit (cairn__netstream_abort_all). Name
+ *     keepalive probes it never answers end the connection (TCP_USER_TIMEOUT, SO_KEEPALIVE). Name
  *     resolution keeps the resolver's own timeouts. git's servers send keepalives every 5 s while they
  *     work (uploadpack.keepAlive, receive.keepAlive), so a slow server is not a dead one.
+ *  4. ssh: its library turns the socket non-blocking and polls it itself, without a timeout, so the
+ *     socket options of 3 do not reach its waits, and a live ssh server that stops answering (or never
+ *     sends its banner) held a round for ever. A watchdog thread, alive while a stream is, looks at each
+ *     non-blocking socket (the kernel's TCP_INFO) and cuts it (shutdown) when no data has gone either
+ *     way for the timeout; the transfer then fails at once and the error says why
+ *     (cairn__netstream_silenced). Data in either direction counts, so a long upload with a quiet
+ *     server is not cut. The agent's round_limit stays as the last resort (cairn__netstream_abort_all).
  *
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
@@ -38,6 +42,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,17 +66,81 @@ _Static_assert(offsetof(tcp_stream, fd) == sizeof(git_stream) + 2 * sizeof(char 
 
 static atomic_uint timeout_ms = CAIRN__NET_TIMEOUT_DEFAULT_MS;
 
-/* The sockets of the streams alive now, for cairn__netstream_abort_all(). A socket leaves the list under
- * the lock before it is closed, so an abort never reaches a descriptor number already reused. */
+/* The sockets of the streams alive now, for the watchdog and cairn__netstream_abort_all(). A socket
+ * leaves the list under the lock before it is closed, so neither ever reaches a descriptor number
+ * already reused. */
 #define LIVE_MAX 16
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
-static int live[LIVE_MAX], nlive;
+static pthread_cond_t live_cv; /* signalled when the last stream goes; CLOCK_MONOTONIC */
+static pthread_once_t live_cv_once = PTHREAD_ONCE_INIT;
+static struct {
+	int fd, cut;
+} live[LIVE_MAX];
+static int nlive;
+static unsigned watch_gen; /* a watchdog runs while its generation is current */
+static pthread_t watcher;
+static int watching;
+static atomic_uint silenced; /* sockets the watchdog cut, not yet reported */
+
+static void live_cv_init(void)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&live_cv, &a);
+	pthread_condattr_destroy(&a);
+}
+
+/* Invariant 4: ms since data last went either way on `fd`, or 0 when `fd` is not a socket ssh polls. */
+static unsigned silent_for(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || !(fl & O_NONBLOCK) || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_last_data_recv < ti.tcpi_last_data_sent ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
+}
+
+/* The watchdog: runs while any stream is alive (started by the first, joined by the last); looks a few
+ * times per timeout, at least every second. */
+static void *watch(void *arg)
+{
+	unsigned gen = (unsigned)(uintptr_t)arg;
+	pthread_mutex_lock(&live_mu);
+	while (gen == watch_gen) {
+		unsigned ms = atomic_load(&timeout_ms), step = ms / 4 < 1000 ? ms / 4 : 1000;
+		struct timespec until;
+		for (int i = 0; i < nlive; i++)
+			if (!live[i].cut && silent_for(live[i].fd) >= ms) {
+				shutdown(live[i].fd, SHUT_RDWR);
+				live[i].cut = 1;
+				atomic_fetch_add(&silenced, 1);
+			}
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)(step / 1000);
+		until.tv_nsec += (long)(step % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&live_cv, &live_mu, &until);
+	}
+	pthread_mutex_unlock(&live_mu);
+	return NULL;
+}
 
 static void live_add(int fd)
 {
+	pthread_once(&live_cv_once, live_cv_init);
 	pthread_mutex_lock(&live_mu);
-	if (nlive < LIVE_MAX) /* one round at a time holds one or two: a full list only loses the abort */
-		live[nlive++] = fd;
+	if (nlive < LIVE_MAX) { /* one round at a time holds one or two: a full list only loses the watch */
+		live[nlive].fd = fd;
+		live[nlive++].cut = 0;
+	}
+	if (!watching)
+		watching = pthread_create(&watcher, NULL, watch, (void *)(uintptr_t)watch_gen) == 0;
 	pthread_mutex_unlock(&live_mu);
 }
 
@@ -79,10 +148,19 @@ static void live_remove(int fd)
 {
 	pthread_mutex_lock(&live_mu);
 	for (int i = 0; i < nlive; i++)
-		if (live[i] == fd) {
+		if (live[i].fd == fd) {
 			live[i] = live[--nlive];
 			break;
 		}
+	if (nlive == 0 && watching) { /* the last stream: stop the watchdog; it exits as soon as it wakes */
+		pthread_t t = watcher;
+		watch_gen++;
+		watching = 0;
+		pthread_cond_signal(&live_cv);
+		pthread_mutex_unlock(&live_mu);
+		pthread_join(t, NULL);
+		return;
+	}
 	pthread_mutex_unlock(&live_mu);
 }
 
@@ -91,10 +169,15 @@ int cairn__netstream_abort_all(void)
 	int n;
 	pthread_mutex_lock(&live_mu);
 	for (int i = 0; i < nlive; i++)
-		shutdown(live[i], SHUT_RDWR);
+		shutdown(live[i].fd, SHUT_RDWR);
 	n = nlive;
 	pthread_mutex_unlock(&live_mu);
 	return n;
+}
+
+unsigned cairn__netstream_silenced(void)
+{
+	return atomic_exchange(&silenced, 0) ? atomic_load(&timeout_ms) : 0;
 }
 
 void cairn__netstream_set_timeout(unsigned ms)

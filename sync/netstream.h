@@ -11,9 +11,13 @@
 void cairn__netstream_set_timeout(unsigned ms);
 
 /* Cut every connection a stream holds now (shutdown, not close: the owner still closes it), so that a
- * transfer blocked on it fails at once. The only way to stop an ssh session whose server stopped
- * answering (see netstream.c, 3). Returns how many were cut. Any thread. */
+ * transfer blocked on it fails at once: the agent's last resort for a round that never ends though it
+ * is never silent for a whole timeout (see netstream.c, 4). Returns how many were cut. Any thread. */
 int cairn__netstream_abort_all(void);
+
+/* When the watchdog (netstream.c, 4) has cut a silent connection since the last call: the timeout it
+ * waited, in ms, and the count is cleared; 0 otherwise. Any thread. */
+unsigned cairn__netstream_silenced(void);
 
 /* Register the stream with libgit2 (after git_libgit2_init); 0 or a libgit2 error. */
 int cairn__netstream_register(void);
