@@ -54,10 +54,10 @@ clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
 
 format:
-	clang-format -i core/*.[ch] cli/*.[ch] tests/*/*.[ch] bench/*.c
+	git ls-files '*.c' '*.h' | xargs clang-format -i
 
 check-format:
-	clang-format --dry-run --Werror core/*.[ch] cli/*.[ch]
+	bash tests/style/format.sh .
 
 # `make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="segment ..."]`: every libFuzzer target in tests/fuzz (clang,
 # ASan+UBSan, coverage-instrumented libraries) for FUZZ_SECONDS each, one after the other. The committed

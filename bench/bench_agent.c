@@ -29,13 +29,16 @@ int main(int argc, char **argv)
 		size_t i;
 		if (!c)
 			continue;
-		char *fields = json_dumps(json_pack("{sOsO}", "name", json_object_get(c, "name"), "dob",
-		                                    json_object_get(c, "dob")), JSON_COMPACT);
+		char *fields = json_dumps(
+		        json_pack("{sOsO}", "name", json_object_get(c, "name"), "dob", json_object_get(c, "dob")),
+		        JSON_COMPACT);
 		int rc = cairn_contact_set(j, NULL, fields, id);
 		free(fields);
-		json_array_foreach(json_object_get(c, "notes"), i, nt) {
+		json_array_foreach(json_object_get(c, "notes"), i, nt)
+		{
 			char *nf = json_dumps(json_pack("{sOsOss}", "date", json_object_get(nt, "date"), "text",
-			                                json_object_get(nt, "text"), "kind", "encounter"), JSON_COMPACT);
+			                                json_object_get(nt, "text"), "kind", "encounter"),
+			                      JSON_COMPACT);
 			rc = rc ? rc : cairn_note_add(j, id, nf, NULL);
 			free(nf);
 		}

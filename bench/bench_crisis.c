@@ -46,9 +46,14 @@ static double median(double *v, int n)
 }
 
 static const char *const sources[] = {"988", "911", "walk-in", "self", "family", "police", "other"};
-static const char *const dispositions[] = {"stabilised-in-place",  "voluntary-transport",       "involuntary-hold",
-                                           "emergency-department", "crisis-stabilisation-unit", "referral",
-                                           "police-custody",       "other"};
+static const char *const dispositions[] = {"stabilised-in-place",
+                                           "voluntary-transport",
+                                           "involuntary-hold",
+                                           "emergency-department",
+                                           "crisis-stabilisation-unit",
+                                           "referral",
+                                           "police-custody",
+                                           "other"};
 
 static int seed(cairn_journal *j, long n, time_t t0, sqlite3 *plain)
 {
@@ -66,9 +71,9 @@ static int seed(cairn_journal *j, long n, time_t t0, sqlite3 *plain)
 		iso(dis, r + rand() % 1800);
 		iso(arr, r + 300 + rand() % 7200);
 		iso(clr, r + 8000 + rand() % 10000);
-		json_t *o = json_pack("{ssssssssssssss}", "received", rec, "dispatched", dis, "arrived", arr, "cleared", clr,
-		                      "source", sources[rand() % 7], "disposition", dispositions[rand() % 8], "police",
-		                      rand() % 3 ? "none" : "co-responder");
+		json_t *o = json_pack("{ssssssssssssss}", "received", rec, "dispatched", dis, "arrived", arr, "cleared",
+		                      clr, "source", sources[rand() % 7], "disposition", dispositions[rand() % 8],
+		                      "police", rand() % 3 ? "none" : "co-responder");
 		if (i < n - n / 100)
 			json_object_set_new(o, "followup_done", json_string(done));
 		body = json_dumps(o, JSON_COMPACT);

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	int rounds = getenv("BENCH_DEDUPE_ROUNDS") ? atoi(getenv("BENCH_DEDUPE_ROUNDS")) : 3;
 	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
 	struct gen_person *people = calloc(n, sizeof(*people));
-	char (*ids)[CAIRN_ID_LEN] = calloc(n, CAIRN_ID_LEN);
+	char(*ids)[CAIRN_ID_LEN] = calloc(n, CAIRN_ID_LEN);
 	char root[256], dir[300], *out = NULL;
 	cairn_journal *j = NULL;
 	double t0, best = 1e9, tlist, tjw;
@@ -128,7 +128,8 @@ int main(int argc, char **argv)
 		order[i] = i;
 	sort_ids = ids;
 	qsort(order, n, sizeof(*order), by_id);
-	json_array_foreach(json_object_get(doc, "pairs"), i, p) {
+	json_array_foreach(json_object_get(doc, "pairs"), i, p)
+	{
 		long ia = find(order, n, json_string_value(json_object_get(p, "a")));
 		long ib = find(order, n, json_string_value(json_object_get(p, "b")));
 		if (ia >= 0 && ib >= 0 && (people[ia].dup_of == ib || people[ib].dup_of == ia))
@@ -154,9 +155,12 @@ int main(int argc, char **argv)
 	       found ? (double)tp / (double)found : 0.0, ndup ? (double)tp / (double)ndup : 0.0);
 	printf("  baseline: contact list      %8.2f s  ratio duplicates / list   %6.2fx\n", tlist, best / tlist);
 	printf("  baseline: all pairs (est.)  %8.0f s  ratio duplicates / all pairs %.5fx (%.3g pairs, from a "
-	       "%d-person sample)\n", tjw, best / tjw, (double)n * (double)(n - 1) / 2, SAMPLE);
+	       "%d-person sample)\n",
+	       tjw, best / tjw, (double)n * (double)(n - 1) / 2, SAMPLE);
 	printf("  goal <= %.0f s for 100,000 contacts: %s\n", GOAL_S,
-	       n < 100000 ? "n/a (smaller run)" : best <= GOAL_S ? "PASS" : "MISS");
+	       n < 100000       ? "n/a (smaller run)"
+	       : best <= GOAL_S ? "PASS"
+	                        : "MISS");
 	json_decref(doc);
 	cairn_journal_free(j);
 	free(people);

@@ -88,13 +88,15 @@ static double run_plain(const workload *w, const char *path, int batch)
 	uint64_t seq = 0;
 	int inbatch = 0;
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	                 "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	                 "INTEGER, hash BLOB, UNIQUE (device, seq))",
+	sqlite3_exec(db,
+	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
+	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
+	             "INTEGER, hash BLOB, UNIQUE (device, seq))",
 	             NULL, NULL, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
-	                       "('0123456789abcdef', ?1, ?1, ?2, '01234567-89ab-7def-8123-456789abcdef', ?3, 1, "
-	                       "zeroblob(32))",
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
+	                   "('0123456789abcdef', ?1, ?1, ?2, '01234567-89ab-7def-8123-456789abcdef', ?3, 1, "
+	                   "zeroblob(32))",
 	                   -1, &st, NULL);
 	double t0 = now();
 	for (size_t c = 0; c < w->n; c++) {
@@ -143,21 +145,23 @@ static double run_plain_indexed(const workload *w, const char *path, int batch)
 		}
 	}
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	                 "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	                 "INTEGER, hash BLOB, UNIQUE (device, seq)); CREATE TABLE contacts (entity TEXT PRIMARY KEY, "
-	                 "name TEXT); CREATE TABLE notes (entity TEXT PRIMARY KEY, contact TEXT, text TEXT); "
-	                 "CREATE VIRTUAL TABLE contact_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');"
-	                 "CREATE VIRTUAL TABLE note_fts USING fts5 (text, content = 'notes', content_rowid = 'rowid', "
-	                 "tokenize = 'unicode61 remove_diacritics 2')",
+	sqlite3_exec(db,
+	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
+	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
+	             "INTEGER, hash BLOB, UNIQUE (device, seq)); CREATE TABLE contacts (entity TEXT PRIMARY KEY, "
+	             "name TEXT); CREATE TABLE notes (entity TEXT PRIMARY KEY, contact TEXT, text TEXT); "
+	             "CREATE VIRTUAL TABLE contact_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');"
+	             "CREATE VIRTUAL TABLE note_fts USING fts5 (text, content = 'notes', content_rowid = 'rowid', "
+	             "tokenize = 'unicode61 remove_diacritics 2')",
 	             NULL, NULL, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
-	                       "('0123456789abcdef', ?1, ?1, ?2, printf('%036d', ?1), ?3, 1, zeroblob(32))",
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
+	                   "('0123456789abcdef', ?1, ?1, ?2, printf('%036d', ?1), ?3, 1, zeroblob(32))",
 	                   -1, &ev, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO contacts (entity, name) VALUES (printf('%036d', ?1), ?2)", -1, &ct, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO contact_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1, &cf, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (printf('%036d', ?1), 'c', ?2)", -1, &nt,
-	                   NULL);
+	sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (printf('%036d', ?1), 'c', ?2)", -1,
+	                   &nt, NULL);
 	sqlite3_prepare_v2(db, "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1, &nf, NULL);
 	double t0 = now();
 	for (size_t c = 0; c < w->n; c++) {
@@ -223,8 +227,8 @@ int main(int argc, char **argv)
 	       batch);
 	printf("  plain SQLite, event rows only         : %8.3f s  %9.0f events/s\n", tp, events / tp);
 	printf("  plain SQLite, rows + search (floor)   : %8.3f s  %9.0f events/s\n", ti, events / ti);
-	printf("  cairn journal                         : %8.3f s  %9.0f events/s  %.2fx the floor\n", tc,
-	       events / tc, tc / ti);
+	printf("  cairn journal                         : %8.3f s  %9.0f events/s  %.2fx the floor\n", tc, events / tc,
+	       tc / ti);
 	printf("  ratio cairn / event rows only         : %8.2fx   goal >= 100000 events/s: %s\n", tc / tp,
 	       events / tc >= 100000 ? "PASS" : "MISS");
 	char cmd[400];

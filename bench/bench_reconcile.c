@@ -139,12 +139,14 @@ static double baseline(char **bodies, size_t n, size_t per)
 	double t0;
 	snprintf(path, sizeof(path), "%s/plain.db", root);
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	                 "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, UNIQUE (device, "
-	                 "seq))",
+	sqlite3_exec(db,
+	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
+	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, UNIQUE (device, "
+	             "seq))",
 	             NULL, NULL, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO events (device, seq, hlc, kind, entity, body) VALUES (?1, ?2, ?3, "
-	                       "'note.add', '01a208c4-404a-7f91-a185-cabff3383dad', ?4)",
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO events (device, seq, hlc, kind, entity, body) VALUES (?1, ?2, ?3, "
+	                   "'note.add', '01a208c4-404a-7f91-a185-cabff3383dad', ?4)",
 	                   -1, &st, NULL);
 	t0 = now();
 	for (size_t i = 0; i < n; i++) {
@@ -205,7 +207,8 @@ int main(int argc, char **argv)
 			die("team export");
 		n = write_events(d.j, per, &bodies, &nbodies, &cap);
 		if (!n) {
-			fprintf(stderr, "bench_reconcile: the workload ran out after %zu devices (pipe in more contacts)\n", i);
+			fprintf(stderr,
+			        "bench_reconcile: the workload ran out after %zu devices (pipe in more contacts)\n", i);
 			return 2;
 		}
 		written += n;
@@ -275,8 +278,8 @@ int main(int argc, char **argv)
 	       (double)nbodies / t_base, t_round / t_base);
 	printf("  goal: 1000 devices x 1000 events in <= %.0f s: %s%s\n", GOAL_S,
 	       applied != written || applied2 != written ? "FAIL (events missing)"
-	       : t_round <= GOAL_S                        ? "PASS"
-	                                                  : "MISS",
+	       : t_round <= GOAL_S                       ? "PASS"
+	                                                 : "MISS",
 	       ndev >= 1000 && written >= 1000000 ? "" : " (smaller run than the goal's size)");
 	for (size_t i = 0; i < nbodies; i++)
 		free(bodies[i]);

@@ -173,12 +173,13 @@ static void load(workload *w, const char *path)
 		w->note[w->n] = NULL;
 		if ((nt = json_array_get(json_object_get(o, "notes"), 0))) {
 			const char *kind = json_string_value(json_object_get(nt, "kind"));
-			json_t *n = json_pack("{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
-			                      json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"),
-			                      "text", json_object_get(nt, "text"), "kind",
-			                      kind && (!strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone"))
-			                          ? kind
-			                          : "encounter");
+			json_t *n = json_pack(
+			        "{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
+			        json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"), "text",
+			        json_object_get(nt, "text"), "kind",
+			        kind && (!strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone"))
+			                ? kind
+			                : "encounter");
 			w->note[w->n] = json_dumps(n, JSON_COMPACT);
 			json_decref(n);
 		}
@@ -340,8 +341,10 @@ static void bench_wire(const char *path)
 	printf("   git push, relay count       %9lld bytes up, %lld down, %.2f s (same refs: %s)\n", g.up, g.down, tgit,
 	       same ? "yes" : "NO");
 	double r1 = (double)m.wire.up / (double)zstd_bytes, r2 = (double)m.wire.up / (double)g.up;
-	printf("   ratio cairn / zstd -3 JSON  %9.3fx  goal <= %.1fx  %s\n", r1, WIRE_ZSTD_GOAL, verdict(r1, WIRE_ZSTD_GOAL));
-	printf("   ratio cairn / git push      %9.3fx  goal <= %.1fx  %s\n", r2, WIRE_GIT_GOAL, verdict(r2, WIRE_GIT_GOAL));
+	printf("   ratio cairn / zstd -3 JSON  %9.3fx  goal <= %.1fx  %s\n", r1, WIRE_ZSTD_GOAL,
+	       verdict(r1, WIRE_ZSTD_GOAL));
+	printf("   ratio cairn / git push      %9.3fx  goal <= %.1fx  %s\n", r2, WIRE_GIT_GOAL,
+	       verdict(r2, WIRE_GIT_GOAL));
 	printf("   (cairn / zstd -3 of the workload input: %.3fx; the input has no ids, seqs or clocks)\n",
 	       (double)m.wire.up / (double)input_zstd);
 	device_free(&s);
@@ -400,26 +403,30 @@ static double plain_baseline(cairn_journal *src, const char *dev, int indexed, d
 		die("baseline rows");
 	snprintf(path, sizeof(path), "%s/plain%s.db", root, indexed ? "-indexed" : "");
 	sqlite3_open(path, &db);
-	sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	                 "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	                 "INTEGER, hash BLOB, UNIQUE (device, seq))",
+	sqlite3_exec(db,
+	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
+	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
+	             "INTEGER, hash BLOB, UNIQUE (device, seq))",
 	             NULL, NULL, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
-	                       "('0123456789abcdef', ?1, ?2, ?3, ?4, ?5, 1, ?6)",
+	sqlite3_prepare_v2(db,
+	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
+	                   "('0123456789abcdef', ?1, ?2, ?3, ?4, ?5, 1, ?6)",
 	                   -1, &st, NULL);
 	if (indexed) {
-		sqlite3_exec(db, "CREATE TABLE contacts (entity TEXT PRIMARY KEY, name TEXT); CREATE TABLE notes (entity "
-		                 "TEXT PRIMARY KEY, contact TEXT, text TEXT); CREATE VIRTUAL TABLE contact_fts USING fts5 "
-		                 "(text, tokenize = 'unicode61 remove_diacritics 2'); CREATE VIRTUAL TABLE note_fts USING "
-		                 "fts5 (text, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 "
-		                 "remove_diacritics 2')",
+		sqlite3_exec(db,
+		             "CREATE TABLE contacts (entity TEXT PRIMARY KEY, name TEXT); CREATE TABLE notes (entity "
+		             "TEXT PRIMARY KEY, contact TEXT, text TEXT); CREATE VIRTUAL TABLE contact_fts USING fts5 "
+		             "(text, tokenize = 'unicode61 remove_diacritics 2'); CREATE VIRTUAL TABLE note_fts USING "
+		             "fts5 (text, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 "
+		             "remove_diacritics 2')",
 		             NULL, NULL, NULL);
 		sqlite3_prepare_v2(db, "INSERT INTO contacts (entity, name) VALUES (?1, ?2)", -1, &row[0], NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (?1, 'c', ?2)", -1, &row[1], NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (?1, 'c', ?2)", -1, &row[1],
+		                   NULL);
 		sqlite3_prepare_v2(db, "INSERT INTO contact_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1,
 		                   &fts[0], NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1, &fts[1],
-		                   NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1,
+		                   &fts[1], NULL);
 		text = calloc(r.n, sizeof(char *));
 		for (size_t i = 0; i < r.n; i++)
 			text[i] = search_text(&r.ev[i]);
@@ -556,7 +563,8 @@ static void bench_import(const char *path)
 			write_events(wr->j, &w, next, to);
 			measured mw = sync_measured(wr), mr = sync_measured(rd);
 			if (mr.r.events_applied != (to - next) * 2) {
-				fprintf(stderr, "bench_sync: reader applied %llu events\n", (unsigned long long)mr.r.events_applied);
+				fprintf(stderr, "bench_sync: reader applied %llu events\n",
+				        (unsigned long long)mr.r.events_applied);
 				exit(1);
 			}
 			if (k == 0 || mw.wall < best[h][0].wall)

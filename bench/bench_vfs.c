@@ -38,8 +38,8 @@ typedef struct {
 } note;
 
 typedef struct {
-	double insert_s, read_s;       /* wall */
-	double insert_cpu, read_cpu;   /* this process's CPU */
+	double insert_s, read_s;     /* wall */
+	double insert_cpu, read_cpu; /* this process's CPU */
 	long long bytes_read;
 	long long db_bytes;
 	unsigned long long insert_seals, insert_opens, read_seals, read_opens; /* pages, encrypted side */
@@ -75,14 +75,15 @@ static note *load_notes(size_t max, size_t *n)
 		if (!c)
 			continue;
 		notes = json_object_get(c, "notes");
-		json_array_foreach(notes, i, x) {
+		json_array_foreach(notes, i, x)
+		{
 			if (len == max)
 				break;
 			if (len == cap)
 				v = realloc(v, (cap *= 2) * sizeof(*v));
-			v[len] = (note){dup_field(c, "name"),     dup_field(x, "date"), dup_field(x, "kind"),
-			                dup_field(x, "modality"), dup_field(x, "text"),
-			                (int)json_integer_value(json_object_get(x, "minutes"))};
+			v[len] = (note){dup_field(c, "name"), dup_field(x, "date"),
+			                dup_field(x, "kind"), dup_field(x, "modality"),
+			                dup_field(x, "text"), (int)json_integer_value(json_object_get(x, "minutes"))};
 			len++;
 		}
 		json_decref(c);
@@ -107,9 +108,9 @@ static int exec(sqlite3 *db, const char *sql)
 static sqlite3 *open_plain(const char *path)
 {
 	static const char *const pragmas[] = {
-		"PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
-		"PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
-		"PRAGMA journal_mode=WAL",
+	        "PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
+	        "PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
+	        "PRAGMA journal_mode=WAL",
 	};
 	sqlite3 *db = NULL;
 
@@ -203,8 +204,7 @@ static void remove_db(const char *path)
 	}
 }
 
-static int run(const char *path, const unsigned char *key, const note *v, size_t n, const long long *ids,
-               result *r)
+static int run(const char *path, const unsigned char *key, const note *v, size_t n, const long long *ids, result *r)
 {
 	sqlite3 *db = NULL;
 	double t0, c0;
@@ -277,15 +277,15 @@ static void cipher_cost(double *seal_s, double *open_s)
 	for (int round = 0; round < 3; round++) {
 		double t = now(), s, o;
 		for (int i = 0; i < N; i++)
-			crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, NULL, page, CT, ad, sizeof(ad), NULL,
-			                                                    nonce, key);
+			crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, NULL, page, CT, ad, sizeof(ad),
+			                                                    NULL, nonce, key);
 		s = (now() - t) / N;
 		t = now();
 		for (int i = 0; i < N; i++)
-			if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(page, NULL, page, CT, tag, ad, sizeof(ad), nonce,
-			                                                        key) != 0 ||
-			    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, NULL, page, CT, ad, sizeof(ad), NULL,
-			                                                        nonce, key) != 0)
+			if (crypto_aead_xchacha20poly1305_ietf_decrypt_detached(page, NULL, page, CT, tag, ad,
+			                                                        sizeof(ad), nonce, key) != 0 ||
+			    crypto_aead_xchacha20poly1305_ietf_encrypt_detached(page, tag, NULL, page, CT, ad,
+			                                                        sizeof(ad), NULL, nonce, key) != 0)
 				abort();
 		o = (now() - t) / N - s; /* each round trip re-seals, so the next open authenticates */
 		*seal_s = s < *seal_s ? s : *seal_s;
@@ -300,8 +300,8 @@ static void cipher_cost(double *seal_s, double *open_s)
  * SQLite's page cache; what is left over is the VFS's own overhead (its extra reads of frame headers and
  * salts, the 1 % bigger file the reserved bytes make, the copies).
  */
-static void cipher_floor(const char *what, double plain, double enc, unsigned long long seals,
-                         unsigned long long opens, double seal_s, double open_s, size_t n)
+static void cipher_floor(const char *what, double plain, double enc, unsigned long long seals, unsigned long long opens,
+                         double seal_s, double open_s, size_t n)
 {
 	double cipher = (double)seals * seal_s + (double)opens * open_s;
 	printf("  %-19s %.2f pages sealed + %.2f opened per op = %5.1f us/op of cipher; floor ratio %.3f, "
@@ -341,8 +341,8 @@ int main(int argc, char **argv)
 
 	getloadavg(load, 1);
 	printf("bench_vfs: %zu notes, FTS5 over the text, transactions of %d, synchronous=FULL, WAL, cache %s KiB; "
-	       "best of %d rounds; load average %.2f\n", n, TX,
-	       getenv("BENCH_VFS_CACHE_KIB") ? getenv("BENCH_VFS_CACHE_KIB") : "2000", rounds, load[0]);
+	       "best of %d rounds; load average %.2f\n",
+	       n, TX, getenv("BENCH_VFS_CACHE_KIB") ? getenv("BENCH_VFS_CACHE_KIB") : "2000", rounds, load[0]);
 	for (int i = 0; i < rounds; i++) {
 		if ((!only || only[0] == 'p') && run(path, NULL, v, n, ids, &plain[i]) != 0)
 			return 1;
@@ -369,7 +369,8 @@ int main(int argc, char **argv)
 		cipher_cost(&seal_s, &open_s);
 		printf("cipher (XChaCha20-Poly1305, one 4096-byte page): seal %.2f us, open %.2f us\n", seal_s * 1e6,
 		       open_s * 1e6);
-		cipher_floor("insert (+fts5)", p.insert_s, e.insert_s, e.insert_seals, e.insert_opens, seal_s, open_s, n);
+		cipher_floor("insert (+fts5)", p.insert_s, e.insert_s, e.insert_seals, e.insert_opens, seal_s, open_s,
+		             n);
 		cipher_floor("point read by rowid", p.read_s, e.read_s, e.read_seals, e.read_opens, seal_s, open_s, n);
 		cipher_floor("total", p.insert_s + p.read_s, e.insert_s + e.read_s, e.insert_seals + e.read_seals,
 		             e.insert_opens + e.read_opens, seal_s, open_s, n);

@@ -56,10 +56,12 @@ static inline int wl_next(FILE *in, wl_contact *c)
 		json_array_foreach(notes, i, nt)
 		{
 			const char *kind = json_string_value(json_object_get(nt, "kind"));
-			int known = kind && (!strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone"));
-			json_t *n = json_pack("{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
-			                      json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"),
-			                      "text", json_object_get(nt, "text"), "kind", known ? kind : "encounter");
+			int known =
+			        kind && (!strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone"));
+			json_t *n =
+			        json_pack("{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
+			                  json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"),
+			                  "text", json_object_get(nt, "text"), "kind", known ? kind : "encounter");
 			c->notes[c->nnotes++] = json_dumps(n, JSON_COMPACT);
 			json_decref(n);
 		}

@@ -18,15 +18,14 @@
 #include "output.h"
 
 static const struct cli_opt global_opts[] = {
-	{"dir", 0, "DIR", "journal directory (default: $CAIRN_DIR, $XDG_DATA_HOME/cairn, ~/.local/share/cairn)",
-	 0},
-	{"passphrase-file", 0, "FILE", "read the passphrase from the first line of FILE (keep it mode 600)", 0},
-	{"passphrase-fd", 0, "N", "read the passphrase from the first line of open file descriptor N", 0},
-	{"json", 0, NULL, "print exactly one JSON document on stdout (full ids, for scripts)", 0},
-	{"quiet", 'q', NULL, "no friendly messages: print only ids and data", 0},
-	{"help", 'h', NULL, "show help (also: cairn help COMMAND)", 0},
-	{"version", 0, NULL, "print the version and exit", 0},
-	CLI_OPT_END,
+        {"dir", 0, "DIR", "journal directory (default: $CAIRN_DIR, $XDG_DATA_HOME/cairn, ~/.local/share/cairn)", 0},
+        {"passphrase-file", 0, "FILE", "read the passphrase from the first line of FILE (keep it mode 600)", 0},
+        {"passphrase-fd", 0, "N", "read the passphrase from the first line of open file descriptor N", 0},
+        {"json", 0, NULL, "print exactly one JSON document on stdout (full ids, for scripts)", 0},
+        {"quiet", 'q', NULL, "no friendly messages: print only ids and data", 0},
+        {"help", 'h', NULL, "show help (also: cairn help COMMAND)", 0},
+        {"version", 0, NULL, "print the version and exit", 0},
+        CLI_OPT_END,
 };
 
 const struct cli_opt *args_global_opts(void) { return global_opts; }

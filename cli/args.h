@@ -28,13 +28,16 @@ struct cli_opts {
 #define CLI_OPT_REQUIRED 2u /* must be given; shown outside brackets in the synopsis */
 
 struct cli_opt {
-	const char *name;  /* long name without the dashes; NULL ends a table */
-	char short_name;   /* one-letter alias, 0 when none */
-	const char *arg;   /* placeholder for the value in help ("DATE"); NULL for a flag */
-	const char *help;  /* one line */
-	unsigned flags;    /* CLI_OPT_* */
+	const char *name; /* long name without the dashes; NULL ends a table */
+	char short_name;  /* one-letter alias, 0 when none */
+	const char *arg;  /* placeholder for the value in help ("DATE"); NULL for a flag */
+	const char *help; /* one line */
+	unsigned flags;   /* CLI_OPT_* */
 };
-#define CLI_OPT_END {NULL, 0, NULL, NULL, 0}
+#define CLI_OPT_END                    \
+	{                              \
+		NULL, 0, NULL, NULL, 0 \
+	}
 
 /* One occurrence of an option on the command line. */
 struct cli_hit {
@@ -43,10 +46,10 @@ struct cli_hit {
 };
 
 struct cli_args {
-	const char *cmd;          /* "cairn contact add", for messages */
-	const char **pos;         /* positional arguments, borrowed from argv */
+	const char *cmd;  /* "cairn contact add", for messages */
+	const char **pos; /* positional arguments, borrowed from argv */
 	int npos;
-	struct cli_hit *hits;     /* options in command-line order */
+	struct cli_hit *hits; /* options in command-line order */
 	int nhits;
 };
 

@@ -70,8 +70,7 @@ int check_dob(const char *s, const char *what)
 	return 0;
 }
 
-int check_uint(const char *s, const char *what, unsigned long long min, unsigned long long max,
-               unsigned long long *out)
+int check_uint(const char *s, const char *what, unsigned long long min, unsigned long long max, unsigned long long *out)
 {
 	unsigned long long v;
 	char *end;
@@ -117,8 +116,8 @@ int check_id(const char *s, const char *what)
 	size_t n = strlen(s);
 
 	if (n < 4 || n > CAIRN_ID_LEN - 1 || !all_hex_or_dash(s))
-		return cli_usage("invalid %s '%s' (expected an id or a unique prefix of at least 4 characters)",
-		                 what, s);
+		return cli_usage("invalid %s '%s' (expected an id or a unique prefix of at least 4 characters)", what,
+		                 s);
 	return 0;
 }
 

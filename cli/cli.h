@@ -21,13 +21,13 @@
 typedef int (*cli_run_fn)(struct cli_ctx *ctx, const struct cli_args *a);
 
 struct cli_sub {
-	const char *name;          /* "add"; NULL for a command without subcommands */
-	const char *args;          /* positional synopsis ("CONTACT"), "" when none */
-	int min_args, max_args;    /* positional count; max_args -1: no limit */
-	const char *summary;       /* one line, for lists */
-	const char *details;       /* further help text (may be NULL), printed after the options */
+	const char *name;       /* "add"; NULL for a command without subcommands */
+	const char *args;       /* positional synopsis ("CONTACT"), "" when none */
+	int min_args, max_args; /* positional count; max_args -1: no limit */
+	const char *summary;    /* one line, for lists */
+	const char *details;    /* further help text (may be NULL), printed after the options */
 	const struct cli_opt *opts;
-	cli_run_fn run;            /* NULL ends a table */
+	cli_run_fn run; /* NULL ends a table */
 };
 
 struct cli_command {

@@ -18,12 +18,12 @@
 #include "table.h"
 
 static const struct cli_opt agent_opts[] = {
-	{"detach", 0, NULL, "run in the background (logs to DIR/agent.log unless --log-file)", 0},
-	{"locked", 0, NULL, "start locked: no passphrase now, 'cairn unlock' later", 0},
-	{"config", 0, "FILE", "agent settings (default $XDG_CONFIG_HOME/cairn/config)", 0},
-	{"log-file", 0, "FILE", "append the log to FILE instead of stderr", 0},
-	{"log-level", 0, "LEVEL", "error, warn, info (default) or debug", 0},
-	CLI_OPT_END,
+        {"detach", 0, NULL, "run in the background (logs to DIR/agent.log unless --log-file)", 0},
+        {"locked", 0, NULL, "start locked: no passphrase now, 'cairn unlock' later", 0},
+        {"config", 0, "FILE", "agent settings (default $XDG_CONFIG_HOME/cairn/config)", 0},
+        {"log-file", 0, "FILE", "append the log to FILE instead of stderr", 0},
+        {"log-level", 0, "LEVEL", "error, warn, info (default) or debug", 0},
+        CLI_OPT_END,
 };
 
 static int agent_fail(struct cli_ctx *ctx, int rc)
@@ -39,7 +39,7 @@ static int agent_fail(struct cli_ctx *ctx, int rc)
 
 static int render_agent(void *ud, const json_t *doc)
 {
-	static const char *const head[] = {"REMOTE", "REACHABLE", "LAST SUCCESS", "NEXT ATTEMPT", "FAILURES",
+	static const char *const head[] = {"REMOTE",     "REACHABLE", "LAST SUCCESS", "NEXT ATTEMPT", "FAILURES",
 	                                   "LAST ERROR", NULL};
 	struct cli_ctx *ctx = ud;
 	const json_t *r;
@@ -53,13 +53,18 @@ static int render_agent(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(json_object_get(doc, "remotes"), i, r) {
+	json_array_foreach(json_object_get(doc, "remotes"), i, r)
+	{
 		const json_t *re = json_object_get(r, "reachable");
 		char fails[16];
 		snprintf(fails, sizeof(fails), "%lld", js_int(r, "failures"));
-		const char *row[] = {js_str(r, "name"), json_is_null(re) || !re ? "?" : json_is_true(re) ? "yes" : "no",
+		const char *row[] = {js_str(r, "name"),
+		                     json_is_null(re) || !re ? "?"
+		                     : json_is_true(re)      ? "yes"
+		                                             : "no",
 		                     js_str(r, "last_success") ? js_str(r, "last_success") : "never",
-		                     js_str(r, "next_attempt") ? js_str(r, "next_attempt") : "(locked)", fails,
+		                     js_str(r, "next_attempt") ? js_str(r, "next_attempt") : "(locked)",
+		                     fails,
 		                     js_str(r, "last_error") ? js_str(r, "last_error") : ""};
 		table_add(&t, row);
 	}
@@ -205,15 +210,15 @@ out:
 }
 
 const struct cli_sub cmd_agent_subs[] = {
-	{NULL, "[status]", 0, 1, "Run the sync agent, or show what it is doing.",
-	 "The agent syncs with every remote soon after a change, every few minutes for what others\n"
-	 "wrote, and at once when a network or a USB stick appears; failures back off. While it runs\n"
-	 "unlocked, other commands use its session and ask for no passphrase. It locks itself (wipes\n"
-	 "the key) after an idle time and on 'cairn lock'. SIGHUP reloads the config, SIGTERM stops it\n"
-	 "after the current round. Settings: README, section 'The sync agent'.\n"
-	 "'cairn agent status' shows, per remote: reachable, last success, last error, next attempt.\n",
-	 agent_opts, run_agent},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "[status]", 0, 1, "Run the sync agent, or show what it is doing.",
+         "The agent syncs with every remote soon after a change, every few minutes for what others\n"
+         "wrote, and at once when a network or a USB stick appears; failures back off. While it runs\n"
+         "unlocked, other commands use its session and ask for no passphrase. It locks itself (wipes\n"
+         "the key) after an idle time and on 'cairn lock'. SIGHUP reloads the config, SIGTERM stops it\n"
+         "after the current round. Settings: README, section 'The sync agent'.\n"
+         "'cairn agent status' shows, per remote: reachable, last success, last error, next attempt.\n",
+         agent_opts, run_agent},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 /* ---- lock / unlock ---- */
@@ -247,16 +252,16 @@ static int run_unlock(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_lock_subs[] = {
-	{NULL, "", 0, 0, "Lock the running agent: it wipes its key and stops syncing.",
-	 "Commands ask for the passphrase again until 'cairn unlock'.\n", cli_no_opts, run_lock},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Lock the running agent: it wipes its key and stops syncing.",
+         "Commands ask for the passphrase again until 'cairn unlock'.\n", cli_no_opts, run_lock},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_unlock_subs[] = {
-	{NULL, "", 0, 0, "Unlock the running agent with the journal's passphrase.",
-	 "The passphrase is read without echo (or from --passphrase-file / --passphrase-fd) and sent\n"
-	 "over the agent's socket, never as an argument.\n",
-	 cli_no_opts, run_unlock},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Unlock the running agent with the journal's passphrase.",
+         "The passphrase is read without echo (or from --passphrase-file / --passphrase-fd) and sent\n"
+         "over the agent's socket, never as an argument.\n",
+         cli_no_opts, run_unlock},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 #endif

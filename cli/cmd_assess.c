@@ -13,15 +13,15 @@
 #include "table.h"
 
 static const struct cli_opt add_opts[] = {
-	{"instrument", 'i', "ID", "the instrument (default barc10; see 'cairn assess instruments')", 0},
-	{"items", 0, "LIST", "the item scores in order, comma-separated (BARC-10: ten scores 1-6)", CLI_OPT_REQUIRED},
-	{"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
-	CLI_OPT_END,
+        {"instrument", 'i', "ID", "the instrument (default barc10; see 'cairn assess instruments')", 0},
+        {"items", 0, "LIST", "the item scores in order, comma-separated (BARC-10: ten scores 1-6)", CLI_OPT_REQUIRED},
+        {"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only this person's assessments (their trend)", 0},
-	{"instrument", 'i', "ID", "only this instrument", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only this person's assessments (their trend)", 0},
+        {"instrument", 'i', "ID", "only this instrument", 0},
+        CLI_OPT_END,
 };
 
 /* "6,5,,4" -> [6,5,null,4]; an empty score is a missing item (the library names it). */
@@ -93,7 +93,8 @@ static int render_list(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char scon[CAIRN_ID_LEN], total[24], change[24] = "";
 
 		session_abbrev(ctx, "contact", js_str(r, "contact"), scon);
@@ -131,12 +132,13 @@ static int render_instruments(void *ud, const json_t *doc)
 	size_t i, k;
 
 	(void)ud;
-	json_array_foreach(doc, i, in) {
+	json_array_foreach(doc, i, in)
+	{
 		printf("%s%s: %s\n  %lld items scored %lld-%lld; follow-up every %lld days\n  %s\n", i ? "\n" : "",
 		       js_str(in, "id"), js_str(in, "name"), js_int(in, "nitems"), js_int(in, "min"), js_int(in, "max"),
 		       js_int(in, "followup_days"), js_str(in, "scale") ? js_str(in, "scale") : "");
 		json_array_foreach(json_object_get(in, "items"), k, item)
-			printf("  %2zu. %s\n", k + 1, json_string_value(item));
+		        printf("  %2zu. %s\n", k + 1, json_string_value(item));
 	}
 	return 0;
 }
@@ -154,17 +156,17 @@ static int run_instruments(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_assess_subs[] = {
-	{"add", "CONTACT", 1, 1, "Record an assessment; prints its id.",
-	 "--items gives every item's score in order: BARC-10 has ten items scored 1 (strongly\n"
-	 "disagree) to 6 (strongly agree), total 10-60. A missing, extra or out-of-range item is\n"
-	 "refused with a message naming it. A follow-up falls due after the instrument's interval\n"
-	 "(BARC-10: 180 days; see 'cairn due').\n",
-	 add_opts, run_add},
-	{"list", "", 0, 0, "List assessments with totals and the change from the person's previous one.", NULL,
-	 list_opts, run_list},
-	{"instruments", "", 0, 0, "List the instruments and their items.",
-	 "Instruments are data: a program adds its own with rows in the instruments and\n"
-	 "instrument_items tables (schema/0004_domain.sql shows BARC-10's).\n",
-	 cli_no_opts, run_instruments},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "CONTACT", 1, 1, "Record an assessment; prints its id.",
+         "--items gives every item's score in order: BARC-10 has ten items scored 1 (strongly\n"
+         "disagree) to 6 (strongly agree), total 10-60. A missing, extra or out-of-range item is\n"
+         "refused with a message naming it. A follow-up falls due after the instrument's interval\n"
+         "(BARC-10: 180 days; see 'cairn due').\n",
+         add_opts, run_add},
+        {"list", "", 0, 0, "List assessments with totals and the change from the person's previous one.", NULL,
+         list_opts, run_list},
+        {"instruments", "", 0, 0, "List the instruments and their items.",
+         "Instruments are data: a program adds its own with rows in the instruments and\n"
+         "instrument_items tables (schema/0004_domain.sql shows BARC-10's).\n",
+         cli_no_opts, run_instruments},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -25,9 +25,11 @@ static int render_audit(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, e) {
-		if (table_add(&t, (const char *const[]){js_str(e, "time"), js_str(e, "worker") ? js_str(e, "worker") : "?",
-		                                        js_str(e, "device"), js_str(e, "what")})) {
+	json_array_foreach(doc, i, e)
+	{
+		if (table_add(&t,
+		              (const char *const[]){js_str(e, "time"), js_str(e, "worker") ? js_str(e, "worker") : "?",
+		                                    js_str(e, "device"), js_str(e, "what")})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
@@ -60,7 +62,8 @@ static int run_worker(struct cli_ctx *ctx, const struct cli_args *a)
 	if (a->npos) {
 		if ((rc = cairn_worker_set(ctx->j, a->pos[0])))
 			return cli_lib_fail(rc);
-		return out_written(ctx->opt, json_pack("{s:s,s:s}", "id", cairn_journal_device(ctx->j), "worker", a->pos[0]),
+		return out_written(ctx->opt,
+		                   json_pack("{s:s,s:s}", "id", cairn_journal_device(ctx->j), "worker", a->pos[0]),
 		                   a->pos[0], "This device's worker is now %s.", a->pos[0]);
 	}
 	if ((rc = cairn_worker_get(ctx->j, &name)))
@@ -74,19 +77,19 @@ static int run_worker(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_audit_subs[] = {
-	{NULL, "CONTACT", 1, 1, "Show who viewed or exported a person's record, newest first.",
-	 "Viewing (contact show, plan print) and exporting (disclose) a record appends an audit\n"
-	 "entry: device, worker, what, when. Entries sync like any other record, so this lists\n"
-	 "views made on every device of the team once they have synced. 'contact list' and 'due'\n"
-	 "are not audited: they show the caseload, not a person's record.\n",
-	 cli_no_opts, run_audit},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "CONTACT", 1, 1, "Show who viewed or exported a person's record, newest first.",
+         "Viewing (contact show, plan print) and exporting (disclose) a record appends an audit\n"
+         "entry: device, worker, what, when. Entries sync like any other record, so this lists\n"
+         "views made on every device of the team once they have synced. 'contact list' and 'due'\n"
+         "are not audited: they show the caseload, not a person's record.\n",
+         cli_no_opts, run_audit},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_worker_subs[] = {
-	{NULL, "[NAME]", 0, 1, "Show or set the name of the worker using this device.",
-	 "The name goes into audit and disclosure entries (who saw what). It is a setting of this\n"
-	 "journal, not a record; set it once per device.\n",
-	 cli_no_opts, run_worker},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "[NAME]", 0, 1, "Show or set the name of the worker using this device.",
+         "The name goes into audit and disclosure entries (who saw what). It is a setting of this\n"
+         "journal, not a record; set it once per device.\n",
+         cli_no_opts, run_worker},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

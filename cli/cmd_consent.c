@@ -14,32 +14,32 @@
 static const char *const methods[] = {"wet", "verbal-witnessed", "electronic", NULL};
 
 static const struct cli_opt grant_opts[] = {
-	{"from", 0, "PROGRAM", "who may disclose (the program or person named on the form)", CLI_OPT_REQUIRED},
-	{"to", 0, "RECIPIENT", "the recipient (organisation or person)", CLI_OPT_REQUIRED},
-	{"info", 0, "LIST",
-	 "what may be disclosed, comma-separated: identity, notes, referrals, goals, plans, assessments, crisis, "
-	 "groups or all",
-	 CLI_OPT_REQUIRED},
-	{"amount", 0, "TEXT", "how much and what kind of information, in words", 0},
-	{"purpose", 0, "TEXT", "the purpose of the disclosure", CLI_OPT_REQUIRED},
-	{"expires", 0, "YYYY-MM-DD", "the date the consent expires", 0},
-	{"until-event", 0, "TEXT", "or the event or condition on which it expires", 0},
-	{"revocable", 0, "TEXT", "the revocability statement given (default: the standard statement)", 0},
-	{"signed-by", 0, "NAME", "who signed", CLI_OPT_REQUIRED},
-	{"signed-on", 0, "YYYY-MM-DD", "when (default: today)", 0},
-	{"method", 0, "M", "wet, verbal-witnessed or electronic", CLI_OPT_REQUIRED},
-	{"witness", 0, "NAME", "the witness of a verbal consent", 0},
-	CLI_OPT_END,
+        {"from", 0, "PROGRAM", "who may disclose (the program or person named on the form)", CLI_OPT_REQUIRED},
+        {"to", 0, "RECIPIENT", "the recipient (organisation or person)", CLI_OPT_REQUIRED},
+        {"info", 0, "LIST",
+         "what may be disclosed, comma-separated: identity, notes, referrals, goals, plans, assessments, crisis, "
+         "groups or all",
+         CLI_OPT_REQUIRED},
+        {"amount", 0, "TEXT", "how much and what kind of information, in words", 0},
+        {"purpose", 0, "TEXT", "the purpose of the disclosure", CLI_OPT_REQUIRED},
+        {"expires", 0, "YYYY-MM-DD", "the date the consent expires", 0},
+        {"until-event", 0, "TEXT", "or the event or condition on which it expires", 0},
+        {"revocable", 0, "TEXT", "the revocability statement given (default: the standard statement)", 0},
+        {"signed-by", 0, "NAME", "who signed", CLI_OPT_REQUIRED},
+        {"signed-on", 0, "YYYY-MM-DD", "when (default: today)", 0},
+        {"method", 0, "M", "wet, verbal-witnessed or electronic", CLI_OPT_REQUIRED},
+        {"witness", 0, "NAME", "the witness of a verbal consent", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt revoke_opts[] = {
-	{"date", 0, "YYYY-MM-DD", "revoked from this day (default: today)", 0},
-	{"reason", 0, "TEXT", "why, in the person's words if given", 0},
-	CLI_OPT_END,
+        {"date", 0, "YYYY-MM-DD", "revoked from this day (default: today)", 0},
+        {"reason", 0, "TEXT", "why, in the person's words if given", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only this person's consents", 0},
-	{"today", 0, "YYYY-MM-DD", "judge expiry as of this day (default: today)", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only this person's consents", 0},
+        {"today", 0, "YYYY-MM-DD", "judge expiry as of this day (default: today)", 0},
+        CLI_OPT_END,
 };
 
 /* --info "notes,referrals" as a JSON array (the library checks the categories). */
@@ -59,8 +59,8 @@ static json_t *info_list(const char *s)
 
 static int check_grant(const struct cli_args *a)
 {
-	static const char *const lines[] = {"from", "to", "purpose", "signed-by", "witness", "until-event",
-	                                    "amount", NULL};
+	static const char *const lines[] = {"from",    "to",          "purpose", "signed-by",
+	                                    "witness", "until-event", "amount",  NULL};
 	int i;
 
 	for (i = 0; lines[i]; i++)
@@ -81,10 +81,10 @@ static int check_grant(const struct cli_args *a)
 static json_t *grant_fields(const struct cli_args *a)
 {
 	static const char *const map[][2] = {
-		{"from", "discloser"},       {"to", "recipient"},        {"amount", "amount"},
-		{"purpose", "purpose"},      {"expires", "expires"},     {"until-event", "expiry_event"},
-		{"revocable", "revocable"},  {"signed-by", "signed_name"}, {"signed-on", "signed_date"},
-		{"method", "method"},        {"witness", "witness"},
+	        {"from", "discloser"},      {"to", "recipient"},          {"amount", "amount"},
+	        {"purpose", "purpose"},     {"expires", "expires"},       {"until-event", "expiry_event"},
+	        {"revocable", "revocable"}, {"signed-by", "signed_name"}, {"signed-on", "signed_date"},
+	        {"method", "method"},       {"witness", "witness"},
 	};
 	json_t *o = json_object();
 	size_t i;
@@ -151,8 +151,10 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, c) {
-		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], *info = json_dumps(json_object_get(c, "info"), JSON_COMPACT);
+	json_array_foreach(doc, i, c)
+	{
+		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN],
+		        *info = json_dumps(json_object_get(c, "info"), JSON_COMPACT);
 		const char *exp = js_str(c, "expires") ? js_str(c, "expires") : js_str(c, "expiry_event");
 
 		session_abbrev(ctx, "consent", js_str(c, "id"), sid);
@@ -185,17 +187,16 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_consent_subs[] = {
-	{"grant", "CONTACT", 1, 1, "Record a person's consent to disclose; prints the consent id.",
-	 "The elements 42 CFR Part 2 asks for: who may disclose (--from), the recipient (--to), what\n"
-	 "and how much (--info, --amount), the purpose, the expiry (--expires and/or --until-event),\n"
-	 "the revocability statement and the signature (--signed-by, --signed-on, --method).\n"
-	 "A disclosure (cairn disclose, a referral carrying notes, an export with identities) is\n"
-	 "allowed only under an active consent naming its recipient and purpose and covering its\n"
-	 "information; otherwise it is refused (exit 11) with a message naming what is missing.\n",
-	 grant_opts, run_grant},
-	{"revoke", "ID", 1, 1, "Revoke a consent (it stays in the record, marked revoked).", NULL, revoke_opts,
-	 run_revoke},
-	{"list", "", 0, 0, "List consents with their status (active, revoked or expired).", NULL, list_opts,
-	 run_list},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"grant", "CONTACT", 1, 1, "Record a person's consent to disclose; prints the consent id.",
+         "The elements 42 CFR Part 2 asks for: who may disclose (--from), the recipient (--to), what\n"
+         "and how much (--info, --amount), the purpose, the expiry (--expires and/or --until-event),\n"
+         "the revocability statement and the signature (--signed-by, --signed-on, --method).\n"
+         "A disclosure (cairn disclose, a referral carrying notes, an export with identities) is\n"
+         "allowed only under an active consent naming its recipient and purpose and covering its\n"
+         "information; otherwise it is refused (exit 11) with a message naming what is missing.\n",
+         grant_opts, run_grant},
+        {"revoke", "ID", 1, 1, "Revoke a consent (it stays in the record, marked revoked).", NULL, revoke_opts,
+         run_revoke},
+        {"list", "", 0, 0, "List consents with their status (active, revoked or expired).", NULL, list_opts, run_list},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "domain_card.h"
 #include "cli.h"
+#include "domain_card.h"
 #include "output.h"
 #include "table.h"
 
@@ -25,33 +25,34 @@ static int check_name(const char *s, const char *what) { return check_line(s, wh
 static int check_short(const char *s, const char *what) { return check_line(s, what, 100); }
 
 static const struct field fields[] = {
-	{"name", check_name, 0},      {"alias", check_name, 1},     {"dob", check_dob, 1},
-	{"phone", check_phone, 1},    {"email", check_email, 1},    {"pronouns", check_short, 1},
-	{"language", check_short, 1}, {"location", check_name, 1}, {NULL, NULL, 0},
+        {"name", check_name, 0},      {"alias", check_name, 1},    {"dob", check_dob, 1},
+        {"phone", check_phone, 1},    {"email", check_email, 1},   {"pronouns", check_short, 1},
+        {"language", check_short, 1}, {"location", check_name, 1}, {NULL, NULL, 0},
 };
 
-static const char *const clearable[] = {"alias", "dob", "phone", "email", "pronouns", "language", "location",
-                                        NULL};
+static const char *const clearable[] = {"alias", "dob", "phone", "email", "pronouns", "language", "location", NULL};
 
-#define FIELD_OPTS                                                                                     \
-	{"alias", 0, "A", "another name the person goes by (nickname, street name)", 0},                  \
-	{"dob", 0, "YYYY-MM-DD", "date of birth", 0}, {"phone", 0, "P", "phone number", 0},               \
-	{"email", 0, "E", "e-mail address", 0},                                                            \
-	{"pronouns", 0, "P", "pronouns, e.g. she/her, he/him, they/them", 0},                             \
-	{"language", 0, "L", "preferred language", 0},                                                     \
-	{"location", 0, "L", "where to find the person (usual spot, shelter, area)", 0}
+#define FIELD_OPTS                                                                                  \
+	{"alias", 0, "A", "another name the person goes by (nickname, street name)", 0},            \
+	        {"dob", 0, "YYYY-MM-DD", "date of birth", 0}, {"phone", 0, "P", "phone number", 0}, \
+	        {"email", 0, "E", "e-mail address", 0},                                             \
+	        {"pronouns", 0, "P", "pronouns, e.g. she/her, he/him, they/them", 0},               \
+	        {"language", 0, "L", "preferred language", 0},                                      \
+	{                                                                                           \
+		"location", 0, "L", "where to find the person (usual spot, shelter, area)", 0       \
+	}
 
 static const struct cli_opt add_opts[] = {FIELD_OPTS, CLI_OPT_END};
 static const struct cli_opt set_opts[] = {
-	{"name", 0, "NAME", "the name the person uses", 0},
-	FIELD_OPTS,
-	{"clear", 0, "FIELD", "remove a field: alias, dob, phone, email, pronouns, language or location",
-	 CLI_OPT_MULTI},
-	CLI_OPT_END,
+        {"name", 0, "NAME", "the name the person uses", 0},
+        FIELD_OPTS,
+        {"clear", 0, "FIELD", "remove a field: alias, dob, phone, email, pronouns, language or location",
+         CLI_OPT_MULTI},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"all", 0, NULL, "include deleted contacts", 0},
-	CLI_OPT_END,
+        {"all", 0, NULL, "include deleted contacts", 0},
+        CLI_OPT_END,
 };
 
 /* ---- writing ------------------------------------------------------------------------------------- */
@@ -204,8 +205,8 @@ static int set_alive(struct cli_ctx *ctx, const struct cli_args *a, int alive)
 	if ((rc = cairn_contact_delete(ctx->j, id, alive)))
 		return cli_lib_fail(rc);
 	if (alive)
-		return out_written(ctx->opt, json_pack("{s:s,s:b}", "id", id, "deleted", 0), id,
-		                   "Restored contact %s.", id);
+		return out_written(ctx->opt, json_pack("{s:s,s:b}", "id", id, "deleted", 0), id, "Restored contact %s.",
+		                   id);
 	return out_written(ctx->opt, json_pack("{s:s,s:b}", "id", id, "deleted", 1), id,
 	                   "Deleted contact %s (the record stays in the log; undo with 'cairn contact restore %s').",
 	                   id, id);
@@ -245,7 +246,8 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, c) {
+	json_array_foreach(doc, i, c)
+	{
 		char sid[CAIRN_ID_LEN], flags[64];
 
 		session_abbrev(ctx, "contact", js_str(c, "id"), sid);
@@ -304,8 +306,7 @@ static void card_head(const json_t *doc)
 	card_line("id", js_str(doc, "id"));
 	for (i = 0; shown[i]; i++)
 		card_line(shown[i], js_str(f, shown[i]));
-	json_array_foreach(json_object_get(doc, "merged"), i, m)
-		card_line(i ? "" : "merged", json_string_value(m));
+	json_array_foreach(json_object_get(doc, "merged"), i, m) card_line(i ? "" : "merged", json_string_value(m));
 	out_hlc_time(when, sizeof(when), (unsigned long long)js_int(doc, "created_hlc"), 0);
 	card_line("created", when);
 }
@@ -316,7 +317,8 @@ static void card_conflict(const json_t *c)
 	size_t i;
 
 	printf("  %s:\n", or_dash(js_str(c, "field")));
-	json_array_foreach(json_object_get(c, "values"), i, v) {
+	json_array_foreach(json_object_get(c, "values"), i, v)
+	{
 		char *val = out_value_text(json_object_get(v, "value"));
 		char when[32];
 
@@ -338,8 +340,7 @@ static void card_conflicts(const json_t *doc)
 	printf("\nConflicts (%zu): edited on two devices at once; both values are kept.\n"
 	       "Set the field again to resolve: cairn contact set %s --FIELD VALUE\n",
 	       json_array_size(arr), or_dash(js_str(doc, "id")));
-	json_array_foreach(arr, i, c)
-		card_conflict(c);
+	json_array_foreach(arr, i, c) card_conflict(c);
 }
 
 static void card_amendment(const json_t *am)
@@ -384,8 +385,7 @@ static void card_note(struct cli_ctx *ctx, const json_t *n)
 	putchar('\n');
 	/* The original first, then each correction: the card shows what the record holds. */
 	out_indented(stdout, js_str(n, "original_text") ? js_str(n, "original_text") : js_str(n, "text"), 6);
-	json_array_foreach(amends, i, am)
-		card_amendment(am);
+	json_array_foreach(amends, i, am) card_amendment(am);
 }
 
 static void card_notes(struct cli_ctx *ctx, const json_t *doc)
@@ -396,8 +396,7 @@ static void card_notes(struct cli_ctx *ctx, const json_t *doc)
 	if (!json_array_size(arr))
 		return;
 	printf("\nNotes (%zu)\n", json_array_size(arr));
-	json_array_foreach(arr, i, n)
-		card_note(ctx, n);
+	json_array_foreach(arr, i, n) card_note(ctx, n);
 }
 
 static void card_history(const json_t *r)
@@ -405,7 +404,8 @@ static void card_history(const json_t *r)
 	const json_t *h;
 	size_t i;
 
-	json_array_foreach(json_object_get(r, "history"), i, h) {
+	json_array_foreach(json_object_get(r, "history"), i, h)
+	{
 		char when[32];
 
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(h, "hlc"), 0);
@@ -427,7 +427,8 @@ static void card_referral(struct cli_ctx *ctx, const json_t *r)
 	session_abbrev(ctx, "referral", js_str(r, "id"), sid);
 	printf("  %s  %s -> ", or_dash(js_str(r, "date")), or_dash(js_str(r, "category")));
 	out_safe(stdout, or_dash(js_str(r, "to")), 1);
-	printf("  [%s]\n      now: %s%s%s%s", sid, or_dash(js_str(r, "state")), js_true(r, "on_hold") ? ", on hold" : "",
+	printf("  [%s]\n      now: %s%s%s%s", sid, or_dash(js_str(r, "state")),
+	       js_true(r, "on_hold") ? ", on hold" : "",
 	       js_true(r, "review") ? ", needs review (clashing outcomes)" : "",
 	       js_true(r, "struck") ? ", entered in error" : "");
 	if (js_str(r, "outcome"))
@@ -449,8 +450,7 @@ static void card_referrals(struct cli_ctx *ctx, const json_t *doc)
 	if (!json_array_size(arr))
 		return;
 	printf("\nReferrals (%zu)\n", json_array_size(arr));
-	json_array_foreach(arr, i, r)
-		card_referral(ctx, r);
+	json_array_foreach(arr, i, r) card_referral(ctx, r);
 }
 
 static int render_card(void *ud, const json_t *doc)
@@ -480,24 +480,23 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_contact_subs[] = {
-	{"add", "NAME", 1, 1, "Add a person; prints the new contact id.",
-	 "NAME is the name the person uses (quote it if it has spaces). Dates are real calendar\n"
-	 "dates; a date of birth cannot be in the future.\n",
-	 add_opts, run_add},
-	{"set", "ID", 1, 1, "Change or clear fields of a contact (at least one option).",
-	 "Each field keeps its history: an edit made on another device at the same time is kept\n"
-	 "as a conflict (see 'cairn conflicts') instead of being lost.\n",
-	 set_opts, run_set},
-	{"list", "", 0, 0, "List contacts by name.", NULL, list_opts, run_list},
-	{"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
-	 "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n", cli_no_opts,
-	 run_show},
-	{"merge", "ID ID", 2, 2, "Record that two contacts are the same person.",
-	 "The merged person keeps the smallest id of the group (printed); every id still finds them.\n",
-	 cli_no_opts,
-	 run_merge},
-	{"delete", "ID", 1, 1, "Delete a contact (it stays in the log and can be restored).", NULL, cli_no_opts,
-	 run_delete},
-	{"restore", "ID", 1, 1, "Restore a deleted contact.", NULL, cli_no_opts, run_restore},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "NAME", 1, 1, "Add a person; prints the new contact id.",
+         "NAME is the name the person uses (quote it if it has spaces). Dates are real calendar\n"
+         "dates; a date of birth cannot be in the future.\n",
+         add_opts, run_add},
+        {"set", "ID", 1, 1, "Change or clear fields of a contact (at least one option).",
+         "Each field keeps its history: an edit made on another device at the same time is kept\n"
+         "as a conflict (see 'cairn conflicts') instead of being lost.\n",
+         set_opts, run_set},
+        {"list", "", 0, 0, "List contacts by name.", NULL, list_opts, run_list},
+        {"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
+         "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n", cli_no_opts,
+         run_show},
+        {"merge", "ID ID", 2, 2, "Record that two contacts are the same person.",
+         "The merged person keeps the smallest id of the group (printed); every id still finds them.\n", cli_no_opts,
+         run_merge},
+        {"delete", "ID", 1, 1, "Delete a contact (it stays in the log and can be restored).", NULL, cli_no_opts,
+         run_delete},
+        {"restore", "ID", 1, 1, "Restore a deleted contact.", NULL, cli_no_opts, run_restore},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -19,76 +19,80 @@
 #include "table.h"
 
 static const char *const sources[] = {"988", "911", "walk-in", "self", "family", "police", "other", NULL};
-static const char *const locations[] = {"home",   "street",     "shelter",        "school", "workplace",
-                                        "public", "healthcare", "police-station", "phone",  "other", NULL};
-static const char *const dispositions[] = {"stabilised-in-place",       "voluntary-transport",
-                                           "involuntary-hold",          "emergency-department",
-                                           "crisis-stabilisation-unit", "referral",
-                                           "police-custody",            "other",
+static const char *const locations[] = {"home",       "street",         "shelter", "school", "workplace", "public",
+                                        "healthcare", "police-station", "phone",   "other",  NULL};
+static const char *const dispositions[] = {"stabilised-in-place",
+                                           "voluntary-transport",
+                                           "involuntary-hold",
+                                           "emergency-department",
+                                           "crisis-stabilisation-unit",
+                                           "referral",
+                                           "police-custody",
+                                           "other",
                                            NULL};
 static const char *const police_roles[] = {"none",      "requested-by-team", "on-scene-support", "co-responder",
                                            "transport", "custody",           "initiated-call",   NULL};
 static const char *const roles[] = {"lead", "clinician", "peer", "nurse", "medic", "other", NULL};
 static const char *const stamps[] = {"received", "dispatched", "arrived", "cleared", NULL};
 static const char *const results[] = {"reached", "unreachable", "declined", "other", NULL};
-static const char *const interventions[] = {"de-escalation",    "safety-planning", "counselling",  "peer-support",
-                                            "medication",       "means-restriction", "resource-linkage",
-                                            "family-support",   "medical-check",   "other",        NULL};
+static const char *const interventions[] = {
+        "de-escalation",    "safety-planning", "counselling",   "peer-support", "medication", "means-restriction",
+        "resource-linkage", "family-support",  "medical-check", "other",        NULL};
 
 #define TIME_HELP "time: YYYY-MM-DD HH:MM, HH:MM (today, local) or YYYY-MM-DDTHH:MM:SSZ (default: now)"
 
 static const struct cli_opt open_opts[] = {
-	{"source", 0, "S", "988, 911, walk-in, self, family, police or other (required unless --join)", 0},
-	{"location", 0, "L", "home, street, shelter, school, workplace, public, healthcare, police-station, phone, other",
-	 0},
-	{"received", 0, "TIME", "when the call came in; " TIME_HELP, 0},
-	{"contact", 0, "ID", "the person, when known (default: a new unnamed contact, linked later)", 0},
-	{"role", 0, "R", "your role: lead, clinician, peer, nurse, medic or other", 0},
-	{"join", 0, "ID", "join a teammate's crisis: its id or at least 8 characters of it", 0},
-	{"followup-hours", 0, "N", "follow-up due this many hours after the call (default 24)", 0},
-	CLI_OPT_END,
+        {"source", 0, "S", "988, 911, walk-in, self, family, police or other (required unless --join)", 0},
+        {"location", 0, "L",
+         "home, street, shelter, school, workplace, public, healthcare, police-station, phone, other", 0},
+        {"received", 0, "TIME", "when the call came in; " TIME_HELP, 0},
+        {"contact", 0, "ID", "the person, when known (default: a new unnamed contact, linked later)", 0},
+        {"role", 0, "R", "your role: lead, clinician, peer, nurse, medic or other", 0},
+        {"join", 0, "ID", "join a teammate's crisis: its id or at least 8 characters of it", 0},
+        {"followup-hours", 0, "N", "follow-up due this many hours after the call (default 24)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt stamp_opts[] = {
-	{"at", 0, "TIME", TIME_HELP, 0},
-	CLI_OPT_END,
+        {"at", 0, "TIME", TIME_HELP, 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt set_opts[] = {
-	{"disposition", 0, "D",
-	 "stabilised-in-place, voluntary-transport, involuntary-hold, emergency-department, "
-	 "crisis-stabilisation-unit, referral, police-custody or other",
-	 0},
-	{"police", 0, "ROLE",
-	 "law enforcement: none, requested-by-team, on-scene-support, co-responder, transport, custody, "
-	 "initiated-call",
-	 0},
-	{"source", 0, "S", "correct the source", 0},
-	{"location", 0, "L", "correct the location type", 0},
-	CLI_OPT_END,
+        {"disposition", 0, "D",
+         "stabilised-in-place, voluntary-transport, involuntary-hold, emergency-department, "
+         "crisis-stabilisation-unit, referral, police-custody or other",
+         0},
+        {"police", 0, "ROLE",
+         "law enforcement: none, requested-by-team, on-scene-support, co-responder, transport, custody, "
+         "initiated-call",
+         0},
+        {"source", 0, "S", "correct the source", 0},
+        {"location", 0, "L", "correct the location type", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt intervention_opts[] = {
-	{"at", 0, "TIME", TIME_HELP, 0},
-	{"detail", 0, "TEXT", "a short remark (no names: use notes for narrative)", 0},
-	CLI_OPT_END,
+        {"at", 0, "TIME", TIME_HELP, 0},
+        {"detail", 0, "TEXT", "a short remark (no names: use notes for narrative)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt screen_opts[] = {
-	{"instrument", 0, "ID", "cssrs-screen-1 (default) or danger-others-1", 0},
-	{"yes", 0, "ITEM", "an item answered yes (repeat; every other item is no)", CLI_OPT_MULTI},
-	CLI_OPT_END,
+        {"instrument", 0, "ID", "cssrs-screen-1 (default) or danger-others-1", 0},
+        {"yes", 0, "ITEM", "an item answered yes (repeat; every other item is no)", CLI_OPT_MULTI},
+        CLI_OPT_END,
 };
 static const struct cli_opt handoff_opts[] = {
-	{"to", 0, "WHO", "the worker or team who does the follow-up", CLI_OPT_REQUIRED},
-	CLI_OPT_END,
+        {"to", 0, "WHO", "the worker or team who does the follow-up", CLI_OPT_REQUIRED},
+        CLI_OPT_END,
 };
 static const struct cli_opt followup_opts[] = {
-	{"at", 0, "TIME", TIME_HELP, 0},
-	{"result", 0, "R", "reached, unreachable, declined or other (default reached)", 0},
-	CLI_OPT_END,
+        {"at", 0, "TIME", TIME_HELP, 0},
+        {"result", 0, "R", "reached, unreachable, declined or other (default reached)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"from", 0, "YYYY-MM-DD", "received on or after", 0},
-	{"to", 0, "YYYY-MM-DD", "received on or before", 0},
-	{"open", 0, NULL, "only crises whose follow-up is not done", 0},
-	CLI_OPT_END,
+        {"from", 0, "YYYY-MM-DD", "received on or after", 0},
+        {"to", 0, "YYYY-MM-DD", "received on or before", 0},
+        {"open", 0, NULL, "only crises whose follow-up is not done", 0},
+        CLI_OPT_END,
 };
 
 /* A time as the user typed it -> UTC "YYYY-MM-DDTHH:MM:SSZ". 0 or a usage exit code (message printed). */
@@ -104,8 +108,8 @@ static int parse_time(const char *s, const char *what, char out[21])
 		t = time(NULL);
 	} else if (strlen(s) == 20 && s[10] == 'T' && s[19] == 'Z') {
 		snprintf(date, sizeof(date), "%.10s", s);
-		if (check_date(date, what) || sscanf(s + 11, "%2d:%2d:%2dZ%n", &h, &m, &sec, &n) != 3 || n != 9 || h > 23 ||
-		    m > 59 || sec > 59)
+		if (check_date(date, what) || sscanf(s + 11, "%2d:%2d:%2dZ%n", &h, &m, &sec, &n) != 3 || n != 9 ||
+		    h > 23 || m > 59 || sec > 59)
 			return cli_usage("invalid time '%s' for %s (expected YYYY-MM-DDTHH:MM:SSZ)", s, what);
 		snprintf(out, 21, "%s", s);
 		return 0;
@@ -201,7 +205,8 @@ static int check_open_args(const struct cli_args *a)
 		if (strlen(v) < 8)
 			return cli_usage("give at least 8 characters of the crisis id to --join");
 	} else if (!args_get(a, "source")) {
-		return cli_usage("missing --source for 'cairn crisis open' (988, 911, walk-in, self, family, police, other)");
+		return cli_usage(
+		        "missing --source for 'cairn crisis open' (988, 911, walk-in, self, family, police, other)");
 	}
 	return 0;
 }
@@ -262,7 +267,8 @@ static int run_set(struct cli_ctx *ctx, const struct cli_args *a)
 	static const struct {
 		const char *opt;
 		const char *const *values;
-	} opts[] = {{"disposition", dispositions}, {"police", police_roles}, {"source", sources}, {"location", locations}};
+	} opts[] = {
+	        {"disposition", dispositions}, {"police", police_roles}, {"source", sources}, {"location", locations}};
 	char id[CAIRN_ID_LEN], what[24];
 	json_t *obj;
 	size_t i;
@@ -330,9 +336,9 @@ static int run_screen(struct cli_ctx *ctx, const struct cli_args *a)
 		const char *id;
 		const char *const items[8];
 	} known[] = {
-		{"cssrs-screen-1",
-		 {"wish_dead", "thoughts", "method", "intent", "plan", "behavior_3mo", "behavior_ever", NULL}},
-		{"danger-others-1", {"anger", "threat", "weapon", "violence", NULL}},
+	        {"cssrs-screen-1",
+	         {"wish_dead", "thoughts", "method", "intent", "plan", "behavior_3mo", "behavior_ever", NULL}},
+	        {"danger-others-1", {"anger", "threat", "weapon", "violence", NULL}},
 	};
 	const char *inst = args_get(a, "instrument") ? args_get(a, "instrument") : "cssrs-screen-1";
 	char id[CAIRN_ID_LEN], *body;
@@ -406,7 +412,8 @@ static int run_handoff(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if (check_id(a->pos[0], "crisis id") || check_line(to, "--to", 200))
 		return CLI_EXIT_USAGE;
-	if ((rc = crisis_resolve(ctx, a->pos[0], id)) || (rc = store_set(ctx, id, json_pack("{s:s}", "followup_to", to))))
+	if ((rc = crisis_resolve(ctx, a->pos[0], id)) ||
+	    (rc = store_set(ctx, id, json_pack("{s:s}", "followup_to", to))))
 		return rc;
 	return out_written(ctx->opt, json_pack("{s:s,s:s}", "id", id, "to", to), id,
 	                   "The follow-up of crisis %s is now with %s.", id, to);
@@ -430,7 +437,8 @@ static int run_followup(struct cli_ctx *ctx, const struct cli_args *a)
 static int render_list(void *ud, const json_t *doc)
 {
 	struct cli_ctx *ctx = ud;
-	static const char *const head[] = {"ID", "RECEIVED", "SOURCE", "CONTACT", "DISPOSITION", "FOLLOW-UP", "REVIEW", NULL};
+	static const char *const head[] = {"ID",          "RECEIVED",  "SOURCE", "CONTACT",
+	                                   "DISPOSITION", "FOLLOW-UP", "REVIEW", NULL};
 	const json_t *r;
 	struct table t;
 	size_t i;
@@ -443,7 +451,8 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char sid[CAIRN_ID_LEN], rec[20], due[20], fu[32], review[16];
 		const json_t *rv = json_object_get(r, "review");
 
@@ -453,8 +462,9 @@ static int render_list(void *ud, const json_t *doc)
 		else
 			snprintf(fu, sizeof(fu), "due %s", local_time(js_str(r, "followup_due"), due));
 		snprintf(review, sizeof(review), "%s", json_array_size(rv) ? "yes" : "");
-		if (table_add(&t, (const char *const[]){sid, local_time(js_str(r, "received"), rec), js_str(r, "source"),
-		                                        js_str(r, "contact_name"), js_str(r, "disposition"), fu, review})) {
+		if (table_add(&t,
+		              (const char *const[]){sid, local_time(js_str(r, "received"), rec), js_str(r, "source"),
+		                                    js_str(r, "contact_name"), js_str(r, "disposition"), fu, review})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
@@ -487,16 +497,21 @@ static void show_field(const json_t *doc, const char *field, const char *label, 
 
 	json_array_foreach(rv, i, x) review |= json_is_string(x) && !strcmp(json_string_value(x), field);
 	printf("  %-16s", label);
-	out_safe(stdout, is_time ? local_time(js_str(doc, field), buf) : (js_str(doc, field) ? js_str(doc, field) : "-"), 1);
+	out_safe(stdout,
+	         is_time ? local_time(js_str(doc, field), buf) : (js_str(doc, field) ? js_str(doc, field) : "-"), 1);
 	printf("%s\n", review ? "   ** members disagree: review **" : "");
-	json_array_foreach(json_object_get(doc, "entries"), i, e) {
+	json_array_foreach(json_object_get(doc, "entries"), i, e)
+	{
 		if (strcmp(js_str(e, "field") ? js_str(e, "field") : "", field))
 			continue;
 		n++;
 		if (!review && json_array_size(json_object_get(doc, "records")) < 2 && n == 1)
 			continue; /* shown above; the per-member list matters when there is more than one */
-		printf("  %-16s  %s %s by %s%s\n", "", is_time ? local_time(js_str(e, "value"), buf) : (js_str(e, "value") ? js_str(e, "value") : "(cleared)"),
-		       "", js_str(e, "device") ? js_str(e, "device") : "?", js_true(e, "current") ? "" : " (superseded)");
+		printf("  %-16s  %s %s by %s%s\n", "",
+		       is_time ? local_time(js_str(e, "value"), buf)
+		               : (js_str(e, "value") ? js_str(e, "value") : "(cleared)"),
+		       "", js_str(e, "device") ? js_str(e, "device") : "?",
+		       js_true(e, "current") ? "" : " (superseded)");
 	}
 }
 
@@ -506,10 +521,16 @@ static int render_show(void *ud, const json_t *doc)
 		const char *field, *label;
 		int time;
 	} rows[] = {
-		{"source", "source", 0},          {"location", "location", 0},       {"received", "received", 1},
-		{"dispatched", "dispatched", 1},  {"arrived", "arrived", 1},         {"cleared", "cleared", 1},
-		{"disposition", "disposition", 0}, {"police", "law enforcement", 0}, {"followup_to", "follow-up by", 0},
-		{"followup_done", "follow-up done", 1},
+	        {"source", "source", 0},
+	        {"location", "location", 0},
+	        {"received", "received", 1},
+	        {"dispatched", "dispatched", 1},
+	        {"arrived", "arrived", 1},
+	        {"cleared", "cleared", 1},
+	        {"disposition", "disposition", 0},
+	        {"police", "law enforcement", 0},
+	        {"followup_to", "follow-up by", 0},
+	        {"followup_done", "follow-up done", 1},
 	};
 	const json_t *x;
 	char buf[20];
@@ -525,11 +546,12 @@ static int render_show(void *ud, const json_t *doc)
 		printf("  %-16s%s\n", "follow-up due", local_time(js_str(doc, "followup_due"), buf));
 	printf("\nTeam\n");
 	json_array_foreach(json_object_get(doc, "members"), i, x)
-		printf("  %s  %s%s\n", js_str(x, "device"), js_str(x, "role") ? js_str(x, "role") : "member",
-		       js_true(x, "by_prefix") ? " (joined by id prefix)" : "");
+	        printf("  %s  %s%s\n", js_str(x, "device"), js_str(x, "role") ? js_str(x, "role") : "member",
+	               js_true(x, "by_prefix") ? " (joined by id prefix)" : "");
 	if (json_array_size(json_object_get(doc, "interventions")))
 		printf("\nInterventions\n");
-	json_array_foreach(json_object_get(doc, "interventions"), i, x) {
+	json_array_foreach(json_object_get(doc, "interventions"), i, x)
+	{
 		printf("  %s  %s by %s", local_time(js_str(x, "at"), buf), js_str(x, "type"), js_str(x, "device"));
 		if (js_str(x, "detail")) {
 			fputs(": ", stdout);
@@ -540,11 +562,10 @@ static int render_show(void *ud, const json_t *doc)
 	if (json_array_size(json_object_get(doc, "screens")))
 		printf("\nRisk screens\n");
 	json_array_foreach(json_object_get(doc, "screens"), i, x)
-		printf("  %s: %s (by %s)\n", js_str(x, "instrument"), js_str(x, "level"), js_str(x, "device"));
+	        printf("  %s: %s (by %s)\n", js_str(x, "instrument"), js_str(x, "level"), js_str(x, "device"));
 	if (json_array_size(json_object_get(doc, "records")) > 1) {
 		printf("\nLinked records\n");
-		json_array_foreach(json_object_get(doc, "records"), i, x)
-			printf("  %s\n", json_string_value(x));
+		json_array_foreach(json_object_get(doc, "records"), i, x) printf("  %s\n", json_string_value(x));
 	}
 	return 0;
 }
@@ -561,36 +582,36 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_crisis_subs[] = {
-	{"open", "", 0, 0, "Open a crisis record (or join a teammate's); prints its id.",
-	 "Without --contact a new unnamed contact ('unknown (crisis DATE TIME)') is created: link the\n"
-	 "person later with 'cairn crisis link-person' or merge contacts with 'cairn contact merge'.\n"
-	 "--join with an id this device does not hold yet opens a record of its own that is joined to the\n"
-	 "teammate's as soon as both are on one device (after a sync).\n",
-	 open_opts, run_open},
-	{"stamp", "ID STAMP", 2, 2, "Stamp received, dispatched, arrived or cleared (default: now).",
-	 "Every member's stamp is kept. The crisis shows the earliest; stamps more than 2 minutes apart\n"
-	 "are flagged for review. A stamp made after seeing the others replaces them (a decision).\n",
-	 stamp_opts, run_stamp},
-	{"set", "ID", 1, 1, "Record the disposition, law-enforcement role, source or location.",
-	 "Members who record different values are all kept and the field is flagged for review; recording\n"
-	 "it again after a sync settles it.\n",
-	 set_opts, run_set},
-	{"intervention", "ID TYPE", 2, 2, "Record an intervention.",
-	 "TYPE: de-escalation, safety-planning, counselling, peer-support, medication, means-restriction,\n"
-	 "resource-linkage, family-support, medical-check, other.\n",
-	 intervention_opts, run_intervention},
-	{"screen", "ID", 1, 1, "Record a risk screen; its level is scored from the instrument's definition.",
-	 "cssrs-screen-1 items: wish_dead, thoughts, method, intent, plan, behavior_3mo, behavior_ever.\n"
-	 "danger-others-1 items: anger, threat, weapon, violence.\n",
-	 screen_opts, run_screen},
-	{"link", "ID OTHER", 2, 2, "Two records are the same call (opened separately); the smallest id survives.",
-	 NULL, cli_no_opts, run_link},
-	{"link-person", "ID CONTACT", 2, 2, "Say who the person was (replaces the unnamed contact).", NULL,
-	 cli_no_opts, run_link_person},
-	{"handoff", "ID", 1, 1, "Move the follow-up to another worker or team.", NULL, handoff_opts, run_handoff},
-	{"followup", "ID", 1, 1, "Record that the follow-up was done.", NULL, followup_opts, run_followup},
-	{"list", "", 0, 0, "List crises, newest first.", NULL, list_opts, run_list},
-	{"show", "ID", 1, 1, "Show a crisis with every member's entries and who wrote each.", NULL, cli_no_opts,
-	 run_show},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"open", "", 0, 0, "Open a crisis record (or join a teammate's); prints its id.",
+         "Without --contact a new unnamed contact ('unknown (crisis DATE TIME)') is created: link the\n"
+         "person later with 'cairn crisis link-person' or merge contacts with 'cairn contact merge'.\n"
+         "--join with an id this device does not hold yet opens a record of its own that is joined to the\n"
+         "teammate's as soon as both are on one device (after a sync).\n",
+         open_opts, run_open},
+        {"stamp", "ID STAMP", 2, 2, "Stamp received, dispatched, arrived or cleared (default: now).",
+         "Every member's stamp is kept. The crisis shows the earliest; stamps more than 2 minutes apart\n"
+         "are flagged for review. A stamp made after seeing the others replaces them (a decision).\n",
+         stamp_opts, run_stamp},
+        {"set", "ID", 1, 1, "Record the disposition, law-enforcement role, source or location.",
+         "Members who record different values are all kept and the field is flagged for review; recording\n"
+         "it again after a sync settles it.\n",
+         set_opts, run_set},
+        {"intervention", "ID TYPE", 2, 2, "Record an intervention.",
+         "TYPE: de-escalation, safety-planning, counselling, peer-support, medication, means-restriction,\n"
+         "resource-linkage, family-support, medical-check, other.\n",
+         intervention_opts, run_intervention},
+        {"screen", "ID", 1, 1, "Record a risk screen; its level is scored from the instrument's definition.",
+         "cssrs-screen-1 items: wish_dead, thoughts, method, intent, plan, behavior_3mo, behavior_ever.\n"
+         "danger-others-1 items: anger, threat, weapon, violence.\n",
+         screen_opts, run_screen},
+        {"link", "ID OTHER", 2, 2, "Two records are the same call (opened separately); the smallest id survives.", NULL,
+         cli_no_opts, run_link},
+        {"link-person", "ID CONTACT", 2, 2, "Say who the person was (replaces the unnamed contact).", NULL, cli_no_opts,
+         run_link_person},
+        {"handoff", "ID", 1, 1, "Move the follow-up to another worker or team.", NULL, handoff_opts, run_handoff},
+        {"followup", "ID", 1, 1, "Record that the follow-up was done.", NULL, followup_opts, run_followup},
+        {"list", "", 0, 0, "List crises, newest first.", NULL, list_opts, run_list},
+        {"show", "ID", 1, 1, "Show a crisis with every member's entries and who wrote each.", NULL, cli_no_opts,
+         run_show},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

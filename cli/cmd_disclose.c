@@ -22,14 +22,14 @@
 #include "table.h"
 
 static const struct cli_opt disclose_opts[] = {
-	{"to", 0, "RECIPIENT", "who receives the record (as named on the consent)", CLI_OPT_REQUIRED},
-	{"purpose", 0, "TEXT", "why (as named on the consent)", CLI_OPT_REQUIRED},
-	{"what", 0, "LIST",
-	 "what is sent, comma-separated: identity, notes, referrals, goals, plans, assessments, groups",
-	 CLI_OPT_REQUIRED},
-	{"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
-	{"out", 'o', "FILE", "write the export to FILE (created, never overwritten; default: stdout)", 0},
-	CLI_OPT_END,
+        {"to", 0, "RECIPIENT", "who receives the record (as named on the consent)", CLI_OPT_REQUIRED},
+        {"purpose", 0, "TEXT", "why (as named on the consent)", CLI_OPT_REQUIRED},
+        {"what", 0, "LIST",
+         "what is sent, comma-separated: identity, notes, referrals, goals, plans, assessments, groups",
+         CLI_OPT_REQUIRED},
+        {"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
+        {"out", 'o', "FILE", "write the export to FILE (created, never overwritten; default: stdout)", 0},
+        CLI_OPT_END,
 };
 
 static int wants(const char *what, const char *k)
@@ -152,7 +152,8 @@ static int check_disclose(const struct cli_args *a)
 
 	if (check_id(a->pos[0], "contact id") || check_line(args_get(a, "to"), "--to", 200) ||
 	    check_line(args_get(a, "purpose"), "--purpose", 200) || check_line(args_get(a, "what"), "--what", 200) ||
-	    (e && check_line(e, "--emergency", 500)) || (args_get(a, "out") && check_nonempty(args_get(a, "out"), "--out")))
+	    (e && check_line(e, "--emergency", 500)) ||
+	    (args_get(a, "out") && check_nonempty(args_get(a, "out"), "--out")))
 		return CLI_EXIT_USAGE;
 	return 0;
 }
@@ -234,16 +235,18 @@ static int render_disclosures(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, d) {
+	json_array_foreach(doc, i, d)
+	{
 		char under[CAIRN_ID_LEN + 32], *what = json_dumps(json_object_get(d, "what"), JSON_COMPACT);
 
 		if (js_str(d, "consent"))
 			snprintf(under, sizeof(under), "consent %.13s", js_str(d, "consent"));
 		else
 			snprintf(under, sizeof(under), "EMERGENCY");
-		if (table_add(&t, (const char *const[]){js_str(d, "time"), js_str(d, "recipient"), js_str(d, "purpose"),
-		                                        what, js_str(d, "channel"), under,
-		                                        js_str(d, "worker") ? js_str(d, "worker") : js_str(d, "device")})) {
+		if (table_add(&t,
+		              (const char *const[]){js_str(d, "time"), js_str(d, "recipient"), js_str(d, "purpose"),
+		                                    what, js_str(d, "channel"), under,
+		                                    js_str(d, "worker") ? js_str(d, "worker") : js_str(d, "device")})) {
 			free(what);
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
@@ -267,21 +270,21 @@ static int run_disclosures(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_disclose_subs[] = {
-	{NULL, "CONTACT", 1, 1, "Export a person's record to an outside recipient, under their consent.",
-	 "Refused (exit 11, nothing written) unless an active consent of the person names the\n"
-	 "recipient (--to) and purpose and covers every category of --what; the message names\n"
-	 "what is missing. --emergency REASON discloses without consent in a medical emergency and\n"
-	 "records it as such. Every disclosure appends an accounting entry (see 'cairn disclosures')\n"
-	 "and an audit entry. The export is JSON with the 42 CFR 2.32 redisclosure notice, the\n"
-	 "disclosure and the record limited to --what.\n",
-	 disclose_opts, run_disclose},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "CONTACT", 1, 1, "Export a person's record to an outside recipient, under their consent.",
+         "Refused (exit 11, nothing written) unless an active consent of the person names the\n"
+         "recipient (--to) and purpose and covers every category of --what; the message names\n"
+         "what is missing. --emergency REASON discloses without consent in a medical emergency and\n"
+         "records it as such. Every disclosure appends an accounting entry (see 'cairn disclosures')\n"
+         "and an audit entry. The export is JSON with the 42 CFR 2.32 redisclosure notice, the\n"
+         "disclosure and the record limited to --what.\n",
+         disclose_opts, run_disclose},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_disclosures_subs[] = {
-	{NULL, "CONTACT", 1, 1, "List the disclosures of a person's record (42 CFR Part 2 accounting).",
-	 "Each entry: when, to whom, for what purpose, what was sent, by which path, under which\n"
-	 "consent (or EMERGENCY) and by which worker. Entries are never removed.\n",
-	 cli_no_opts, run_disclosures},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "CONTACT", 1, 1, "List the disclosures of a person's record (42 CFR Part 2 accounting).",
+         "Each entry: when, to whom, for what purpose, what was sent, by which path, under which\n"
+         "consent (or EMERGENCY) and by which worker. Entries are never removed.\n",
+         cli_no_opts, run_disclosures},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

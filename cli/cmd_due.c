@@ -11,9 +11,9 @@
 #include "table.h"
 
 static const struct cli_opt due_opts[] = {
-	{"today", 0, "YYYY-MM-DD", "the day to count from (default: today)", 0},
-	{"within", 0, "DAYS", "also list what falls due in the next DAYS days (default 7, at most 3660)", 0},
-	CLI_OPT_END,
+        {"today", 0, "YYYY-MM-DD", "the day to count from (default: today)", 0},
+        {"within", 0, "DAYS", "also list what falls due in the next DAYS days (default 7, at most 3660)", 0},
+        CLI_OPT_END,
 };
 
 static int render_due(void *ud, const json_t *doc)
@@ -30,7 +30,8 @@ static int render_due(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, it) {
+	json_array_foreach(doc, i, it)
+	{
 		char due[40], scon[CAIRN_ID_LEN], sref[CAIRN_ID_LEN];
 		const char *who = js_str(it, "name");
 
@@ -64,12 +65,12 @@ static int run_due(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_due_subs[] = {
-	{NULL, "", 0, 0, "List what is due per person, soonest first.",
-	 "Lists follow-up assessments (each instrument's interval after the person's latest\n"
-	 "assessment, e.g. 180 days for BARC-10), referrals with no update for 14 days (journal setting\n"
-	 "referral_update_days), consents that expire, and crisis follow-ups: everything due by\n"
-	 "--today plus --within days. Overdue items are marked. --json: [{\"contact\",\"name\",\"what\",\n"
-	 "\"due\",\"ref\",\"overdue\"}].\n",
-	 due_opts, run_due},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "List what is due per person, soonest first.",
+         "Lists follow-up assessments (each instrument's interval after the person's latest\n"
+         "assessment, e.g. 180 days for BARC-10), referrals with no update for 14 days (journal setting\n"
+         "referral_update_days), consents that expire, and crisis follow-ups: everything due by\n"
+         "--today plus --within days. Overdue items are marked. --json: [{\"contact\",\"name\",\"what\",\n"
+         "\"due\",\"ref\",\"overdue\"}].\n",
+         due_opts, run_due},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

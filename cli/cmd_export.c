@@ -16,13 +16,13 @@
 #include "output.h"
 
 static const struct cli_opt export_opts[] = {
-	{"to", 0, "RECIPIENT", "who receives the bundle (as named on each person's consent)", CLI_OPT_REQUIRED},
-	{"purpose", 0, "TEXT", "why (as named on each person's consent)", CLI_OPT_REQUIRED},
-	{"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
-	{"contact", 0, "ID", "only this person (with their merged records)", 0},
-	{"with-notes", 0, NULL, "include note text (left out unless asked for)", 0},
-	{"output", 'o', "FILE", "write to FILE (mode 0600) instead of standard output", 0},
-	CLI_OPT_END,
+        {"to", 0, "RECIPIENT", "who receives the bundle (as named on each person's consent)", CLI_OPT_REQUIRED},
+        {"purpose", 0, "TEXT", "why (as named on each person's consent)", CLI_OPT_REQUIRED},
+        {"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
+        {"contact", 0, "ID", "only this person (with their merged records)", 0},
+        {"with-notes", 0, NULL, "include note text (left out unless asked for)", 0},
+        {"output", 'o', "FILE", "write to FILE (mode 0600) instead of standard output", 0},
+        CLI_OPT_END,
 };
 
 /* What a FHIR bundle discloses, in the consent's terms (encounters come from notes even without text);
@@ -41,16 +41,20 @@ static json_t *assessed(const char *text)
 		json_decref(set);
 		return NULL;
 	}
-	json_array_foreach(json_object_get(b, "entry"), i, e) {
+	json_array_foreach(json_object_get(b, "entry"), i, e)
+	{
 		json_t *r = json_object_get(e, "resource");
-		json_array_foreach(json_object_get(r, "link"), k, l) {
+		json_array_foreach(json_object_get(r, "link"), k, l)
+		{
 			const char *to = json_string_value(json_object_get(json_object_get(l, "other"), "reference"));
 			const char *type = json_string_value(json_object_get(l, "type"));
 			if (type && to && !strcmp(type, "replaced-by") && strlen(to) > 9)
-				json_object_set_new(canon, json_string_value(json_object_get(r, "id")), json_string(to + 9));
+				json_object_set_new(canon, json_string_value(json_object_get(r, "id")),
+				                    json_string(to + 9));
 		}
 	}
-	json_array_foreach(json_object_get(b, "entry"), i, e) {
+	json_array_foreach(json_object_get(b, "entry"), i, e)
+	{
 		json_t *r = json_object_get(e, "resource"), *c;
 		const char *who = json_string_value(json_object_get(json_object_get(r, "subject"), "reference"));
 		const char *type = json_string_value(json_object_get(r, "resourceType"));
@@ -82,8 +86,8 @@ static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, 
 		return cairn_error_set(CAIRN_ERROR, "cannot read back the FHIR bundle");
 	if (one) {
 		rc = cairn_disclose_via(ctx->j, "fhir", one, args_get(a, "to"), args_get(a, "purpose"),
-		                        json_object_size(obs) ? FHIR_WHAT_ASSESSED : FHIR_WHAT, args_get(a, "emergency"),
-		                        NULL);
+		                        json_object_size(obs) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
+		                        args_get(a, "emergency"), NULL);
 		json_decref(obs);
 		return rc;
 	}
@@ -142,29 +146,31 @@ static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
 	}
 	out_free_text(text);
 	if (path && (rc = rc ? (outfile_close(&of, 0), rc) : outfile_close(&of, 1)) == 0)
-		cli_note(ctx->opt, "Wrote the FHIR bundle to %s. It holds identities: keep it encrypted, share it "
-		                   "only as consented.", path);
+		cli_note(ctx->opt,
+		         "Wrote the FHIR bundle to %s. It holds identities: keep it encrypted, share it "
+		         "only as consented.",
+		         path);
 	return rc;
 }
 
 const struct cli_sub cmd_export_subs[] = {
-	{"fhir", "", 0, 0, "Export people and their records as a FHIR R4 Bundle (also: export --fhir).",
-	 "The bundle (type collection) holds Patient (people), Encounter (notes; the text only with\n"
-	 "--with-notes), ServiceRequest and Task (referrals: the status is the Task status), Consent\n"
-	 "(consents: active, or inactive when revoked or expired, with the revocation date) and\n"
-	 "Observation (assessments: the total and one component per item). Every reference resolves\n"
-	 "inside the bundle. Deleted people and records entered in error are left out; merged\n"
-	 "records are one active Patient that replaces the others.\n"
-	 "\n"
-	 "This is a disclosure of identities under 42 CFR Part 2. Every person in the bundle needs an\n"
-	 "active consent naming --to and --purpose and covering identity, notes and referrals (and\n"
-	 "assessments, when the bundle holds any of theirs), or nothing is written (exit 11, naming\n"
-	 "what is missing); --emergency REASON discloses without consent, recorded as an emergency.\n"
-	 "Each disclosure is recorded in the accounting ('cairn disclosures'). The bundle carries the\n"
-	 "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n",
-	 export_opts, run_export},
-	{"gpra", "", 0, 0, "Write the GPRA interviews of a grant as CSV keyed by pseudonymous client ids.",
-	 "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n",
-	 cmd_export_gpra_opts, cmd_export_gpra},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"fhir", "", 0, 0, "Export people and their records as a FHIR R4 Bundle (also: export --fhir).",
+         "The bundle (type collection) holds Patient (people), Encounter (notes; the text only with\n"
+         "--with-notes), ServiceRequest and Task (referrals: the status is the Task status), Consent\n"
+         "(consents: active, or inactive when revoked or expired, with the revocation date) and\n"
+         "Observation (assessments: the total and one component per item). Every reference resolves\n"
+         "inside the bundle. Deleted people and records entered in error are left out; merged\n"
+         "records are one active Patient that replaces the others.\n"
+         "\n"
+         "This is a disclosure of identities under 42 CFR Part 2. Every person in the bundle needs an\n"
+         "active consent naming --to and --purpose and covering identity, notes and referrals (and\n"
+         "assessments, when the bundle holds any of theirs), or nothing is written (exit 11, naming\n"
+         "what is missing); --emergency REASON discloses without consent, recorded as an emergency.\n"
+         "Each disclosure is recorded in the accounting ('cairn disclosures'). The bundle carries the\n"
+         "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n",
+         export_opts, run_export},
+        {"gpra", "", 0, 0, "Write the GPRA interviews of a grant as CSV keyed by pseudonymous client ids.",
+         "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n", cmd_export_gpra_opts,
+         cmd_export_gpra},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

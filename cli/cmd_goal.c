@@ -6,32 +6,32 @@
 #include <string.h>
 
 #include "check.h"
-#include "domain_card.h"
 #include "cli.h"
+#include "domain_card.h"
 #include "output.h"
 #include "table.h"
 
-static const char *const domains[] = {"recovery", "housing", "employment", "education", "health", "family",
-                                      "legal",    "finances", "community", NULL};
+static const char *const domains[] = {"recovery", "housing", "employment", "education", "health",
+                                      "family",   "legal",   "finances",   "community", NULL};
 static const char *const statuses[] = {"active", "achieved", "paused", "revised", "dropped", NULL};
 
 static const struct cli_opt add_opts[] = {
-	{"domain", 0, "D",
-	 "recovery, housing, employment, education, health, family (and relationships), legal, finances or community",
-	 CLI_OPT_REQUIRED},
-	{"step", 0, "TEXT", "a step towards the goal (repeat for several, in order)", CLI_OPT_MULTI},
-	{"target", 0, "YYYY-MM-DD", "the target date", 0},
-	{"date", 0, "YYYY-MM-DD", "when the goal was set (default: today)", 0},
-	CLI_OPT_END,
+        {"domain", 0, "D",
+         "recovery, housing, employment, education, health, family (and relationships), legal, finances or community",
+         CLI_OPT_REQUIRED},
+        {"step", 0, "TEXT", "a step towards the goal (repeat for several, in order)", CLI_OPT_MULTI},
+        {"target", 0, "YYYY-MM-DD", "the target date", 0},
+        {"date", 0, "YYYY-MM-DD", "when the goal was set (default: today)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt status_opts[] = {
-	{"note", 0, "TEXT", "a short remark kept with the status", 0},
-	{"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
-	CLI_OPT_END,
+        {"note", 0, "TEXT", "a short remark kept with the status", 0},
+        {"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only this person's goals", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only this person's goals", 0},
+        CLI_OPT_END,
 };
 
 static int store(int rc, char *body)
@@ -94,8 +94,8 @@ static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
 		return cli_fail(CLI_EXIT_FAIL, "out of memory");
 	if ((rc = store(cairn_goal_status(ctx->j, id, body), body)))
 		return rc;
-	return out_written(ctx->opt, json_pack("{s:s,s:s}", "id", id, "status", a->pos[1]), id,
-	                   "Goal %s is now %s.", id, a->pos[1]);
+	return out_written(ctx->opt, json_pack("{s:s,s:s}", "id", id, "status", a->pos[1]), id, "Goal %s is now %s.",
+	                   id, a->pos[1]);
 }
 
 static int render_list(void *ud, const json_t *doc)
@@ -113,7 +113,8 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, g) {
+	json_array_foreach(doc, i, g)
+	{
 		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], steps[16];
 
 		snprintf(sid, sizeof(sid), "%s", js_str(g, "id"));
@@ -136,10 +137,10 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_goal_subs[] = {
-	{"add", "CONTACT GOAL", 2, 2, "Add a recovery goal in the person's own words; prints the goal id.", NULL,
-	 add_opts, run_add},
-	{"status", "ID STATUS", 2, 2, "Record a goal's status: active, achieved, paused, revised or dropped.",
-	 "Every status is kept in the goal's history (--json: \"history\").\n", status_opts, run_status},
-	{"list", "", 0, 0, "List goals with their current status.", NULL, list_opts, run_list},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "CONTACT GOAL", 2, 2, "Add a recovery goal in the person's own words; prints the goal id.", NULL,
+         add_opts, run_add},
+        {"status", "ID STATUS", 2, 2, "Record a goal's status: active, achieved, paused, revised or dropped.",
+         "Every status is kept in the goal's history (--json: \"history\").\n", status_opts, run_status},
+        {"list", "", 0, 0, "List goals with their current status.", NULL, list_opts, run_list},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

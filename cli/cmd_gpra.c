@@ -17,28 +17,28 @@
 #include "table.h"
 
 static const char *const types[] = {"intake", "followup", "discharge", NULL};
-static const char *const reasons[] = {"unreachable", "refused", "incarcerated", "hospitalised", "moved",
-                                      "deceased",    "other",   NULL};
+static const char *const reasons[] = {"unreachable", "refused",  "incarcerated", "hospitalised",
+                                      "moved",       "deceased", "other",        NULL};
 
 static const struct cli_opt interview_opts[] = {
-	{"grant", 0, "NUMBER", "the grant the interview is reported under", CLI_OPT_REQUIRED},
-	{"type", 0, "T", "intake, followup (6-month) or discharge", CLI_OPT_REQUIRED},
-	{"date", 0, "YYYY-MM-DD", "when it took place (default: today)", 0},
-	{"not-conducted", 0, "REASON",
-	 "attempted but not conducted: unreachable, refused, incarcerated, hospitalised, moved, deceased, other", 0},
-	{"barc10", 0, "S1,...,S10", "BARC-10 recovery capital: ten item scores from 1 to 6", 0},
-	CLI_OPT_END,
+        {"grant", 0, "NUMBER", "the grant the interview is reported under", CLI_OPT_REQUIRED},
+        {"type", 0, "T", "intake, followup (6-month) or discharge", CLI_OPT_REQUIRED},
+        {"date", 0, "YYYY-MM-DD", "when it took place (default: today)", 0},
+        {"not-conducted", 0, "REASON",
+         "attempted but not conducted: unreachable, refused, incarcerated, hospitalised, moved, deceased, other", 0},
+        {"barc10", 0, "S1,...,S10", "BARC-10 recovery capital: ten item scores from 1 to 6", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only this contact's interviews", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only this contact's interviews", 0},
+        CLI_OPT_END,
 };
 const struct cli_opt cmd_export_gpra_opts[] = {
-	{"grant", 0, "NUMBER", "the grant to export", CLI_OPT_REQUIRED},
-	{"from", 0, "YYYY-MM-DD", "interviews on or after", CLI_OPT_REQUIRED},
-	{"to", 0, "YYYY-MM-DD", "interviews on or before", CLI_OPT_REQUIRED},
-	{"output", 'o', "FILE", "write the CSV to FILE (created with mode 0600) instead of stdout", 0},
-	CLI_OPT_END,
+        {"grant", 0, "NUMBER", "the grant to export", CLI_OPT_REQUIRED},
+        {"from", 0, "YYYY-MM-DD", "interviews on or after", CLI_OPT_REQUIRED},
+        {"to", 0, "YYYY-MM-DD", "interviews on or before", CLI_OPT_REQUIRED},
+        {"output", 'o', "FILE", "write the CSV to FILE (created with mode 0600) instead of stdout", 0},
+        CLI_OPT_END,
 };
 
 /* "4,5,6,..." -> a JSON array of ten scores, or NULL after printing a usage error. */
@@ -74,8 +74,9 @@ static int run_interview(struct cli_ctx *ctx, const struct cli_args *a)
 	json_t *obj, *scores = NULL;
 	int rc;
 
-	if (check_id(a->pos[0], "contact id") || check_line(grant, "--grant", 32) || check_enum(type, "--type", types) ||
-	    (date && check_date(date, "--date")) || (reason && check_enum(reason, "--not-conducted", reasons)))
+	if (check_id(a->pos[0], "contact id") || check_line(grant, "--grant", 32) ||
+	    check_enum(type, "--type", types) || (date && check_date(date, "--date")) ||
+	    (reason && check_enum(reason, "--not-conducted", reasons)))
 		return CLI_EXIT_USAGE;
 	if (barc && !(scores = parse_barc10(barc)))
 		return CLI_EXIT_USAGE;
@@ -117,13 +118,18 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], done[40];
 
 		snprintf(sid, sizeof(sid), "%.13s", js_str(r, "id") ? js_str(r, "id") : "");
 		session_abbrev(ctx, "contact", js_str(r, "contact"), scon);
-		snprintf(done, sizeof(done), "%s", js_true(r, "conducted") ? "yes" : js_str(r, "reason") ? js_str(r, "reason") : "no");
-		if (table_add(&t, (const char *const[]){sid, scon, js_str(r, "grant"), js_str(r, "type"), js_str(r, "date"), done})) {
+		snprintf(done, sizeof(done), "%s",
+		         js_true(r, "conducted") ? "yes"
+		         : js_str(r, "reason")   ? js_str(r, "reason")
+		                                 : "no");
+		if (table_add(&t, (const char *const[]){sid, scon, js_str(r, "grant"), js_str(r, "type"),
+		                                        js_str(r, "date"), done})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
@@ -153,7 +159,8 @@ static int write_file(const char *path, const char *text)
 
 	if (!f)
 		return cli_fail(errno == EEXIST ? CLI_EXIT_EXISTS : CLI_EXIT_IO, "cannot create '%s': %s%s", path,
-		                strerror(errno), errno == EEXIST ? " (choose another file; nothing is overwritten)" : "");
+		                strerror(errno),
+		                errno == EEXIST ? " (choose another file; nothing is overwritten)" : "");
 	if (fputs(text, f) == EOF || fclose(f) != 0)
 		return cli_fail(CLI_EXIT_IO, "cannot write '%s'", path);
 	return 0;
@@ -180,7 +187,8 @@ int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 		if (!rc)
 			cli_note(ctx->opt, "Wrote the GPRA export of grant %s to %s.", grant, path);
 	} else if (ctx->opt->json) {
-		rc = out_json(ctx->opt, json_pack("{s:s,s:s,s:s,s:s}", "grant", grant, "from", from, "to", to, "csv", csv));
+		rc = out_json(ctx->opt,
+		              json_pack("{s:s,s:s,s:s,s:s}", "grant", grant, "from", from, "to", to, "csv", csv));
 	} else {
 		fputs(csv, stdout);
 	}
@@ -188,17 +196,17 @@ int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 	return rc;
 }
 
-#define EXPORT_DETAILS                                                                                         \
-	"Keyed by a pseudonymous client id (keyed BLAKE2b under the program's secret): stable across\n"        \
+#define EXPORT_DETAILS                                                                                  \
+	"Keyed by a pseudonymous client id (keyed BLAKE2b under the program's secret): stable across\n" \
 	"exports, never a name, note or phone number. Columns: docs/gpra.md.\n"
 
 const struct cli_sub cmd_gpra_subs[] = {
-	{"interview", "CONTACT", 1, 1, "Record a GPRA interview (intake, 6-month follow-up or discharge).",
-	 "The 6-month follow-up is due 6 months after the first intake and counts when it is done\n"
-	 "between 5 and 8 months after it. 'cairn due' lists it from 5 months on.\n",
-	 interview_opts, run_interview},
-	{"list", "", 0, 0, "List GPRA interviews.", NULL, list_opts, run_list},
-	{"export", "", 0, 0, "Write the GPRA CSV of a grant (same as 'cairn export gpra').",
-	 EXPORT_DETAILS, cmd_export_gpra_opts, cmd_export_gpra},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"interview", "CONTACT", 1, 1, "Record a GPRA interview (intake, 6-month follow-up or discharge).",
+         "The 6-month follow-up is due 6 months after the first intake and counts when it is done\n"
+         "between 5 and 8 months after it. 'cairn due' lists it from 5 months on.\n",
+         interview_opts, run_interview},
+        {"list", "", 0, 0, "List GPRA interviews.", NULL, list_opts, run_list},
+        {"export", "", 0, 0, "Write the GPRA CSV of a grant (same as 'cairn export gpra').", EXPORT_DETAILS,
+         cmd_export_gpra_opts, cmd_export_gpra},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

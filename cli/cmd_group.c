@@ -6,21 +6,21 @@
 #include <string.h>
 
 #include "check.h"
-#include "domain_card.h"
 #include "cli.h"
+#include "domain_card.h"
 #include "output.h"
 #include "table.h"
 
 static const struct cli_opt add_opts[] = {
-	{"facilitator", 0, "NAME", "who led the session", CLI_OPT_REQUIRED},
-	{"attendee", 'a', "ID", "a contact who attended (repeat for each)", CLI_OPT_MULTI | CLI_OPT_REQUIRED},
-	{"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
-	{"minutes", 0, "N", "how long, in minutes", 0},
-	CLI_OPT_END,
+        {"facilitator", 0, "NAME", "who led the session", CLI_OPT_REQUIRED},
+        {"attendee", 'a', "ID", "a contact who attended (repeat for each)", CLI_OPT_MULTI | CLI_OPT_REQUIRED},
+        {"date", 0, "YYYY-MM-DD", "when (default: today)", 0},
+        {"minutes", 0, "N", "how long, in minutes", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only the sessions this person attended", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only the sessions this person attended", 0},
+        CLI_OPT_END,
 };
 
 static int attendees(struct cli_ctx *ctx, const struct cli_args *a, json_t *list)
@@ -54,8 +54,8 @@ static int run_add(struct cli_ctx *ctx, const struct cli_args *a)
 		json_decref(list);
 		return rc;
 	}
-	o = json_pack("{s:s,s:s,s:o,s:s?}", "topic", a->pos[0], "facilitator", args_get(a, "facilitator"),
-	              "attendees", list, "date", date);
+	o = json_pack("{s:s,s:s,s:o,s:s?}", "topic", a->pos[0], "facilitator", args_get(a, "facilitator"), "attendees",
+	              list, "date", date);
 	if (o && min)
 		json_object_set_new(o, "minutes", json_integer((json_int_t)minutes));
 	body = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -86,12 +86,13 @@ static int render_list(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, g) {
+	json_array_foreach(doc, i, g)
+	{
 		char n[16];
 
 		snprintf(n, sizeof(n), "%zu", json_array_size(json_object_get(g, "attendees")));
-		if (table_add(&t, (const char *const[]){js_str(g, "date"), js_str(g, "topic"), js_str(g, "facilitator"), n,
-		                                        js_str(g, "id")})) {
+		if (table_add(&t, (const char *const[]){js_str(g, "date"), js_str(g, "topic"), js_str(g, "facilitator"),
+		                                        n, js_str(g, "id")})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
@@ -107,7 +108,7 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_group_subs[] = {
-	{"add", "TOPIC", 1, 1, "Record a peer-led support group session; prints its id.", NULL, add_opts, run_add},
-	{"list", "", 0, 0, "List group sessions (--contact: those a person attended).", NULL, list_opts, run_list},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "TOPIC", 1, 1, "Record a peer-led support group session; prints its id.", NULL, add_opts, run_add},
+        {"list", "", 0, 0, "List group sessions (--contact: those a person attended).", NULL, list_opts, run_list},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

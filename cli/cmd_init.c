@@ -17,23 +17,24 @@
 static const char *const kdf_names[] = {"default", "interactive", "min", NULL};
 
 static const struct cli_opt init_opts[] = {
-	{"kdf", 0, "LEVEL",
-	 "Argon2id cost: default (0.3-1 s per unlock; use this), interactive (faster), "
-	 "min (for tests only: trivial to brute-force)", 0},
-	{"join", 0, "FILE", "join the team of a join file made by 'cairn team export'", 0},
-	{"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
-	{"worker", 0, "NAME", "the name of the worker using this device (see 'cairn worker')", 0},
+        {"kdf", 0, "LEVEL",
+         "Argon2id cost: default (0.3-1 s per unlock; use this), interactive (faster), "
+         "min (for tests only: trivial to brute-force)",
+         0},
+        {"join", 0, "FILE", "join the team of a join file made by 'cairn team export'", 0},
+        {"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
+        {"worker", 0, "NAME", "the name of the worker using this device (see 'cairn worker')", 0},
 #ifdef CAIRN_HAVE_SYNC
-	{"remote", 0, "URL", "the office's central repository: added as remote 'central'", 0},
-	{"org", 0, "FINGERPRINT", "the office's org key (from 'cairn office init'): pin it and ask to enroll", 0},
+        {"remote", 0, "URL", "the office's central repository: added as remote 'central'", 0},
+        {"org", 0, "FINGERPRINT", "the office's org key (from 'cairn office init'): pin it and ask to enroll", 0},
 #endif
-	CLI_OPT_END,
+        CLI_OPT_END,
 };
 
 static const struct cli_opt passwd_opts[] = {
-	{"kdf", 0, "LEVEL", "Argon2id cost for the new passphrase: default, interactive, min (tests only)", 0},
-	{"new-passphrase-file", 0, "FILE", "read the new passphrase from the first line of FILE", 0},
-	CLI_OPT_END,
+        {"kdf", 0, "LEVEL", "Argon2id cost for the new passphrase: default, interactive, min (tests only)", 0},
+        {"new-passphrase-file", 0, "FILE", "read the new passphrase from the first line of FILE", 0},
+        CLI_OPT_END,
 };
 
 static int parse_kdf(const char *s, cairn_kdf_level *out)
@@ -44,8 +45,9 @@ static int parse_kdf(const char *s, cairn_kdf_level *out)
 	}
 	if (check_enum(s, "--kdf", kdf_names))
 		return CLI_EXIT_USAGE;
-	*out = !strcmp(s, "min") ? CAIRN_KDF_MIN : !strcmp(s, "interactive") ? CAIRN_KDF_INTERACTIVE
-	                                                                     : CAIRN_KDF_DEFAULT;
+	*out = !strcmp(s, "min")           ? CAIRN_KDF_MIN
+	       : !strcmp(s, "interactive") ? CAIRN_KDF_INTERACTIVE
+	                                   : CAIRN_KDF_DEFAULT;
 	if (*out == CAIRN_KDF_MIN)
 		cli_warn("--kdf min is for tests only: a passphrase protected with it is cheap to guess");
 	return 0;
@@ -165,7 +167,8 @@ static int enroll(struct cli_ctx *ctx, const char *url, const char *org)
 	cairn_sync_free(s);
 	if (rc)
 		cli_warn("could not reach remote 'central' (%s): the enrollment request goes out with the next "
-		         "'cairn sync'", cairn_error_last());
+		         "'cairn sync'",
+		         cairn_error_last());
 	else if (org)
 		cli_note(ctx->opt, "asked the office to enroll this device; until it does, records stay here");
 	return 0;
@@ -259,24 +262,24 @@ static int run_passwd(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_init_subs[] = {
-	{NULL, "", 0, 0, "Create a new encrypted journal and print this device's id.",
-	 "The journal goes in --dir DIR, else $CAIRN_DIR, else $XDG_DATA_HOME/cairn, else\n"
-	 "~/.local/share/cairn (created with mode 0700). The passphrase is asked twice on the terminal,\n"
-	 "or read from the first line of --passphrase-file FILE / --passphrase-fd N. It cannot be\n"
-	 "recovered: keep it somewhere safe. Fails (exit 9) if a journal already exists there.\n"
-	 "With --remote URL --org FINGERPRINT the device pins the office's org key, adds the central\n"
-	 "repository as remote 'central' and pushes its signed enrollment request; until the office\n"
-	 "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n",
-	 init_opts, run_init},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Create a new encrypted journal and print this device's id.",
+         "The journal goes in --dir DIR, else $CAIRN_DIR, else $XDG_DATA_HOME/cairn, else\n"
+         "~/.local/share/cairn (created with mode 0700). The passphrase is asked twice on the terminal,\n"
+         "or read from the first line of --passphrase-file FILE / --passphrase-fd N. It cannot be\n"
+         "recovered: keep it somewhere safe. Fails (exit 9) if a journal already exists there.\n"
+         "With --remote URL --org FINGERPRINT the device pins the office's org key, adds the central\n"
+         "repository as remote 'central' and pushes its signed enrollment request; until the office\n"
+         "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n",
+         init_opts, run_init},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_passwd_subs[] = {
-	{NULL, "", 0, 0, "Change the journal's passphrase (the data is not re-encrypted).",
-	 "On a terminal: the current passphrase, then the new one twice.\n"
-	 "With --passphrase-file FILE (or --passphrase-fd N): line 1 is the current passphrase and\n"
-	 "line 2 the new one, unless --new-passphrase-file gives the new one. A wrong current\n"
-	 "passphrase exits 3 and leaves the key file untouched.\n",
-	 passwd_opts, run_passwd},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Change the journal's passphrase (the data is not re-encrypted).",
+         "On a terminal: the current passphrase, then the new one twice.\n"
+         "With --passphrase-file FILE (or --passphrase-fd N): line 1 is the current passphrase and\n"
+         "line 2 the new one, unless --new-passphrase-file gives the new one. A wrong current\n"
+         "passphrase exits 3 and leaves the key file untouched.\n",
+         passwd_opts, run_passwd},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

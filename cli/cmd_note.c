@@ -20,26 +20,28 @@
 
 static const char *const note_kinds[] = {"encounter", "phone", "crisis", "group", "outreach", "other", NULL};
 
-#define TEXT_OPTS                                                                                      \
-	{"text", 0, "TEXT", "the text (seen by ps and shell history: prefer --text-file or -)", 0},         \
-	{"text-file", 0, "FILE", "read the text from FILE ('-': standard input)", 0}
+#define TEXT_OPTS                                                                                   \
+	{"text", 0, "TEXT", "the text (seen by ps and shell history: prefer --text-file or -)", 0}, \
+	{                                                                                           \
+		"text-file", 0, "FILE", "read the text from FILE ('-': standard input)", 0          \
+	}
 
 static const struct cli_opt add_opts[] = {
-	TEXT_OPTS,
-	{"kind", 0, "KIND", "encounter (default), phone, crisis, group, outreach or other", 0},
-	{"date", 0, "YYYY-MM-DD", "when it happened (default: today)", 0},
-	{"modality", 0, "M", "how you met: in person, phone, text, video, ...", 0},
-	{"minutes", 0, "N", "how long it took, in minutes (0-1440)", 0},
-	CLI_OPT_END,
+        TEXT_OPTS,
+        {"kind", 0, "KIND", "encounter (default), phone, crisis, group, outreach or other", 0},
+        {"date", 0, "YYYY-MM-DD", "when it happened (default: today)", 0},
+        {"modality", 0, "M", "how you met: in person, phone, text, video, ...", 0},
+        {"minutes", 0, "N", "how long it took, in minutes (0-1440)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt amend_opts[] = {
-	TEXT_OPTS,
-	{"reason", 0, "R", "why the note is corrected", 0},
-	CLI_OPT_END,
+        TEXT_OPTS,
+        {"reason", 0, "R", "why the note is corrected", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt strike_opts[] = {
-	{"reason", 0, "R", "why the note was entered in error (required)", CLI_OPT_REQUIRED},
-	CLI_OPT_END,
+        {"reason", 0, "R", "why the note was entered in error (required)", CLI_OPT_REQUIRED},
+        CLI_OPT_END,
 };
 
 /* ---- the text ------------------------------------------------------------------------------------ */
@@ -271,14 +273,14 @@ static int run_strike(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_note_subs[] = {
-	{"add", "CONTACT [-]", 1, 2, "Add a note about a contact; prints the new note id.",
-	 "The text comes from exactly one of --text TEXT, --text-file FILE, or - (standard input;\n"
-	 "--text - and --text-file - mean the same). Trailing newlines are dropped.\n"
-	 "Kinds: encounter, phone, crisis, group, outreach, other.\n",
-	 add_opts, run_add},
-	{"amend", "NOTE [-]", 1, 2, "Correct a note's text; the original stays in the record.",
-	 "The new text comes from --text, --text-file or - as for 'cairn note add'.\n", amend_opts, run_amend},
-	{"strike", "NOTE", 1, 1, "Mark a note as entered in error (it is kept, marked struck).", NULL,
-	 strike_opts, run_strike},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "CONTACT [-]", 1, 2, "Add a note about a contact; prints the new note id.",
+         "The text comes from exactly one of --text TEXT, --text-file FILE, or - (standard input;\n"
+         "--text - and --text-file - mean the same). Trailing newlines are dropped.\n"
+         "Kinds: encounter, phone, crisis, group, outreach, other.\n",
+         add_opts, run_add},
+        {"amend", "NOTE [-]", 1, 2, "Correct a note's text; the original stays in the record.",
+         "The new text comes from --text, --text-file or - as for 'cairn note add'.\n", amend_opts, run_amend},
+        {"strike", "NOTE", 1, 1, "Mark a note as entered in error (it is kept, marked struck).", NULL, strike_opts,
+         run_strike},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

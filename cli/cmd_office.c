@@ -42,9 +42,9 @@ static int office_repo(struct cli_ctx *ctx, char **repo)
 }
 
 static const struct cli_opt init_opts[] = {
-	{"repo", 0, "PATH", "where to create the central bare repository (default: DIR/central.git)", 0},
-	{"kdf", 0, "LEVEL", "Argon2id cost of the office journal: default, interactive, min (tests only)", 0},
-	CLI_OPT_END,
+        {"repo", 0, "PATH", "where to create the central bare repository (default: DIR/central.git)", 0},
+        {"kdf", 0, "LEVEL", "Argon2id cost of the office journal: default, interactive, min (tests only)", 0},
+        CLI_OPT_END,
 };
 
 static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
@@ -66,14 +66,17 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 		snprintf(repo, sizeof(repo), "%s/central.git", ctx->dir);
 	/* Before a passphrase is asked and a journal made: the office creates its repository itself. */
 	if (access(repo, F_OK) == 0)
-		return cli_fail(CLI_EXIT_EXISTS, "'%s' already exists: the office creates its central repository "
-		                "(choose another --repo)", repo);
+		return cli_fail(CLI_EXIT_EXISTS,
+		                "'%s' already exists: the office creates its central repository "
+		                "(choose another --repo)",
+		                repo);
 	if ((rc = cli_create_journal(ctx, args_get(a, "kdf"), &p, shown, sizeof(shown))))
 		return rc;
 	rc = cairn_journal_open(&ctx->j, ctx->dir, p.buf, p.len);
 	pass_free(&p);
-	if (!rc && !(rc = cairn_office_init_repo(ctx->j, repo, cmd)) && !(rc = cairn_state_set(ctx->j, "office.repo", repo)) &&
-	    !(rc = cairn_org_public_key(ctx->j, pk)) && !(rc = cairn_sync_open(&s, ctx->j)))
+	if (!rc && !(rc = cairn_office_init_repo(ctx->j, repo, cmd)) &&
+	    !(rc = cairn_state_set(ctx->j, "office.repo", repo)) && !(rc = cairn_org_public_key(ctx->j, pk)) &&
+	    !(rc = cairn_sync_open(&s, ctx->j)))
 		rc = cairn_remote_add(s, "central", repo, NULL);
 	cairn_sync_free(s);
 	if (rc)
@@ -108,7 +111,8 @@ static int render_requests(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		const char *row[] = {js_str(r, "device"), js_str(r, "state")};
 		table_add(&t, row);
 	}
@@ -207,24 +211,30 @@ static int run_wipe(struct cli_ctx *ctx, const struct cli_args *a)
 
 static int render_devices(void *ud, const json_t *doc)
 {
-	static const char *const head[] = {"DEVICE", "TEAM", "STATUS", "LAST SEQ", "SYNCED", "LAST SEEN", "WIPE",
-	                                   NULL};
+	static const char *const head[] = {"DEVICE", "TEAM", "STATUS", "LAST SEQ", "SYNCED", "LAST SEEN", "WIPE", NULL};
 	struct cli_ctx *ctx = ud;
 	struct table t;
 	const json_t *d;
 	size_t i;
 	table_init(&t, head);
-	json_array_foreach(doc, i, d) {
+	json_array_foreach(doc, i, d)
+	{
 		char seq[24], synced[40];
-		snprintf(seq, sizeof(seq), "%lld%s", js_int(d, "last_seq"), js_true(d, "head_signed") ? "" : " (unsigned)");
+		snprintf(seq, sizeof(seq), "%lld%s", js_int(d, "last_seq"),
+		         js_true(d, "head_signed") ? "" : " (unsigned)");
 		if (js_true(d, "fully_synced"))
 			snprintf(synced, sizeof(synced), "yes (signed)");
 		else if (js_int(d, "synced_seq"))
 			snprintf(synced, sizeof(synced), "at seq %lld", js_int(d, "synced_seq"));
 		else
 			snprintf(synced, sizeof(synced), "-");
-		const char *row[] = {js_str(d, "device"), js_str(d, "team"), js_str(d, "status"), seq, synced,
-		                     js_str(d, "last_seen"), js_true(d, "wipe") ? "pending" : ""};
+		const char *row[] = {js_str(d, "device"),
+		                     js_str(d, "team"),
+		                     js_str(d, "status"),
+		                     seq,
+		                     synced,
+		                     js_str(d, "last_seen"),
+		                     js_true(d, "wipe") ? "pending" : ""};
 		table_add(&t, row);
 	}
 	table_print(&t, stdout, ctx->opt->out_tty);
@@ -266,54 +276,56 @@ static int run_enroll(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 static const struct cli_opt enroll_opts[] = {
-	{"team", 0, "NAME", "approve: the team the device joins (created when new; the 32-hex id of a "
-	                    "join-file team the office joined keeps that team's key)", 0},
-	CLI_OPT_END,
+        {"team", 0, "NAME",
+         "approve: the team the device joins (created when new; the 32-hex id of a "
+         "join-file team the office joined keeps that team's key)",
+         0},
+        CLI_OPT_END,
 };
 
 static const struct cli_opt supervisor_opts[] = {
-	{"off", 0, NULL, "no longer a supervisor: its sign-offs stop counting (they stay in the record)", 0},
-	CLI_OPT_END,
+        {"off", 0, NULL, "no longer a supervisor: its sign-offs stop counting (they stay in the record)", 0},
+        CLI_OPT_END,
 };
 
 const struct cli_sub cmd_office_subs[] = {
-	{"init", "", 0, 0, "Create the office: org signing key, office journal and central repository.",
-	 "The office's data directory (--dir) is an encrypted journal holding the org signing key and\n"
-	 "every team key. The central repository is a bare git repository made append-only\n"
-	 "(receive.denyNonFastForwards, receive.denyDeletes, receive.fsckObjects) with 'cairn hook\n"
-	 "pre-receive' installed. Prints the org key fingerprint devices pin with 'cairn init --org'.\n"
-	 "Serve the repository with ssh, git http-backend or git daemon (docs/office.md).\n",
-	 init_opts, run_init},
-	{"enroll", "list | approve DEVICE --team NAME | deny DEVICE", 1, 2,
-	 "List enrollment requests, or approve or deny one.",
-	 "approve puts the device in a team in a new signed roster version, with every key epoch of\n"
-	 "the team sealed to the device's key. A team named for the first time is created.\n",
-	 enroll_opts, run_enroll},
-	{"revoke", "DEVICE", 1, 1, "Revoke a device: its later segments are refused; its team gets a new key.",
-	 "The roster records the last seq the office accepted from the device; the hook refuses\n"
-	 "anything after it and every device quarantines it. The team's new key epoch is sealed to\n"
-	 "the remaining members only.\n",
-	 cli_no_opts, run_revoke},
-	{"supervisor", "DEVICE [--off]", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
-	 "Once devices hold the office's roster, only a supervisor's 'cairn signoff' counts: 'cairn\n"
-	 "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
-	 "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n",
-	 supervisor_opts, run_supervisor},
-	{"publish", "", 0, 0, "Publish the resource directory to the central repository again.",
-	 "'cairn resource add|set' and every roster change publish it already; this is for after one of\n"
-	 "those warned that publishing failed. Each publication is a new version for every team.\n",
-	 cli_no_opts, run_publish},
-	{"wipe", "DEVICE", 1, 1, "Order a device to push what it has not pushed, then destroy its keys.",
-	 "At the end of its next sync round that a remote confirms, the device overwrites and\n"
-	 "deletes its key file and deletes its database. A revoked device wipes without pushing.\n",
-	 cli_no_opts, run_wipe},
-	{"devices", "", 0, 0, "List devices: team, status, last seq, signed head, last seen, pending wipe.",
-	 "LAST SEQ is the tip of the device's log in the central repository. SYNCED is 'yes (signed)'\n"
-	 "when the device's own signed head says that tip held everything it had written when it last\n"
-	 "pushed (a relay can bring a log further than the device's last claim: 'at seq N'). LAST SEEN\n"
-	 "is the last update of its refs (the repository's reflog).\n",
-	 cli_no_opts, run_devices},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"init", "", 0, 0, "Create the office: org signing key, office journal and central repository.",
+         "The office's data directory (--dir) is an encrypted journal holding the org signing key and\n"
+         "every team key. The central repository is a bare git repository made append-only\n"
+         "(receive.denyNonFastForwards, receive.denyDeletes, receive.fsckObjects) with 'cairn hook\n"
+         "pre-receive' installed. Prints the org key fingerprint devices pin with 'cairn init --org'.\n"
+         "Serve the repository with ssh, git http-backend or git daemon (docs/office.md).\n",
+         init_opts, run_init},
+        {"enroll", "list | approve DEVICE --team NAME | deny DEVICE", 1, 2,
+         "List enrollment requests, or approve or deny one.",
+         "approve puts the device in a team in a new signed roster version, with every key epoch of\n"
+         "the team sealed to the device's key. A team named for the first time is created.\n",
+         enroll_opts, run_enroll},
+        {"revoke", "DEVICE", 1, 1, "Revoke a device: its later segments are refused; its team gets a new key.",
+         "The roster records the last seq the office accepted from the device; the hook refuses\n"
+         "anything after it and every device quarantines it. The team's new key epoch is sealed to\n"
+         "the remaining members only.\n",
+         cli_no_opts, run_revoke},
+        {"supervisor", "DEVICE [--off]", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
+         "Once devices hold the office's roster, only a supervisor's 'cairn signoff' counts: 'cairn\n"
+         "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
+         "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n",
+         supervisor_opts, run_supervisor},
+        {"publish", "", 0, 0, "Publish the resource directory to the central repository again.",
+         "'cairn resource add|set' and every roster change publish it already; this is for after one of\n"
+         "those warned that publishing failed. Each publication is a new version for every team.\n",
+         cli_no_opts, run_publish},
+        {"wipe", "DEVICE", 1, 1, "Order a device to push what it has not pushed, then destroy its keys.",
+         "At the end of its next sync round that a remote confirms, the device overwrites and\n"
+         "deletes its key file and deletes its database. A revoked device wipes without pushing.\n",
+         cli_no_opts, run_wipe},
+        {"devices", "", 0, 0, "List devices: team, status, last seq, signed head, last seen, pending wipe.",
+         "LAST SEQ is the tip of the device's log in the central repository. SYNCED is 'yes (signed)'\n"
+         "when the device's own signed head says that tip held everything it had written when it last\n"
+         "pushed (a relay can bring a log further than the device's last claim: 'at seq N'). LAST SEEN\n"
+         "is the last update of its refs (the repository's reflog).\n",
+         cli_no_opts, run_devices},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 /* ---- hook ---------------------------------------------------------------------------------------- */
@@ -330,20 +342,20 @@ static int run_hook(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_hook_subs[] = {
-	{"pre-receive", "", 0, 0, "Check a push (git runs this in the central repository or a hub).",
-	 "Reads git's 'old new ref' lines on stdin. Accepts appends to logs/<device> whose new\n"
-	 "segments are signed by that device's enrolled key, roster versions signed by the org key\n"
-	 "pinned in the repository (cairn.orgkey), and signed enrollment requests; refuses deletions,\n"
-	 "rewrites and anything else, one line per refused ref. Needs no passphrase. Exit 7 on refusal.\n",
-	 cli_no_opts, run_hook},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"pre-receive", "", 0, 0, "Check a push (git runs this in the central repository or a hub).",
+         "Reads git's 'old new ref' lines on stdin. Accepts appends to logs/<device> whose new\n"
+         "segments are signed by that device's enrolled key, roster versions signed by the org key\n"
+         "pinned in the repository (cairn.orgkey), and signed enrollment requests; refuses deletions,\n"
+         "rewrites and anything else, one line per refused ref. Needs no passphrase. Exit 7 on refusal.\n",
+         cli_no_opts, run_hook},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 /* ---- serve --------------------------------------------------------------------------------------- */
 
 static const struct cli_opt serve_opts[] = {
-	{"listen", 0, "ADDR:PORT", "where to listen (default 0.0.0.0:9418)", 0},
-	CLI_OPT_END,
+        {"listen", 0, "ADDR:PORT", "where to listen (default 0.0.0.0:9418)", 0},
+        CLI_OPT_END,
 };
 
 static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
@@ -353,14 +365,16 @@ static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
 	FILE *p;
 	int rc;
 	snprintf(host, sizeof(host), "%s", listen);
-	if (!(colon = strrchr(host, ':')) || colon == host || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+	if (!(colon = strrchr(host, ':')) || colon == host || !colon[1] ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
 		return cli_usage("--listen takes ADDR:PORT (e.g. 0.0.0.0:9418), not '%s'", listen);
 	*colon = '\0';
 	if ((rc = session_dir(ctx)) || (rc = session_check_journal(ctx)) || (rc = hook_command(cmd, sizeof(cmd))))
 		return rc;
 	snprintf(repo, sizeof(repo), "%s/logs.git", ctx->dir);
 	if (access(repo, F_OK) != 0)
-		return cli_fail(CLI_EXIT_NOTFOUND, "'%s' has no log repository yet: run 'cairn sync' once first", ctx->dir);
+		return cli_fail(CLI_EXIT_NOTFOUND, "'%s' has no log repository yet: run 'cairn sync' once first",
+		                ctx->dir);
 	if ((rc = cairn_repo_guard(repo, NULL, cmd)))
 		return cli_lib_fail(rc);
 	/* Debian's git daemon, receive-pack on; the hook above judges every push. */
@@ -375,8 +389,8 @@ static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
 	snprintf(lopt, sizeof(lopt), "--listen=%s", host);
 	snprintf(popt, sizeof(popt), "--port=%s", colon + 1);
 	snprintf(base, sizeof(base), "--base-path=%s", ctx->dir);
-	cli_note(ctx->opt, "serving %s as git://%s/logs.git (teammates: cairn remote add hub git://%s/logs.git)",
-	         repo, listen, listen);
+	cli_note(ctx->opt, "serving %s as git://%s/logs.git (teammates: cairn remote add hub git://%s/logs.git)", repo,
+	         listen, listen);
 	fflush(stderr);
 	/* exec: the daemon takes this process's place (and pid), so a supervisor stops it directly. */
 	execl(daemon, daemon, "--reuseaddr", "--strict-paths", "--export-all", "--enable=receive-pack",
@@ -385,13 +399,13 @@ static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_serve_subs[] = {
-	{NULL, "", 0, 0, "Serve this device's log repository to teammates (a field hub, no office needed).",
-	 "Runs git daemon with receive-pack on over DIR/logs.git, guarded like the central repository:\n"
-	 "append-only settings and 'cairn hook pre-receive' (unsigned, forged, unenrolled or\n"
-	 "rewriting pushes are refused). Teammates add it as one more remote; what it receives goes\n"
-	 "on to the central repository with this device's next 'cairn sync' (store and forward).\n"
-	 "No passphrase is needed. git:// is neither authenticated nor encrypted: segments are.\n",
-	 serve_opts, run_serve},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Serve this device's log repository to teammates (a field hub, no office needed).",
+         "Runs git daemon with receive-pack on over DIR/logs.git, guarded like the central repository:\n"
+         "append-only settings and 'cairn hook pre-receive' (unsigned, forged, unenrolled or\n"
+         "rewriting pushes are refused). Teammates add it as one more remote; what it receives goes\n"
+         "on to the central repository with this device's next 'cairn sync' (store and forward).\n"
+         "No passphrase is needed. git:// is neither authenticated nor encrypted: segments are.\n",
+         serve_opts, run_serve},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 #endif

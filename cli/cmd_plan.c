@@ -19,41 +19,44 @@ struct section {
 	const char *opt, *name, *relapse_title, *safety_title;
 };
 static const struct section sections[] = {
-	{"trigger", "triggers", "My triggers", NULL},
-	{"warning-sign", "warning_signs", "Warning signs", "Step 1. Warning signs that a crisis may be developing"},
-	{"coping", "coping", "What I can do (coping strategies)",
-	 "Step 2. Internal coping strategies: things I can do on my own"},
-	{"distraction", "distractions", NULL, "Step 3. People and social settings that provide distraction"},
-	{"person", "people", "People I can call", NULL},
-	{"helper", "helpers", NULL, "Step 4. People I can ask for help"},
-	{"professional", "professionals", NULL, "Step 5. Professionals and agencies to contact in a crisis"},
-	{"place", "places", "Places I avoid", NULL},
-	{"environment", "environment", NULL, "Step 6. Making the environment safe"},
-	{"reason", "reasons", NULL, "The one thing most important to me and worth living for"},
-	{NULL, NULL, NULL, NULL},
+        {"trigger", "triggers", "My triggers", NULL},
+        {"warning-sign", "warning_signs", "Warning signs", "Step 1. Warning signs that a crisis may be developing"},
+        {"coping", "coping", "What I can do (coping strategies)",
+         "Step 2. Internal coping strategies: things I can do on my own"},
+        {"distraction", "distractions", NULL, "Step 3. People and social settings that provide distraction"},
+        {"person", "people", "People I can call", NULL},
+        {"helper", "helpers", NULL, "Step 4. People I can ask for help"},
+        {"professional", "professionals", NULL, "Step 5. Professionals and agencies to contact in a crisis"},
+        {"place", "places", "Places I avoid", NULL},
+        {"environment", "environment", NULL, "Step 6. Making the environment safe"},
+        {"reason", "reasons", NULL, "The one thing most important to me and worth living for"},
+        {NULL, NULL, NULL, NULL},
 };
 
-#define TYPE_OPT {"type", 't', "T", "relapse (relapse-prevention plan) or safety (safety plan)", CLI_OPT_REQUIRED}
+#define TYPE_OPT                                                                                                \
+	{                                                                                                       \
+		"type", 't', "T", "relapse (relapse-prevention plan) or safety (safety plan)", CLI_OPT_REQUIRED \
+	}
 
 static const struct cli_opt set_opts[] = {
-	TYPE_OPT,
-	{"trigger", 0, "TEXT", "relapse: a trigger (repeat for several)", CLI_OPT_MULTI},
-	{"warning-sign", 0, "TEXT", "a warning sign", CLI_OPT_MULTI},
-	{"coping", 0, "TEXT", "a coping strategy (safety: internal, on my own)", CLI_OPT_MULTI},
-	{"person", 0, "TEXT", "relapse: a person to call (name and number)", CLI_OPT_MULTI},
-	{"place", 0, "TEXT", "relapse: a place to avoid", CLI_OPT_MULTI},
-	{"distraction", 0, "TEXT", "safety: a person or social setting that distracts", CLI_OPT_MULTI},
-	{"helper", 0, "TEXT", "safety: a person to ask for help", CLI_OPT_MULTI},
-	{"professional", 0, "TEXT", "safety: a professional or agency (988 is always listed)", CLI_OPT_MULTI},
-	{"environment", 0, "TEXT", "safety: a step making the environment safe", CLI_OPT_MULTI},
-	{"reason", 0, "TEXT", "safety: what matters most to the person", CLI_OPT_MULTI},
-	{"clear", 0, "SECTION", "empty a section (by its option name, e.g. --clear place)", CLI_OPT_MULTI},
-	CLI_OPT_END,
+        TYPE_OPT,
+        {"trigger", 0, "TEXT", "relapse: a trigger (repeat for several)", CLI_OPT_MULTI},
+        {"warning-sign", 0, "TEXT", "a warning sign", CLI_OPT_MULTI},
+        {"coping", 0, "TEXT", "a coping strategy (safety: internal, on my own)", CLI_OPT_MULTI},
+        {"person", 0, "TEXT", "relapse: a person to call (name and number)", CLI_OPT_MULTI},
+        {"place", 0, "TEXT", "relapse: a place to avoid", CLI_OPT_MULTI},
+        {"distraction", 0, "TEXT", "safety: a person or social setting that distracts", CLI_OPT_MULTI},
+        {"helper", 0, "TEXT", "safety: a person to ask for help", CLI_OPT_MULTI},
+        {"professional", 0, "TEXT", "safety: a professional or agency (988 is always listed)", CLI_OPT_MULTI},
+        {"environment", 0, "TEXT", "safety: a step making the environment safe", CLI_OPT_MULTI},
+        {"reason", 0, "TEXT", "safety: what matters most to the person", CLI_OPT_MULTI},
+        {"clear", 0, "SECTION", "empty a section (by its option name, e.g. --clear place)", CLI_OPT_MULTI},
+        CLI_OPT_END,
 };
 static const struct cli_opt show_opts[] = {
-	TYPE_OPT,
-	{"version", 0, "ID", "show this version instead of the current one", 0},
-	CLI_OPT_END,
+        TYPE_OPT,
+        {"version", 0, "ID", "show this version instead of the current one", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt type_opts[] = {TYPE_OPT, CLI_OPT_END};
 
@@ -126,8 +129,9 @@ static int run_set(struct cli_ctx *ctx, const struct cli_args *a)
 	out_wipe_free(body);
 	if (rc)
 		return rc;
-	return out_written(ctx->opt, json_pack("{s:s,s:s,s:s}", "id", id, "contact", contact, "type", args_get(a, "type")),
-	                   id, "Wrote version %s of the %s plan.", id, args_get(a, "type"));
+	return out_written(ctx->opt,
+	                   json_pack("{s:s,s:s,s:s}", "id", id, "contact", contact, "type", args_get(a, "type")), id,
+	                   "Wrote version %s of the %s plan.", id, args_get(a, "type"));
 }
 
 static void print_sections(const json_t *secs, const char *type)
@@ -145,7 +149,8 @@ static void print_sections(const json_t *secs, const char *type)
 		printf("\n%s\n", title);
 		if (!json_array_size(list))
 			printf("  -\n");
-		json_array_foreach(list, i, v) {
+		json_array_foreach(list, i, v)
+		{
 			fputs("  - ", stdout);
 			out_safe(stdout, json_string_value(v), 1);
 			fputc('\n', stdout);
@@ -203,7 +208,8 @@ static int render_history(void *ud, const json_t *doc)
 
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, v) {
+	json_array_foreach(doc, i, v)
+	{
 		if (table_add(&t, (const char *const[]){js_str(v, "version"), js_str(v, "date"), js_str(v, "device"),
 		                                        js_true(v, "head") ? "yes" : ""})) {
 			table_free(&t);
@@ -268,8 +274,8 @@ static int run_print(struct cli_ctx *ctx, const struct cli_args *a)
 	}
 	printf("%s\n", strcmp(type, "safety") ? "MY RELAPSE-PREVENTION PLAN" : "MY SAFETY PLAN");
 	fputs("Name: ", stdout);
-	out_safe(stdout, js_str(json_object_get(who, "fields"), "name") ? js_str(json_object_get(who, "fields"), "name")
-	                                                               : "",
+	out_safe(stdout,
+	         js_str(json_object_get(who, "fields"), "name") ? js_str(json_object_get(who, "fields"), "name") : "",
 	         1);
 	printf("\nDate: %s\n", js_str(doc, "date"));
 	print_sections(json_object_get(doc, "sections"), type);
@@ -294,7 +300,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, c) {
+	json_array_foreach(doc, i, c)
+	{
 		char n[16];
 
 		snprintf(n, sizeof(n), "%zu", json_array_size(json_object_get(c, "heads")));
@@ -321,21 +328,19 @@ static int run_conflicts(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_plan_subs[] = {
-	{"set", "CONTACT", 1, 1, "Write a new version of a person's plan; prints the version id.",
-	 "Relapse-prevention sections: --trigger, --warning-sign, --coping, --person, --place.\n"
-	 "Safety plan (Stanley-Brown): --warning-sign, --coping, --distraction, --helper,\n"
-	 "--professional (988 is always added), --environment, --reason. Each option replaces\n"
-	 "that whole section (repeat it for several entries); sections not given are carried over.\n"
-	 "Every version is kept. Versions written on two devices without seeing each other are\n"
-	 "both kept and the plan is flagged ('plan conflicts') until a new version is written.\n",
-	 set_opts, run_set},
-	{"show", "CONTACT", 1, 1, "Show a person's current plan (or one version); audited.", NULL, show_opts,
-	 run_show},
-	{"history", "CONTACT", 1, 1, "List every version of a person's plan; audited.", NULL, type_opts,
-	 run_history},
-	{"print", "CONTACT", 1, 1, "Print a clean one-page plan the person can keep; audited.", NULL, type_opts,
-	 run_print},
-	{"conflicts", "", 0, 0, "List plans with concurrent versions awaiting review.", NULL, cli_no_opts,
-	 run_conflicts},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"set", "CONTACT", 1, 1, "Write a new version of a person's plan; prints the version id.",
+         "Relapse-prevention sections: --trigger, --warning-sign, --coping, --person, --place.\n"
+         "Safety plan (Stanley-Brown): --warning-sign, --coping, --distraction, --helper,\n"
+         "--professional (988 is always added), --environment, --reason. Each option replaces\n"
+         "that whole section (repeat it for several entries); sections not given are carried over.\n"
+         "Every version is kept. Versions written on two devices without seeing each other are\n"
+         "both kept and the plan is flagged ('plan conflicts') until a new version is written.\n",
+         set_opts, run_set},
+        {"show", "CONTACT", 1, 1, "Show a person's current plan (or one version); audited.", NULL, show_opts, run_show},
+        {"history", "CONTACT", 1, 1, "List every version of a person's plan; audited.", NULL, type_opts, run_history},
+        {"print", "CONTACT", 1, 1, "Print a clean one-page plan the person can keep; audited.", NULL, type_opts,
+         run_print},
+        {"conflicts", "", 0, 0, "List plans with concurrent versions awaiting review.", NULL, cli_no_opts,
+         run_conflicts},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

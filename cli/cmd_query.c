@@ -9,10 +9,10 @@
 #include "table.h"
 
 static const struct cli_opt log_opts[] = {
-	{"device", 0, "D", "only events written by device D (16 hex digits)", 0},
-	{"entity", 0, "ID", "only events about one contact, note or referral (id or prefix)", 0},
-	{"max-count", 'n', "N", "show at most N events (the newest)", 0},
-	CLI_OPT_END,
+        {"device", 0, "D", "only events written by device D (16 hex digits)", 0},
+        {"entity", 0, "ID", "only events about one contact, note or referral (id or prefix)", 0},
+        {"max-count", 'n', "N", "show at most N events (the newest)", 0},
+        CLI_OPT_END,
 };
 
 /* ---- search -------------------------------------------------------------------------------------- */
@@ -54,7 +54,8 @@ static int render_search(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 1);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char sid[CAIRN_ID_LEN];
 		const char *type = js_str(r, "type");
 
@@ -132,7 +133,8 @@ static int render_log(void *ud, const json_t *doc)
 	table_fixed(&t, 1);
 	table_fixed(&t, 3);
 	table_fixed(&t, 4);
-	json_array_foreach(doc, i, e) {
+	json_array_foreach(doc, i, e)
+	{
 		char when[32], seq[24], sent[CAIRN_ID_LEN];
 
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(e, "hlc"), 1);
@@ -195,7 +197,8 @@ static char *conflict_values(const json_t *c)
 	size_t i, n = 1;
 	char *out = NULL;
 
-	json_array_foreach(json_object_get(c, "values"), i, v) {
+	json_array_foreach(json_object_get(c, "values"), i, v)
+	{
 		char *val = out_value_text(json_object_get(v, "value"));
 		const char *dev = js_str(v, "device");
 		char when[32];
@@ -234,7 +237,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, c) {
+	json_array_foreach(doc, i, c)
+	{
 		char scon[CAIRN_ID_LEN], *vals = conflict_values(c);
 
 		session_abbrev(ctx, "contact", js_str(c, "contact"), scon);
@@ -269,14 +273,16 @@ static int render_decisions(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 1);
-	json_array_foreach(doc, i, d) {
+	json_array_foreach(doc, i, d)
+	{
 		char when[32], scon[CAIRN_ID_LEN], *val = out_value_text(json_object_get(d, "value")), *vals;
 		json_t *wrap = json_pack("{s:O}", "values", json_object_get(d, "replaced"));
 
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(d, "hlc"), 0);
 		session_abbrev(ctx, "contact", js_str(d, "contact"), scon);
 		vals = conflict_values(wrap);
-		rc = table_add(&t, (const char *const[]){when, scon, js_str(d, "field"), val, js_str(d, "device"), vals});
+		rc = table_add(&t,
+		               (const char *const[]){when, scon, js_str(d, "field"), val, js_str(d, "device"), vals});
 		out_wipe_free(val);
 		out_wipe_free(vals);
 		json_decref(wrap);
@@ -302,8 +308,8 @@ static int run_conflicts(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 static const struct cli_opt conflicts_opts[] = {
-	{"decided", 0, NULL, "list the decisions made with 'cairn resolve' instead (who, when, what)", 0},
-	CLI_OPT_END,
+        {"decided", 0, NULL, "list the decisions made with 'cairn resolve' instead (who, when, what)", 0},
+        CLI_OPT_END,
 };
 
 /* Where the journal is, then every member of the stats object as "name  value", in the library's order. */
@@ -315,13 +321,12 @@ static int render_stats(void *ud, const json_t *doc)
 	const json_t *v;
 	int w = 7; /* strlen("journal") */
 
-	json_object_foreach((json_t *)doc, key, v)
-		if ((int)strlen(key) > w)
-			w = (int)strlen(key);
+	json_object_foreach((json_t *)doc, key, v) if ((int)strlen(key) > w) w = (int)strlen(key);
 	printf("%-*s  ", w, "journal");
 	out_safe(stdout, session_dir_shown(ctx, shown, sizeof(shown)), 1);
 	putchar('\n');
-	json_object_foreach((json_t *)doc, key, v) {
+	json_object_foreach((json_t *)doc, key, v)
+	{
 		char *val = out_value_text(v);
 
 		printf("%-*s  ", w, key);
@@ -345,37 +350,36 @@ static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_search_subs[] = {
-	{NULL, "TEXT...", 1, -1, "Search contact names and note text.",
-	 "Several words are searched together, as one query.\n", cli_no_opts, run_search},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "TEXT...", 1, -1, "Search contact names and note text.",
+         "Several words are searched together, as one query.\n", cli_no_opts, run_search},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_log_subs[] = {
-	{NULL, "", 0, 0, "Show the event log, newest first.",
-	 "Every change is an event; nothing is ever removed from the log. --json includes each\n"
-	 "event's body.\n",
-	 log_opts, run_log},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Show the event log, newest first.",
+         "Every change is an event; nothing is ever removed from the log. --json includes each\n"
+         "event's body.\n",
+         log_opts, run_log},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_digest_subs[] = {
-	{NULL, "", 0, 0, "Print the state digest.",
-	 "Two journals holding the same events have the same digest, whatever order the events\n"
-	 "arrived in: compare digests to check that devices agree.\n",
-	 cli_no_opts, run_digest},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Print the state digest.",
+         "Two journals holding the same events have the same digest, whatever order the events\n"
+         "arrived in: compare digests to check that devices agree.\n",
+         cli_no_opts, run_digest},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_conflicts_subs[] = {
-	{NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
-	 "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
-	 "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n",
-	 conflicts_opts, run_conflicts},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
+         "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
+         "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n",
+         conflicts_opts, run_conflicts},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_status_subs[] = {
-	{NULL, "", 0, 0, "Show where the journal is and what it holds (counts only).", NULL, cli_no_opts,
-	 run_status},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "Show where the journal is and what it holds (counts only).", NULL, cli_no_opts, run_status},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -12,19 +12,19 @@
 #include "output.h"
 #include "table.h"
 
-static const char *const fields[] = {"name", "alias", "dob", "phone", "email", "pronouns", "language", "location",
-                                     NULL};
+static const char *const fields[] = {"name",     "alias",    "dob",      "phone", "email",
+                                     "pronouns", "language", "location", NULL};
 
 static const struct cli_opt dup_opts[] = {
-	{"min-score", 0, "S", "propose pairs scoring at least S, from 0.01 to 1 (default 0.75)", 0},
-	{"limit", 0, "N", "at most N pairs, best first", 0},
-	CLI_OPT_END,
+        {"min-score", 0, "S", "propose pairs scoring at least S, from 0.01 to 1 (default 0.75)", 0},
+        {"limit", 0, "N", "at most N pairs, best first", 0},
+        CLI_OPT_END,
 };
 
 static const struct cli_opt resolve_opts[] = {
-	{"keep", 0, "N", "keep the N-th value as 'cairn conflicts' lists them (1 = newest)", 0},
-	{"value", 0, "V", "set this value instead of any of them", 0},
-	CLI_OPT_END,
+        {"keep", 0, "N", "keep the N-th value as 'cairn conflicts' lists them (1 = newest)", 0},
+        {"value", 0, "V", "set this value instead of any of them", 0},
+        CLI_OPT_END,
 };
 
 /* ---- duplicates ---- */
@@ -45,18 +45,18 @@ static int render_dups(void *ud, const json_t *doc)
 	table_init(&t, head);
 	table_fixed(&t, 1);
 	table_fixed(&t, 3);
-	json_array_foreach(pairs, i, p) {
+	json_array_foreach(pairs, i, p)
+	{
 		char score[16], ida[CAIRN_ID_LEN], idb[CAIRN_ID_LEN], why[600] = "";
 		size_t off = 0;
 
 		snprintf(score, sizeof(score), "%.2f", json_real_value(json_object_get(p, "score")));
 		session_abbrev(ctx, "contact", js_str(p, "a"), ida);
 		session_abbrev(ctx, "contact", js_str(p, "b"), idb);
-		json_array_foreach(json_object_get(p, "reasons"), k, r)
-			if (off < sizeof(why))
-				off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", k ? "; " : "",
-				                        json_string_value(r));
-		if (table_add(&t, (const char *const[]){score, ida, js_str(p, "a_name"), idb, js_str(p, "b_name"), why})) {
+		json_array_foreach(json_object_get(p, "reasons"), k, r) if (off < sizeof(why)) off +=
+		        (size_t)snprintf(why + off, sizeof(why) - off, "%s%s", k ? "; " : "", json_string_value(r));
+		if (table_add(&t,
+		              (const char *const[]){score, ida, js_str(p, "a_name"), idb, js_str(p, "b_name"), why})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
@@ -64,8 +64,8 @@ static int render_dups(void *ud, const json_t *doc)
 	table_print(&t, stdout, ctx->opt->out_tty);
 	table_free(&t);
 	if (ctx->opt->out_tty && !ctx->opt->quiet)
-		printf("\n%zu pairs among %lld people. Merge a pair: cairn contact merge ID ID\n", json_array_size(pairs),
-		       js_int(doc, "contacts"));
+		printf("\n%zu pairs among %lld people. Merge a pair: cairn contact merge ID ID\n",
+		       json_array_size(pairs), js_int(doc, "contacts"));
 	return 0;
 }
 
@@ -126,8 +126,9 @@ static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
 		char *v = out_value_text(json_object_get(doc, "value"));
 		char msg[1400];
 
-		snprintf(msg, sizeof(msg), "Resolved %s of %s: \"%s\" (replacing %zu values), by device %s at %s.", field,
-		         id, v ? v : "?", json_array_size(json_object_get(doc, "replaced")), js_str(doc, "device"), when);
+		snprintf(msg, sizeof(msg), "Resolved %s of %s: \"%s\" (replacing %zu values), by device %s at %s.",
+		         field, id, v ? v : "?", json_array_size(json_object_get(doc, "replaced")),
+		         js_str(doc, "device"), when);
 		out_safe(stdout, msg, 1);
 		putchar('\n');
 		out_wipe_free(v);
@@ -137,24 +138,24 @@ static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_duplicates_subs[] = {
-	{NULL, "", 0, 0, "List people who are likely recorded twice, with a score and the reasons.",
-	 "Compares names (typos, nicknames such as Bob/Robert, first and last swapped, accents and\n"
-	 "punctuation), date of birth (equal or transposed), phone and alias. Only people who share\n"
-	 "a name sound, a date of birth or a phone number are compared, so it scales to large\n"
-	 "offices. Merged people count once and are never proposed again. Nothing is merged: review\n"
-	 "each pair, then 'cairn contact merge ID ID'. The output holds names: keep it on this machine.\n",
-	 dup_opts, run_duplicates},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "List people who are likely recorded twice, with a score and the reasons.",
+         "Compares names (typos, nicknames such as Bob/Robert, first and last swapped, accents and\n"
+         "punctuation), date of birth (equal or transposed), phone and alias. Only people who share\n"
+         "a name sound, a date of birth or a phone number are compared, so it scales to large\n"
+         "offices. Merged people count once and are never proposed again. Nothing is merged: review\n"
+         "each pair, then 'cairn contact merge ID ID'. The output holds names: keep it on this machine.\n",
+         dup_opts, run_duplicates},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_resolve_subs[] = {
-	{NULL, "CONTACT FIELD", 2, 2, "Decide a conflict: keep one of the values, or set another.",
-	 "FIELD: name, alias, dob, phone, email, pronouns, language or location. 'cairn conflicts'\n"
-	 "lists each conflict's values newest first, numbered from 1, with who wrote them and when.\n"
-	 "The decision is an event that has seen every value, so it closes the conflict on every\n"
-	 "device it reaches; the replaced values stay in the record and the decision is listed by\n"
-	 "'cairn conflicts --decided' (who, when, what was replaced). Two decisions made at the same\n"
-	 "time on two devices are themselves a new conflict.\n",
-	 resolve_opts, run_resolve},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "CONTACT FIELD", 2, 2, "Decide a conflict: keep one of the values, or set another.",
+         "FIELD: name, alias, dob, phone, email, pronouns, language or location. 'cairn conflicts'\n"
+         "lists each conflict's values newest first, numbered from 1, with who wrote them and when.\n"
+         "The decision is an event that has seen every value, so it closes the conflict on every\n"
+         "device it reaches; the replaced values stay in the record and the decision is listed by\n"
+         "'cairn conflicts --decided' (who, when, what was replaced). Two decisions made at the same\n"
+         "time on two devices are themselves a new conflict.\n",
+         resolve_opts, run_resolve},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

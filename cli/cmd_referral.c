@@ -13,38 +13,37 @@
 #include "output.h"
 #include "table.h"
 
-static const char *const categories[] = {"housing", "treatment", "mat", "mental-health", "employment",
-                                         "mutual-help", "medical", "benefits", "legal", "other", NULL};
-static const char *const states[] = {"draft", "requested", "received", "accepted", "in-progress", "on-hold",
-                                     "completed", "failed", "rejected", "cancelled", "entered-in-error", NULL};
-static const char *const outcomes[] = {"placed", "waitlisted", "no-capacity", "not-eligible", "declined",
-                                       "unreachable", "other", NULL};
+static const char *const categories[] = {"housing", "treatment", "mat",   "mental-health", "employment", "mutual-help",
+                                         "medical", "benefits",  "legal", "other",         NULL};
+static const char *const states[] = {"draft",     "requested", "received", "accepted",  "in-progress",      "on-hold",
+                                     "completed", "failed",    "rejected", "cancelled", "entered-in-error", NULL};
+static const char *const outcomes[] = {"placed",   "waitlisted",  "no-capacity", "not-eligible",
+                                       "declined", "unreachable", "other",       NULL};
 static const char *const reporters[] = {"referrer", "receiver", "person", NULL};
 
 static const struct cli_opt add_opts[] = {
-	{"category", 0, "C",
-	 "housing, treatment, mat, mental-health, employment, mutual-help, medical, benefits, legal or other",
-	 0},
-	{"to", 0, "ORG", "the organisation or service referred to (or --resource)", 0},
-	{"resource", 0, "ID", "refer to a resource of the directory (fills --to, and --category when it fits)", 0},
-	{"share", 0, "LIST", "send information with the referral (identity, notes, ...): needs the person's consent",
-	 0},
-	{"purpose", 0, "TEXT", "with --share: the purpose, as on the consent (default: referral)", 0},
-	{"emergency", 0, "REASON", "with --share: a medical emergency, shared without consent and recorded as such", 0},
-	{"reason", 0, "R", "why (what the person needs)", 0},
-	{"date", 0, "YYYY-MM-DD", "when the referral was made (default: today)", 0},
-	CLI_OPT_END,
+        {"category", 0, "C",
+         "housing, treatment, mat, mental-health, employment, mutual-help, medical, benefits, legal or other", 0},
+        {"to", 0, "ORG", "the organisation or service referred to (or --resource)", 0},
+        {"resource", 0, "ID", "refer to a resource of the directory (fills --to, and --category when it fits)", 0},
+        {"share", 0, "LIST", "send information with the referral (identity, notes, ...): needs the person's consent",
+         0},
+        {"purpose", 0, "TEXT", "with --share: the purpose, as on the consent (default: referral)", 0},
+        {"emergency", 0, "REASON", "with --share: a medical emergency, shared without consent and recorded as such", 0},
+        {"reason", 0, "R", "why (what the person needs)", 0},
+        {"date", 0, "YYYY-MM-DD", "when the referral was made (default: today)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt status_opts[] = {
-	{"outcome", 0, "O", "placed, waitlisted, no-capacity, not-eligible, declined, unreachable or other", 0},
-	{"reporter", 0, "WHO", "who reported it: referrer, receiver (the organisation) or person", 0},
-	{"note", 0, "N", "a short remark kept with the status", 0},
-	{"reopen", 0, NULL, "start a new round after a terminal state (completed, failed, ...)", 0},
-	CLI_OPT_END,
+        {"outcome", 0, "O", "placed, waitlisted, no-capacity, not-eligible, declined, unreachable or other", 0},
+        {"reporter", 0, "WHO", "who reported it: referrer, receiver (the organisation) or person", 0},
+        {"note", 0, "N", "a short remark kept with the status", 0},
+        {"reopen", 0, NULL, "start a new round after a terminal state (completed, failed, ...)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-	{"contact", 0, "ID", "only the referrals of this contact", 0},
-	CLI_OPT_END,
+        {"contact", 0, "ID", "only the referrals of this contact", 0},
+        CLI_OPT_END,
 };
 
 /* The fields as JSON text for the library; `obj` is released. NULL when out of memory. */
@@ -103,7 +102,8 @@ static int from_resource(struct cli_ctx *ctx, const char *arg, const char **to, 
 		return CLI_EXIT_FAIL;
 	if (!*to)
 		*to = js_str(*res, "organization") ? js_str(*res, "organization") : js_str(*res, "name");
-	json_array_foreach(json_object_get(*res, "categories"), i, c) {
+	json_array_foreach(json_object_get(*res, "categories"), i, c)
+	{
 		int k;
 
 		for (k = 0; !*cat && categories[k]; k++)
@@ -243,7 +243,8 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], state[96];
 		const char *who = js_str(r, "contact_name");
 
@@ -277,18 +278,18 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_referral_subs[] = {
-	{"add", "CONTACT", 1, 1, "Refer a contact somewhere; prints the new referral id.",
-	 "--resource ID takes the recipient from the resource directory. --share LIST sends\n"
-	 "information with the referral to the outside organisation: allowed only under the\n"
-	 "person's active consent naming that organisation, the purpose (--purpose, default\n"
-	 "referral) and the information (else exit 11, nothing recorded); it is accounted for\n"
-	 "in 'cairn disclosures'.\n",
-	 add_opts, run_add},
-	{"status", "ID STATE", 2, 2, "Record a referral's status (its history is kept).",
-	 "STATE: draft, requested, received, accepted, in-progress, on-hold, completed, failed,\n"
-	 "rejected, cancelled, entered-in-error. On-hold lasts until the next status. A terminal\n"
-	 "state (completed, failed, rejected, cancelled) only changes again with --reopen.\n",
-	 status_opts, run_status},
-	{"list", "", 0, 0, "List referrals with their current status.", NULL, list_opts, run_list},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "CONTACT", 1, 1, "Refer a contact somewhere; prints the new referral id.",
+         "--resource ID takes the recipient from the resource directory. --share LIST sends\n"
+         "information with the referral to the outside organisation: allowed only under the\n"
+         "person's active consent naming that organisation, the purpose (--purpose, default\n"
+         "referral) and the information (else exit 11, nothing recorded); it is accounted for\n"
+         "in 'cairn disclosures'.\n",
+         add_opts, run_add},
+        {"status", "ID STATE", 2, 2, "Record a referral's status (its history is kept).",
+         "STATE: draft, requested, received, accepted, in-progress, on-hold, completed, failed,\n"
+         "rejected, cancelled, entered-in-error. On-hold lasts until the next status. A terminal\n"
+         "state (completed, failed, rejected, cancelled) only changes again with --reopen.\n",
+         status_opts, run_status},
+        {"list", "", 0, 0, "List referrals with their current status.", NULL, list_opts, run_list},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -18,12 +18,14 @@
 static const char *const formats[] = {"table", "csv", "json", "html", NULL};
 
 static const struct cli_opt report_opts[] = {
-	{"from", 0, "YYYY-MM-DD", "first day of the period", CLI_OPT_REQUIRED},
-	{"to", 0, "YYYY-MM-DD", "last day of the period (inclusive)", CLI_OPT_REQUIRED},
-	{"team", 0, "TEAM", "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)", 0},
-	{"format", 0, "F", "table (default), csv, json or html", 0},
-	{"output", 'o', "FILE", "write to FILE instead of standard output", 0},
-	CLI_OPT_END,
+        {"from", 0, "YYYY-MM-DD", "first day of the period", CLI_OPT_REQUIRED},
+        {"to", 0, "YYYY-MM-DD", "last day of the period (inclusive)", CLI_OPT_REQUIRED},
+        {"team", 0, "TEAM",
+         "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)",
+         0},
+        {"format", 0, "F", "table (default), csv, json or html", 0},
+        {"output", 'o', "FILE", "write to FILE instead of standard output", 0},
+        CLI_OPT_END,
 };
 
 /* Keep the sections whose id starts with `prefix`; exit code 2 when none does. */
@@ -33,7 +35,8 @@ static int pick_sections(json_t *doc, const char *prefix)
 	char ids[512] = "";
 	size_t i, off = 0;
 
-	json_array_foreach(all, i, s) {
+	json_array_foreach(all, i, s)
+	{
 		const char *id = json_string_value(json_object_get(s, "id"));
 
 		if (id && !strncmp(id, prefix, strlen(prefix)))
@@ -126,19 +129,19 @@ static int run_report(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_report_subs[] = {
-	{NULL, "[SECTION]", 0, 1, "Program report for a period: counts, funnels and caseloads.",
-	 "SECTION keeps only the sections whose id starts with it (contacts, encounters,\n"
-	 "referrals.category, referrals.funnel, caseload, and those of other record families such as\n"
-	 "crisis, assessments, consents). Sections hold counts only: no names, notes or phone numbers.\n"
-	 "\n"
-	 "A person is counted once across merged records; deleted people and notes or referrals\n"
-	 "entered in error are not counted. New: first recorded in the period. Active: a note or a\n"
-	 "referral dated in the period. The funnel counts referrals dated in the period that reached\n"
-	 "each state, with the median days from the referral's date to the first time it did.\n"
-	 "\n"
-	 "Formats: table (aligned columns), csv (RFC 4180; each section starts with a header row\n"
-	 "'section,<columns>'), json (the library's document, also with --json) and html (one file\n"
-	 "with inline bar charts that opens offline: no script, no link, no URL).\n",
-	 report_opts, run_report},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "[SECTION]", 0, 1, "Program report for a period: counts, funnels and caseloads.",
+         "SECTION keeps only the sections whose id starts with it (contacts, encounters,\n"
+         "referrals.category, referrals.funnel, caseload, and those of other record families such as\n"
+         "crisis, assessments, consents). Sections hold counts only: no names, notes or phone numbers.\n"
+         "\n"
+         "A person is counted once across merged records; deleted people and notes or referrals\n"
+         "entered in error are not counted. New: first recorded in the period. Active: a note or a\n"
+         "referral dated in the period. The funnel counts referrals dated in the period that reached\n"
+         "each state, with the median days from the referral's date to the first time it did.\n"
+         "\n"
+         "Formats: table (aligned columns), csv (RFC 4180; each section starts with a header row\n"
+         "'section,<columns>'), json (the library's document, also with --json) and html (one file\n"
+         "with inline bar charts that opens offline: no script, no link, no URL).\n",
+         report_opts, run_report},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

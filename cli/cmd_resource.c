@@ -16,24 +16,26 @@
 #include "cairn_sync.h"
 #endif
 
-#define FIELD_OPTS                                                                                       \
-	{"organization", 0, "ORG", "the organisation that offers it", 0},                                   \
-	{"category", 0, "C", "a category, e.g. housing, treatment, mat (repeat for several)", CLI_OPT_MULTI}, \
-	{"phone", 0, "P", "phone number", 0}, {"address", 0, "A", "where it is", 0},                          \
-	{"hours", 0, "H", "opening hours, e.g. 'Mon-Fri 9-5'", 0}, {"url", 0, "URL", "web address", 0},       \
-	{"description", 0, "TEXT", "what it offers, who is eligible", 0}
+#define FIELD_OPTS                                                                                                    \
+	{"organization", 0, "ORG", "the organisation that offers it", 0},                                             \
+	        {"category", 0, "C", "a category, e.g. housing, treatment, mat (repeat for several)", CLI_OPT_MULTI}, \
+	        {"phone", 0, "P", "phone number", 0}, {"address", 0, "A", "where it is", 0},                          \
+	        {"hours", 0, "H", "opening hours, e.g. 'Mon-Fri 9-5'", 0}, {"url", 0, "URL", "web address", 0},       \
+	{                                                                                                             \
+		"description", 0, "TEXT", "what it offers, who is eligible", 0                                        \
+	}
 
 static const struct cli_opt add_opts[] = {FIELD_OPTS, CLI_OPT_END};
 static const struct cli_opt set_opts[] = {{"name", 0, "NAME", "the service's name", 0}, FIELD_OPTS, CLI_OPT_END};
 static const struct cli_opt search_opts[] = {
-	{"category", 0, "C", "only resources in this category", 0},
-	CLI_OPT_END,
+        {"category", 0, "C", "only resources in this category", 0},
+        CLI_OPT_END,
 };
 
 static int build(const struct cli_args *a, const char *name, json_t **out)
 {
-	static const char *const lines[] = {"name", "organization", "phone", "address", "hours", "url",
-	                                    "description", NULL};
+	static const char *const lines[] = {"name",  "organization", "phone",       "address",
+	                                    "hours", "url",          "description", NULL};
 	json_t *o = json_object(), *cats;
 	int i;
 
@@ -147,12 +149,14 @@ static int render_list(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 0);
-	json_array_foreach(doc, i, r) {
+	json_array_foreach(doc, i, r)
+	{
 		char cats[300] = "";
 		const json_t *c;
 		size_t k;
 
-		json_array_foreach(json_object_get(r, "categories"), k, c) {
+		json_array_foreach(json_object_get(r, "categories"), k, c)
+		{
 			size_t n = strlen(cats);
 
 			snprintf(cats + n, sizeof(cats) - n, "%s%s", k ? ", " : "", json_string_value(c));
@@ -184,8 +188,8 @@ static int run_search(struct cli_ctx *ctx, const struct cli_args *a)
 
 static int render_show(void *ud, const json_t *doc)
 {
-	static const char *const keys[] = {"id", "name", "organization", "phone", "address", "hours", "url",
-	                                   "description", NULL};
+	static const char *const keys[] = {"id",    "name", "organization", "phone", "address",
+	                                   "hours", "url",  "description",  NULL};
 	int i;
 
 	(void)ud;
@@ -210,16 +214,16 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_resource_subs[] = {
-	{"add", "NAME", 1, 1, "Publish a resource (a service of an organisation); prints its id. Office only.",
-	 "Only the office publishes the directory (run it with the office's --dir): each change is written\n"
-	 "to the central repository at once, signed by the org key and encrypted for every team. Devices\n"
-	 "receive it whole when they sync and can search it offline, but cannot change it: on a device\n"
-	 "this command fails (exit 2), and a changed resource sent from any device is never applied.\n",
-	 add_opts, run_add},
-	{"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept). Office only.",
-	 NULL, set_opts, run_set},
-	{"search", "[TEXT]", 0, 1, "Search the directory offline (names, organisations, descriptions).", NULL,
-	 search_opts, run_search},
-	{"show", "ID", 1, 1, "Show one resource.", NULL, cli_no_opts, run_show},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "NAME", 1, 1, "Publish a resource (a service of an organisation); prints its id. Office only.",
+         "Only the office publishes the directory (run it with the office's --dir): each change is written\n"
+         "to the central repository at once, signed by the org key and encrypted for every team. Devices\n"
+         "receive it whole when they sync and can search it offline, but cannot change it: on a device\n"
+         "this command fails (exit 2), and a changed resource sent from any device is never applied.\n",
+         add_opts, run_add},
+        {"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept). Office only.", NULL,
+         set_opts, run_set},
+        {"search", "[TEXT]", 0, 1, "Search the directory offline (names, organisations, descriptions).", NULL,
+         search_opts, run_search},
+        {"show", "ID", 1, 1, "Show one resource.", NULL, cli_no_opts, run_show},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -10,8 +10,8 @@
 #include "table.h"
 
 static const struct cli_opt signoff_opts[] = {
-	{"comment", 0, "TEXT", "the supervisor's remark", 0},
-	CLI_OPT_END,
+        {"comment", 0, "TEXT", "the supervisor's remark", 0},
+        CLI_OPT_END,
 };
 
 static int render_review(void *ud, const json_t *doc)
@@ -29,7 +29,8 @@ static int render_review(void *ud, const json_t *doc)
 	}
 	table_init(&t, head);
 	table_fixed(&t, 4);
-	json_array_foreach(doc, i, n) {
+	json_array_foreach(doc, i, n)
+	{
 		char sid[CAIRN_ID_LEN];
 
 		session_abbrev(ctx, "note", js_str(n, "id"), sid);
@@ -72,15 +73,15 @@ static int run_signoff(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_review_subs[] = {
-	{NULL, "", 0, 0, "List notes awaiting a supervisor's sign-off, oldest first.",
-	 "Sign one off with 'cairn signoff NOTE'. Struck notes need no sign-off.\n", cli_no_opts, run_review},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "", 0, 0, "List notes awaiting a supervisor's sign-off, oldest first.",
+         "Sign one off with 'cairn signoff NOTE'. Struck notes need no sign-off.\n", cli_no_opts, run_review},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_signoff_subs[] = {
-	{NULL, "NOTE", 1, 1, "Sign off another worker's note as supervisor.",
-	 "Needs this device's worker name ('cairn worker NAME'); notes written on this device\n"
-	 "cannot be signed off here. The sign-off is an event and syncs like any other.\n",
-	 signoff_opts, run_signoff},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "NOTE", 1, 1, "Sign off another worker's note as supervisor.",
+         "Needs this device's worker name ('cairn worker NAME'); notes written on this device\n"
+         "cannot be signed off here. The sign-off is an event and syncs like any other.\n",
+         signoff_opts, run_signoff},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -21,13 +21,13 @@
 /* ---- team ---------------------------------------------------------------------------------------- */
 
 static const struct cli_opt team_export_opts[] = {
-	{"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked twice)", 0},
-	{"kdf", 0, "LEVEL", "Argon2id cost: default, interactive, min (tests only)", 0},
-	CLI_OPT_END,
+        {"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked twice)", 0},
+        {"kdf", 0, "LEVEL", "Argon2id cost: default, interactive, min (tests only)", 0},
+        CLI_OPT_END,
 };
 static const struct cli_opt team_join_opts[] = {
-	{"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
-	CLI_OPT_END,
+        {"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
+        CLI_OPT_END,
 };
 
 static int run_team_init(struct cli_ctx *ctx, const struct cli_args *a)
@@ -56,7 +56,9 @@ static int run_team_export(struct cli_ctx *ctx, const struct cli_args *a)
 	if (k && (rc = check_enum(k, "--kdf", kdfs)))
 		return rc;
 	if (k)
-		kdf = !strcmp(k, "min") ? CAIRN_KDF_MIN : !strcmp(k, "interactive") ? CAIRN_KDF_INTERACTIVE : CAIRN_KDF_DEFAULT;
+		kdf = !strcmp(k, "min")           ? CAIRN_KDF_MIN
+		      : !strcmp(k, "interactive") ? CAIRN_KDF_INTERACTIVE
+		                                  : CAIRN_KDF_DEFAULT;
 	if ((rc = session_open(ctx)) || (rc = pass_read_join(args_get(a, "join-passphrase-file"), &p, 1)))
 		return rc;
 	rc = cairn_team_export(ctx->j, a->pos[0], p.buf, p.len, kdf);
@@ -80,32 +82,31 @@ static int run_team_join(struct cli_ctx *ctx, const struct cli_args *a)
 	pass_free(&p);
 	if (rc)
 		return cli_lib_fail(rc);
-	return out_written(ctx->opt, json_pack("{ss}", "id", a->pos[0]), a->pos[0], "joined the team of %s",
-	                   a->pos[0]);
+	return out_written(ctx->opt, json_pack("{ss}", "id", a->pos[0]), a->pos[0], "joined the team of %s", a->pos[0]);
 }
 
 const struct cli_sub cmd_team_subs[] = {
-	{"init", "", 0, 0, "Create a team with a new random key (on the first device).",
-	 "Until the central office's roster exists, a team shares one key. The device that creates it\n"
-	 "hands it to the others in a join file sealed with a passphrase (cairn team export).\n",
-	 cli_no_opts, run_team_init},
-	{"export", "FILE", 1, 1, "Write a passphrase-sealed join file for colleagues.",
-	 "The file holds the team key and members' public keys, sealed with Argon2id and\n"
-	 "XChaCha20-Poly1305. Tell the passphrase in person or by another channel.\n",
-	 team_export_opts, run_team_export},
-	{"join", "FILE", 1, 1, "Join the team of a join file.", NULL, team_join_opts, run_team_join},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"init", "", 0, 0, "Create a team with a new random key (on the first device).",
+         "Until the central office's roster exists, a team shares one key. The device that creates it\n"
+         "hands it to the others in a join file sealed with a passphrase (cairn team export).\n",
+         cli_no_opts, run_team_init},
+        {"export", "FILE", 1, 1, "Write a passphrase-sealed join file for colleagues.",
+         "The file holds the team key and members' public keys, sealed with Argon2id and\n"
+         "XChaCha20-Poly1305. Tell the passphrase in person or by another channel.\n",
+         team_export_opts, run_team_export},
+        {"join", "FILE", 1, 1, "Join the team of a join file.", NULL, team_join_opts, run_team_join},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 /* ---- remote -------------------------------------------------------------------------------------- */
 
 static const struct cli_opt remote_add_opts[] = {
-	{"credential-file", 0, "FILE", "http(s): a file holding user:password or a token", 0},
-	{"ssh-key", 0, "FILE", "ssh: private key file (FILE.pub beside it)", 0},
-	{"pin", 0, "SHA256", "the server's certificate (https) or host key (ssh) SHA-256, in hex", 0},
-	{"ca-file", 0, "FILE", "https: trust the CA certificates in FILE", 0},
-	{"org", 0, "FINGERPRINT", "the office's org key: pin it and ask the office to enroll this device", 0},
-	CLI_OPT_END,
+        {"credential-file", 0, "FILE", "http(s): a file holding user:password or a token", 0},
+        {"ssh-key", 0, "FILE", "ssh: private key file (FILE.pub beside it)", 0},
+        {"pin", 0, "SHA256", "the server's certificate (https) or host key (ssh) SHA-256, in hex", 0},
+        {"ca-file", 0, "FILE", "https: trust the CA certificates in FILE", 0},
+        {"org", 0, "FINGERPRINT", "the office's org key: pin it and ask the office to enroll this device", 0},
+        CLI_OPT_END,
 };
 
 static int open_sync(struct cli_ctx *ctx, cairn_sync **s)
@@ -185,8 +186,10 @@ static int render_remotes(void *ud, const json_t *doc)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(doc, i, r) {
-		const char *row[] = {js_str(r, "name"), js_str(r, "url"), js_str(r, "last_sync"), js_str(r, "last_error")};
+	json_array_foreach(doc, i, r)
+	{
+		const char *row[] = {js_str(r, "name"), js_str(r, "url"), js_str(r, "last_sync"),
+		                     js_str(r, "last_error")};
 		table_add(&t, row);
 	}
 	table_print(&t, stdout, ctx->opt->out_tty);
@@ -208,17 +211,16 @@ static int run_remote_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_remote_subs[] = {
-	{"add", "NAME URL", 2, 2, "Add a place to sync with.",
-	 "URL: a path to a bare repository (a USB stick), file://, git://, ssh://user@host/path or\n"
-	 "http(s)://. The remote holds only ciphertext; any git host works.\n"
-	 "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n"
-	 "--org FINGERPRINT pins the office's org key and files an enrollment request that the next\n"
-	 "sync pushes; logs wait on this device until the office approves it.\n",
-	 remote_add_opts, run_remote_add},
-	{"list", "", 0, 0, "List remotes and how their last sync went.", NULL, cli_no_opts, run_remote_list},
-	{"remove", "NAME", 1, 1, "Forget a remote (nothing is deleted from it).", NULL, cli_no_opts,
-	 run_remote_remove},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {"add", "NAME URL", 2, 2, "Add a place to sync with.",
+         "URL: a path to a bare repository (a USB stick), file://, git://, ssh://user@host/path or\n"
+         "http(s)://. The remote holds only ciphertext; any git host works.\n"
+         "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n"
+         "--org FINGERPRINT pins the office's org key and files an enrollment request that the next\n"
+         "sync pushes; logs wait on this device until the office approves it.\n",
+         remote_add_opts, run_remote_add},
+        {"list", "", 0, 0, "List remotes and how their last sync went.", NULL, cli_no_opts, run_remote_list},
+        {"remove", "NAME", 1, 1, "Forget a remote (nothing is deleted from it).", NULL, cli_no_opts, run_remote_remove},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 /* ---- sync ---------------------------------------------------------------------------------------- */
@@ -260,7 +262,8 @@ static int render_status(void *ud, const json_t *doc)
 	printf("device %s: %lld events written, %lld sealed\n", js_str(doc, "device"), js_int(doc, "own_seq"),
 	       js_int(doc, "sealed_seq"));
 	table_init(&t, head);
-	json_array_foreach(json_object_get(doc, "logs"), i, l) {
+	json_array_foreach(json_object_get(doc, "logs"), i, l)
+	{
 		char a[24], b[24];
 		snprintf(a, sizeof(a), "%lld", js_int(l, "tip_seq"));
 		snprintf(b, sizeof(b), "%lld", js_int(l, "imported_seq"));
@@ -272,7 +275,8 @@ static int render_status(void *ud, const json_t *doc)
 	if (json_array_size(json_object_get(doc, "quarantine"))) {
 		printf("\nquarantined segments (not applied; other logs keep flowing):\n");
 		table_init(&t, qhead);
-		json_array_foreach(json_object_get(doc, "quarantine"), i, l) {
+		json_array_foreach(json_object_get(doc, "quarantine"), i, l)
+		{
 			const char *row[] = {js_str(l, "device"), js_str(l, "commit"), js_str(l, "reason")};
 			table_add(&t, row);
 		}
@@ -296,8 +300,10 @@ static int sync_now(struct cli_ctx *ctx, const struct cli_args *a)
 		return rc;
 	rc = cairn_agent_request(ctx->dir, "sync", &reply);
 	if (rc == CAIRN_ENOTFOUND)
-		return cli_fail(CLI_EXIT_NOTFOUND, "no agent runs for '%s': start one with 'cairn agent --detach', or run "
-		                "'cairn sync' without --now", session_dir_shown(ctx, shown, sizeof(shown)));
+		return cli_fail(CLI_EXIT_NOTFOUND,
+		                "no agent runs for '%s': start one with 'cairn agent --detach', or run "
+		                "'cairn sync' without --now",
+		                session_dir_shown(ctx, shown, sizeof(shown)));
 	if (rc)
 		return cli_lib_fail(rc);
 	rc = strcmp(reply, "synced") ? CLI_EXIT_OFFLINE : 0;
@@ -313,10 +319,10 @@ static int sync_now(struct cli_ctx *ctx, const struct cli_args *a)
 
 static const struct cli_opt sync_opts[] = {
 #ifdef CAIRN_HAVE_AGENT
-	{"now", 0, NULL, "have the running agent sync every remote at once, and wait for it", 0},
+        {"now", 0, NULL, "have the running agent sync every remote at once, and wait for it", 0},
 #endif
-	{"timeout", 0, "SECONDS", "give up on a remote silent this long: connect, or no progress (default 30)", 0},
-	CLI_OPT_END,
+        {"timeout", 0, "SECONDS", "give up on a remote silent this long: connect, or no progress (default 30)", 0},
+        CLI_OPT_END,
 };
 
 static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
@@ -364,16 +370,16 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_sync_subs[] = {
-	{NULL, "[REMOTE | status]", 0, 1, "Sync with one remote or all of them; or show sync status.",
-	 "A round seals new events into signed, encrypted segments, fetches every device's log,\n"
-	 "pushes this device's log and those of others that the remote lacks (store and forward),\n"
-	 "and applies what is new. 'cairn sync status' shows each log and any quarantined segment.\n"
-	 "--json reports segments sent and received, events applied, bytes on the wire, conflicts\n"
-	 "raised and segments quarantined, per remote.\n"
-	 "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n"
-	 "A remote that does not answer a connect, or makes no progress, for --timeout seconds fails\n"
-	 "the round with exit 7 (offline); the others are still synced.\n",
-	 sync_opts, run_sync},
-	{NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
+        {NULL, "[REMOTE | status]", 0, 1, "Sync with one remote or all of them; or show sync status.",
+         "A round seals new events into signed, encrypted segments, fetches every device's log,\n"
+         "pushes this device's log and those of others that the remote lacks (store and forward),\n"
+         "and applies what is new. 'cairn sync status' shows each log and any quarantined segment.\n"
+         "--json reports segments sent and received, events applied, bytes on the wire, conflicts\n"
+         "raised and segments quarantined, per remote.\n"
+         "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n"
+         "A remote that does not answer a connect, or makes no progress, for --timeout seconds fails\n"
+         "the round with exit 7 (offline); the others are still synced.\n",
+         sync_opts, run_sync},
+        {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 #endif

@@ -55,14 +55,16 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	(void)ctx;
 	if (json_array_size(arr = json_object_get(doc, "goals")))
 		printf("\nGoals (%zu)\n", json_array_size(arr));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		printf("  %s  %s [%s]: ", js_str(v, "date"), js_str(v, "domain"), js_str(v, "status"));
 		out_safe(stdout, js_str(v, "text"), 1);
 		putchar('\n');
 	}
 	if (json_array_size(arr = json_object_get(doc, "groups")))
 		printf("\nGroups attended (%zu)\n", json_array_size(arr));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		printf("  %s  ", js_str(v, "date"));
 		out_safe(stdout, js_str(v, "topic"), 1);
 		fputs(" (facilitator ", stdout);
@@ -72,10 +74,11 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	if (json_array_size(arr = json_object_get(doc, "assessments")))
 		printf("\nAssessments (%zu)\n", json_array_size(arr));
 	json_array_foreach(arr, i, v)
-		printf("  %s  %s total %lld\n", js_str(v, "date"), js_str(v, "instrument"), js_int(v, "total"));
+	        printf("  %s  %s total %lld\n", js_str(v, "date"), js_str(v, "instrument"), js_int(v, "total"));
 	if (json_array_size(arr = json_object_get(doc, "consents")))
 		printf("\nConsents (%zu)\n", json_array_size(arr));
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		fputs("  to ", stdout);
 		out_safe(stdout, js_str(v, "recipient"), 1);
 		fputs(" for ", stdout);

@@ -30,50 +30,50 @@
 const struct cli_opt cli_no_opts[] = {CLI_OPT_END};
 
 static const struct cli_command commands[] = {
-	{"init", "create a new encrypted journal", cmd_init_subs},
-	{"passwd", "change the journal's passphrase", cmd_passwd_subs},
-	{"contact", "add, change, list, show, merge, delete and restore people", cmd_contact_subs},
-	{"note", "add, amend and strike notes about a person", cmd_note_subs},
-	{"referral", "refer a person somewhere and track the referral's status", cmd_referral_subs},
-	{"search", "search names and note text", cmd_search_subs},
-	{"log", "show the event log, newest first", cmd_log_subs},
-	{"digest", "print the state digest (equal journals have equal digests)", cmd_digest_subs},
-	{"conflicts", "list concurrent edits waiting for review", cmd_conflicts_subs},
-	{"status", "show journal statistics (alias: stats)", cmd_status_subs},
-	{"stats", NULL, cmd_status_subs}, /* alias: no summary keeps it out of the list */
-	{"duplicates", "list people likely recorded twice, with scores and reasons", cmd_duplicates_subs},
-	{"resolve", "decide a conflict: keep one value or set another", cmd_resolve_subs},
-	{"export", "export records: a FHIR R4 Bundle (a disclosure) or the GPRA grant CSV", cmd_export_subs},
-	{"report", "program report for a period: table, CSV, JSON or offline HTML", cmd_report_subs},
-	{"due", "list what is due per person: follow-ups, referral updates, expiring consents", cmd_due_subs},
-	{"consent", "record, revoke and list consents to disclose (42 CFR Part 2)", cmd_consent_subs},
-	{"disclose", "export a person's record to a recipient, under their consent", cmd_disclose_subs},
-	{"disclosures", "list the disclosures of a person's record (accounting)", cmd_disclosures_subs},
-	{"audit", "show who viewed or exported a person's record", cmd_audit_subs},
-	{"worker", "show or set the name of the worker using this device", cmd_worker_subs},
-	{"goal", "add recovery goals and track their status", cmd_goal_subs},
-	{"plan", "relapse-prevention and safety plans: versioned, printable", cmd_plan_subs},
-	{"assess", "record assessments (BARC-10, ...) and see each person's trend", cmd_assess_subs},
-	{"resource", "the resource directory: publish, search offline, show", cmd_resource_subs},
-	{"group", "record peer-led support group sessions and attendance", cmd_group_subs},
-	{"review", "list notes awaiting a supervisor's sign-off", cmd_review_subs},
-	{"signoff", "sign off another worker's note as supervisor", cmd_signoff_subs},
-	{"crisis", "mobile crisis events: open, stamp, record, link, hand off, follow up", cmd_crisis_subs},
-	{"gpra", "GPRA grant interviews (intake, 6-month follow-up, discharge) and their export", cmd_gpra_subs},
+        {"init", "create a new encrypted journal", cmd_init_subs},
+        {"passwd", "change the journal's passphrase", cmd_passwd_subs},
+        {"contact", "add, change, list, show, merge, delete and restore people", cmd_contact_subs},
+        {"note", "add, amend and strike notes about a person", cmd_note_subs},
+        {"referral", "refer a person somewhere and track the referral's status", cmd_referral_subs},
+        {"search", "search names and note text", cmd_search_subs},
+        {"log", "show the event log, newest first", cmd_log_subs},
+        {"digest", "print the state digest (equal journals have equal digests)", cmd_digest_subs},
+        {"conflicts", "list concurrent edits waiting for review", cmd_conflicts_subs},
+        {"status", "show journal statistics (alias: stats)", cmd_status_subs},
+        {"stats", NULL, cmd_status_subs}, /* alias: no summary keeps it out of the list */
+        {"duplicates", "list people likely recorded twice, with scores and reasons", cmd_duplicates_subs},
+        {"resolve", "decide a conflict: keep one value or set another", cmd_resolve_subs},
+        {"export", "export records: a FHIR R4 Bundle (a disclosure) or the GPRA grant CSV", cmd_export_subs},
+        {"report", "program report for a period: table, CSV, JSON or offline HTML", cmd_report_subs},
+        {"due", "list what is due per person: follow-ups, referral updates, expiring consents", cmd_due_subs},
+        {"consent", "record, revoke and list consents to disclose (42 CFR Part 2)", cmd_consent_subs},
+        {"disclose", "export a person's record to a recipient, under their consent", cmd_disclose_subs},
+        {"disclosures", "list the disclosures of a person's record (accounting)", cmd_disclosures_subs},
+        {"audit", "show who viewed or exported a person's record", cmd_audit_subs},
+        {"worker", "show or set the name of the worker using this device", cmd_worker_subs},
+        {"goal", "add recovery goals and track their status", cmd_goal_subs},
+        {"plan", "relapse-prevention and safety plans: versioned, printable", cmd_plan_subs},
+        {"assess", "record assessments (BARC-10, ...) and see each person's trend", cmd_assess_subs},
+        {"resource", "the resource directory: publish, search offline, show", cmd_resource_subs},
+        {"group", "record peer-led support group sessions and attendance", cmd_group_subs},
+        {"review", "list notes awaiting a supervisor's sign-off", cmd_review_subs},
+        {"signoff", "sign off another worker's note as supervisor", cmd_signoff_subs},
+        {"crisis", "mobile crisis events: open, stamp, record, link, hand off, follow up", cmd_crisis_subs},
+        {"gpra", "GPRA grant interviews (intake, 6-month follow-up, discharge) and their export", cmd_gpra_subs},
 #ifdef CAIRN_HAVE_SYNC
-	{"team", "create or join a team (its shared key travels in a sealed join file)", cmd_team_subs},
-	{"remote", "add, list and remove places to sync with (central repo, USB stick, peer)", cmd_remote_subs},
-	{"sync", "exchange encrypted logs with remotes; 'sync status' shows each log", cmd_sync_subs},
-	{"office", "run the central office: org key, enrollment, revocation, wipe orders", cmd_office_subs},
-	{"hook", "checks git runs on every push to a central repository or hub", cmd_hook_subs},
-	{"serve", "serve this device's logs to teammates in the field (git daemon)", cmd_serve_subs},
+        {"team", "create or join a team (its shared key travels in a sealed join file)", cmd_team_subs},
+        {"remote", "add, list and remove places to sync with (central repo, USB stick, peer)", cmd_remote_subs},
+        {"sync", "exchange encrypted logs with remotes; 'sync status' shows each log", cmd_sync_subs},
+        {"office", "run the central office: org key, enrollment, revocation, wipe orders", cmd_office_subs},
+        {"hook", "checks git runs on every push to a central repository or hub", cmd_hook_subs},
+        {"serve", "serve this device's logs to teammates in the field (git daemon)", cmd_serve_subs},
 #endif
 #ifdef CAIRN_HAVE_AGENT
-	{"agent", "run the sync agent (syncs whenever it can; holds the session); 'agent status'", cmd_agent_subs},
-	{"lock", "lock the running agent (wipe its key)", cmd_lock_subs},
-	{"unlock", "unlock the running agent with the passphrase", cmd_unlock_subs},
+        {"agent", "run the sync agent (syncs whenever it can; holds the session); 'agent status'", cmd_agent_subs},
+        {"lock", "lock the running agent (wipe its key)", cmd_lock_subs},
+        {"unlock", "unlock the running agent with the passphrase", cmd_unlock_subs},
 #endif
-	{NULL, NULL, NULL},
+        {NULL, NULL, NULL},
 };
 
 static const struct cli_command *find_command(const char *name)
@@ -223,8 +223,7 @@ static int run_help(int argc, char **argv)
 	}
 	s = find_sub(c, argv[1]);
 	if (!s)
-		return cli_usage("'%s' is not a cairn %s command. See 'cairn %s --help'.", argv[1], c->name,
-		                 c->name);
+		return cli_usage("'%s' is not a cairn %s command. See 'cairn %s --help'.", argv[1], c->name, c->name);
 	print_sub_help(stdout, c, s);
 	return 0;
 }
@@ -252,8 +251,8 @@ static int check_positionals(const struct cli_sub *s, const struct cli_args *a)
 		return cli_usage("missing %s for '%s'. See '%s --help'.", word, a->cmd, a->cmd);
 	}
 	if (s->max_args >= 0 && a->npos > s->max_args)
-		return cli_usage("unexpected argument '%s' for '%s'%s. See '%s --help'.", a->pos[s->max_args],
-		                 a->cmd, s->max_args == 1 ? " (quote a value that contains spaces)" : "", a->cmd);
+		return cli_usage("unexpected argument '%s' for '%s'%s. See '%s --help'.", a->pos[s->max_args], a->cmd,
+		                 s->max_args == 1 ? " (quote a value that contains spaces)" : "", a->cmd);
 	return 0;
 }
 
@@ -268,8 +267,7 @@ static int check_required(const struct cli_sub *s, const struct cli_args *a)
 	return 0;
 }
 
-static int run_sub(struct cli_ctx *ctx, const struct cli_command *c, const struct cli_sub *s, int argc,
-                   char **argv)
+static int run_sub(struct cli_ctx *ctx, const struct cli_command *c, const struct cli_sub *s, int argc, char **argv)
 {
 	struct cli_args a;
 	char name[64];

@@ -75,8 +75,7 @@ void out_free_text(char *text);
  * Report a write. --json: `obj` (which holds at least "id"). Otherwise the bare `id` when stdout is not a
  * terminal or with --quiet, so `id=$(cairn ...)` works, else the friendly sentence. Releases `obj`.
  */
-int out_written(const struct cli_opts *o, json_t *obj, const char *id, const char *fmt, ...)
-	CLI_PRINTF(4, 5);
+int out_written(const struct cli_opts *o, json_t *obj, const char *id, const char *fmt, ...) CLI_PRINTF(4, 5);
 
 /*
  * Print the result of a library query: `rc` and `text` as the query returned them (call the query

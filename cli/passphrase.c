@@ -275,8 +275,7 @@ static int from_tty(struct pass_source *src, struct pass *out, const char *promp
 	return 0;
 }
 
-static int confirm_tty(struct pass_source *src, const struct pass *first, const char *confirm,
-                       const char *what)
+static int confirm_tty(struct pass_source *src, const struct pass *first, const char *confirm, const char *what)
 {
 	struct pass again = {NULL, 0};
 	int rc, same;
@@ -295,8 +294,7 @@ static int confirm_tty(struct pass_source *src, const struct pass *first, const 
 	return 0;
 }
 
-int pass_read(struct pass_source *src, struct pass *out, const char *prompt, const char *confirm,
-              const char *what)
+int pass_read(struct pass_source *src, struct pass *out, const char *prompt, const char *confirm, const char *what)
 {
 	int rc = pass_alloc(out);
 
@@ -324,8 +322,7 @@ int pass_read_join(const char *file, struct pass *out, int confirm)
 	rc = file ? pass_source_open_file(&src, file) : pass_source_open(&src, &none);
 	if (rc)
 		return rc;
-	rc = pass_read(&src, out, "Passphrase for the join file: ", confirm ? "Repeat it: " : NULL,
-	               "join passphrase");
+	rc = pass_read(&src, out, "Passphrase for the join file: ", confirm ? "Repeat it: " : NULL, "join passphrase");
 	pass_source_close(&src);
 	return rc;
 }

@@ -27,7 +27,7 @@ struct pass_source {
 	int tty;          /* interactive: prompts, echo off, confirmation */
 	const char *name; /* for messages: the file name, "file descriptor N" or "the terminal" */
 	char label[32];
-	int lines;        /* lines read so far */
+	int lines; /* lines read so far */
 };
 
 /* Open --passphrase-file, --passphrase-fd or /dev/tty, in that order. Returns 0 or an exit code. */
@@ -41,8 +41,7 @@ void pass_source_close(struct pass_source *src);
  * is asked again with that prompt and both must match. From a file, the next line is taken (`what`
  * names it in messages: "passphrase", "new passphrase"). Returns 0 or an exit code (message printed).
  */
-int pass_read(struct pass_source *src, struct pass *out, const char *prompt, const char *confirm,
-              const char *what);
+int pass_read(struct pass_source *src, struct pass *out, const char *prompt, const char *confirm, const char *what);
 /* A join file's own passphrase: from `file` (--join-passphrase-file) when given, else the terminal
  * (asked twice when `confirm`). Returns 0 or an exit code. */
 int pass_read_join(const char *file, struct pass *out, int confirm);

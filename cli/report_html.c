@@ -11,7 +11,7 @@
 
 #include "report_render.h"
 
-#define BAR_W 420  /* width of the longest bar */
+#define BAR_W 420 /* width of the longest bar */
 #define LABEL_W 190
 #define ROW_H 22
 
@@ -47,15 +47,18 @@ static void html_table(FILE *f, const json_t *s)
 	size_t k, r;
 
 	fputs("<table>\n<thead><tr>", f);
-	json_array_foreach(json_object_get(s, "columns"), k, v) {
+	json_array_foreach(json_object_get(s, "columns"), k, v)
+	{
 		fputs("<th>", f);
 		esc(f, json_string_value(v));
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead>\n<tbody>\n", f);
-	json_array_foreach(json_object_get(s, "rows"), r, row) {
+	json_array_foreach(json_object_get(s, "rows"), r, row)
+	{
 		fputs("<tr>", f);
-		json_array_foreach(row, k, v) {
+		json_array_foreach(row, k, v)
+		{
 			char *cell = report_cell_text(v);
 
 			fputs(json_is_number(v) ? "<td class=\"n\">" : "<td>", f);
@@ -77,7 +80,8 @@ static void html_chart(FILE *f, const json_t *s)
 	double max = 0;
 	size_t r, n = 0, y = 0;
 
-	json_array_foreach(json_object_get(s, "rows"), r, row) {
+	json_array_foreach(json_object_get(s, "rows"), r, row)
+	{
 		const json_t *v = json_array_get(row, (size_t)vc);
 
 		if (json_is_number(v)) {
@@ -93,7 +97,8 @@ static void html_chart(FILE *f, const json_t *s)
 	fputs("<title>", f);
 	esc(f, str_of(s, "title"));
 	fputs("</title>\n", f);
-	json_array_foreach(json_object_get(s, "rows"), r, row) {
+	json_array_foreach(json_object_get(s, "rows"), r, row)
+	{
 		const json_t *v = json_array_get(row, (size_t)vc);
 		char *label, *value;
 		double w;
@@ -105,8 +110,9 @@ static void html_chart(FILE *f, const json_t *s)
 		w = json_number_value(v) > 0 ? (double)(long)(BAR_W * json_number_value(v) / max + 0.999) : 0;
 		fprintf(f, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\">", LABEL_W - 8, y * ROW_H + 16);
 		esc(f, label);
-		fprintf(f, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.0f\" height=\"%d\" fill=\"#3b6ea5\"/>"
-		           "<text x=\"%.0f\" y=\"%zu\">",
+		fprintf(f,
+		        "</text><rect x=\"%d\" y=\"%zu\" width=\"%.0f\" height=\"%d\" fill=\"#3b6ea5\"/>"
+		        "<text x=\"%.0f\" y=\"%zu\">",
 		        LABEL_W, y * ROW_H + 3, w, ROW_H - 6, LABEL_W + w + 6, y * ROW_H + 16);
 		esc(f, value);
 		fputs("</text>\n", f);
@@ -118,11 +124,11 @@ static void html_chart(FILE *f, const json_t *s)
 }
 
 static const char css[] =
-	"body{font-family:sans-serif;margin:2em;color:#222;max-width:60em}"
-	"h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}"
-	"table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .6em}"
-	"th{background:#f0f0f0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-	"svg.chart text{font-size:12px;fill:#222}.empty{color:#777}.meta{color:#555}";
+        "body{font-family:sans-serif;margin:2em;color:#222;max-width:60em}"
+        "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}"
+        "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .6em}"
+        "th{background:#f0f0f0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+        "svg.chart text{font-size:12px;fill:#222}.empty{color:#777}.meta{color:#555}";
 
 int report_render_html(FILE *f, const json_t *doc)
 {
@@ -148,7 +154,8 @@ int report_render_html(FILE *f, const json_t *doc)
 	fputs(". Made ", f);
 	esc(f, str_of(doc, "today"));
 	fputs(" by cairn. Counts only: no names, notes or phone numbers.</p>\n", f);
-	json_array_foreach(json_object_get(doc, "sections"), i, s) {
+	json_array_foreach(json_object_get(doc, "sections"), i, s)
+	{
 		fputs("<section id=\"", f);
 		esc(f, str_of(s, "id"));
 		fputs("\">\n<h2>", f);

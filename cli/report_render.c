@@ -45,7 +45,8 @@ static int table_section(FILE *f, const json_t *s, int fit)
 		return 0;
 	}
 	table_init(&t, head);
-	json_array_foreach(json_object_get(s, "rows"), r, row) {
+	json_array_foreach(json_object_get(s, "rows"), r, row)
+	{
 		char *cells[TABLE_MAX_COLS] = {NULL};
 
 		for (i = 0; i < ncols && !rc; i++)
@@ -72,9 +73,7 @@ int report_render_table(FILE *f, const json_t *doc, int fit)
 
 	fprintf(f, "Report %s to %s, %s%s\n\n", json_string_value(json_object_get(doc, "from")),
 	        json_string_value(json_object_get(doc, "to")), team ? "team " : "all teams", team ? team : "");
-	json_array_foreach(json_object_get(doc, "sections"), i, s)
-		if (table_section(f, s, fit))
-			return -1;
+	json_array_foreach(json_object_get(doc, "sections"), i, s) if (table_section(f, s, fit)) return -1;
 	return 0;
 }
 
@@ -101,16 +100,19 @@ int report_render_csv(FILE *f, const json_t *doc)
 	const json_t *s, *v, *row;
 	size_t i, k, r;
 
-	json_array_foreach(json_object_get(doc, "sections"), i, s) {
+	json_array_foreach(json_object_get(doc, "sections"), i, s)
+	{
 		const char *id = json_string_value(json_object_get(s, "id"));
 
 		csv_field(f, "section", 1);
 		json_array_foreach(json_object_get(s, "columns"), k, v)
-			csv_field(f, json_string_value(v) ? json_string_value(v) : "", 0);
+		        csv_field(f, json_string_value(v) ? json_string_value(v) : "", 0);
 		fputs("\r\n", f);
-		json_array_foreach(json_object_get(s, "rows"), r, row) {
+		json_array_foreach(json_object_get(s, "rows"), r, row)
+		{
 			csv_field(f, id ? id : "", 1);
-			json_array_foreach(row, k, v) {
+			json_array_foreach(row, k, v)
+			{
 				char *cell = report_cell_text(v);
 
 				if (!cell)

@@ -95,8 +95,8 @@ int session_check_journal(struct cli_ctx *ctx)
 		return rc;
 	session_dir_shown(ctx, shown, sizeof(shown));
 	if (stat(ctx->dir, &st) < 0 && errno == ENOENT)
-		return cli_fail(CLI_EXIT_NOTFOUND, "no journal in '%s': run 'cairn init' to create one, or pass --dir DIR",
-		                shown);
+		return cli_fail(CLI_EXIT_NOTFOUND,
+		                "no journal in '%s': run 'cairn init' to create one, or pass --dir DIR", shown);
 	if (session_has_key(ctx))
 		return 0;
 	if (exists(ctx->dir, "journal.db"))
@@ -135,8 +135,8 @@ static int agent_running(const struct cli_ctx *ctx)
 
 static void note_seq(struct cli_ctx *ctx)
 {
-	ctx->seq_known = agent_running(ctx) &&
-	                 !cairn_events_max_seq(ctx->j, cairn_journal_device(ctx->j), &ctx->seq_open);
+	ctx->seq_known =
+	        agent_running(ctx) && !cairn_events_max_seq(ctx->j, cairn_journal_device(ctx->j), &ctx->seq_open);
 }
 
 static int open_from_agent(struct cli_ctx *ctx)

@@ -26,24 +26,24 @@ extern "C" {
 /** Error codes. Stable: the CLI maps them to documented exit codes. */
 typedef enum {
 	CAIRN_OK = 0,
-	CAIRN_ERROR = -1,      /**< unclassified failure */
-	CAIRN_ENOTFOUND = -2,  /**< no such journal, record or key file */
-	CAIRN_EAUTH = -3,      /**< wrong passphrase */
-	CAIRN_ECORRUPT = -4,   /**< a file is damaged or not what it claims (key file, segment) */
-	CAIRN_ETAMPER = -5,    /**< authenticated decryption failed: data was modified */
-	CAIRN_EINVAL = -6,     /**< invalid argument or input (bad date, id, field, JSON) */
-	CAIRN_EEXISTS = -7,    /**< already exists (journal already initialised) */
-	CAIRN_ENEWER = -8,     /**< database schema is newer than this binary */
-	CAIRN_ECONFLICT = -9,  /**< the operation needs a conflict to be resolved first */
-	CAIRN_EFORK = -10,     /**< the same (device, seq) arrived with different content */
-	CAIRN_EOFFLINE = -11,  /**< a remote could not be reached */
-	CAIRN_EIO = -12,       /**< an I/O error (read-only or full file system, ...) */
-	CAIRN_ENOMEM = -13,    /**< out of memory (including locked secure memory) */
-	CAIRN_EBUSY = -14,     /**< the journal is locked by another process */
-	CAIRN_EAMBIGUOUS = -15,/**< an id prefix matches more than one record */
-	CAIRN_ENOSPC = -16,    /**< the file system is full */
-	CAIRN_EREJECTED = -17, /**< a remote refused an update */
-	CAIRN_ECONSENT = -18   /**< a disclosure without an active matching consent (42 CFR Part 2) */
+	CAIRN_ERROR = -1,       /**< unclassified failure */
+	CAIRN_ENOTFOUND = -2,   /**< no such journal, record or key file */
+	CAIRN_EAUTH = -3,       /**< wrong passphrase */
+	CAIRN_ECORRUPT = -4,    /**< a file is damaged or not what it claims (key file, segment) */
+	CAIRN_ETAMPER = -5,     /**< authenticated decryption failed: data was modified */
+	CAIRN_EINVAL = -6,      /**< invalid argument or input (bad date, id, field, JSON) */
+	CAIRN_EEXISTS = -7,     /**< already exists (journal already initialised) */
+	CAIRN_ENEWER = -8,      /**< database schema is newer than this binary */
+	CAIRN_ECONFLICT = -9,   /**< the operation needs a conflict to be resolved first */
+	CAIRN_EFORK = -10,      /**< the same (device, seq) arrived with different content */
+	CAIRN_EOFFLINE = -11,   /**< a remote could not be reached */
+	CAIRN_EIO = -12,        /**< an I/O error (read-only or full file system, ...) */
+	CAIRN_ENOMEM = -13,     /**< out of memory (including locked secure memory) */
+	CAIRN_EBUSY = -14,      /**< the journal is locked by another process */
+	CAIRN_EAMBIGUOUS = -15, /**< an id prefix matches more than one record */
+	CAIRN_ENOSPC = -16,     /**< the file system is full */
+	CAIRN_EREJECTED = -17,  /**< a remote refused an update */
+	CAIRN_ECONSENT = -18    /**< a disclosure without an active matching consent (42 CFR Part 2) */
 } cairn_error_code;
 
 /** The message of the last failure on this thread; never NULL ("" when none). Borrowed. */
@@ -61,9 +61,9 @@ void cairn_error_clear(void);
  */
 int cairn_error_set(int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+        __attribute__((format(printf, 2, 3)))
 #endif
-	;
+        ;
 
 /** Log levels for cairn_log_set(). */
 typedef enum { CAIRN_LOG_ERROR = 0, CAIRN_LOG_WARN, CAIRN_LOG_INFO, CAIRN_LOG_DEBUG } cairn_log_level;
@@ -73,9 +73,9 @@ void cairn_log_set(cairn_log_fn fn, void *ud);
 /** Send a message to that callback: for libraries layered on libcairn (libcairn_sync), as cairn_error_set. */
 void cairn_log_emit(cairn_log_level level, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+        __attribute__((format(printf, 2, 3)))
 #endif
-	;
+        ;
 
 /** Release memory returned by libcairn through a `char **out` parameter. Accepts NULL. */
 void cairn_free(void *p);
@@ -103,7 +103,10 @@ typedef struct {
 	cairn_kdf_level kdf; /**< Argon2id cost */
 } cairn_init_options;
 #define CAIRN_INIT_OPTIONS_VERSION 1
-#define CAIRN_INIT_OPTIONS_INIT {CAIRN_INIT_OPTIONS_VERSION, CAIRN_KDF_DEFAULT}
+#define CAIRN_INIT_OPTIONS_INIT                               \
+	{                                                     \
+		CAIRN_INIT_OPTIONS_VERSION, CAIRN_KDF_DEFAULT \
+	}
 
 /**
  * Create a new journal in `dir` (created with mode 0700 if missing): a key file (`key`) holding a random
@@ -154,8 +157,8 @@ void cairn_journal_free(cairn_journal *j);
  * Rewrap the data key under a new passphrase (atomic replace of the key file). The database is not
  * touched. CAIRN_EAUTH when `oldpass` is wrong (the key file is then left as it was).
  */
-int cairn_journal_passwd(const char *dir, const char *oldpass, size_t oldlen, const char *newpass,
-                         size_t newlen, cairn_kdf_level kdf);
+int cairn_journal_passwd(const char *dir, const char *oldpass, size_t oldlen, const char *newpass, size_t newlen,
+                         cairn_kdf_level kdf);
 
 /** This journal's device id (16 hex digits). Borrowed from `j`. */
 const char *cairn_journal_device(const cairn_journal *j);
@@ -219,8 +222,8 @@ typedef int (*cairn_event_cb)(const cairn_event *ev, void *ud);
  * Visit the events of `device` (NULL: all devices) with seq in [from_seq, to_seq] (to_seq 0: no bound),
  * in (device, seq) order.
  */
-int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq,
-                         cairn_event_cb cb, void *ud);
+int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq, cairn_event_cb cb,
+                         void *ud);
 
 /** The highest seq stored for `device` (0 when none). */
 int cairn_events_max_seq(cairn_journal *j, const char *device, uint64_t *out);
@@ -229,8 +232,7 @@ int cairn_events_max_seq(cairn_journal *j, const char *device, uint64_t *out);
 /* Records. Field sets are JSON objects; see schema/events.md for the fields of each kind.          */
 
 /** Create (entity NULL) or update a contact's fields. `id_out` (may be NULL) receives the contact id. */
-int cairn_contact_set(cairn_journal *j, const char *entity, const char *fields_json,
-                     char id_out[CAIRN_ID_LEN]);
+int cairn_contact_set(cairn_journal *j, const char *entity, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Record that contacts `a` and `b` are the same person; the smallest id of the group survives. */
 int cairn_contact_merge(cairn_journal *j, const char *a, const char *b);
 /** Delete (alive = 0) or restore (alive = 1) a contact; tombstones stay in the log. */
@@ -244,8 +246,7 @@ int cairn_note_amend(cairn_journal *j, const char *note, const char *text, const
 int cairn_note_strike(cairn_journal *j, const char *note, const char *reason);
 
 /** Refer `contact` somewhere. `fields_json`: category, to, reason, date. */
-int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields_json,
-                       char id_out[CAIRN_ID_LEN]);
+int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /**
  * Record a referral status. `fields_json`: state (a FHIR Task status or "on-hold"), outcome, reporter,
  * note, reopen (bool: start a new generation).
@@ -279,7 +280,10 @@ typedef struct {
 	uint64_t limit;     /**< 0: no limit; newest first */
 } cairn_log_options;
 #define CAIRN_LOG_OPTIONS_VERSION 1
-#define CAIRN_LOG_OPTIONS_INIT {CAIRN_LOG_OPTIONS_VERSION, NULL, NULL, 0}
+#define CAIRN_LOG_OPTIONS_INIT                           \
+	{                                                \
+		CAIRN_LOG_OPTIONS_VERSION, NULL, NULL, 0 \
+	}
 /** Events, newest first: [{"device","seq","hlc","time","kind","entity","body"}]. */
 int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out);
 
@@ -400,7 +404,10 @@ typedef struct {
 	size_t limit;     /**< at most this many pairs, best first (0: all) */
 } cairn_dedupe_options;
 #define CAIRN_DEDUPE_OPTIONS_VERSION 1
-#define CAIRN_DEDUPE_OPTIONS_INIT {CAIRN_DEDUPE_OPTIONS_VERSION, 0, 0}
+#define CAIRN_DEDUPE_OPTIONS_INIT                  \
+	{                                          \
+		CAIRN_DEDUPE_OPTIONS_VERSION, 0, 0 \
+	}
 
 /**
  * Likely duplicate people among the living, surviving contacts (merged groups count once, so merged
@@ -471,8 +478,7 @@ int cairn_plan_conflicts(cairn_journal *j, char **out);
  * condition, in words), revocable (the statement given; a default is used when absent), signed_name,
  * signed_date, method (wet, verbal-witnessed, electronic), witness (required for verbal-witnessed).
  */
-int cairn_consent_grant(cairn_journal *j, const char *contact, const char *fields_json,
-                        char id_out[CAIRN_ID_LEN]);
+int cairn_consent_grant(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Revoke a consent from `date` (NULL: today); the consent stays in the record. */
 int cairn_consent_revoke(cairn_journal *j, const char *consent, const char *date, const char *reason);
 /** Consents of `contact` (NULL: all) as of `today` (NULL: now): [{"id","contact","recipient",...,
@@ -491,12 +497,11 @@ int cairn_consent_list(cairn_journal *j, const char *contact, const char *today,
  * nothing -- unless `emergency_reason` is given (a medical emergency, section 2.51): then the disclosure
  * is recorded as an emergency without consent and *consent_id_out is NULL.
  */
-int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient, const char *purpose,
-                   const char *what, const char *emergency_reason, char **consent_id_out);
+int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient, const char *purpose, const char *what,
+                   const char *emergency_reason, char **consent_id_out);
 /** cairn_disclose() recording `channel` ("export", "report", "referral", "fhir", ...) in the entry. */
 int cairn_disclose_via(cairn_journal *j, const char *channel, const char *contact, const char *recipient,
-                       const char *purpose, const char *what, const char *emergency_reason,
-                       char **consent_id_out);
+                       const char *purpose, const char *what, const char *emergency_reason, char **consent_id_out);
 /** The accounting of disclosures of `contact` (NULL: all), newest first: [{"id","contact","recipient",
  * "purpose","what","channel","consent","emergency","worker","device","time"}]. */
 int cairn_disclosure_list(cairn_journal *j, const char *contact, char **out);
@@ -645,12 +650,15 @@ int cairn_journal_destroy(cairn_journal *j);
 
 typedef struct {
 	unsigned int version;
-	const char *contact; /**< only this person (a full contact id; their merged records too), NULL: all */
-	int with_note_text;  /**< include note text as Encounter narrative (default: left out) */
+	const char *contact;   /**< only this person (a full contact id; their merged records too), NULL: all */
+	int with_note_text;    /**< include note text as Encounter narrative (default: left out) */
 	const char *recipient; /**< only the consents naming this recipient (the bundle's; NULL: all) */
 } cairn_fhir_options;
 #define CAIRN_FHIR_OPTIONS_VERSION 1
-#define CAIRN_FHIR_OPTIONS_INIT {CAIRN_FHIR_OPTIONS_VERSION, NULL, 0, NULL}
+#define CAIRN_FHIR_OPTIONS_INIT                           \
+	{                                                 \
+		CAIRN_FHIR_OPTIONS_VERSION, NULL, 0, NULL \
+	}
 
 /**
  * An R4 Bundle (type collection) of the living people (Patient), their notes (Encounter), referrals
@@ -668,10 +676,10 @@ int cairn_export_fhir(cairn_journal *j, const cairn_fhir_options *opts, char **o
 
 /** One device of a verified roster, as the journal records it. Borrowed strings and bytes. */
 typedef struct {
-	const char *device;                /**< 16 hex digits */
-	const unsigned char *team;         /**< CAIRN_TEAM_BYTES */
-	int revoked;                       /**< 0 enrolled, 1 revoked */
-	int supervisor;                    /**< 1: the office made it a supervisor (its sign-offs count) */
+	const char *device;        /**< 16 hex digits */
+	const unsigned char *team; /**< CAIRN_TEAM_BYTES */
+	int revoked;               /**< 0 enrolled, 1 revoked */
+	int supervisor;            /**< 1: the office made it a supervisor (its sign-offs count) */
 } cairn_roster_entry;
 
 /**

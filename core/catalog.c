@@ -19,18 +19,11 @@ extern const cairn__module cairn__module_crisis;
 extern const cairn__module cairn__module_gpra;
 
 const cairn__module *const cairn__modules[] = {
-	&cairn__module_core,
-	&cairn__module_report,
-	&cairn__module_followups,
-	&cairn__module_consent,
-	&cairn__module_audit,
-	&cairn__module_goal,
-	&cairn__module_plan,
-	&cairn__module_assess,
-	&cairn__module_resource,
-	&cairn__module_group,
-	&cairn__module_review,
-	&cairn__module_crisis,
-	&cairn__module_gpra,
-	NULL,
+        &cairn__module_core,      &cairn__module_report,
+        &cairn__module_followups, &cairn__module_consent,
+        &cairn__module_audit,     &cairn__module_goal,
+        &cairn__module_plan,      &cairn__module_assess,
+        &cairn__module_resource,  &cairn__module_group,
+        &cairn__module_review,    &cairn__module_crisis,
+        &cairn__module_gpra,      NULL,
 };

@@ -20,6 +20,8 @@
  *  4. Interventions, screens and open/join rows stay on the record they were written on; queries gather
  *     them over the component, so every member's entries and who wrote each are shown.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "crisis.h"
 #include "crypto.h"
 

@@ -2,9 +2,9 @@
 #include "crypto.h"
 #include "error.h"
 
+#include "cairn.h"
 #include <sodium.h>
 #include <string.h>
-#include "cairn.h"
 
 _Static_assert(sizeof(crypto_generichash_state) <= sizeof(cairn__hash_state),
                "cairn__hash_state too small for libsodium's state");
@@ -75,15 +75,9 @@ void cairn__hash_keyed_init(cairn__hash_state *st, const unsigned char key[CAIRN
 	crypto_generichash_init((crypto_generichash_state *)st->opaque, key, CAIRN_KEY_BYTES, CAIRN_HASH_BYTES);
 }
 
-void cairn__hex(char *out, const unsigned char *in, size_t n)
-{
-	sodium_bin2hex(out, 2 * n + 1, in, n);
-}
+void cairn__hex(char *out, const unsigned char *in, size_t n) { sodium_bin2hex(out, 2 * n + 1, in, n); }
 
-void cairn__sign_keypair(unsigned char pk[CAIRN_SIGN_PK_BYTES], unsigned char *sk)
-{
-	crypto_sign_keypair(pk, sk);
-}
+void cairn__sign_keypair(unsigned char pk[CAIRN_SIGN_PK_BYTES], unsigned char *sk) { crypto_sign_keypair(pk, sk); }
 
 void cairn__sign(unsigned char sig[CAIRN_SIGN_BYTES], const void *m, size_t n, const unsigned char *sk)
 {
@@ -107,9 +101,7 @@ void cairn__kdf_limits(int level, unsigned long long *ops, size_t *mem)
 		*ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
 		*mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 		break;
-	default:
-		*ops = crypto_pwhash_OPSLIMIT_MODERATE;
-		*mem = crypto_pwhash_MEMLIMIT_MODERATE;
+	default: *ops = crypto_pwhash_OPSLIMIT_MODERATE; *mem = crypto_pwhash_MEMLIMIT_MODERATE;
 	}
 }
 
@@ -121,21 +113,21 @@ int cairn__kdf(unsigned char out[32], const char *pass, size_t passlen, const un
 	return 0;
 }
 
-void cairn__aead_seal(unsigned char *c, unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char *m,
-                      size_t mlen, const unsigned char *ad, size_t adlen, const unsigned char key[32])
+void cairn__aead_seal(unsigned char *c, unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char *m, size_t mlen,
+                      const unsigned char *ad, size_t adlen, const unsigned char key[32])
 {
 	randombytes_buf(nonce, CAIRN_AEAD_NONCE);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen, NULL, nonce, key);
 }
 
-void cairn__aead_seal_with(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char *ad,
-                           size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
+void cairn__aead_seal_with(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char *ad, size_t adlen,
+                           const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
 {
 	crypto_aead_xchacha20poly1305_ietf_encrypt(c, NULL, m, mlen, ad, adlen, NULL, nonce, key);
 }
 
-int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char *ad,
-                     size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
+int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char *ad, size_t adlen,
+                     const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32])
 {
 	return crypto_aead_xchacha20poly1305_ietf_decrypt(m, NULL, NULL, c, clen, ad, adlen, nonce, key) == 0 ? 0 : -1;
 }

@@ -54,14 +54,14 @@ int cairn__kdf(unsigned char out[32], const char *pass, size_t passlen, const un
 #define CAIRN_AEAD_NONCE 24
 #define CAIRN_AEAD_TAG 16
 /* XChaCha20-Poly1305-IETF with a fresh random nonce written to `nonce`. c: m_len + 16 bytes. */
-void cairn__aead_seal(unsigned char *c, unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char *m,
-                      size_t mlen, const unsigned char *ad, size_t adlen, const unsigned char key[32]);
+void cairn__aead_seal(unsigned char *c, unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char *m, size_t mlen,
+                      const unsigned char *ad, size_t adlen, const unsigned char key[32]);
 /* Same with a caller-chosen nonce (it must be fresh and random, e.g. part of an authenticated header). */
-void cairn__aead_seal_with(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char *ad,
-                           size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32]);
+void cairn__aead_seal_with(unsigned char *c, const unsigned char *m, size_t mlen, const unsigned char *ad, size_t adlen,
+                           const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32]);
 /* 0 on success, -1 when authentication fails. m: clen - 16 bytes. */
-int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char *ad,
-                     size_t adlen, const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32]);
+int cairn__aead_open(unsigned char *m, const unsigned char *c, size_t clen, const unsigned char *ad, size_t adlen,
+                     const unsigned char nonce[CAIRN_AEAD_NONCE], const unsigned char key[32]);
 int cairn__unhex(unsigned char *out, size_t outlen, const char *hex); /* 0 when exactly outlen bytes */
 
 void cairn__hex(char *out, const unsigned char *in, size_t n); /* out: 2n+1 bytes */

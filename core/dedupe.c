@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BLOCK 1000   /* beyond this, a block is compared within a window of this many */
+#define MAX_BLOCK 1000 /* beyond this, a block is compared within a window of this many */
 #define WORD_MAX 32
 #define DEFAULT_MIN 0.75 /* tuned on tests/report/dedupe_quality.c's set; see README */
 
@@ -194,11 +194,13 @@ static int load(cairn_journal *j, struct person **out, size_t *n)
 	size_t cap = 0;
 	int rc, rf = SQLITE_ROW;
 	*n = 0;
-	if ((rc = cairn__prepare(j, &who, "SELECT c.entity FROM contacts c WHERE c.cl % 2 = 1 AND NOT EXISTS (SELECT 1 "
-	                                  "FROM contact_canon k WHERE k.entity = c.entity AND k.canon != c.entity) "
-	                                  "ORDER BY c.entity")) ||
-	    (rc = cairn__prepare(j, &f, "SELECT entity, field, value FROM contact_fields WHERE value IS NOT NULL "
-	                                "AND field IN ('alias', 'dob', 'name', 'phone') ORDER BY entity, field")))
+	if ((rc = cairn__prepare(j, &who,
+	                         "SELECT c.entity FROM contacts c WHERE c.cl % 2 = 1 AND NOT EXISTS (SELECT 1 "
+	                         "FROM contact_canon k WHERE k.entity = c.entity AND k.canon != c.entity) "
+	                         "ORDER BY c.entity")) ||
+	    (rc = cairn__prepare(j, &f,
+	                         "SELECT entity, field, value FROM contact_fields WHERE value IS NOT NULL "
+	                         "AND field IN ('alias', 'dob', 'name', 'phone') ORDER BY entity, field")))
 		goto out;
 	rf = sqlite3_step(f);
 	while ((rc = sqlite3_step(who)) == SQLITE_ROW) {
@@ -550,9 +552,9 @@ int cairn_duplicates(cairn_journal *j, const cairn_dedupe_options *opts, char **
 		const struct person *a = &v[cand.v[i] >> 32], *b = &v[cand.v[i] & 0xffffffffu];
 		struct verdict vd;
 		if (score(a, b, min, &vd))
-			found[nfound++] = json_pack("{s:s,s:s,s:s,s:s,s:f,s:o}", "a", a->id, "a_name", a->name, "b", b->id,
-			                            "b_name", b->name, "score", (double)(long)(vd.score * 100 + 0.5) / 100,
-			                            "reasons", vd.reasons);
+			found[nfound++] = json_pack("{s:s,s:s,s:s,s:s,s:f,s:o}", "a", a->id, "a_name", a->name, "b",
+			                            b->id, "b_name", b->name, "score",
+			                            (double)(long)(vd.score * 100 + 0.5) / 100, "reasons", vd.reasons);
 	}
 	qsort(found, nfound, sizeof(*found), cmp_score);
 	arr = json_array();

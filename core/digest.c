@@ -23,13 +23,11 @@ static void put_value(cairn__hash_state *h, sqlite3_stmt *st, int col)
 	unsigned char tag = (unsigned char)sqlite3_column_type(st, col);
 	cairn__hash_update(h, &tag, 1);
 	switch (tag) {
-	case SQLITE_INTEGER:
-		put_u64(h, (uint64_t)sqlite3_column_int64(st, col));
-		break;
-	case SQLITE_NULL:
-		break;
+	case SQLITE_INTEGER: put_u64(h, (uint64_t)sqlite3_column_int64(st, col)); break;
+	case SQLITE_NULL: break;
 	default: {
-		const void *p = tag == SQLITE_BLOB ? sqlite3_column_blob(st, col) : (const void *)sqlite3_column_text(st, col);
+		const void *p =
+		        tag == SQLITE_BLOB ? sqlite3_column_blob(st, col) : (const void *)sqlite3_column_text(st, col);
 		int n = sqlite3_column_bytes(st, col);
 		put_u64(h, (uint64_t)n);
 		cairn__hash_update(h, p, (size_t)n);

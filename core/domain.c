@@ -51,8 +51,8 @@ int cairn__report_rows(cairn_journal *j, sqlite3_stmt *st, json_t *sections, con
 		json_decref(rows);
 		return cairn__sqlerr(j, rc, "writing a report section");
 	}
-	json_array_append_new(sections, json_pack("{s:s,s:s,s:o,s:o}", "id", id, "title", title, "columns", cols,
-	                                          "rows", rows));
+	json_array_append_new(sections,
+	                      json_pack("{s:s,s:s,s:o,s:o}", "id", id, "title", title, "columns", cols, "rows", rows));
 	return 0;
 }
 
@@ -91,7 +91,8 @@ int cairn__str_array(json_t *o, const char *key, int required, size_t maxn, size
 		if (!json_is_string(v) || json_string_length(v) == 0)
 			return cairn__error(CAIRN_EINVAL, "'%s' entry %zu must be a non-empty string", key, i + 1);
 		if (json_string_length(v) > max)
-			return cairn__error(CAIRN_EINVAL, "'%s' entry %zu is longer than %zu characters", key, i + 1, max);
+			return cairn__error(CAIRN_EINVAL, "'%s' entry %zu is longer than %zu characters", key, i + 1,
+			                    max);
 	}
 	return 0;
 }

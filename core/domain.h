@@ -36,7 +36,7 @@ int cairn__add_for_contact(cairn_journal *j, const char *kind, const char *conta
 char *cairn__worker(cairn_journal *j);
 
 /* The members of a person's merge group, as SQL: "x IN " CAIRN__GROUP("?1"). */
-#define CAIRN__GROUP(e) \
+#define CAIRN__GROUP(e)                                                                                      \
 	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \
 	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
 
@@ -50,7 +50,7 @@ char *cairn__worker(cairn_journal *j);
 
 /* A consent's status as SQL over `consents c`, with ?2 today: revoked from the earliest revocation date,
  * expired after `expires`, else active. Shared with the FHIR export (fhir.c). */
-#define CAIRN__CONSENT_STATUS \
+#define CAIRN__CONSENT_STATUS                                                                                      \
 	"CASE WHEN (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity) <= ?2 THEN 'revoked' " \
 	"WHEN c.expires IS NOT NULL AND c.expires < ?2 THEN 'expired' ELSE 'active' END"
 

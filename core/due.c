@@ -25,8 +25,8 @@ int cairn__due_rows(cairn_journal *j, sqlite3_stmt *st, const char *today, json_
 		                      : json_string((const char *)sqlite3_column_text(st, 3));
 		json_array_append_new(items, json_pack("{s:s,s:s,s:s,s:o,s:b}", "contact",
 		                                       (const char *)sqlite3_column_text(st, 0), "what",
-		                                       (const char *)sqlite3_column_text(st, 1), "due", due, "ref",
-		                                       ref, "overdue", strcmp(due, today) < 0));
+		                                       (const char *)sqlite3_column_text(st, 1), "due", due, "ref", ref,
+		                                       "overdue", strcmp(due, today) < 0));
 	}
 	cairn__finalize(j, st);
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "listing what is due");
@@ -68,7 +68,7 @@ static int referral_due(cairn_journal *j, const char *today, int horizon, json_t
 }
 
 const cairn__module cairn__module_followups = {
-	"followups", NULL, 0, NULL, 0, NULL, 0, NULL, referral_due,
+        "followups", NULL, 0, NULL, 0, NULL, 0, NULL, referral_due,
 };
 
 static int cmp_item(const void *a, const void *b)
@@ -90,19 +90,20 @@ static int resolve_person(cairn_journal *j, json_t *item, int *keep)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
-		j, &st,
-		"WITH me(id) AS (SELECT coalesce((SELECT canon FROM contact_canon WHERE entity = ?1), ?1)) "
-		"SELECT me.id, (SELECT value FROM contact_fields f WHERE f.entity = me.id AND f.field = 'name'), "
-		" coalesce((SELECT cl % 2 FROM contacts WHERE entity = me.id), 1) FROM me");
+	        j, &st,
+	        "WITH me(id) AS (SELECT coalesce((SELECT canon FROM contact_canon WHERE entity = ?1), ?1)) "
+	        "SELECT me.id, (SELECT value FROM contact_fields f WHERE f.entity = me.id AND f.field = 'name'), "
+	        " coalesce((SELECT cl % 2 FROM contacts WHERE entity = me.id), 1) FROM me");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, json_string_value(json_object_get(item, "contact")), -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		json_object_set_new(item, "contact", json_string((const char *)sqlite3_column_text(st, 0)));
-		json_object_set_new(item, "name", sqlite3_column_type(st, 1) == SQLITE_NULL
-		                                          ? json_null()
-		                                          : json_string((const char *)sqlite3_column_text(st, 1)));
+		json_object_set_new(item, "name",
+		                    sqlite3_column_type(st, 1) == SQLITE_NULL
+		                            ? json_null()
+		                            : json_string((const char *)sqlite3_column_text(st, 1)));
 		*keep = sqlite3_column_int(st, 2);
 	}
 	cairn__finalize(j, st);

@@ -15,7 +15,8 @@ static void *log_ud;
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 0)))
 #endif
-static int set_error(int code, const char *fmt, va_list ap)
+static int
+set_error(int code, const char *fmt, va_list ap)
 {
 	vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
 	last_code = code;

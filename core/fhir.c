@@ -12,6 +12,8 @@
  * 42 CFR 2.32 in an extension of Bundle.meta, and Bundle.meta.security labels it 42CFRPart2 and NORDSCLCD
  * (no redisclosure without consent), so the notice travels with the data.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "fhir.h"
 #include "crypto.h"
 #include "domain.h"

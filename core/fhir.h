@@ -11,10 +11,10 @@
 #include "model.h"
 
 struct cairn__fhir_ctx {
-	const char *contact; /* only this person's group (a surviving id), or NULL for everyone */
-	int with_text;       /* include note text (Encounter.text) */
-	json_t *patients;    /* object used as a set: contact ids exported as Patient */
-	char today[11];      /* YYYY-MM-DD, for statuses that depend on the day (a consent's expiry) */
+	const char *contact;   /* only this person's group (a surviving id), or NULL for everyone */
+	int with_text;         /* include note text (Encounter.text) */
+	json_t *patients;      /* object used as a set: contact ids exported as Patient */
+	char today[11];        /* YYYY-MM-DD, for statuses that depend on the day (a consent's expiry) */
 	const char *recipient; /* only consents naming it (NULL: all): others would say whom else they saw */
 };
 

@@ -27,10 +27,7 @@ uint64_t cairn__clock_ms(void)
 static uint64_t pack(uint64_t ms, uint64_t c) { return (ms << 16) | (c & 0xffff); }
 
 /* Bump the counter; on overflow borrow a millisecond (the clock stays monotonic). */
-static uint64_t bump(uint64_t ms, uint64_t c)
-{
-	return c >= 0xffff ? pack(ms + 1, 0) : pack(ms, c + 1);
-}
+static uint64_t bump(uint64_t ms, uint64_t c) { return c >= 0xffff ? pack(ms + 1, 0) : pack(ms, c + 1); }
 
 uint64_t cairn__hlc_tick(uint64_t last)
 {
@@ -43,6 +40,6 @@ uint64_t cairn__hlc_tick(uint64_t last)
 uint64_t cairn__hlc_observe(uint64_t last, uint64_t remote)
 {
 	if ((remote >> 16) > cairn__clock_ms() + CAIRN_HLC_MAX_DRIFT_MS)
-		return last; /* invariant 2 */
+		return last;                  /* invariant 2 */
 	return remote > last ? remote : last; /* the next tick then exceeds both (invariant 1) */
 }

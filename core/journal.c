@@ -9,9 +9,9 @@
  *  3. (device, seq) identifies an event. Ingesting it again with the same hash is a no-op; with another
  *     hash it is quarantined as a fork and never applied.
  */
+#include "journal.h"
 #include "crypto.h"
 #include "error.h"
-#include "journal.h"
 #include "keyfile.h"
 
 #include <errno.h>
@@ -142,8 +142,8 @@ int cairn_journal_init(const char *dir, const char *pass, size_t passlen, const 
 	if (!dir || !*dir)
 		return cairn__error(CAIRN_EINVAL, "no journal directory given");
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return cairn__error(errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot create directory '%s': %s",
-		                    dir, strerror(errno));
+		return cairn__error(errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot create directory '%s': %s", dir,
+		                    strerror(errno));
 	if ((rc = journal_alloc(&j, dir)))
 		return rc;
 	keypath = path_join(dir, "key");
@@ -240,8 +240,8 @@ int cairn_journal_open(cairn_journal **out, const char *dir, const char *pass, s
 	return rc;
 }
 
-int cairn_journal_passwd(const char *dir, const char *oldpass, size_t oldlen, const char *newpass,
-                         size_t newlen, cairn_kdf_level kdf)
+int cairn_journal_passwd(const char *dir, const char *oldpass, size_t oldlen, const char *newpass, size_t newlen,
+                         cairn_kdf_level kdf)
 {
 	int rc;
 	char *keypath;
@@ -406,8 +406,8 @@ int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity,
 	return cairn__append_locked_obj(j, kind, entity, body, NULL, info);
 }
 
-int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body,
-                             json_t *obj, cairn_event_info *info)
+int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body, json_t *obj,
+                             cairn_event_info *info)
 {
 	cairn_event ev = {0};
 	char id[CAIRN_ID_LEN];
@@ -491,8 +491,7 @@ int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev)
 {
 	unsigned char h[32];
 	int rc;
-	if (!ev->device || !cairn__device_valid(ev->device) || ev->seq < 1 || !ev->kind || !ev->entity ||
-	    !ev->body)
+	if (!ev->device || !cairn__device_valid(ev->device) || ev->seq < 1 || !ev->kind || !ev->entity || !ev->body)
 		return cairn__error(CAIRN_EINVAL, "malformed event");
 	cairn_event_hash(ev, h);
 	if (!cairn__ct_equal(h, ev->hash, 32))
@@ -502,8 +501,8 @@ int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev)
 	if (rc == CAIRN_EFORK) {
 		if ((rc = quarantine(j, ev, "fork: same (device, seq) stored with different content")))
 			return rc;
-		return cairn__error(CAIRN_EFORK, "fork: event %s/%llu differs from the one stored",
-		                    ev->device, (unsigned long long)ev->seq);
+		return cairn__error(CAIRN_EFORK, "fork: event %s/%llu differs from the one stored", ev->device,
+		                    (unsigned long long)ev->seq);
 	}
 	if (rc) /* 1: already present, or an error */
 		return rc;
@@ -527,8 +526,8 @@ int cairn_event_ingest(cairn_journal *j, const cairn_event *ev)
 	return cairn__txn_end(j, rc);
 }
 
-int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq,
-                         cairn_event_cb cb, void *ud)
+int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq, cairn_event_cb cb,
+                         void *ud)
 {
 	sqlite3_stmt *st;
 	/* Two statements, not "?1 IS NULL OR device = ?1": that form cannot use the (device, seq) index, and

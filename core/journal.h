@@ -17,9 +17,9 @@ struct cairn_journal {
 	char *db_path;
 	char device[CAIRN_DEVICE_LEN];
 	sqlite3 *db;
-	int in_batch;   /* an explicit batch transaction is open */
-	int in_txn;     /* any transaction opened by us is open */
-	int in_import;  /* the open batch is an import group (cairn_import_begin): segments take savepoints */
+	int in_batch;  /* an explicit batch transaction is open */
+	int in_txn;    /* any transaction opened by us is open */
+	int in_import; /* the open batch is an import group (cairn_import_begin): segments take savepoints */
 	struct cairn__checkpointer *ckpt; /* WAL checkpoints on a helper thread while importing (checkpoint.c) */
 	/* Records whose search index row must be refreshed before this transaction commits. Deferred so that
 	 * FTS5 joins the transaction only at its end: once it has joined, every statement needing a statement
@@ -27,7 +27,7 @@ struct cairn_journal {
 	struct cairn__fts_dirty {
 		char id[CAIRN_ID_LEN];
 		char type; /* 'c' contact, 'n' note */
-	} *fts_dirty;
+	} * fts_dirty;
 	size_t nfts, capfts;
 	int batch_failed; /* an append failed after writing inside the batch: it can only roll back */
 	int64_t changes_at_begin;
@@ -35,7 +35,7 @@ struct cairn_journal {
 	 * code and message, reported again by any write (store.c). 0 when writable. */
 	int ro_code;
 	char ro_why[400];
-	uint64_t hlc;   /* last clock value issued or observed (valid inside a transaction) */
+	uint64_t hlc; /* last clock value issued or observed (valid inside a transaction) */
 	uint64_t next_seq;
 	/* Prepared statements, kept for the life of the connection (SQL parsing dominated small appends). */
 	struct {
@@ -58,7 +58,7 @@ void cairn__store_close(cairn_journal *j);
 int cairn__sqlerr(cairn_journal *j, int rc, const char *what); /* maps SQLite codes to CAIRN_E* */
 int cairn__exec(cairn_journal *j, const char *sql);
 int cairn__prepare(cairn_journal *j, sqlite3_stmt **st, const char *sql); /* cached; release below */
-void cairn__finalize(cairn_journal *j, sqlite3_stmt *st); /* reset a cached statement, or finalize */
+void cairn__finalize(cairn_journal *j, sqlite3_stmt *st);                 /* reset a cached statement, or finalize */
 int cairn__meta_get_int(cairn_journal *j, const char *key, int64_t *out);
 int cairn__meta_set_int(cairn_journal *j, const char *key, int64_t v);
 int cairn__meta_get_text(cairn_journal *j, const char *key, char **out); /* malloc'd; ENOTFOUND */
@@ -75,15 +75,15 @@ int cairn__txn_begin(cairn_journal *j);
  * then what is read. read_end commits only what read_begin began. */
 int cairn__read_begin(cairn_journal *j, int *own);
 void cairn__read_end(cairn_journal *j, int own);
-int cairn__txn_end(cairn_journal *j, int rc); /* commits when rc == 0, else rolls back; returns rc */
+int cairn__txn_end(cairn_journal *j, int rc);       /* commits when rc == 0, else rolls back; returns rc */
 int cairn__txn_end_plain(cairn_journal *j, int rc); /* COMMIT or ROLLBACK of a plain transaction */
 /* Append a local event inside an open transaction (records.c builds the bodies). */
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
                          cairn_event_info *info);
 /* The same with the body's object as well as its text (`body` is the canonical dump of `obj`): applying
  * it skips parsing the text again. `obj` is borrowed and not modified. */
-int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body,
-                             json_t *obj, cairn_event_info *info);
+int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *entity, const char *body, json_t *obj,
+                             cairn_event_info *info);
 
 /* Mint a new device identity (key pair, device id) inside an open transaction. */
 int cairn__identity_new(cairn_journal *j);
@@ -95,7 +95,7 @@ int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev);
 typedef uint64_t (*cairn__clock_fn)(void);
 void cairn__clock_set(cairn__clock_fn fn); /* test seam; NULL restores the real clock */
 uint64_t cairn__clock_ms(void);
-uint64_t cairn__hlc_tick(uint64_t last);                /* a local event */
+uint64_t cairn__hlc_tick(uint64_t last);                     /* a local event */
 uint64_t cairn__hlc_observe(uint64_t last, uint64_t remote); /* a received event */
 #define CAIRN_HLC_MS(h) ((h) >> 16)
 #define CAIRN_HLC_MAX_DRIFT_MS (24ULL * 3600 * 1000) /* remote clocks further ahead do not drag ours */

@@ -52,7 +52,7 @@
 #define KF_OFF_MEM 18
 #define KF_OFF_SALT 26
 #define KF_OFF_NONCE (KF_OFF_SALT + KF_SALT)
-#define KF_HEADER (KF_OFF_NONCE + KF_NONCE) /* 66: the associated data */
+#define KF_HEADER (KF_OFF_NONCE + KF_NONCE)            /* 66: the associated data */
 #define KF_SIZE (KF_HEADER + CAIRN_KEY_BYTES + KF_TAG) /* 114 */
 
 /* Bounds on the costs a key file may ask for: above libsodium's SENSITIVE level, far below harm. */
@@ -103,8 +103,7 @@ static uint64_t get64(const unsigned char *p)
 /* Wrapping                                                                                        */
 
 /* Derive the key-encryption key into sodium_malloc memory; NULL with the error set. */
-static unsigned char *derive(const char *pass, size_t passlen, const unsigned char *salt, kdf_cost c,
-                             const char *path)
+static unsigned char *derive(const char *pass, size_t passlen, const unsigned char *salt, kdf_cost c, const char *path)
 {
 	unsigned char *kek = cairn__secure_alloc(CAIRN_KEY_BYTES);
 
@@ -112,16 +111,16 @@ static unsigned char *derive(const char *pass, size_t passlen, const unsigned ch
 		return NULL;
 	if (crypto_pwhash(kek, CAIRN_KEY_BYTES, pass ? pass : "", passlen, salt, c.ops, c.mem, KF_ALG) != 0) {
 		cairn__secure_free(kek);
-		cairn__error(CAIRN_ENOMEM, "not enough memory for argon2id (%zu MiB) for key file '%s'",
-		             c.mem >> 20, path);
+		cairn__error(CAIRN_ENOMEM, "not enough memory for argon2id (%zu MiB) for key file '%s'", c.mem >> 20,
+		             path);
 		return NULL;
 	}
 	return kek;
 }
 
 /* Fill `out` with a key file holding `key`, wrapped under `pass` at cost `c`. */
-static int wrap(unsigned char out[KF_SIZE], const unsigned char *key, const char *pass, size_t passlen,
-                kdf_cost c, const char *path)
+static int wrap(unsigned char out[KF_SIZE], const unsigned char *key, const char *pass, size_t passlen, kdf_cost c,
+                const char *path)
 {
 	unsigned char *kek;
 
@@ -135,8 +134,8 @@ static int wrap(unsigned char out[KF_SIZE], const unsigned char *key, const char
 	kek = derive(pass, passlen, out + KF_OFF_SALT, c, path);
 	if (!kek)
 		return cairn_error_last_code();
-	crypto_aead_xchacha20poly1305_ietf_encrypt(out + KF_HEADER, NULL, key, CAIRN_KEY_BYTES, out, KF_HEADER,
-	                                           NULL, out + KF_OFF_NONCE, kek);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(out + KF_HEADER, NULL, key, CAIRN_KEY_BYTES, out, KF_HEADER, NULL,
+	                                           out + KF_OFF_NONCE, kek);
 	cairn__secure_free(kek);
 	return 0;
 }
@@ -151,8 +150,10 @@ static int parse(const unsigned char *buf, size_t n, const char *path, kdf_cost 
 	if (memcmp(buf, KF_MAGIC, 8) != 0)
 		return cairn__error(CAIRN_ECORRUPT, "key file '%s' is corrupt (not a cairn key file)", path);
 	if (buf[8] > KF_VERSION)
-		return cairn__error(CAIRN_ENEWER, "key file '%s' has format version %u; this cairn reads version %d "
-		                    "(upgrade cairn)", path, buf[8], KF_VERSION);
+		return cairn__error(CAIRN_ENEWER,
+		                    "key file '%s' has format version %u; this cairn reads version %d "
+		                    "(upgrade cairn)",
+		                    path, buf[8], KF_VERSION);
 	if (buf[8] != KF_VERSION)
 		return cairn__error(CAIRN_ECORRUPT, "key file '%s' is corrupt (version %u)", path, buf[8]);
 	if (n != KF_SIZE)
@@ -163,11 +164,12 @@ static int parse(const unsigned char *buf, size_t n, const char *path, kdf_cost 
 		                    buf[9]);
 	ops = get64(buf + KF_OFF_OPS);
 	mem = get64(buf + KF_OFF_MEM);
-	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPS_CAP || mem < crypto_pwhash_MEMLIMIT_MIN ||
-	    mem > MEM_CAP || mem > SIZE_MAX)
-		return cairn__error(CAIRN_ECORRUPT, "key file '%s' is corrupt (argon2id cost out of range: "
-		                    "opslimit %llu, memlimit %llu)", path, (unsigned long long)ops,
-		                    (unsigned long long)mem);
+	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPS_CAP || mem < crypto_pwhash_MEMLIMIT_MIN || mem > MEM_CAP ||
+	    mem > SIZE_MAX)
+		return cairn__error(CAIRN_ECORRUPT,
+		                    "key file '%s' is corrupt (argon2id cost out of range: "
+		                    "opslimit %llu, memlimit %llu)",
+		                    path, (unsigned long long)ops, (unsigned long long)mem);
 	c->ops = ops;
 	c->mem = (size_t)mem;
 	return 0;
@@ -191,9 +193,8 @@ static int unwrap(const unsigned char *buf, size_t n, const char *pass, size_t p
 		cairn__secure_free(key);
 		return cairn_error_last_code();
 	}
-	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, buf + KF_HEADER,
-	                                                CAIRN_KEY_BYTES + KF_TAG, buf, KF_HEADER,
-	                                                buf + KF_OFF_NONCE, kek);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt(key, NULL, NULL, buf + KF_HEADER, CAIRN_KEY_BYTES + KF_TAG, buf,
+	                                                KF_HEADER, buf + KF_OFF_NONCE, kek);
 	cairn__secure_free(kek);
 	if (rc != 0) {
 		cairn__secure_free(key);
@@ -383,8 +384,8 @@ int cairn__keyfile_unlock(const char *path, const char *pass, size_t passlen, un
 	return unwrap(buf, n, pass, passlen, path, key_out);
 }
 
-int cairn__keyfile_rewrap(const char *path, const char *oldpass, size_t oldlen, const char *newpass,
-                          size_t newlen, cairn_kdf_level kdf)
+int cairn__keyfile_rewrap(const char *path, const char *oldpass, size_t oldlen, const char *newpass, size_t newlen,
+                          cairn_kdf_level kdf)
 {
 	unsigned char buf[KF_SIZE + 1];
 	unsigned char *key = NULL;

@@ -5,8 +5,8 @@
 #ifndef CAIRN_KEYFILE_H
 #define CAIRN_KEYFILE_H
 
-#include <stddef.h>
 #include "cairn.h"
+#include <stddef.h>
 
 /* Create a new key file with a fresh random data key; *key_out is sodium_malloc'd (cairn__secure_free). */
 int cairn__keyfile_create(const char *path, const char *pass, size_t passlen, cairn_kdf_level kdf,
@@ -14,7 +14,7 @@ int cairn__keyfile_create(const char *path, const char *pass, size_t passlen, ca
 /* Unwrap: CAIRN_EAUTH wrong passphrase, CAIRN_ENOTFOUND missing, CAIRN_ECORRUPT malformed. */
 int cairn__keyfile_unlock(const char *path, const char *pass, size_t passlen, unsigned char **key_out);
 /* Rewrap under a new passphrase, atomically; the data key is unchanged. */
-int cairn__keyfile_rewrap(const char *path, const char *oldpass, size_t oldlen, const char *newpass,
-                          size_t newlen, cairn_kdf_level kdf);
+int cairn__keyfile_rewrap(const char *path, const char *oldpass, size_t oldlen, const char *newpass, size_t newlen,
+                          cairn_kdf_level kdf);
 
 #endif

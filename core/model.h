@@ -28,7 +28,7 @@ typedef struct {
 /* The period and scope of a report (cairn_report). Dates are YYYY-MM-DD, inclusive. */
 typedef struct {
 	const char *from, *to;
-	const char *team; /* a team id (hex) or NULL for every team */
+	const char *team;  /* a team id (hex) or NULL for every team */
 	const char *today; /* YYYY-MM-DD: "now" for ages, due dates and expiries */
 } cairn__report_range;
 
@@ -103,8 +103,7 @@ int cairn__req_str(json_t *o, const char *key, const char *const *list, size_t n
 /* Default the date member to today, or check it is a real YYYY-MM-DD date. */
 int cairn__date_member(json_t *o, const char *key);
 /* Append `body` (serialized canonically) as a local event. */
-int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body,
-                       cairn_event_info *info);
+int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body, cairn_event_info *info);
 /* Does a row with entity = id exist in `table`? 1 yes, 0 no, <0 error. */
 int cairn__exists(cairn_journal *j, const char *table, const char *id);
 /* 0 when `id` is a well-formed id of an existing `type` record in `table`; EINVAL/ENOTFOUND otherwise. */
@@ -115,8 +114,8 @@ int cairn__need(cairn_journal *j, const char *table, const char *type, const cha
  * to whichever arrived first: the smallest (hlc, device) wins on every replica (apply.c invariant 2).
  * Appended to "INSERT INTO table (entity, ..., hlc, device) VALUES (...)"; `columns` sets the others.
  */
-#define CAIRN__FIRST_WRITER_WINS(table, columns)                                                         \
-	"ON CONFLICT (entity) DO UPDATE SET hlc = excluded.hlc, device = excluded.device, " columns          \
+#define CAIRN__FIRST_WRITER_WINS(table, columns)                                                    \
+	"ON CONFLICT (entity) DO UPDATE SET hlc = excluded.hlc, device = excluded.device, " columns \
 	" WHERE (excluded.hlc, excluded.device) < (" table ".hlc, " table ".device)"
 
 #define CAIRN__MAX_TEXT (64 * 1024)

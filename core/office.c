@@ -104,7 +104,8 @@ int cairn_device_unseal(cairn_journal *j, const unsigned char *c, size_t clen, u
 		rc = CAIRN_ENOMEM;
 		goto out;
 	}
-	if ((rc = cairn__meta_get_blob(j, "device_pk", pk, 32)) || (rc = cairn__meta_get_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES)))
+	if ((rc = cairn__meta_get_blob(j, "device_pk", pk, 32)) ||
+	    (rc = cairn__meta_get_blob(j, "device_sk", sk, CAIRN_SIGN_SK_BYTES)))
 		goto out;
 	if (cairn__seal_open(key, c, clen, pk, sk)) {
 		rc = cairn__error(CAIRN_ETAMPER, "a team key sealed to this device does not open (modified roster?)");
@@ -198,8 +199,9 @@ int cairn_roster_devices_set(cairn_journal *j, uint64_t version, const cairn_ros
 	int rc = cairn__exec(j, "BEGIN IMMEDIATE");
 	if (rc)
 		return rc;
-	if ((rc = cairn__prepare(j, &st, "SELECT 1 FROM sync_state WHERE key = 'roster_devices' AND "
-	                                 "CAST(value AS INTEGER) >= ?1")))
+	if ((rc = cairn__prepare(j, &st,
+	                         "SELECT 1 FROM sync_state WHERE key = 'roster_devices' AND "
+	                         "CAST(value AS INTEGER) >= ?1")))
 		return cairn__txn_end_plain(j, rc);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)version);
 	rc = sqlite3_step(st);
@@ -207,22 +209,27 @@ int cairn_roster_devices_set(cairn_journal *j, uint64_t version, const cairn_ros
 	if (rc != SQLITE_DONE)
 		return cairn__txn_end_plain(j, rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading roster devices"));
 	if ((rc = cairn__exec(j, "DELETE FROM roster_devices")) ||
-	    (rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO roster_devices (device, team, status, supervisor) "
-	                                 "VALUES (?1, ?2, ?3, ?4)")))
+	    (rc = cairn__prepare(j, &st,
+	                         "INSERT OR REPLACE INTO roster_devices (device, team, status, supervisor) "
+	                         "VALUES (?1, ?2, ?3, ?4)")))
 		return cairn__txn_end_plain(j, rc);
 	for (size_t i = 0; i < n && !rc; i++) {
 		sqlite3_bind_text(st, 1, devs[i].device, -1, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 2, devs[i].team, CAIRN_TEAM_BYTES, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, devs[i].revoked ? "revoked" : "enrolled", -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, devs[i].supervisor != 0);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : cairn__sqlerr(j, sqlite3_errcode(j->db), "recording roster devices");
+		rc = sqlite3_step(st) == SQLITE_DONE
+		             ? 0
+		             : cairn__sqlerr(j, sqlite3_errcode(j->db), "recording roster devices");
 		sqlite3_reset(st);
 	}
 	cairn__finalize(j, st);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)version);
 	if (!rc && !(rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO sync_state VALUES ('roster_devices', ?1)"))) {
 		sqlite3_bind_text(st, 1, num, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : cairn__sqlerr(j, sqlite3_errcode(j->db), "recording roster devices");
+		rc = sqlite3_step(st) == SQLITE_DONE
+		             ? 0
+		             : cairn__sqlerr(j, sqlite3_errcode(j->db), "recording roster devices");
 		cairn__finalize(j, st);
 	}
 	return cairn__txn_end_plain(j, rc);
@@ -238,7 +245,8 @@ static int shred(const char *path)
 		return errno == ENOENT ? 0 : cairn__error(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
 	if (fstat(fd, &sb) == 0)
 		for (off_t off = 0; off < sb.st_size && !rc; off += (off_t)sizeof(junk)) {
-			size_t k = (size_t)(sb.st_size - off) < sizeof(junk) ? (size_t)(sb.st_size - off) : sizeof(junk);
+			size_t k =
+			        (size_t)(sb.st_size - off) < sizeof(junk) ? (size_t)(sb.st_size - off) : sizeof(junk);
 			cairn__random(junk, k);
 			if (pwrite(fd, junk, k, off) != (ssize_t)k)
 				rc = cairn__error(CAIRN_EIO, "cannot overwrite '%s': %s", path, strerror(errno));
@@ -281,7 +289,9 @@ int cairn_roster_device_revoked(cairn_journal *j, const char *device)
 		return rc;
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	rc = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading the roster");
+	rc = rc == SQLITE_ROW    ? sqlite3_column_int(st, 0)
+	     : rc == SQLITE_DONE ? 0
+	                         : cairn__sqlerr(j, rc, "reading the roster");
 	cairn__finalize(j, st);
 	return rc;
 }

@@ -10,6 +10,8 @@
  *     a version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "domain.h"
 
 #include <stdlib.h>

@@ -68,8 +68,10 @@ static int resolve_locked(cairn_journal *j, const char *contact, const char *fie
 		return rc;
 	if (json_array_size(heads) < 2) {
 		json_decref(heads);
-		return cairn__error(CAIRN_ENOTFOUND, "field '%s' of contact '%s' has no open conflict (see 'cairn "
-		                    "conflicts')", field, contact);
+		return cairn__error(CAIRN_ENOTFOUND,
+		                    "field '%s' of contact '%s' has no open conflict (see 'cairn "
+		                    "conflicts')",
+		                    field, contact);
 	}
 	if (keep > (int)json_array_size(heads)) {
 		rc = cairn__error(CAIRN_EINVAL, "--keep %d: field '%s' has %zu conflicting values (1 to %zu)", keep,
@@ -82,12 +84,14 @@ static int resolve_locked(cairn_journal *j, const char *contact, const char *fie
 		return rc;
 	}
 	seen = json_array();
-	json_array_foreach(heads, i, h)
-		json_array_append_new(seen, json_pack("[O,O]", json_object_get(h, "hlc"), json_object_get(h, "device")));
-	val = keep ? json_incref(json_object_get(json_array_get(heads, (size_t)keep - 1), "value")) : json_string(value);
+	json_array_foreach(heads, i, h) json_array_append_new(
+	        seen, json_pack("[O,O]", json_object_get(h, "hlc"), json_object_get(h, "device")));
+	val = keep ? json_incref(json_object_get(json_array_get(heads, (size_t)keep - 1), "value"))
+	           : json_string(value);
 	body = json_pack("{s:{s:o},s:{s:o},s:{s:s,s:o,s:O}}", "fields", field, val, "seen", field, seen, "resolves",
 	                 "field", field, "kept", keep ? json_integer(keep) : json_null(), "replaced", heads);
-	rc = body ? cairn__append_json(j, "contact.set", contact, body, &info) : cairn__error(CAIRN_ENOMEM, "out of memory");
+	rc = body ? cairn__append_json(j, "contact.set", contact, body, &info)
+	          : cairn__error(CAIRN_ENOMEM, "out of memory");
 	if (!rc)
 		*result = json_pack("{s:s,s:s,s:O,s:o,s:O,s:s,s:I}", "contact", contact, "field", field, "value",
 		                    json_object_get(json_object_get(body, "fields"), field), "kept",
@@ -122,13 +126,13 @@ int cairn_conflict_decisions(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', entity, 'field', "
-		" json_extract(body, '$.resolves.field'), 'value', json_extract(body, '$.fields.' || "
-		" json_quote(json_extract(body, '$.resolves.field'))), 'kept', json_extract(body, '$.resolves.kept'), "
-		" 'replaced', json(json_extract(body, '$.resolves.replaced')), 'device', device, 'hlc', hlc, "
-		" 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (hlc >> 16) / 1000, 'unixepoch')) AS o FROM events "
-		" WHERE kind = 'contact.set' AND json_extract(body, '$.resolves') IS NOT NULL ORDER BY hlc DESC, device DESC)");
+	        j, &st,
+	        "SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', entity, 'field', "
+	        " json_extract(body, '$.resolves.field'), 'value', json_extract(body, '$.fields.' || "
+	        " json_quote(json_extract(body, '$.resolves.field'))), 'kept', json_extract(body, '$.resolves.kept'), "
+	        " 'replaced', json(json_extract(body, '$.resolves.replaced')), 'device', device, 'hlc', hlc, "
+	        " 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (hlc >> 16) / 1000, 'unixepoch')) AS o FROM events "
+	        " WHERE kind = 'contact.set' AND json_extract(body, '$.resolves') IS NOT NULL ORDER BY hlc DESC, device DESC)");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);

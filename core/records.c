@@ -10,13 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const contact_fields[] = {"name",     "alias",    "dob",      "phone",
-                                             "email",    "pronouns", "language", "location"};
+static const char *const contact_fields[] = {"name",  "alias",    "dob",      "phone",
+                                             "email", "pronouns", "language", "location"};
 static const char *const note_kinds[] = {"encounter", "phone", "crisis", "group", "outreach", "other"};
-static const char *const categories[] = {"housing",     "treatment",  "mat",     "mental-health",
-                                         "employment",  "mutual-help", "medical", "benefits",
-                                         "legal",       "other"};
-static const char *const outcomes[] = {"placed",   "waitlisted", "no-capacity", "not-eligible",
+static const char *const categories[] = {"housing",     "treatment", "mat",      "mental-health", "employment",
+                                         "mutual-help", "medical",   "benefits", "legal",         "other"};
+static const char *const outcomes[] = {"placed",   "waitlisted",  "no-capacity", "not-eligible",
                                        "declined", "unreachable", "other"};
 static const char *const reporters[] = {"referrer", "receiver", "person"};
 
@@ -104,8 +103,7 @@ int cairn__date_member(json_t *o, const char *key)
 	return 0;
 }
 
-int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body,
-                       cairn_event_info *info)
+int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body, cairn_event_info *info)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	int rc;
@@ -167,9 +165,8 @@ static int validate_contact_fields(json_t *fields, int creating)
 	}
 	if (creating && !json_is_string(json_object_get(fields, "name")))
 		return cairn__error(CAIRN_EINVAL, "a new contact needs a name");
-	if (json_is_null(json_object_get(fields, "name")) ||
-	    (json_is_string(json_object_get(fields, "name")) &&
-	     json_string_length(json_object_get(fields, "name")) == 0))
+	if (json_is_null(json_object_get(fields, "name")) || (json_is_string(json_object_get(fields, "name")) &&
+	                                                      json_string_length(json_object_get(fields, "name")) == 0))
 		return cairn__error(CAIRN_EINVAL, "a contact's name cannot be empty");
 	return 0;
 }
@@ -398,8 +395,7 @@ int cairn_note_strike(cairn_journal *j, const char *note, const char *reason)
 
 /* ---- referrals ---- */
 
-int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields_json,
-                       char id_out[CAIRN_ID_LEN])
+int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN])
 {
 	cairn_event_info info;
 	json_t *o = cairn__parse_object(fields_json, "referral fields");
@@ -407,8 +403,8 @@ int cairn_referral_add(cairn_journal *j, const char *contact, const char *fields
 	if (!o)
 		return CAIRN_EINVAL;
 	if ((rc = cairn__req_str(o, "category", categories, COUNT(categories), 32)) ||
-	    (rc = cairn__req_str(o, "to", NULL, 0, MAX_FIELD)) || (rc = cairn__opt_str(o, "reason", NULL, 0, MAX_TEXT)) ||
-	    (rc = cairn__date_member(o, "date")))
+	    (rc = cairn__req_str(o, "to", NULL, 0, MAX_FIELD)) ||
+	    (rc = cairn__opt_str(o, "reason", NULL, 0, MAX_TEXT)) || (rc = cairn__date_member(o, "date")))
 		goto out;
 	json_object_del(o, "state");
 	json_object_set_new(o, "contact", json_string(contact ? contact : ""));
@@ -451,7 +447,8 @@ static int status_locked(cairn_journal *j, const char *ref, json_t *o)
 	int reopen = json_is_true(json_object_get(o, "reopen"));
 	int rank, is_struck, rc;
 	int64_t gen;
-	if ((rc = cairn__need(j, "referrals", "referral", ref)) || (rc = referral_current(j, ref, &gen, &rank, &is_struck)))
+	if ((rc = cairn__need(j, "referrals", "referral", ref)) ||
+	    (rc = referral_current(j, ref, &gen, &rank, &is_struck)))
 		return rc;
 	if (is_struck)
 		return cairn__error(CAIRN_EINVAL, "referral '%s' was entered in error", ref);

@@ -18,6 +18,8 @@
  *  - funnel: referrals dated in the period that have a status event of each state (any generation), and
  *    the median days from the referral's date to the first such event.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "model.h"
 
 #include <stdio.h>

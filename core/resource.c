@@ -40,10 +40,11 @@ static int may_publish(cairn_journal *j, const char *device)
 static int recompute(cairn_journal *j, const char *resource)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "INSERT OR REPLACE INTO resources (entity, hlc, device, body) SELECT resource, hlc, "
-	                        "device, body FROM resource_versions WHERE resource = ?1 ORDER BY hlc DESC, device DESC "
-	                        "LIMIT 1");
+	int rc =
+	        cairn__prepare(j, &st,
+	                       "INSERT OR REPLACE INTO resources (entity, hlc, device, body) SELECT resource, hlc, "
+	                       "device, body FROM resource_versions WHERE resource = ?1 ORDER BY hlc DESC, device DESC "
+	                       "LIMIT 1");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, resource, -1, SQLITE_STATIC);
@@ -82,8 +83,8 @@ static int apply_set(cairn_journal *j, const cairn_event *ev, json_t *body)
 
 static int check_fields(json_t *o, int creating)
 {
-	static const char *const known[] = {"name", "organization", "categories", "phone", "address", "hours",
-	                                    "url", "description"};
+	static const char *const known[] = {"name",    "organization", "categories", "phone",
+	                                    "address", "hours",        "url",        "description"};
 	const char *k;
 	json_t *v;
 	int rc;
@@ -93,10 +94,10 @@ static int check_fields(json_t *o, int creating)
 		if (!cairn__in_list(k, known, CAIRN__COUNT(known)))
 			return cairn__error(CAIRN_EINVAL, "unknown resource field '%s'", k);
 	}
-	if ((creating && (rc = cairn__req_str(o, "name", NULL, 0, 200))) || (rc = cairn__opt_str(o, "name", NULL, 0, 200)) ||
-	    (rc = cairn__opt_str(o, "organization", NULL, 0, 200)) || (rc = cairn__opt_str(o, "phone", NULL, 0, 100)) ||
-	    (rc = cairn__opt_str(o, "address", NULL, 0, 500)) || (rc = cairn__opt_str(o, "hours", NULL, 0, 500)) ||
-	    (rc = cairn__opt_str(o, "url", NULL, 0, 500)) ||
+	if ((creating && (rc = cairn__req_str(o, "name", NULL, 0, 200))) ||
+	    (rc = cairn__opt_str(o, "name", NULL, 0, 200)) || (rc = cairn__opt_str(o, "organization", NULL, 0, 200)) ||
+	    (rc = cairn__opt_str(o, "phone", NULL, 0, 100)) || (rc = cairn__opt_str(o, "address", NULL, 0, 500)) ||
+	    (rc = cairn__opt_str(o, "hours", NULL, 0, 500)) || (rc = cairn__opt_str(o, "url", NULL, 0, 500)) ||
 	    (rc = cairn__opt_str(o, "description", NULL, 0, CAIRN__MAX_FIELD)))
 		return rc;
 	if (json_object_get(o, "categories") && (rc = cairn__str_array(o, "categories", 0, 20, 64)))
@@ -151,23 +152,23 @@ out:
 	return rc;
 }
 
-#define RESOURCE_JSON                                                                                        \
-	"json_patch(json_object('id', r.entity, 'device', r.device, 'hlc', r.hlc, "                            \
+#define RESOURCE_JSON                                                               \
+	"json_patch(json_object('id', r.entity, 'device', r.device, 'hlc', r.hlc, " \
 	"'versions', (SELECT count(*) FROM resource_versions v WHERE v.resource = r.entity)), r.body)"
 
 int cairn_resource_search(cairn_journal *j, const char *query, const char *category, char **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
-		j, &st,
-		"SELECT json_group_array(json(o)) FROM (SELECT " RESOURCE_JSON " AS o FROM resources r "
-		"WHERE (?1 IS NULL OR instr(lower(coalesce(json_extract(r.body, '$.name'), '') || ' ' || "
-		"  coalesce(json_extract(r.body, '$.organization'), '') || ' ' || "
-		"  coalesce(json_extract(r.body, '$.description'), '') || ' ' || "
-		"  coalesce(json_extract(r.body, '$.categories'), '') || ' ' || "
-		"  coalesce(json_extract(r.body, '$.address'), '')), lower(?1)) > 0) "
-		"AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(r.body, '$.categories') c WHERE c.value = ?2)) "
-		"ORDER BY lower(json_extract(r.body, '$.name')), r.entity)");
+	        j, &st,
+	        "SELECT json_group_array(json(o)) FROM (SELECT " RESOURCE_JSON " AS o FROM resources r "
+	        "WHERE (?1 IS NULL OR instr(lower(coalesce(json_extract(r.body, '$.name'), '') || ' ' || "
+	        "  coalesce(json_extract(r.body, '$.organization'), '') || ' ' || "
+	        "  coalesce(json_extract(r.body, '$.description'), '') || ' ' || "
+	        "  coalesce(json_extract(r.body, '$.categories'), '') || ' ' || "
+	        "  coalesce(json_extract(r.body, '$.address'), '')), lower(?1)) > 0) "
+	        "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(r.body, '$.categories') c WHERE c.value = ?2)) "
+	        "ORDER BY lower(json_extract(r.body, '$.name')), r.entity)");
 	if (rc)
 		return rc;
 	if (query && *query)
@@ -197,10 +198,11 @@ int cairn_resource_directory(cairn_journal *j, char **out)
 	sqlite3_stmt *st;
 	/* At the office, its own versions only: a journal from before publishing was restricted may hold
 	 * others. A device holds the office's. */
-	int rc = cairn__prepare(j, &st,
-	                        "SELECT json_group_array(json_object('resource', resource, 'hlc', hlc, 'device', device, "
-	                        "'body', json(body))) FROM (SELECT * FROM resource_versions WHERE ?2 OR device = ?1 "
-	                        "ORDER BY resource, hlc, device)");
+	int rc = cairn__prepare(
+	        j, &st,
+	        "SELECT json_group_array(json_object('resource', resource, 'hlc', hlc, 'device', device, "
+	        "'body', json(body))) FROM (SELECT * FROM resource_versions WHERE ?2 OR device = ?1 "
+	        "ORDER BY resource, hlc, device)");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, cairn_journal_device(j), -1, SQLITE_STATIC);
@@ -260,9 +262,10 @@ int cairn_resource_directory_adopt(cairn_journal *j, uint64_t version, const cha
 	}
 	/* Every resource's current version at once (what recompute() picks for one). */
 	if (!rc)
-		rc = cairn__exec(j, "INSERT INTO resources (entity, hlc, device, body) SELECT resource, hlc, device, body "
-		                    "FROM resource_versions v WHERE NOT EXISTS (SELECT 1 FROM resource_versions w WHERE "
-		                    "w.resource = v.resource AND (w.hlc > v.hlc OR (w.hlc = v.hlc AND w.device > v.device)))");
+		rc = cairn__exec(
+		        j, "INSERT INTO resources (entity, hlc, device, body) SELECT resource, hlc, device, body "
+		           "FROM resource_versions v WHERE NOT EXISTS (SELECT 1 FROM resource_versions w WHERE "
+		           "w.resource = v.resource AND (w.hlc > v.hlc OR (w.hlc = v.hlc AND w.device > v.device)))");
 	snprintf(num, sizeof(num), "%" PRIu64, version);
 	if (!rc)
 		rc = cairn_state_set(j, DIRECTORY_STATE, num);
@@ -290,11 +293,18 @@ static int resource_report(cairn_journal *j, const cairn__report_range *r, json_
 static const cairn__kind resource_kinds[] = {{"resource.set", apply_set}};
 static const char *const resource_tables[] = {"resource_versions", "resources"};
 static const char *const resource_digest[] = {
-	"SELECT 'resource_versions', resource, hlc, device, body FROM resource_versions ORDER BY resource, hlc, device",
-	"SELECT 'resources', entity, hlc, device, body FROM resources ORDER BY entity",
+        "SELECT 'resource_versions', resource, hlc, device, body FROM resource_versions ORDER BY resource, hlc, device",
+        "SELECT 'resources', entity, hlc, device, body FROM resources ORDER BY entity",
 };
 
 const cairn__module cairn__module_resource = {
-	"resource",      resource_kinds,  CAIRN__COUNT(resource_kinds),  resource_tables, CAIRN__COUNT(resource_tables),
-	resource_digest, CAIRN__COUNT(resource_digest), resource_report, NULL,
+        "resource",
+        resource_kinds,
+        CAIRN__COUNT(resource_kinds),
+        resource_tables,
+        CAIRN__COUNT(resource_tables),
+        resource_digest,
+        CAIRN__COUNT(resource_digest),
+        resource_report,
+        NULL,
 };

@@ -24,14 +24,16 @@ int cairn__sqlerr(cairn_journal *j, int rc, const char *what)
 	const char *msg = j && j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc);
 	if (j && j->ro_code && (rc & 0xff) == SQLITE_READONLY)
 		return cairn__error(j->ro_code, "%s", j->ro_why); /* why it is read-only says more */
-	if (j && j->db && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
-	                   (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)) {
+	if (j && j->db &&
+	    ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_CANTOPEN ||
+	     (rc & 0xff) == SQLITE_READONLY)) {
 		int e = sqlite3_system_errno(j->db);
 		if (e == ENOSPC || e == EDQUOT || (rc & 0xff) == SQLITE_FULL)
-			return cairn__error(CAIRN_ENOSPC,
-			                    "the file system holding journal '%s' is full while %s: free some space and "
-			                    "try again (nothing recorded is lost)",
-			                    j->dir, what);
+			return cairn__error(
+			        CAIRN_ENOSPC,
+			        "the file system holding journal '%s' is full while %s: free some space and "
+			        "try again (nothing recorded is lost)",
+			        j->dir, what);
 		if (e == EROFS)
 			return cairn__error(CAIRN_EIO, "journal '%s' is on a read-only file system while %s", j->dir,
 			                    what);
@@ -44,27 +46,23 @@ int cairn__sqlerr(cairn_journal *j, int rc, const char *what)
 	case SQLITE_FULL:
 		return cairn__error(CAIRN_ENOSPC, "the file system holding journal '%s' is full while %s",
 		                    j ? j->dir : "?", what);
-	case SQLITE_NOMEM:
-		return cairn__error(CAIRN_ENOMEM, "out of memory while %s", what);
+	case SQLITE_NOMEM: return cairn__error(CAIRN_ENOMEM, "out of memory while %s", what);
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		return cairn__error(CAIRN_ECORRUPT, "journal database '%s' is corrupt (%s) while %s",
 		                    j ? j->db_path : "?", msg, what);
 	case SQLITE_READONLY:
-		return cairn__error(CAIRN_EIO, "journal '%s' is read-only (%s) while %s", j ? j->dir : "?", msg,
-		                    what);
+		return cairn__error(CAIRN_EIO, "journal '%s' is read-only (%s) while %s", j ? j->dir : "?", msg, what);
 	case SQLITE_IOERR:
 		if (rc == SQLITE_IOERR_AUTH)
 			return cairn__error(CAIRN_ETAMPER,
 			                    "journal database '%s' failed authentication (modified file or wrong key) "
 			                    "while %s",
 			                    j ? j->db_path : "?", what);
-		return cairn__error(CAIRN_EIO, "i/o error on journal '%s' (%s) while %s", j ? j->db_path : "?",
-		                    msg, what);
-	case SQLITE_CONSTRAINT:
-		return cairn__error(CAIRN_EINVAL, "constraint failed (%s) while %s", msg, what);
-	default:
-		return cairn__error(CAIRN_ERROR, "database error (%s) while %s", msg, what);
+		return cairn__error(CAIRN_EIO, "i/o error on journal '%s' (%s) while %s", j ? j->db_path : "?", msg,
+		                    what);
+	case SQLITE_CONSTRAINT: return cairn__error(CAIRN_EINVAL, "constraint failed (%s) while %s", msg, what);
+	default: return cairn__error(CAIRN_ERROR, "database error (%s) while %s", msg, what);
 	}
 }
 
@@ -200,8 +198,7 @@ int cairn__meta_set_blob(cairn_journal *j, const char *key, const void *v, size_
 static int schema_version(cairn_journal *j, int *out)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='migrations'");
+	int rc = cairn__prepare(j, &st, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='migrations'");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);

@@ -21,10 +21,7 @@ static int meta_blob(cairn_journal *j, const char *key, unsigned char *out, size
 	return rc == CAIRN_ENOTFOUND ? cairn__error(CAIRN_ECORRUPT, "journal '%s' has no valid %s", j->dir, key) : rc;
 }
 
-int cairn_device_public_key(cairn_journal *j, unsigned char pk[32])
-{
-	return meta_blob(j, "device_pk", pk, 32);
-}
+int cairn_device_public_key(cairn_journal *j, unsigned char pk[32]) { return meta_blob(j, "device_pk", pk, 32); }
 
 int cairn_device_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned char sig[64])
 {
@@ -187,9 +184,10 @@ int cairn_quarantine_has(cairn_journal *j, const char *device, const char *commi
 int cairn_quarantine_list(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "SELECT json_group_array(json_object('device', device, 'commit', commit_id, "
-	                        "'reason', reason, 'at', at)) FROM (SELECT * FROM segment_quarantine ORDER BY at, device)");
+	int rc = cairn__prepare(
+	        j, &st,
+	        "SELECT json_group_array(json_object('device', device, 'commit', commit_id, "
+	        "'reason', reason, 'at', at)) FROM (SELECT * FROM segment_quarantine ORDER BY at, device)");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);

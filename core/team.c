@@ -34,8 +34,7 @@ static int key_copy(const void *src, int n, unsigned char **out)
 	return 0;
 }
 
-int cairn_team_current(cairn_journal *j, unsigned char team[CAIRN_TEAM_BYTES], uint32_t *epoch,
-                       unsigned char **key_out)
+int cairn_team_current(cairn_journal *j, unsigned char team[CAIRN_TEAM_BYTES], uint32_t *epoch, unsigned char **key_out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st, "SELECT team, epoch, key FROM teams WHERE current ORDER BY epoch DESC LIMIT 1");
@@ -47,8 +46,9 @@ int cairn_team_current(cairn_journal *j, unsigned char team[CAIRN_TEAM_BYTES], u
 		*epoch = (uint32_t)sqlite3_column_int64(st, 1);
 		rc = key_out ? key_copy(sqlite3_column_blob(st, 2), sqlite3_column_bytes(st, 2), key_out) : 0;
 	} else if (rc == SQLITE_DONE) {
-		rc = cairn__error(CAIRN_ENOTFOUND,
-		                  "this device belongs to no team yet: run 'cairn team init' or 'cairn team join FILE'");
+		rc = cairn__error(
+		        CAIRN_ENOTFOUND,
+		        "this device belongs to no team yet: run 'cairn team init' or 'cairn team join FILE'");
 	} else {
 		rc = cairn__sqlerr(j, rc, "reading the team");
 	}
@@ -289,8 +289,8 @@ static int adopt(cairn_journal *j, json_t *doc, const char *path)
 	if (!key)
 		return CAIRN_ENOMEM;
 	if (cairn__unhex(team, sizeof(team), json_string_value(json_object_get(doc, "team"))) ||
-	    cairn__unhex(key, 32, json_string_value(json_object_get(doc, "key"))) || epoch < 0 ||
-	    epoch > UINT32_MAX || !json_is_array(members)) {
+	    cairn__unhex(key, 32, json_string_value(json_object_get(doc, "key"))) || epoch < 0 || epoch > UINT32_MAX ||
+	    !json_is_array(members)) {
 		cairn__secure_free(key);
 		return cairn__error(CAIRN_ECORRUPT, "join file '%s' is corrupt (bad contents)", path);
 	}

@@ -91,11 +91,11 @@
 #define TAG_BYTES crypto_aead_xchacha20poly1305_ietf_ABYTES
 _Static_assert(NONCE_BYTES + TAG_BYTES == CAIRN_PAGE_RESERVE, "reserve must hold exactly nonce and tag");
 
-#define WAL_HDR 32                /* WAL file header */
-#define FRAME_HDR 24              /* WAL frame header */
-#define FRAME (FRAME_HDR + PAGE)  /* a whole WAL frame */
-#define JRNL_FIELDS 28            /* the meaningful bytes of a journal header */
-#define READ_TRIES 3              /* see db_read_page() */
+#define WAL_HDR 32               /* WAL file header */
+#define FRAME_HDR 24             /* WAL frame header */
+#define FRAME (FRAME_HDR + PAGE) /* a whole WAL frame */
+#define JRNL_FIELDS 28           /* the meaningful bytes of a journal header */
+#define READ_TRIES 3             /* see db_read_page() */
 
 /* Internal result of one page: decrypted, beyond the end of the file, or failed authentication. */
 enum { PAGE_OK = 0, PAGE_SHORT = 1, PAGE_BAD = 2 };
@@ -118,8 +118,8 @@ typedef struct cvfs {
 		unsigned pgno;
 		int role;
 		char file[512];
-	} auth;             /* the last page that failed authentication */
-	char refused[640];  /* why the last refused write or open was refused; "" when none */
+	} auth;                            /* the last page that failed authentication */
+	char refused[640];                 /* why the last refused write or open was refused; "" when none */
 	unsigned long long seals, unseals; /* pages sealed and opened, for cairn__vfs_counts() */
 } cvfs;
 
@@ -129,7 +129,7 @@ typedef struct cfile {
 	sqlite3_file *real; /* the unix VFS's file, allocated right after this struct */
 	const char *path;   /* SQLite keeps it valid until xClose */
 	int role;
-	unsigned char *buf; /* one frame: ciphertext in, or plaintext briefly (wiped after) */
+	unsigned char *buf;    /* one frame: ciphertext in, or plaintext briefly (wiped after) */
 	sqlite3_int64 hdr_off; /* offset of the frame header in hdr, -1 when none */
 	int hdr_pending;       /* hdr is not on disk yet: it goes out with its page, in one write (or before any
 	                        * other operation on the file, which then reports a failure to write it) */
@@ -224,8 +224,8 @@ static void seal(cvfs *v, unsigned char *dst, const unsigned char *src, const aa
 
 	v->seals++;
 	next_nonce(v->nonces, nonce);
-	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(dst, tag, NULL, src, CIPHER_BYTES, a->b, a->n, NULL,
-	                                                    nonce, v->key);
+	crypto_aead_xchacha20poly1305_ietf_encrypt_detached(dst, tag, NULL, src, CIPHER_BYTES, a->b, a->n, NULL, nonce,
+	                                                    v->key);
 }
 
 /* Decrypt a sealed page; dst may be src. Returns PAGE_OK, or PAGE_BAD with dst all zeros. */
@@ -237,8 +237,8 @@ static int unseal(cvfs *v, unsigned char *dst, const unsigned char *src, const a
 	v->unseals++;
 	memcpy(nonce, src + CIPHER_BYTES, NONCE_BYTES);
 	memcpy(tag, src + CIPHER_BYTES + NONCE_BYTES, TAG_BYTES);
-	rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(dst, NULL, src, CIPHER_BYTES, tag, a->b, a->n,
-	                                                         nonce, v->key);
+	rc = crypto_aead_xchacha20poly1305_ietf_decrypt_detached(dst, NULL, src, CIPHER_BYTES, tag, a->b, a->n, nonce,
+	                                                         v->key);
 	memset(dst + CIPHER_BYTES, 0, CAIRN_PAGE_RESERVE);
 	if (rc != 0) {
 		memset(dst, 0, CIPHER_BYTES);
@@ -306,8 +306,8 @@ static int check_page(cfile *f, const unsigned char *p, uint64_t pgno)
 	reserve = p[20];
 	if (memcmp(p, "SQLite format 3", 16) == 0 && size == PAGE && reserve == CAIRN_PAGE_RESERVE)
 		return SQLITE_OK;
-	snprintf(why, sizeof(why), "to write page 1 with page size %u and %u reserved bytes (need %d and %d)",
-	         size, reserve, PAGE, CAIRN_PAGE_RESERVE);
+	snprintf(why, sizeof(why), "to write page 1 with page size %u and %u reserved bytes (need %d and %d)", size,
+	         reserve, PAGE, CAIRN_PAGE_RESERVE);
 	return refuse(f, SQLITE_IOERR_WRITE, why);
 }
 
@@ -790,25 +790,25 @@ static int x_shm_unmap(sqlite3_file *file, int del)
 
 /* Version 2: no xFetch/xUnfetch, so SQLite never memory-maps a file (invariant 10). */
 static const sqlite3_io_methods io_methods = {
-	2,
-	x_close,
-	x_read,
-	x_write,
-	x_truncate,
-	x_sync,
-	x_file_size,
-	x_lock,
-	x_unlock,
-	x_check_reserved_lock,
-	x_file_control,
-	x_sector_size,
-	x_device_characteristics,
-	x_shm_map,
-	x_shm_lock,
-	x_shm_barrier,
-	x_shm_unmap,
-	NULL,
-	NULL,
+        2,
+        x_close,
+        x_read,
+        x_write,
+        x_truncate,
+        x_sync,
+        x_file_size,
+        x_lock,
+        x_unlock,
+        x_check_reserved_lock,
+        x_file_control,
+        x_sector_size,
+        x_device_characteristics,
+        x_shm_map,
+        x_shm_lock,
+        x_shm_barrier,
+        x_shm_unmap,
+        NULL,
+        NULL,
 };
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -876,10 +876,7 @@ static void *x_dl_open(sqlite3_vfs *p, const char *name) { return BASE(p)->xDlOp
 
 static void x_dl_error(sqlite3_vfs *p, int n, char *msg) { BASE(p)->xDlError(BASE(p), n, msg); }
 
-static void (*x_dl_sym(sqlite3_vfs *p, void *h, const char *sym))(void)
-{
-	return BASE(p)->xDlSym(BASE(p), h, sym);
-}
+static void (*x_dl_sym(sqlite3_vfs *p, void *h, const char *sym))(void) { return BASE(p)->xDlSym(BASE(p), h, sym); }
 
 static void x_dl_close(sqlite3_vfs *p, void *h) { BASE(p)->xDlClose(BASE(p), h); }
 
@@ -889,15 +886,9 @@ static int x_sleep(sqlite3_vfs *p, int us) { return BASE(p)->xSleep(BASE(p), us)
 
 static int x_current_time(sqlite3_vfs *p, double *out) { return BASE(p)->xCurrentTime(BASE(p), out); }
 
-static int x_get_last_error(sqlite3_vfs *p, int n, char *out)
-{
-	return BASE(p)->xGetLastError(BASE(p), n, out);
-}
+static int x_get_last_error(sqlite3_vfs *p, int n, char *out) { return BASE(p)->xGetLastError(BASE(p), n, out); }
 
-static int x_current_time_int64(sqlite3_vfs *p, sqlite3_int64 *out)
-{
-	return BASE(p)->xCurrentTimeInt64(BASE(p), out);
-}
+static int x_current_time_int64(sqlite3_vfs *p, sqlite3_int64 *out) { return BASE(p)->xCurrentTimeInt64(BASE(p), out); }
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Instances                                                                                       */
@@ -935,10 +926,28 @@ static int vfs_alloc(cvfs **out, const unsigned char key[32], sqlite3_vfs *base)
 	snprintf(v->name, sizeof(v->name), "cairn-%p", (void *)v);
 	v->base = base;
 	v->vfs = (sqlite3_vfs){
-		2, (int)(sizeof(cfile) + (size_t)base->szOsFile), base->mxPathname, NULL, v->name, v,
-		x_open, x_delete, x_access, x_full_pathname, x_dl_open, x_dl_error, x_dl_sym, x_dl_close,
-		x_randomness, x_sleep, x_current_time, x_get_last_error, x_current_time_int64,
-		NULL, NULL, NULL,
+	        2,
+	        (int)(sizeof(cfile) + (size_t)base->szOsFile),
+	        base->mxPathname,
+	        NULL,
+	        v->name,
+	        v,
+	        x_open,
+	        x_delete,
+	        x_access,
+	        x_full_pathname,
+	        x_dl_open,
+	        x_dl_error,
+	        x_dl_sym,
+	        x_dl_close,
+	        x_randomness,
+	        x_sleep,
+	        x_current_time,
+	        x_get_last_error,
+	        x_current_time_int64,
+	        NULL,
+	        NULL,
+	        NULL,
 	};
 	*out = v;
 	return 0;
@@ -1014,8 +1023,8 @@ static int open_error(cvfs *v, sqlite3 *db, const char *path, int flags, int rc)
 		return cairn__error(CAIRN_ETAMPER, "page %u of '%s' failed authentication (modified file)",
 		                    v->auth.pgno, v->auth.file);
 	if (v->refused[0])
-		return cairn__error(CAIRN_EIO, "cannot open journal database '%s': the encrypting vfs refused %s",
-		                    path, v->refused);
+		return cairn__error(CAIRN_EIO, "cannot open journal database '%s': the encrypting vfs refused %s", path,
+		                    v->refused);
 	if ((rc & 0xff) == SQLITE_CANTOPEN && !(flags & SQLITE_OPEN_CREATE) && access(path, F_OK) != 0)
 		return cairn__error(CAIRN_ENOTFOUND, "no journal database at '%s'", path);
 	/* SQLite says "disk I/O error" when its -shm or -wal file cannot grow, and "unable to open database
@@ -1029,9 +1038,9 @@ static int open_error(cvfs *v, sqlite3 *db, const char *path, int flags, int rc)
 		                    "again (nothing recorded is lost)",
 		                    path);
 	case EROFS:
-		return cairn__error(CAIRN_EIO,
-		                    "journal database '%s' is on a read-only file system (remount it read-write to record)",
-		                    path);
+		return cairn__error(
+		        CAIRN_EIO,
+		        "journal database '%s' is on a read-only file system (remount it read-write to record)", path);
 	case EACCES:
 	case EPERM:
 		return cairn__error(CAIRN_EIO, "no permission to write journal database '%s' or its directory", path);
@@ -1069,8 +1078,8 @@ static int run(sqlite3 *db, const char *sql, char *res, size_t n)
 static int configure(sqlite3 *db, int flags)
 {
 	static const char *const pragmas[] = {
-		"PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
-		"PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
+	        "PRAGMA temp_store=MEMORY",  "PRAGMA page_size=4096",   "PRAGMA mmap_size=0",
+	        "PRAGMA cell_size_check=ON", "PRAGMA secure_delete=ON", "PRAGMA synchronous=FULL",
 	};
 	char res[16];
 	int reserve = CAIRN_PAGE_RESERVE;
@@ -1224,8 +1233,8 @@ int cairn__vfs_error(sqlite3 *db)
 	if (!v)
 		return 0;
 	if (v->auth.set)
-		rc = cairn__error(CAIRN_ETAMPER, "page %u of '%s' failed authentication (modified file)",
-		                  v->auth.pgno, v->auth.file);
+		rc = cairn__error(CAIRN_ETAMPER, "page %u of '%s' failed authentication (modified file)", v->auth.pgno,
+		                  v->auth.file);
 	else if (v->refused[0])
 		rc = cairn__error(CAIRN_EIO, "the encrypting vfs refused %s", v->refused);
 	v->auth.set = 0;
@@ -1315,8 +1324,11 @@ static int mem_file_size(sqlite3_file *file, sqlite3_int64 *size)
 }
 
 static const sqlite3_io_methods mem_methods = {
-	.iVersion = 1, .xRead = mem_read, .xWrite = mem_write, .xTruncate = mem_truncate,
-	.xFileSize = mem_file_size,
+        .iVersion = 1,
+        .xRead = mem_read,
+        .xWrite = mem_write,
+        .xTruncate = mem_truncate,
+        .xFileSize = mem_file_size,
 };
 
 /* The only method of the base VFS the page paths use: db_read_page()'s retry delay, here none. */
@@ -1387,10 +1399,7 @@ int cairn__vfs_mem_write(cairn__vfs_mem *m, const void *buf, int amt, sqlite3_in
 	return x_write(&m->f.base, buf, amt, off);
 }
 
-int cairn__vfs_mem_truncate(cairn__vfs_mem *m, sqlite3_int64 size)
-{
-	return x_truncate(&m->f.base, size);
-}
+int cairn__vfs_mem_truncate(cairn__vfs_mem *m, sqlite3_int64 size) { return x_truncate(&m->f.base, size); }
 
 const unsigned char *cairn__vfs_mem_bytes(const cairn__vfs_mem *m, size_t *size)
 {

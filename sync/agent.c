@@ -55,16 +55,16 @@
 
 typedef struct {
 	cairn_sched_cfg sched;
-	uint64_t idle_lock_ms;     /* 0: never */
+	uint64_t idle_lock_ms; /* 0: never */
 	uint64_t probe_timeout_ms;
-	uint64_t net_timeout_ms;   /* a round's longest wait for the network */
-	uint64_t round_limit_ms;   /* a round still running this long has its connections cut */
-	uint64_t grace_ms;         /* how long SIGTERM waits for a running round */
+	uint64_t net_timeout_ms; /* a round's longest wait for the network */
+	uint64_t round_limit_ms; /* a round still running this long has its connections cut */
+	uint64_t grace_ms;       /* how long SIGTERM waits for a running round */
 	int log_level;
 	char log_file[1024];
 	char disabled[MAX_REMOTES][64]; /* [remote "NAME"] enabled = no */
 	int ndisabled;
-	char path[1024];           /* where it was read from ("" when none) */
+	char path[1024]; /* where it was read from ("" when none) */
 } agent_cfg;
 
 static void cfg_defaults(agent_cfg *c)
@@ -105,15 +105,15 @@ static int cfg_handler(void *ud, const char *section, const char *name, const ch
 			const char *key;
 			size_t off;
 		} durs[] = {
-			{"debounce", offsetof(agent_cfg, sched.debounce_ms)},
-			{"interval", offsetof(agent_cfg, sched.interval_ms)},
-			{"backoff_base", offsetof(agent_cfg, sched.backoff_base_ms)},
-			{"backoff_cap", offsetof(agent_cfg, sched.backoff_cap_ms)},
-			{"idle_lock", offsetof(agent_cfg, idle_lock_ms)},
-			{"probe_timeout", offsetof(agent_cfg, probe_timeout_ms)},
-			{"net_timeout", offsetof(agent_cfg, net_timeout_ms)},
-			{"round_limit", offsetof(agent_cfg, round_limit_ms)},
-			{"shutdown_grace", offsetof(agent_cfg, grace_ms)},
+		        {"debounce", offsetof(agent_cfg, sched.debounce_ms)},
+		        {"interval", offsetof(agent_cfg, sched.interval_ms)},
+		        {"backoff_base", offsetof(agent_cfg, sched.backoff_base_ms)},
+		        {"backoff_cap", offsetof(agent_cfg, sched.backoff_cap_ms)},
+		        {"idle_lock", offsetof(agent_cfg, idle_lock_ms)},
+		        {"probe_timeout", offsetof(agent_cfg, probe_timeout_ms)},
+		        {"net_timeout", offsetof(agent_cfg, net_timeout_ms)},
+		        {"round_limit", offsetof(agent_cfg, round_limit_ms)},
+		        {"shutdown_grace", offsetof(agent_cfg, grace_ms)},
 		};
 		for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++)
 			if (!strcmp(name, durs[i].key)) {
@@ -211,8 +211,8 @@ typedef struct {
 	cairn_sched s;
 	char last_error[256];
 	time_t last_ok_wall, next_wall;
-	uint64_t done_gen;       /* the newest `sync --now` generation this remote has served */
-	uv_fs_event_t *watch;    /* R_PATH: the nearest existing ancestor of the path */
+	uint64_t done_gen;    /* the newest `sync --now` generation this remote has served */
+	uv_fs_event_t *watch; /* R_PATH: the nearest existing ancestor of the path */
 	char watched[1024];
 } remote;
 
@@ -222,9 +222,9 @@ struct conn {
 	struct cairn_agent *a;
 	unsigned char *buf; /* sodium_malloc(CONN_MAX) */
 	size_t len;
-	uint64_t want_gen;  /* a `sync` waiting for this generation; 0: none */
+	uint64_t want_gen; /* a `sync` waiting for this generation; 0: none */
 	int closing;
-	int pending;        /* an unlock on the threadpool will answer it */
+	int pending; /* an unlock on the threadpool will answer it */
 	conn *next;
 };
 
@@ -234,7 +234,7 @@ struct cairn_agent {
 	int lockfd, ready_fd, log_level_opt;
 	char log_file_opt[1024];
 	FILE *log;
-	unsigned char *key; /* NULL: locked */
+	unsigned char *key;  /* NULL: locked */
 	cairn_journal *held; /* the idle connection (invariant 7); NULL when locked or when it could not open */
 	uv_loop_t loop;
 	uv_pipe_t server;
@@ -245,9 +245,9 @@ struct cairn_agent {
 	remote remotes[MAX_REMOTES];
 	int nremotes;
 	struct timespec gitconfig_mtime;
-	int busy;           /* a round or its probe is under way */
+	int busy; /* a round or its probe is under way */
 	char busy_remote[64];
-	uint64_t gen;       /* `sync --now` generations */
+	uint64_t gen; /* `sync --now` generations */
 	conn *conns;
 	int stopping;
 	cairn_agent_round_hook hook;
@@ -598,18 +598,22 @@ static void round_after_cb(uv_work_t *req, int status)
 		alog(a, w->rc == CAIRN_EOFFLINE ? CAIRN_LOG_INFO : CAIRN_LOG_WARN,
 		     "round with %s failed after %llu ms (retry %u in %llu ms): %s", w->name,
 		     (unsigned long long)(now - w->started), r ? r->s.failures : 0,
-		     (unsigned long long)(r && cairn_sched_due(&r->s) > now ? cairn_sched_due(&r->s) - now : 0), w->err);
+		     (unsigned long long)(r && cairn_sched_due(&r->s) > now ? cairn_sched_due(&r->s) - now : 0),
+		     w->err);
 	else
-		alog(a, CAIRN_LOG_INFO, "round with %s: sealed %llu, sent %llu, received %llu segments, applied %llu "
-		     "events in %llu ms", w->name, (unsigned long long)w->r.segments_sealed,
-		     (unsigned long long)w->r.segments_sent, (unsigned long long)w->r.segments_received,
-		     (unsigned long long)w->r.events_applied, (unsigned long long)(now - w->started));
+		alog(a, CAIRN_LOG_INFO,
+		     "round with %s: sealed %llu, sent %llu, received %llu segments, applied %llu "
+		     "events in %llu ms",
+		     w->name, (unsigned long long)w->r.segments_sealed, (unsigned long long)w->r.segments_sent,
+		     (unsigned long long)w->r.segments_received, (unsigned long long)w->r.events_applied,
+		     (unsigned long long)(now - w->started));
 	/* A wipe order was carried out inside the round (the engine pushed what was pending, then destroyed
 	 * the key file and the database): nothing is left to unlock or sync, so wipe the key and stop. */
 	int wiped = !w->rc && w->r.wiped, revoked = w->revoked;
 	if (w->lock_after || wiped || revoked)
-		lock_now(a, wiped ? "a wipe order destroyed the journal"
-		                  : revoked ? "the office revoked this device" : "the roster asked for it");
+		lock_now(a, wiped     ? "a wipe order destroyed the journal"
+		            : revoked ? "the office revoked this device"
+		                      : "the roster asked for it");
 	if (w->key)
 		sodium_free(w->key);
 	free(w);
@@ -1040,7 +1044,8 @@ static void reply_status(cairn_agent *a, conn *c)
 		reply(c, "error out of memory", NULL);
 		return;
 	}
-	k = (size_t)snprintf(s, cap, "ok {\"pid\":%d,\"locked\":%s,\"round\":", (int)getpid(), a->key ? "false" : "true");
+	k = (size_t)snprintf(s, cap, "ok {\"pid\":%d,\"locked\":%s,\"round\":", (int)getpid(),
+	                     a->key ? "false" : "true");
 	k += (size_t)(a->busy ? snprintf(s + k, cap - k, "\"%s\"", a->busy_remote) : snprintf(s + k, cap - k, "null"));
 	k += (size_t)snprintf(s + k, cap - k, ",\"interval\":%.3f,\"remotes\":[",
 	                      (double)a->cfg.sched.interval_ms / 1000);
@@ -1048,16 +1053,18 @@ static void reply_status(cairn_agent *a, conn *c)
 		remote *r = &a->remotes[i];
 		json_str(e, sizeof(e), r->last_error);
 		json_str(u, sizeof(u), r->url);
-		k += (size_t)snprintf(s + k, cap - k,
-		                      "%s{\"name\":\"%s\",\"url\":\"%s\",\"reachable\":%s,\"last_success\":%s%s%s,"
-		                      "\"last_error\":%s%s%s,\"failures\":%u,\"next_attempt\":%s%s%s}",
-		                      i ? "," : "", r->name, u,
-		                      r->s.reachable < 0 ? "null" : r->s.reachable ? "true" : "false",
-		                      r->last_ok_wall ? "\"" : "", r->last_ok_wall ? iso(r->last_ok_wall, t1, sizeof(t1)) : "null",
-		                      r->last_ok_wall ? "\"" : "", r->last_error[0] ? "\"" : "",
-		                      r->last_error[0] ? e : "null", r->last_error[0] ? "\"" : "", r->s.failures,
-		                      a->key ? "\"" : "", a->key ? iso(r->next_wall, t2, sizeof(t2)) : "null",
-		                      a->key ? "\"" : "");
+		k += (size_t)snprintf(
+		        s + k, cap - k,
+		        "%s{\"name\":\"%s\",\"url\":\"%s\",\"reachable\":%s,\"last_success\":%s%s%s,"
+		        "\"last_error\":%s%s%s,\"failures\":%u,\"next_attempt\":%s%s%s}",
+		        i ? "," : "", r->name, u,
+		        r->s.reachable < 0 ? "null"
+		        : r->s.reachable   ? "true"
+		                           : "false",
+		        r->last_ok_wall ? "\"" : "", r->last_ok_wall ? iso(r->last_ok_wall, t1, sizeof(t1)) : "null",
+		        r->last_ok_wall ? "\"" : "", r->last_error[0] ? "\"" : "", r->last_error[0] ? e : "null",
+		        r->last_error[0] ? "\"" : "", r->s.failures, a->key ? "\"" : "",
+		        a->key ? iso(r->next_wall, t2, sizeof(t2)) : "null", a->key ? "\"" : "");
 	}
 	snprintf(s + k, cap - k, "]}");
 	reply(c, s, NULL);
@@ -1117,7 +1124,8 @@ static void unlock_after(uv_work_t *req, int status)
 		if (w->held)
 			hold(a, w->held);
 		else if (!a->held)
-			alog(a, CAIRN_LOG_WARN, "cannot hold the journal open (%s): commands will open it cold", w->why);
+			alog(a, CAIRN_LOG_WARN, "cannot hold the journal open (%s): commands will open it cold",
+			     w->why);
 		w->held = NULL;
 		touch_idle(a);
 		reschedule(a);
@@ -1300,7 +1308,7 @@ static void stop(cairn_agent *a, const char *why)
 		return;
 	a->stopping = 1;
 	alog(a, CAIRN_LOG_INFO, "stopping (%s)%s", why, a->busy ? ": waiting for the current round" : "");
-	unlink(a->sock); /* new commands go their own way at once */
+	unlink(a->sock);             /* new commands go their own way at once */
 	cairn_journal_free(a->held); /* a round still running keeps the key until it ends */
 	a->held = NULL;
 	uv_close((uv_handle_t *)&a->server, NULL);
@@ -1391,7 +1399,8 @@ int cairn_agent_open(cairn_agent **out, const cairn_agent_options *o)
 		ssize_t n = read(a->lockfd, pid, sizeof(pid) - 1);
 		pid[n > 0 ? n : 0] = '\0';
 		pid[strcspn(pid, "\n")] = '\0';
-		rc = cairn_error_set(CAIRN_EEXISTS, "an agent already runs for '%s' (pid %s)", o->dir, pid[0] ? pid : "?");
+		rc = cairn_error_set(CAIRN_EEXISTS, "an agent already runs for '%s' (pid %s)", o->dir,
+		                     pid[0] ? pid : "?");
 		goto fail;
 	}
 	*out = a;

@@ -57,8 +57,7 @@ uint64_t cairn_sched_backoff(const cairn_sched_cfg *c, unsigned failures, cairn_
 	return base + rnd(ud, cairn_sched_step(c, failures) - base);
 }
 
-void cairn_sched_done(cairn_sched *s, const cairn_sched_cfg *c, uint64_t now, int rc, cairn_sched_rand_fn rnd,
-                      void *ud)
+void cairn_sched_done(cairn_sched *s, const cairn_sched_cfg *c, uint64_t now, int rc, cairn_sched_rand_fn rnd, void *ud)
 {
 	uint64_t stretch = c->interval_ms * MIN(c->jitter_pct, 100) / 100, started = s->round_started;
 

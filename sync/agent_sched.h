@@ -42,19 +42,19 @@ typedef struct {
 typedef uint64_t (*cairn_sched_rand_fn)(void *ud, uint64_t upper);
 
 typedef struct {
-	uint64_t periodic_due;  /* next periodic round */
-	uint64_t change_due;    /* debounced local change (NEVER: none pending) */
-	uint64_t change_first;  /* first change not yet covered by a round (NEVER: none) */
-	uint64_t change_last;   /* the latest change */
-	uint64_t retry_due;     /* next retry while backing off (NEVER: healthy) */
-	uint64_t forced;        /* a round asked for (`sync --now`), in any regime (NEVER: none) */
-	uint64_t round_started; /* NEVER when no round is running */
-	unsigned failures;      /* consecutive failed rounds */
-	int reachable;          /* last probe or round: 1 reachable, 0 not, -1 unknown */
+	uint64_t periodic_due;   /* next periodic round */
+	uint64_t change_due;     /* debounced local change (NEVER: none pending) */
+	uint64_t change_first;   /* first change not yet covered by a round (NEVER: none) */
+	uint64_t change_last;    /* the latest change */
+	uint64_t retry_due;      /* next retry while backing off (NEVER: healthy) */
+	uint64_t forced;         /* a round asked for (`sync --now`), in any regime (NEVER: none) */
+	uint64_t round_started;  /* NEVER when no round is running */
+	unsigned failures;       /* consecutive failed rounds */
+	int reachable;           /* last probe or round: 1 reachable, 0 not, -1 unknown */
 	uint64_t followup_until; /* recovering: follow-up rounds until a round starts at or after this */
-	uint64_t last_ok;       /* end of the last successful round (NEVER: none) */
-	uint64_t last_attempt;  /* end of the last round (NEVER: none) */
-	int last_rc;            /* its result (0 or a CAIRN_E* code) */
+	uint64_t last_ok;        /* end of the last successful round (NEVER: none) */
+	uint64_t last_attempt;   /* end of the last round (NEVER: none) */
+	int last_rc;             /* its result (0 or a CAIRN_E* code) */
 } cairn_sched;
 
 /* A new remote: its first round is due at `now`. */

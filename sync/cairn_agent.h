@@ -24,14 +24,17 @@ typedef struct cairn_agent cairn_agent;
 
 typedef struct {
 	unsigned int version;
-	const char *dir;       /**< the journal directory (required) */
-	const char *config;    /**< INI file; NULL: $XDG_CONFIG_HOME/cairn/config (~/.config/cairn/config) */
-	const char *log_file;  /**< NULL: the config's log_file, else stderr */
-	int log_level;         /**< a cairn_log_level, or -1: the config's (default info) */
-	int ready_fd;          /**< when >= 0: "ready\n" is written here once the socket listens, then closed */
+	const char *dir;      /**< the journal directory (required) */
+	const char *config;   /**< INI file; NULL: $XDG_CONFIG_HOME/cairn/config (~/.config/cairn/config) */
+	const char *log_file; /**< NULL: the config's log_file, else stderr */
+	int log_level;        /**< a cairn_log_level, or -1: the config's (default info) */
+	int ready_fd;         /**< when >= 0: "ready\n" is written here once the socket listens, then closed */
 } cairn_agent_options;
 #define CAIRN_AGENT_OPTIONS_VERSION 1
-#define CAIRN_AGENT_OPTIONS_INIT {CAIRN_AGENT_OPTIONS_VERSION, NULL, NULL, NULL, -1, -1}
+#define CAIRN_AGENT_OPTIONS_INIT                                      \
+	{                                                             \
+		CAIRN_AGENT_OPTIONS_VERSION, NULL, NULL, NULL, -1, -1 \
+	}
 
 /**
  * Claim the journal directory for an agent and read the config. CAIRN_EEXISTS when another agent runs

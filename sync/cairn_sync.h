@@ -32,7 +32,10 @@ typedef struct {
 	const char *ca_file;         /**< https: a CA bundle to trust */
 } cairn_remote_options;
 #define CAIRN_REMOTE_OPTIONS_VERSION 1
-#define CAIRN_REMOTE_OPTIONS_INIT {CAIRN_REMOTE_OPTIONS_VERSION, NULL, NULL, NULL, NULL}
+#define CAIRN_REMOTE_OPTIONS_INIT                                    \
+	{                                                            \
+		CAIRN_REMOTE_OPTIONS_VERSION, NULL, NULL, NULL, NULL \
+	}
 
 int cairn_remote_add(cairn_sync *s, const char *name, const char *url, const cairn_remote_options *opts);
 int cairn_remote_remove(cairn_sync *s, const char *name);
@@ -48,12 +51,12 @@ typedef struct {
 	uint64_t events_applied;
 	uint64_t bytes_sent, bytes_received;
 	uint64_t conflicts_raised;
-	uint64_t quarantined;       /**< segments refused this round */
-	uint64_t unreadable;        /**< segments carried for a team this device has no key for */
-	uint64_t refs_relayed;      /**< other devices' logs pushed to a remote that lacked them */
-	uint64_t rejected;          /**< refs a remote refused */
-	uint64_t forks;             /**< logs whose remote and local histories diverge */
-	uint64_t wiped;             /**< 1 when a wipe order was carried out at the end of the round */
+	uint64_t quarantined;  /**< segments refused this round */
+	uint64_t unreadable;   /**< segments carried for a team this device has no key for */
+	uint64_t refs_relayed; /**< other devices' logs pushed to a remote that lacked them */
+	uint64_t rejected;     /**< refs a remote refused */
+	uint64_t forks;        /**< logs whose remote and local histories diverge */
+	uint64_t wiped;        /**< 1 when a wipe order was carried out at the end of the round */
 } cairn_sync_result;
 
 typedef void (*cairn_progress_fn)(void *ud, const char *phase, uint64_t done, uint64_t total, uint64_t bytes);
@@ -69,7 +72,10 @@ typedef struct {
 	unsigned int timeout_ms;
 } cairn_sync_options;
 #define CAIRN_SYNC_OPTIONS_VERSION 2
-#define CAIRN_SYNC_OPTIONS_INIT {CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL, 0}
+#define CAIRN_SYNC_OPTIONS_INIT                           \
+	{                                                 \
+		CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL, 0 \
+	}
 
 /** Seal pending own events into segments (local only; no network). */
 int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r);

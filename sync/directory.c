@@ -11,8 +11,8 @@
  *  3. The git host sees ciphertext only: the contents are sealed under a fresh key per version, wrapped
  *     for each team with that team's current key (so a revoked device's old keys read no newer version).
  */
-#include "bytes.h"
 #include "directory.h"
+#include "bytes.h"
 #include "office.h"
 #include "sync_error.h"
 
@@ -23,7 +23,7 @@
 #include <zstd.h>
 
 #define MAGIC "CAIRNDIR"
-#define FIXED (8 + 4 + 8 + 32)             /* magic, format, version, org key */
+#define FIXED (8 + 4 + 8 + 32) /* magic, format, version, org key */
 #define WRAP_REC (16 + 4 + 24 + CAIRN_DIRECTORY_WRAP_BYTES)
 #define NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -65,8 +65,9 @@ int cairn_directory_decode(cairn_directory **out, const unsigned char *buf, size
 	if (buf[8] != 1 || buf[9] || buf[10] || buf[11])
 		return cairn__sync_error(CAIRN_ECORRUPT, "resource directory is corrupt (header)");
 	if (org && sodium_memcmp(buf + 20, org, 32))
-		return cairn__sync_error(CAIRN_EREJECTED, "resource directory is signed by another org key than the one "
-		                                          "pinned here");
+		return cairn__sync_error(CAIRN_EREJECTED,
+		                         "resource directory is signed by another org key than the one "
+		                         "pinned here");
 	/* Signature first: nothing unauthenticated is parsed further than the header. */
 	if (crypto_sign_verify_detached(buf + len - 64, buf, len - 64, buf + 20) != 0)
 		return cairn__sync_error(CAIRN_ETAMPER, "resource directory signature does not verify with the org key "
@@ -186,8 +187,7 @@ static int team_sort(const void *a, const void *b)
 
 int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, const unsigned char org_pk[32],
                            cairn_directory_team *teams, size_t nteams, const char *json,
-                           int (*sign)(void *ud, const unsigned char *m, size_t n, unsigned char sig[64]),
-                           void *ud)
+                           int (*sign)(void *ud, const unsigned char *m, size_t n, unsigned char sig[64]), void *ud)
 {
 	size_t jlen = strlen(json), bound = ZSTD_compressBound(jlen), zlen, total, at;
 	unsigned char *z, *buf = NULL, *dk = NULL, ad[40];
@@ -205,7 +205,8 @@ int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, c
 	zlen = ZSTD_compress(z, bound, json, jlen, 3);
 	if (ZSTD_isError(zlen)) {
 		free(z);
-		return cairn__sync_error(CAIRN_ERROR, "cannot compress the resource directory: %s", ZSTD_getErrorName(zlen));
+		return cairn__sync_error(CAIRN_ERROR, "cannot compress the resource directory: %s",
+		                         ZSTD_getErrorName(zlen));
 	}
 	total = FIXED + 4 + nteams * WRAP_REC + NONCE + 4 + zlen + TAG + 64;
 	if (total > CAIRN_DIRECTORY_MAX_BYTES)
@@ -232,8 +233,8 @@ int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, c
 		cairn__put_u32(buf + at + 16, teams[i].epoch);
 		randombytes_buf(buf + at + 20, 24);
 		wrap_ad(ad, buf, teams[i].team, teams[i].epoch);
-		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + at + 44, NULL, dk, 32, ad, sizeof(ad), NULL, buf + at + 20,
-		                                           teams[i].key);
+		crypto_aead_xchacha20poly1305_ietf_encrypt(buf + at + 44, NULL, dk, 32, ad, sizeof(ad), NULL,
+		                                           buf + at + 20, teams[i].key);
 	}
 	randombytes_buf(buf + at, NONCE);
 	cairn__put_u32(buf + at + NONCE, (uint32_t)(zlen + TAG));
@@ -299,7 +300,8 @@ int cairn__directory_publish(cairn_journal *j, cairn_gitlog *g, const cairn_rost
 			rc = cairn__sync_error(rc, "the office holds no key for epoch %u of a team in the roster",
 			                       r->teams[i].epoch);
 	}
-	if (!rc && !(rc = cairn_directory_encode(&doc, &len, version, r->org_pk, teams, r->nteams, json, org_sign_cb, j)))
+	if (!rc &&
+	    !(rc = cairn_directory_encode(&doc, &len, version, r->org_pk, teams, r->nteams, json, org_sign_cb, j)))
 		rc = cairn__gitlog_commit_blob(g, CAIRN_DIRECTORY_REF, "directory", tip, doc, len, out);
 out:
 	for (size_t i = 0; keys && i < r->nteams; i++)
@@ -386,8 +388,8 @@ int cairn__directory_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote
 		                         "resource directory from remote '%s' refused: %s", remote, cairn_error_last());
 	/* Ours as new or newer: it goes to that remote with the next push. Ours damaged (not merely from a
 	 * newer cairn): take theirs. */
-	if (ltip[0] && (rc = cairn__directory_read(g, ltip, org, &ours, parent)) != CAIRN_ECORRUPT && rc != CAIRN_ETAMPER &&
-	    (rc || theirs->version <= ours->version))
+	if (ltip[0] && (rc = cairn__directory_read(g, ltip, org, &ours, parent)) != CAIRN_ECORRUPT &&
+	    rc != CAIRN_ETAMPER && (rc || theirs->version <= ours->version))
 		goto out;
 	cairn_error_clear();
 	if ((rc = cairn__gitlog_set(g, CAIRN_DIRECTORY_REF, rtip, NULL)))

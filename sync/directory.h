@@ -34,7 +34,7 @@ typedef struct {
 	unsigned char org_pk[32];
 	cairn_directory_wrap *wraps; /* sorted by (team, epoch), no repeats */
 	size_t nwraps;
-	unsigned char *doc; /* a copy of the whole document (the AEAD's associated data is a prefix of it) */
+	unsigned char *doc;       /* a copy of the whole document (the AEAD's associated data is a prefix of it) */
 	size_t body_at, body_len; /* the body: nonce [24] ‖ u32 length ‖ ciphertext */
 } cairn_directory;
 
@@ -63,8 +63,7 @@ int cairn_directory_open(const cairn_directory *d, const unsigned char team[CAIR
 /** Encode version `version` of `json` for `teams` (sorted here; no repeats) and sign. *out malloc'd. */
 int cairn_directory_encode(unsigned char **out, size_t *len, uint64_t version, const unsigned char org_pk[32],
                            cairn_directory_team *teams, size_t nteams, const char *json,
-                           int (*sign)(void *ud, const unsigned char *m, size_t n, unsigned char sig[64]),
-                           void *ud);
+                           int (*sign)(void *ud, const unsigned char *m, size_t n, unsigned char sig[64]), void *ud);
 /* The decompression layer alone, for the fuzz target: one zstd frame declaring ≤ MAX_PLAIN bytes. */
 int cairn__directory_unpack(const unsigned char *z, size_t zlen, char **json);
 

@@ -23,12 +23,12 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
-#include <sys/file.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SEAL_MAX_EVENTS 5000
 #define SEAL_MAX_BYTES (4u << 20)
@@ -210,7 +210,8 @@ int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
 		if (rc < 0)
 			goto out;
 		if (b.n == 0 || b.ev[0].seq != sealed + 1) {
-			rc = cairn_error_set(CAIRN_ECORRUPT, "own log has a gap after seq %llu", (unsigned long long)sealed);
+			rc = cairn_error_set(CAIRN_ECORRUPT, "own log has a gap after seq %llu",
+			                     (unsigned long long)sealed);
 			goto out;
 		}
 		h.first_seq = sealed + 1;
@@ -540,8 +541,8 @@ static uint64_t count_between(cairn_sync *s, const char *tip, const char *base)
  * was restored from a backup. Never publish the divergent segments; adopt the published log, and let
  * the events written since the restore continue under a new device id (cairn_device_rotate).
  */
-static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip,
-                           char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
+static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip, char good[CAIRN_OID_HEX],
+                           char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
 
 static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_sync_result *r)
 {
@@ -557,7 +558,8 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 		return rc;
 	r->forks++;
 	if (!strcmp(good, base)) {
-		if (bad[0] && cairn_quarantine_has(s->j, own, bad) == 0 && !cairn_quarantine_segment(s->j, own, bad, reason))
+		if (bad[0] && cairn_quarantine_has(s->j, own, bad) == 0 &&
+		    !cairn_quarantine_segment(s->j, own, bad, reason))
 			r->quarantined++;
 		return 0;
 	}
@@ -578,15 +580,15 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
  * binding, seq continuity and hash chain. Needs no team key, so a relay checks what it carries. `good`
  * receives the last verified commit ("" none); on the first bad one, `bad` and `reason` say which and why.
  */
-static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip,
-                           char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
+static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip, char good[CAIRN_OID_HEX],
+                           char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
 {
 	cairn_cursor c = {0};
 	/* The base is usually the segment this journal imported last: its cursor holds what reading and
 	 * verifying it again would give (a whole segment per device per round, at the office 1,000). */
 	if (*base && !cairn_cursor_get(s->j, dev, &c) && !strcmp(c.commit, base))
-		return cairn__log_verified_prefix_known(s->g, s->roster, dev, base, c.last_seq, c.last_hash, tip, good, bad,
-		                                        reason, rlen);
+		return cairn__log_verified_prefix_known(s->g, s->roster, dev, base, c.last_seq, c.last_hash, tip, good,
+		                                        bad, reason, rlen);
 	cairn_error_clear();
 	return cairn__log_verified_prefix(s->g, s->roster, dev, base, tip, good, bad, reason, rlen);
 }
@@ -635,8 +637,9 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 			rc = adopt(s, devs[i], lref, ltip, rtip, r);
 		} else if (d == 0 && (d = cairn__gitlog_descends(s->g, ltip, rtip)) == 0 &&
 		           !strcmp(devs[i], cairn_journal_device(s->j))) {
-			json_array_append_new(forks, json_pack("{ssssss}", "device", devs[i], "remote_tip", rtip, "action",
-			                                       "restored from a backup: continuing under a new device id"));
+			json_array_append_new(forks,
+			                      json_pack("{ssssss}", "device", devs[i], "remote_tip", rtip, "action",
+			                                "restored from a backup: continuing under a new device id"));
 			rc = own_fork(s, ltip, rtip, r);
 		} else if (d == 0) {
 			char reason[200];
@@ -644,7 +647,8 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 			         devs[i], remote);
 			r->forks++;
 			json_array_append_new(forks, json_pack("{ssss}", "device", devs[i], "remote_tip", rtip));
-			if (!cairn_quarantine_has(s->j, devs[i], rtip) && !cairn_quarantine_segment(s->j, devs[i], rtip, reason))
+			if (!cairn_quarantine_has(s->j, devs[i], rtip) &&
+			    !cairn_quarantine_segment(s->j, devs[i], rtip, reason))
 				r->quarantined++;
 		}
 		if (d < 0)
@@ -697,14 +701,15 @@ static int head_spec(cairn_sync *s, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
 	unsigned char pk[32], hash[32], head[CAIRN_HEAD_BYTES], *old = NULL, opk[32], ohash[32];
-	char lref[128], ref[160], tip[CAIRN_OID_HEX], htip[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
+	char lref[128], ref[160], tip[CAIRN_OID_HEX], htip[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX],
+	                                              hex[CAIRN_DEVICE_LEN];
 	uint64_t seq, max = 0, oseq = 0;
 	size_t olen;
 	int rc;
 	log_ref(lref, sizeof(lref), own);
 	snprintf(ref, sizeof(ref), "refs/heads/synced/%s", own);
-	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) || cairn_events_max_seq(s->j, own, &max) ||
-	    seq != max)
+	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) ||
+	    cairn_events_max_seq(s->j, own, &max) || seq != max)
 		return 0; /* nothing published yet, or something pending: no claim to make */
 	if (!cairn__gitlog_tip(s->g, ref, htip) && !cairn__gitlog_read_blob(s->g, htip, "head", &old, &olen, parent) &&
 	    !cairn_head_decode(old, olen, opk, &oseq, ohash, hex) && oseq == seq && !memcmp(ohash, hash, 32)) {
@@ -1003,9 +1008,9 @@ int cairn_sync_status(cairn_sync *s, char **out)
 		if (cairn__gitlog_tip(s->g, ref, tip) || tip_state(s, tip, &seq, h))
 			seq = 0;
 		cairn_cursor_get(s->j, devs[i], &c);
-		json_array_append_new(logs, json_pack("{sssIsIsb}", "device", devs[i], "tip_seq", (json_int_t)seq,
-		                                      "imported_seq", (json_int_t)c.last_seq, "own",
-		                                      !strcmp(devs[i], own)));
+		json_array_append_new(logs,
+		                      json_pack("{sssIsIsb}", "device", devs[i], "tip_seq", (json_int_t)seq,
+		                                "imported_seq", (json_int_t)c.last_seq, "own", !strcmp(devs[i], own)));
 		if (!strcmp(devs[i], own))
 			json_object_set_new(doc, "sealed_seq", json_integer((json_int_t)seq));
 	}

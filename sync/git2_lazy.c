@@ -19,13 +19,14 @@ static char failure[300]; /* empty when loaded */
 
 /* ISO C has no conversion from dlsym's void * to a function pointer: copy the bytes (POSIX guarantees
  * they are the same). */
-#define CAIRN__GIT2_RESOLVE(f)                                                                           \
-	if (!failure[0]) {                                                                                   \
-		void *sym = dlsym(h, #f);                                                                        \
-		if (sym)                                                                                         \
-			memcpy(&cairn__p_##f, &sym, sizeof(sym));                                                    \
-		else                                                                                             \
-			snprintf(failure, sizeof(failure), "%s has no %s: cairn needs libgit2 1.5", CAIRN__GIT2_SONAME, #f); \
+#define CAIRN__GIT2_RESOLVE(f)                                                                      \
+	if (!failure[0]) {                                                                          \
+		void *sym = dlsym(h, #f);                                                           \
+		if (sym)                                                                            \
+			memcpy(&cairn__p_##f, &sym, sizeof(sym));                                   \
+		else                                                                                \
+			snprintf(failure, sizeof(failure), "%s has no %s: cairn needs libgit2 1.5", \
+			         CAIRN__GIT2_SONAME, #f);                                           \
 	}
 
 static void load(void)

@@ -13,17 +13,17 @@
 #include "gitlog.h"
 #include "netstream.h"
 
+#include "git2_lazy.h"
 #include <fcntl.h>
 #include <ftw.h>
-#include "git2_lazy.h"
-#include <sys/stat.h>
-#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cairn.h"
 
@@ -194,8 +194,8 @@ int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf,
 	return cairn__gitlog_read_blob(g, commit, "segment", buf, len, parent);
 }
 
-int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf,
-                            size_t *len, char parent[CAIRN_OID_HEX])
+int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf, size_t *len,
+                            char parent[CAIRN_OID_HEX])
 {
 	git_commit *c = NULL;
 	git_tree *t = NULL;
@@ -231,8 +231,8 @@ out:
 	return rc;
 }
 
-int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg,
-                         size_t len, char out[CAIRN_OID_HEX])
+int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg, size_t len,
+                         char out[CAIRN_OID_HEX])
 {
 	char name[128];
 	snprintf(name, sizeof(name), "refs/heads/logs/%s", device);
@@ -254,9 +254,8 @@ int cairn__gitlog_commit_blob(cairn_gitlog *g, const char *name, const char *fil
 	if (*parent && (oid_parse(&pid, parent) || git_commit_lookup(&p, g->repo, &pid)))
 		return git_fail(CAIRN_ECORRUPT, "cannot read the previous segment commit");
 	if (git_blob_create_from_buffer(&blob, g->repo, seg, len) || git_treebuilder_new(&tb, g->repo, NULL) ||
-	    git_treebuilder_insert(NULL, tb, file, &blob, GIT_FILEMODE_BLOB) ||
-	    git_treebuilder_write(&tree, tb) || git_tree_lookup(&t, g->repo, &tree) ||
-	    git_signature_new(&sig, "cairn", "cairn@invalid", 0, 0)) {
+	    git_treebuilder_insert(NULL, tb, file, &blob, GIT_FILEMODE_BLOB) || git_treebuilder_write(&tree, tb) ||
+	    git_tree_lookup(&t, g->repo, &tree) || git_signature_new(&sig, "cairn", "cairn@invalid", 0, 0)) {
 		rc = git_fail(CAIRN_EIO, "cannot write a segment");
 		goto out;
 	}
@@ -281,8 +280,7 @@ out:
 	return rc;
 }
 
-int cairn__gitlog_walk(cairn_gitlog *g, const char *tip, const char *since, char (**oids)[CAIRN_OID_HEX],
-                       size_t *n)
+int cairn__gitlog_walk(cairn_gitlog *g, const char *tip, const char *since, char (**oids)[CAIRN_OID_HEX], size_t *n)
 {
 	git_revwalk *w = NULL;
 	git_oid id;
@@ -575,8 +573,8 @@ static char *remote_opt(cairn_gitlog *g, const char *remote, const char *opt)
 }
 
 /* Credentials come from files named in the config, never from argv or the environment. */
-static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
-                          unsigned int allowed, void *payload)
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url, unsigned int allowed,
+                          void *payload)
 {
 	xfer *x = payload;
 	char *path = NULL;
@@ -625,10 +623,7 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	return rc;
 }
 
-static void hex32(char out[65], const unsigned char *h)
-{
-	sodium_bin2hex(out, 65, h, 32);
-}
+static void hex32(char out[65], const unsigned char *h) { sodium_bin2hex(out, 65, h, 32); }
 
 /* A pinned certificate (https) or host key (ssh) must match; otherwise the usual validity decides. */
 static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
@@ -650,7 +645,8 @@ static int on_certificate(git_cert *cert, int valid, const char *host, void *pay
 	if (pin) {
 		rc = seen[0] && sodium_memcmp(seen, pin, 64) == 0 && strlen(pin) == 64 ? 0 : -1;
 		if (rc)
-			cairn_error_set(CAIRN_EREJECTED, "remote '%s' (%s) presented a key that does not match its pin (got %s)",
+			cairn_error_set(CAIRN_EREJECTED,
+			                "remote '%s' (%s) presented a key that does not match its pin (got %s)",
 			                x->remote, host, seen[0] ? seen : "none");
 	} else if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2) {
 		/* libgit2 sets `valid` when the key is in ~/.ssh/known_hosts; otherwise it must be pinned. */
@@ -663,8 +659,10 @@ static int on_certificate(git_cert *cert, int valid, const char *host, void *pay
 	} else {
 		rc = valid ? 0 : -1;
 		if (rc)
-			cairn_error_set(CAIRN_EREJECTED, "certificate of '%s' is not trusted (pin it with --pin %s or "
-			                "give --ca-file)", host, seen);
+			cairn_error_set(CAIRN_EREJECTED,
+			                "certificate of '%s' is not trusted (pin it with --pin %s or "
+			                "give --ca-file)",
+			                host, seen);
 	}
 	free(pin);
 	return rc;
@@ -743,8 +741,10 @@ static int transport_error(xfer *x, const char *what)
 		return cairn_error_last_code(); /* our callback already said why */
 	unsigned silent = cairn__netstream_silenced();
 	if (silent) /* the watchdog cut it: libssh2's own message ("failed getting banner") hides why */
-		return cairn_error_set(CAIRN_EOFFLINE, "cannot %s remote '%s': nothing came or went for %u ms (network "
-		                       "timeout)", what, x->remote, silent);
+		return cairn_error_set(CAIRN_EOFFLINE,
+		                       "cannot %s remote '%s': nothing came or went for %u ms (network "
+		                       "timeout)",
+		                       what, x->remote, silent);
 	return cairn_error_set(CAIRN_EOFFLINE, "cannot %s remote '%s': %s", what, x->remote,
 	                       e && e->message ? e->message : "unreachable");
 }

@@ -29,8 +29,8 @@ int cairn__gitlog_tip(cairn_gitlog *g, const char *ref, char oid[CAIRN_OID_HEX])
 int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf, size_t *len,
                        char parent[CAIRN_OID_HEX]);
 /* The same for a commit whose tree is one blob named `name` ("roster", "request"). */
-int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf,
-                            size_t *len, char parent[CAIRN_OID_HEX]);
+int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf, size_t *len,
+                            char parent[CAIRN_OID_HEX]);
 /* Commit one blob named `file` on `ref` (full name), whose tip must be `parent` ("" when none). */
 int cairn__gitlog_commit_blob(cairn_gitlog *g, const char *ref, const char *file, const char *parent,
                               const unsigned char *buf, size_t len, char out[CAIRN_OID_HEX]);
@@ -41,11 +41,10 @@ const char *cairn__gitlog_path(cairn_gitlog *g);
 /* Time (seconds) of the newest reflog entry of `ref`; 0 when it has none. */
 int cairn__gitlog_ref_time(cairn_gitlog *g, const char *ref, int64_t *when);
 /* Append a segment commit to refs/heads/logs/<device>, whose tip must be `parent` ("" when none). */
-int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg,
-                         size_t len, char out[CAIRN_OID_HEX]);
+int cairn__gitlog_append(cairn_gitlog *g, const char *device, const char *parent, const unsigned char *seg, size_t len,
+                         char out[CAIRN_OID_HEX]);
 /* Commits reachable from `tip` but not from `since` ("" none), oldest first. *oids malloc'd. */
-int cairn__gitlog_walk(cairn_gitlog *g, const char *tip, const char *since, char (**oids)[CAIRN_OID_HEX],
-                       size_t *n);
+int cairn__gitlog_walk(cairn_gitlog *g, const char *tip, const char *since, char (**oids)[CAIRN_OID_HEX], size_t *n);
 /* Device ids under a ref prefix (e.g. "refs/heads/logs/"). *devs: malloc'd array of malloc'd strings. */
 int cairn__gitlog_list(cairn_gitlog *g, const char *prefix, char ***devs, size_t *n);
 void cairn__gitlog_list_free(char **devs, size_t n);

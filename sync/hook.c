@@ -63,8 +63,9 @@ static int check_roster(hook *h, const char *old, const char *new, char *why, si
 		         (unsigned long long)r->version, (unsigned long long)h->roster->version);
 	} else if (strcmp(old, ZERO_OID) && cairn__gitlog_descends(h->g, new, old) != 1) {
 		/* Descends, not "is the child of": a hub two versions behind takes the newest a device carries. */
-		snprintf(why, n, "a roster version must extend the previous ones (the new commit does not descend from "
-		                 "the one held)");
+		snprintf(why, n,
+		         "a roster version must extend the previous ones (the new commit does not descend from "
+		         "the one held)");
 	} else {
 		cairn_roster_free(h->roster);
 		h->roster = r;
@@ -88,8 +89,9 @@ static int check_directory(hook *h, const char *old, const char *new, char *why,
 	if (cairn__directory_read(h->g, new, h->org, &d, parent))
 		snprintf(why, n, "%s", cairn_error_last());
 	else if (has_old && cairn__gitlog_descends(h->g, new, old) != 1)
-		snprintf(why, n, "a resource directory version must extend the previous ones (the new commit does not "
-		                 "descend from the one held)");
+		snprintf(why, n,
+		         "a resource directory version must extend the previous ones (the new commit does not "
+		         "descend from the one held)");
 	else if (has_old && cairn__directory_read(h->g, old, h->org, &prev, pp))
 		snprintf(why, n, "the resource directory held here is unreadable: %s", cairn_error_last());
 	else if (prev && d->version <= prev->version)
@@ -146,7 +148,8 @@ static int check_log(hook *h, const char *dev, const char *old, const char *new,
 	char good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX];
 	const char *base = strcmp(old, ZERO_OID) ? old : "";
 	if (*base && cairn__gitlog_descends(h->g, new, base) != 1) {
-		snprintf(why, n, "rewriting the log of %s is not allowed (the new tip does not extend the old one)", dev);
+		snprintf(why, n, "rewriting the log of %s is not allowed (the new tip does not extend the old one)",
+		         dev);
 		return 0;
 	}
 	if (h->pinned && !h->roster) {
@@ -180,8 +183,9 @@ static int check_ref(hook *h, const char *old, const char *new, const char *ref,
 		return check_head(h, ref + 18, new, why, n);
 	if (!strncmp(ref, "refs/heads/logs/", 16) && hex_device(ref + 16))
 		return check_log(h, ref + 16, old, new, why, n);
-	snprintf(why, n, "only refs/heads/logs/<device>, enroll/<device>, synced/<device>, roster and directory "
-	                 "are accepted here");
+	snprintf(why, n,
+	         "only refs/heads/logs/<device>, enroll/<device>, synced/<device>, roster and directory "
+	         "are accepted here");
 	return 0;
 }
 

@@ -32,9 +32,9 @@ int cairn__log_tip_state(cairn_gitlog *g, const char *tip, uint64_t *last, unsig
 	return rc;
 }
 
-static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
-                         uint64_t last, unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX],
-                         char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
+static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base, uint64_t last,
+                         unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX],
+                         char *reason, size_t rlen);
 
 int cairn__log_verified_prefix(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
                                const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason,
@@ -59,9 +59,9 @@ int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster
 	return verified_from(g, roster, dev, base, base_seq, hash, tip, good, bad, reason, rlen);
 }
 
-static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
-                         uint64_t last, unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX],
-                         char bad[CAIRN_OID_HEX], char *reason, size_t rlen)
+static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base, uint64_t last,
+                         unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX],
+                         char *reason, size_t rlen)
 {
 	char(*oids)[CAIRN_OID_HEX] = NULL, parent[CAIRN_OID_HEX];
 	size_t n = 0;
@@ -78,7 +78,8 @@ static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char
 			snprintf(reason, rlen, "segment of device %s found on the log of %s", h.device, dev);
 		else if (h.first_seq != last + 1 || memcmp(h.prev, hash, 32) || strcmp(parent, good))
 			snprintf(reason, rlen, "segment %llu-%llu does not follow seq %llu in the hash chain",
-			         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq, (unsigned long long)last);
+			         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq,
+			         (unsigned long long)last);
 		else if (!roster || cairn_roster_admits(roster, dev, h.device_pk, h.last_seq, reason, rlen)) {
 			last = h.last_seq;
 			cairn_segment_hash(buf, len, hash);

@@ -30,8 +30,8 @@
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
  */
-#include "git2_lazy.h"
 #include "netstream.h"
+#include "git2_lazy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,10 +175,7 @@ int cairn__netstream_abort_all(void)
 	return n;
 }
 
-unsigned cairn__netstream_silenced(void)
-{
-	return atomic_exchange(&silenced, 0) ? atomic_load(&timeout_ms) : 0;
-}
+unsigned cairn__netstream_silenced(void) { return atomic_exchange(&silenced, 0) ? atomic_load(&timeout_ms) : 0; }
 
 void cairn__netstream_set_timeout(unsigned ms)
 {
@@ -278,8 +275,9 @@ static int tcp_connect(git_stream *stream)
 	}
 	freeaddrinfo(info);
 	if (fd < 0)
-		return err == ETIMEDOUT ? io_error("failed to connect to", s->host, err, "no answer within")
-		                        : net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
+		return err == ETIMEDOUT
+		               ? io_error("failed to connect to", s->host, err, "no answer within")
+		               : net_error("failed to connect to", s->host, strerror(err ? err : ECONNREFUSED));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	bound_waits(fd, ms);
 	live_add(fd);

@@ -11,9 +11,9 @@
  *  4. Revocation fixes the revoked device's last accepted seq and starts a new epoch for its team whose
  *     key is sealed to the remaining members only.
  */
+#include "office.h"
 #include "cairn_sync.h"
 #include "directory.h"
-#include "office.h"
 #include "segment.h"
 
 #include <errno.h>
@@ -134,13 +134,14 @@ int cairn__roster_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote, c
 		if ((rc = read_roster(g, ltip, org, &ours)))
 			goto out;
 		if (theirs->version <= ours->version) {
-			rc = cairn_error_set(CAIRN_EREJECTED,
-			                     theirs->version < ours->version
-			                         ? "remote '%s' offers roster version %llu, older than version %llu held "
-			                           "here: refused (rollback)"
-			                         : "remote '%s' offers a different roster under version %llu (this device "
-			                           "holds version %llu): refused",
-			                     remote, (unsigned long long)theirs->version, (unsigned long long)ours->version);
+			rc = cairn_error_set(
+			        CAIRN_EREJECTED,
+			        theirs->version < ours->version
+			                ? "remote '%s' offers roster version %llu, older than version %llu held "
+			                  "here: refused (rollback)"
+			                : "remote '%s' offers a different roster under version %llu (this device "
+			                  "holds version %llu): refused",
+			        remote, (unsigned long long)theirs->version, (unsigned long long)ours->version);
 			goto out;
 		}
 	}
@@ -183,7 +184,8 @@ int cairn_repo_guard(const char *repo, const char *org_hex, const char *hook_cmd
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/pre-receive");
 	if (!(f = fopen(path, "w")))
 		return cairn_error_set(CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
-	fprintf(f, "#!/bin/sh\n# Installed by cairn: only signed, enrolled, append-only updates get in.\nexec '%s' hook pre-receive\n",
+	fprintf(f,
+	        "#!/bin/sh\n# Installed by cairn: only signed, enrolled, append-only updates get in.\nexec '%s' hook pre-receive\n",
 	        hook_cmd);
 	if (fclose(f) != 0 || chmod(path, 0755) != 0)
 		return cairn_error_set(CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
@@ -252,9 +254,10 @@ static int office_commit(office *o)
 	/* The roster change stands whatever happens to the directory: a failure is a warning, and the next
 	 * change or 'cairn office publish' republishes it. */
 	if (!rc && cairn__directory_publish(o->j, o->g, o->r)) {
-		cairn_log_emit(CAIRN_LOG_WARN, "roster version %llu written, but the resource directory was not "
-		               "republished for it: %s (run 'cairn office publish')", (unsigned long long)o->r->version,
-		               cairn_error_last());
+		cairn_log_emit(CAIRN_LOG_WARN,
+		               "roster version %llu written, but the resource directory was not "
+		               "republished for it: %s (run 'cairn office publish')",
+		               (unsigned long long)o->r->version, cairn_error_last());
 		cairn_error_clear();
 	}
 	return rc;
@@ -300,14 +303,17 @@ static int read_request(office *o, const char *device, unsigned char pk[32])
 	int rc;
 	snprintf(ref, sizeof(ref), "refs/heads/enroll/%s", device);
 	if (strlen(device) != 16 || cairn__gitlog_tip(o->g, ref, tip))
-		return cairn_error_set(CAIRN_ENOTFOUND, "no enrollment request from device '%s' (see 'cairn office "
-		                                        "enroll list')", device);
+		return cairn_error_set(CAIRN_ENOTFOUND,
+		                       "no enrollment request from device '%s' (see 'cairn office "
+		                       "enroll list')",
+		                       device);
 	if ((rc = cairn__gitlog_read_blob(o->g, tip, "request", &buf, &len, parent)))
 		return rc;
 	rc = cairn_enroll_decode(buf, len, pk, org, hex);
 	free(buf);
 	if (!rc && (strcmp(hex, device) || sodium_memcmp(org, o->r->org_pk, 32)))
-		rc = cairn_error_set(CAIRN_ECORRUPT, "the enrollment request of '%s' names another device or org", device);
+		rc = cairn_error_set(CAIRN_ECORRUPT, "the enrollment request of '%s' names another device or org",
+		                     device);
 	return rc;
 }
 
@@ -355,8 +361,8 @@ int cairn_office_approve(cairn_journal *j, const char *repo, const char *device,
 	if ((d = cairn_roster_device_find(o.r, device))) {
 		rc = cairn_error_set(d->status == CAIRN_ROSTER_REVOKED ? CAIRN_EINVAL : CAIRN_EEXISTS,
 		                     d->status == CAIRN_ROSTER_REVOKED
-		                         ? "device '%s' was revoked: a revoked device is never enrolled again"
-		                         : "device '%s' is already enrolled",
+		                             ? "device '%s' was revoked: a revoked device is never enrolled again"
+		                             : "device '%s' is already enrolled",
 		                     device);
 		goto out;
 	}
@@ -472,8 +478,8 @@ out:
 
 /* Set (on) or clear a flag of an enrolled device in a new roster version: CAIRN_EEXISTS ("device X
  * `already`") when it is so already; with `not_revoked`, a revoked device is refused the flag. */
-static int device_flag(cairn_journal *j, const char *repo, const char *device, uint8_t flag, int on,
-                       int not_revoked, const char *already)
+static int device_flag(cairn_journal *j, const char *repo, const char *device, uint8_t flag, int on, int not_revoked,
+                       const char *already)
 {
 	cairn_roster_device *d;
 	office o;
@@ -566,7 +572,8 @@ static uint64_t synced_head(office *o, const cairn_roster_device *d, const char 
 	snprintf(ref, sizeof(ref), "refs/heads/synced/%s", d->hex);
 	if (!cairn__gitlog_tip(o->g, ref, htip) && !cairn__gitlog_read_blob(o->g, htip, "head", &buf, &len, parent) &&
 	    !cairn_head_decode(buf, len, pk, &seq, hash, hex) && !sodium_memcmp(pk, d->pk, 32)) {
-		*full = *tip && !cairn__log_tip_state(o->g, tip, &tseq, thash) && tseq == seq && !memcmp(thash, hash, 32);
+		*full = *tip && !cairn__log_tip_state(o->g, tip, &tseq, thash) && tseq == seq &&
+		        !memcmp(thash, hash, 32);
 	} else {
 		seq = 0;
 	}
@@ -601,12 +608,12 @@ int cairn_office_devices(cairn_journal *j, const char *repo, char **out)
 		int full;
 		uint64_t synced = synced_head(&o, d, tip, &full);
 		json_array_append_new(
-		    arr, json_pack("{sssssssIsssbsIsbsosbsb}", "device", d->hex, "team", name ? name : team, "status",
-		                   status_name(d), "last_seq", (json_int_t)seq, "head", tip, "head_signed",
-		                   head_signed(&o, d, tip), "synced_seq", (json_int_t)synced, "fully_synced", full,
-		                   "last_seen", *when ? json_string(when) : json_null(), "wipe",
-		                   (d->flags & CAIRN_ROSTER_WIPE) != 0, "supervisor",
-		                   (d->flags & CAIRN_ROSTER_SUPERVISOR) != 0));
+		        arr, json_pack("{sssssssIsssbsIsbsosbsb}", "device", d->hex, "team", name ? name : team,
+		                       "status", status_name(d), "last_seq", (json_int_t)seq, "head", tip,
+		                       "head_signed", head_signed(&o, d, tip), "synced_seq", (json_int_t)synced,
+		                       "fully_synced", full, "last_seen", *when ? json_string(when) : json_null(),
+		                       "wipe", (d->flags & CAIRN_ROSTER_WIPE) != 0, "supervisor",
+		                       (d->flags & CAIRN_ROSTER_SUPERVISOR) != 0));
 		free(name);
 	}
 	cairn_error_clear();

@@ -345,7 +345,8 @@ int cairn_roster_key_seal(cairn_roster *r, const cairn_roster_device *dev, const
 	unsigned char xpk[32];
 	cairn_roster_key *k = NULL;
 	for (size_t i = 0; i < r->nkeys && !k; i++)
-		if (!memcmp(r->keys[i].team, team, 16) && r->keys[i].epoch == epoch && !memcmp(r->keys[i].device, dev->id, 8))
+		if (!memcmp(r->keys[i].team, team, 16) && r->keys[i].epoch == epoch &&
+		    !memcmp(r->keys[i].device, dev->id, 8))
 			k = &r->keys[i];
 	if (!k) {
 		if (!(k = realloc(r->keys, (r->nkeys + 1) * sizeof(*k))))

@@ -14,8 +14,8 @@
  *  5. The encoder enforces exactly the rules the decoder checks, so whatever encode writes, open reads;
  *     and the decoder accepts one encoding per content (canonical padding, one frame, no trailing bytes).
  */
-#include "bytes.h"
 #include "segment.h"
+#include "bytes.h"
 #include "segment_internal.h"
 #include "sync_error.h"
 
@@ -147,8 +147,7 @@ static int header_check(const cairn_segment_header *h, unsigned char id[ID_BYTES
 /* ---------------------------------------------------------------------------------------------- */
 /* Encoding                                                                                        */
 
-static int event_check(const cairn_segment_header *h, const cairn_event *ev, uint64_t want_seq,
-                       size_t lens[3])
+static int event_check(const cairn_segment_header *h, const cairn_event *ev, uint64_t want_seq, size_t lens[3])
 {
 	unsigned char hash[32];
 	if (ev->seq != want_seq)
@@ -277,9 +276,8 @@ static void header_write(unsigned char *b, const cairn_segment_header *h, const 
 	cairn__put_u32(b + OFF_CLEN, clen);
 }
 
-int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment_header *h,
-                        const unsigned char *plain, size_t plainlen, const unsigned char team_key[32],
-                        cairn_sign_fn sign, void *sign_ud)
+int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment_header *h, const unsigned char *plain,
+                        size_t plainlen, const unsigned char team_key[32], cairn_sign_fn sign, void *sign_ud)
 {
 	unsigned char id[ID_BYTES], nonce[NONCE_BYTES], *buf;
 	size_t clen, len;
@@ -314,8 +312,9 @@ int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment
 	/* Catch a callback that signs with another key now, not at every receiver later. */
 	if (crypto_sign_ed25519_verify_detached(buf + len - SIG_BYTES, buf, len - SIG_BYTES, h->device_pk) != 0) {
 		free(buf);
-		return cairn__sync_error(CAIRN_EINVAL, "the segment signature does not verify with the public key of "
-		                                       "device '%s' (the signing key is another one)",
+		return cairn__sync_error(CAIRN_EINVAL,
+		                         "the segment signature does not verify with the public key of "
+		                         "device '%s' (the signing key is another one)",
 		                         h->device);
 	}
 	*out = buf;
@@ -323,9 +322,8 @@ int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment
 	return 0;
 }
 
-int cairn_segment_encode(unsigned char **out, size_t *outlen, const cairn_segment_header *h,
-                         const cairn_event *events, size_t n, const unsigned char team_key[32],
-                         cairn_sign_fn sign, void *sign_ud)
+int cairn_segment_encode(unsigned char **out, size_t *outlen, const cairn_segment_header *h, const cairn_event *events,
+                         size_t n, const unsigned char team_key[32], cairn_sign_fn sign, void *sign_ud)
 {
 	unsigned char *raw = NULL, *plain = NULL;
 	size_t rawlen = 0, plainlen = 0;
@@ -374,16 +372,18 @@ int cairn_segment_verify(cairn_segment_header *h, const unsigned char *buf, size
 		return cairn__sync_error(CAIRN_ECORRUPT, "not a cairn segment (bad magic)");
 	if (buf[OFF_VERSION] != VERSION)
 		return buf[OFF_VERSION] > VERSION
-		           ? cairn__sync_error(CAIRN_ENEWER, "segment format %u is newer than this cairn reads (%d); "
-		                                             "upgrade cairn",
-		                               buf[OFF_VERSION], VERSION)
-		           : cairn__sync_error(CAIRN_ECORRUPT, "bad segment format version 0");
+		               ? cairn__sync_error(CAIRN_ENEWER,
+		                                   "segment format %u is newer than this cairn reads (%d); "
+		                                   "upgrade cairn",
+		                                   buf[OFF_VERSION], VERSION)
+		               : cairn__sync_error(CAIRN_ECORRUPT, "bad segment format version 0");
 	if (buf[OFF_RESERVED] | buf[OFF_RESERVED + 1] | buf[OFF_RESERVED + 2])
 		return cairn__sync_error(CAIRN_ECORRUPT, "segment header has non-zero reserved bytes");
 	clen = cairn__get_u32(buf + OFF_CLEN);
 	if (clen != len - CAIRN_SEGMENT_HEADER_BYTES - SIG_BYTES)
-		return cairn__sync_error(CAIRN_ECORRUPT, "segment length %zu does not match its header (%u bytes of "
-		                                         "ciphertext); truncated or extended",
+		return cairn__sync_error(CAIRN_ECORRUPT,
+		                         "segment length %zu does not match its header (%u bytes of "
+		                         "ciphertext); truncated or extended",
 		                         len, clen);
 
 	memset(&t, 0, sizeof(t));
@@ -397,8 +397,8 @@ int cairn_segment_verify(cairn_segment_header *h, const unsigned char *buf, size
 
 	device_id_of(t.device_pk, id, hex);
 	if (memcmp(id, buf + OFF_DEVICE, ID_BYTES) != 0)
-		return cairn__sync_error(CAIRN_ECORRUPT, "segment claims device '%s' but carries the key of device '%s'",
-		                         t.device, hex);
+		return cairn__sync_error(
+		        CAIRN_ECORRUPT, "segment claims device '%s' but carries the key of device '%s'", t.device, hex);
 	if (!seq_range_ok(t.first_seq, t.last_seq))
 		return cairn__sync_error(CAIRN_ECORRUPT, "segment of device '%s' has a bad seq range %llu..%llu",
 		                         t.device, (unsigned long long)t.first_seq, (unsigned long long)t.last_seq);
@@ -409,8 +409,8 @@ int cairn_segment_verify(cairn_segment_header *h, const unsigned char *buf, size
 	return 0;
 }
 
-int cairn_segment_open(cairn_segment_events *out, cairn_segment_header *h, const unsigned char *buf,
-                       size_t len, const unsigned char team_key[32])
+int cairn_segment_open(cairn_segment_events *out, cairn_segment_header *h, const unsigned char *buf, size_t len,
+                       const unsigned char team_key[32])
 {
 	unsigned char *plain;
 	size_t clen, plen;
@@ -427,9 +427,8 @@ int cairn_segment_open(cairn_segment_events *out, cairn_segment_header *h, const
 	plen = clen - TAG_BYTES;
 	if (!(plain = malloc(plen ? plen : 1)))
 		return cairn__sync_error(CAIRN_ENOMEM, "out of memory (%zu bytes to decrypt a segment)", plen);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, buf + CAIRN_SEGMENT_HEADER_BYTES, clen,
-	                                               buf, CAIRN_SEGMENT_HEADER_BYTES, buf + OFF_NONCE,
-	                                               team_key) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, buf + CAIRN_SEGMENT_HEADER_BYTES, clen, buf,
+	                                               CAIRN_SEGMENT_HEADER_BYTES, buf + OFF_NONCE, team_key) != 0) {
 		wipe_free(plain, plen);
 		return cairn__sync_error(CAIRN_ETAMPER,
 		                         "segment of device '%s' (seqs %llu..%llu) does not decrypt with the key of "
@@ -451,7 +450,8 @@ struct where {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static int corrupt(const struct where *w, const char *fmt, ...)
+static int
+corrupt(const struct where *w, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
@@ -462,8 +462,8 @@ static int corrupt(const struct where *w, const char *fmt, ...)
 	                         (unsigned long long)w->first, (unsigned long long)w->last, msg);
 }
 
-int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char *plain, size_t len,
-                                 const char *device, uint64_t first_seq, uint64_t last_seq)
+int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char *plain, size_t len, const char *device,
+                                 uint64_t first_seq, uint64_t last_seq)
 {
 	struct where w = {device, first_seq, last_seq};
 	const unsigned char *z;
@@ -505,9 +505,9 @@ int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char 
 	got = ZSTD_decompress(raw, (size_t)size, z, zlen);
 	if (ZSTD_isError(got) || got != size) {
 		wipe_free(raw, (size_t)size);
-		return ZSTD_isError(got) ? corrupt(&w, "zstd: %s", ZSTD_getErrorName(got))
-		                         : corrupt(&w, "the zstd frame holds %zu bytes, not the %llu it declares", got,
-		                                   size);
+		return ZSTD_isError(got)
+		               ? corrupt(&w, "zstd: %s", ZSTD_getErrorName(got))
+		               : corrupt(&w, "the zstd frame holds %zu bytes, not the %llu it declares", got, size);
 	}
 	rc = cairn__segment_parse_events(out, raw, (size_t)size, device, first_seq, last_seq);
 	wipe_free(raw, (size_t)size);
@@ -518,8 +518,8 @@ int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char 
  * One pass over the events: validates everything and counts the string bytes (fill == NULL), or, on the
  * second pass over the same validated bytes, copies the strings into `strings` and fills `fill`.
  */
-static int walk_events(const struct where *w, const unsigned char *raw, size_t len, uint32_t count,
-                       cairn_event *fill, char *strings, const char *dev, size_t *strbytes)
+static int walk_events(const struct where *w, const unsigned char *raw, size_t len, uint32_t count, cairn_event *fill,
+                       char *strings, const char *dev, size_t *strbytes)
 {
 	size_t pos = 4, total = 0;
 
@@ -600,8 +600,8 @@ static int walk_events(const struct where *w, const unsigned char *raw, size_t l
 	return 0;
 }
 
-int cairn__segment_parse_events(cairn_segment_events *out, const unsigned char *raw, size_t len,
-                                const char *device, uint64_t first_seq, uint64_t last_seq)
+int cairn__segment_parse_events(cairn_segment_events *out, const unsigned char *raw, size_t len, const char *device,
+                                uint64_t first_seq, uint64_t last_seq)
 {
 	struct where w = {device, first_seq, last_seq};
 	struct storage *st;

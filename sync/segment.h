@@ -45,8 +45,8 @@
 #define CAIRN_SEGMENT_MAX_EVENTS 1000000
 #define CAIRN_SEGMENT_MAX_BYTES (80u << 20) /* a whole encoded segment */
 #define CAIRN_TEAM_ID_BYTES 16
-#define CAIRN_SEGMENT_MAX_KIND 64       /* bytes of an event kind */
-#define CAIRN_SEGMENT_ENTITY_BYTES 36   /* a UUID in text form */
+#define CAIRN_SEGMENT_MAX_KIND 64         /* bytes of an event kind */
+#define CAIRN_SEGMENT_ENTITY_BYTES 36     /* a UUID in text form */
 #define CAIRN_SEGMENT_MAX_BODY (1u << 20) /* bytes of one event body */
 
 typedef struct {
@@ -68,9 +68,8 @@ typedef int (*cairn_sign_fn)(void *ud, const unsigned char *m, size_t n, unsigne
  * *out is malloc'd (free with free()). Returns 0 or CAIRN_EINVAL / CAIRN_ENOMEM, or the negative code
  * `sign` returned.
  */
-int cairn_segment_encode(unsigned char **out, size_t *outlen, const cairn_segment_header *h,
-                         const cairn_event *events, size_t n, const unsigned char team_key[32],
-                         cairn_sign_fn sign, void *sign_ud);
+int cairn_segment_encode(unsigned char **out, size_t *outlen, const cairn_segment_header *h, const cairn_event *events,
+                         size_t n, const unsigned char team_key[32], cairn_sign_fn sign, void *sign_ud);
 
 /**
  * Parse and authenticate the clear part: bounds, magic, version, that the device id is the hash of the
@@ -98,8 +97,8 @@ typedef struct {
  * authentic, so the caller can name the segment it quarantines). *out is zeroed on failure, so
  * cairn_segment_events_free() is always safe on it.
  */
-int cairn_segment_open(cairn_segment_events *out, cairn_segment_header *h, const unsigned char *buf,
-                       size_t len, const unsigned char team_key[32]);
+int cairn_segment_open(cairn_segment_events *out, cairn_segment_header *h, const unsigned char *buf, size_t len,
+                       const unsigned char team_key[32]);
 /** Wipe (they are record data) and release the events; resets *ev. Accepts NULL and zeroed objects. */
 void cairn_segment_events_free(cairn_segment_events *ev);
 

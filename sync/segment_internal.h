@@ -29,20 +29,19 @@ int cairn__segment_pack(unsigned char **plain, size_t *plainlen, const unsigned 
  * Write the header from h (device id from h->device_pk; h->device must match it), encrypt `plain` under
  * a fresh random nonce and sign. Does not look inside `plain`: tests use it to seal malformed contents.
  */
-int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment_header *h,
-                        const unsigned char *plain, size_t plainlen, const unsigned char team_key[32],
-                        cairn_sign_fn sign, void *sign_ud);
+int cairn__segment_seal(unsigned char **out, size_t *outlen, const cairn_segment_header *h, const unsigned char *plain,
+                        size_t plainlen, const unsigned char team_key[32], cairn_sign_fn sign, void *sign_ud);
 
 /*
  * Decrypted plaintext → events of `device` with seqs first_seq..last_seq: length prefix, canonical zero
  * padding, one zstd frame with a declared size ≤ CAIRN_SEGMENT_MAX_PLAIN, then parse_events. *out is
  * zeroed on failure.
  */
-int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char *plain, size_t len,
-                                 const char *device, uint64_t first_seq, uint64_t last_seq);
+int cairn__segment_decode_events(cairn_segment_events *out, const unsigned char *plain, size_t len, const char *device,
+                                 uint64_t first_seq, uint64_t last_seq);
 
 /* Decompressed raw blob → events (every rule of segment.h; no trailing bytes). *out zeroed on failure. */
-int cairn__segment_parse_events(cairn_segment_events *out, const unsigned char *raw, size_t len,
-                                const char *device, uint64_t first_seq, uint64_t last_seq);
+int cairn__segment_parse_events(cairn_segment_events *out, const unsigned char *raw, size_t len, const char *device,
+                                uint64_t first_seq, uint64_t last_seq);
 
 #endif

@@ -8,8 +8,8 @@
 /* Set this thread's last error (one line, lowercase) and return `code` (a negative CAIRN_E*). */
 int cairn__sync_error(int code, const char *fmt, ...)
 #if defined(__GNUC__)
-	__attribute__((format(printf, 2, 3)))
+        __attribute__((format(printf, 2, 3)))
 #endif
-	;
+        ;
 
 #endif

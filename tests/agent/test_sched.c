@@ -227,7 +227,7 @@ static void test_force(void)
 	cairn_sched_start(&s, 100);
 	cairn_sched_done(&s, &cfg, 200, CAIRN_EOFFLINE, draw, &r);
 	T_CHECK(cairn_sched_due(&s) == 200 + 1000); /* served: back to the backoff */
-	cairn_sched_force(&s, 300);                  /* even while backing off */
+	cairn_sched_force(&s, 300);                 /* even while backing off */
 	T_CHECK(cairn_sched_due(&s) == 300);
 }
 

@@ -110,8 +110,8 @@ static void dump_wal(const char *dir, unsigned pgno)
 			commit = (unsigned)(fh[4] << 24 | fh[5] << 16 | fh[6] << 8 | fh[7]);
 			same = !memcmp(fh + 8, hdr + 16, 8);
 			if (pg == pgno)
-				fprintf(stderr, "wal: frame %ld holds page %u (commit %u, header salts %s)\n", i + 1, pg,
-				        commit, same ? "yes" : "no");
+				fprintf(stderr, "wal: frame %ld holds page %u (commit %u, header salts %s)\n", i + 1,
+				        pg, commit, same ? "yes" : "no");
 		}
 		if (same != run_same) {
 			if (run_same >= 0)
@@ -206,7 +206,8 @@ static uint64_t run_writer(const char *writer, const char *dir, uint64_t target,
 		char *nl;
 		while ((nl = strchr(line, '\n'))) { /* one ack per line */
 			*nl = '\0';
-			last = strtoull(line, NULL, 10); /* every ack that reached us counts, including after the kill */
+			last = strtoull(line, NULL,
+			                10); /* every ack that reached us counts, including after the kill */
 			if (kill_after && ++seen == kill_after) {
 				kill(pid, SIGKILL);
 				killed = 1;

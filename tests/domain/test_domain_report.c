@@ -5,9 +5,9 @@
  * directory is the office's alone: a device adopts it whole, a resource.set from any device but the
  * office's own journal is never applied, a malformed directory changes nothing.
  */
+#include "t.h"
 #include "journal.h"
 #include "model.h"
-#include "t.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -41,27 +41,29 @@ static void fill(void)
 	T_OK(cairn_plan_set(ja, a, "relapse", "{\"triggers\":[\"payday\"]}", NULL));
 	T_OK(cairn_plan_set(ja, a, "relapse", "{\"places\":[\"the bar\"]}", NULL));
 	T_OK(cairn_plan_set(ja, b, "safety", "{\"reasons\":[\"my kids\"]}", NULL));
-	snprintf(body, sizeof(body),
-	         "{\"discloser\":\"P\",\"recipient\":\"Clinic\",\"info\":[\"notes\"],\"purpose\":\"care\","
-	         "\"expires\":\"2099-01-01\",\"signed_name\":\"Zelda\",\"signed_date\":\"2026-01-01\",\"method\":\"wet\"}");
+	snprintf(
+	        body, sizeof(body),
+	        "{\"discloser\":\"P\",\"recipient\":\"Clinic\",\"info\":[\"notes\"],\"purpose\":\"care\","
+	        "\"expires\":\"2099-01-01\",\"signed_name\":\"Zelda\",\"signed_date\":\"2026-01-01\",\"method\":\"wet\"}");
 	T_OK(cairn_consent_grant(ja, a, body, cons));
 	T_OK(cairn_disclose(ja, a, "clinic", "CARE", "notes", NULL, &cid));
 	T_CHECK(cid && !strcmp(cid, cons));
 	cairn_free(cid);
 	T_CHECK(cairn_disclose(ja, b, "clinic", "care", "notes", NULL, NULL) == CAIRN_ECONSENT);
 	T_OK(cairn_disclose_via(ja, "referral", b, "ER", "emergency care", "notes", "overdose", NULL));
-	T_OK(cairn_assess_add(ja, a, "{\"instrument\":\"barc10\",\"items\":[1,1,1,1,1,1,1,1,1,1],\"date\":\"2026-02-01\"}",
-	                      NULL));
-	T_OK(cairn_assess_add(ja, a, "{\"instrument\":\"barc10\",\"items\":[5,5,5,5,5,5,5,5,5,5],\"date\":\"2026-04-01\"}",
-	                      NULL));
+	T_OK(cairn_assess_add(
+	        ja, a, "{\"instrument\":\"barc10\",\"items\":[1,1,1,1,1,1,1,1,1,1],\"date\":\"2026-02-01\"}", NULL));
+	T_OK(cairn_assess_add(
+	        ja, a, "{\"instrument\":\"barc10\",\"items\":[5,5,5,5,5,5,5,5,5,5],\"date\":\"2026-04-01\"}", NULL));
 	/* The directory comes from the office: a device cannot write it, it adopts the office's. */
 	T_CHECK(cairn_resource_set(ja, NULL, "{\"name\":\"Shelter\"}", id) == CAIRN_EINVAL);
 	T_OK(cairn_resource_set(jo, NULL, "{\"name\":\"Shelter\",\"categories\":[\"housing\",\"shelter\"]}", id));
 	T_OK(cairn_resource_set(jo, id, "{\"hours\":\"24/7\"}", NULL));
 	T_OK(cairn_resource_directory(jo, &directory));
 	T_OK(cairn_resource_directory_adopt(ja, 1, directory));
-	snprintf(body, sizeof(body), "{\"topic\":\"t\",\"facilitator\":\"Sam\",\"date\":\"2026-03-03\",\"attendees\":[\"%s\",\"%s\"]}",
-	         a, b);
+	snprintf(body, sizeof(body),
+	         "{\"topic\":\"t\",\"facilitator\":\"Sam\",\"date\":\"2026-03-03\",\"attendees\":[\"%s\",\"%s\"]}", a,
+	         b);
 	T_OK(cairn_group_add(ja, body, NULL));
 	T_OK(cairn_audit_view(ja, a, "contact show"));
 	T_OK(cairn_note_add(ja, a, "{\"text\":\"hello\",\"date\":\"2026-03-04\"}", note));
@@ -115,11 +117,15 @@ static void test_person_lists_use_indexes(void)
 		int (*list)(cairn_journal *, const char *, char **);
 		int everyone; /* the list takes NULL for everyone */
 	} lists[] = {
-		{"goals", cairn_goal_list, 1},          {"consents", consents_today, 1},
-		{"disclosures", cairn_disclosure_list, 1}, {"assessments", assessments_any, 1},
-		{"groups", cairn_group_list, 1},        {"referrals", cairn_referral_list, 1},
-		{"gpra", cairn_gpra_list, 1},           {"audit", cairn_audit_list, 0},
-		{"fhir", fhir_of, 1},
+	        {"goals", cairn_goal_list, 1},
+	        {"consents", consents_today, 1},
+	        {"disclosures", cairn_disclosure_list, 1},
+	        {"assessments", assessments_any, 1},
+	        {"groups", cairn_group_list, 1},
+	        {"referrals", cairn_referral_list, 1},
+	        {"gpra", cairn_gpra_list, 1},
+	        {"audit", cairn_audit_list, 0},
+	        {"fhir", fhir_of, 1},
 	};
 	char who[CAIRN_ID_LEN], other[CAIRN_ID_LEN], *people = NULL, body[512];
 	json_t *all;
@@ -134,21 +140,22 @@ static void test_person_lists_use_indexes(void)
 	for (int k = 0; k < 2; k++) {
 		const char *c = k ? other : who;
 		T_OK(cairn_referral_add(ja, c, "{\"category\":\"housing\",\"to\":\"Hope House\"}", NULL));
-		T_OK(cairn_gpra_interview(ja, c, "{\"grant\":\"G1\",\"type\":\"intake\",\"date\":\"2026-01-02\"}", NULL));
+		T_OK(cairn_gpra_interview(ja, c, "{\"grant\":\"G1\",\"type\":\"intake\",\"date\":\"2026-01-02\"}",
+		                          NULL));
 	}
 	snprintf(body, sizeof(body),
 	         "{\"discloser\":\"P\",\"recipient\":\"Clinic\",\"info\":[\"notes\"],\"purpose\":\"care\","
 	         "\"expires\":\"2099-01-01\",\"signed_name\":\"Y\",\"signed_date\":\"2026-01-01\",\"method\":\"wet\"}");
 	T_OK(cairn_consent_grant(ja, other, body, NULL));
-	snprintf(body, sizeof(body), "{\"topic\":\"u\",\"facilitator\":\"Sam\",\"date\":\"2026-03-09\",\"attendees\":[\"%s\"]}",
-	         other);
+	snprintf(body, sizeof(body),
+	         "{\"topic\":\"u\",\"facilitator\":\"Sam\",\"date\":\"2026-03-09\",\"attendees\":[\"%s\"]}", other);
 	T_OK(cairn_group_add(ja, body, NULL));
 	sqlite3_trace_v2(ja->db, SQLITE_TRACE_PROFILE, on_profile, NULL);
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
 		long one = scans(lists[i].list, who), every = lists[i].everyone ? scans(lists[i].list, NULL) : -1;
 		if (one != 0 || every == 0)
-			fprintf(stderr, "  %s: %ld full-scan steps for one person, %ld for everyone\n", lists[i].name, one,
-			        every);
+			fprintf(stderr, "  %s: %ld full-scan steps for one person, %ld for everyone\n", lists[i].name,
+			        one, every);
 		T_CHECK(one == 0);
 		T_CHECK(every != 0);
 	}
@@ -255,8 +262,14 @@ static int resources(cairn_journal *j)
 /* A resource.set as it would arrive in `device`'s log, ingested into `j`. */
 static int forge(cairn_journal *j, const char *device, uint64_t seq)
 {
-	cairn_event ev = {device, seq, (uint64_t)1 << 40, "resource.set", "018f0000-0000-7000-8000-00000000f00d",
-	                  "{\"name\":\"Fake Clinic\",\"phone\":\"555-0000\"}", 1, {0}};
+	cairn_event ev = {device,
+	                  seq,
+	                  (uint64_t)1 << 40,
+	                  "resource.set",
+	                  "018f0000-0000-7000-8000-00000000f00d",
+	                  "{\"name\":\"Fake Clinic\",\"phone\":\"555-0000\"}",
+	                  1,
+	                  {0}};
 	cairn_event_hash(&ev, ev.hash);
 	return cairn_event_ingest(j, &ev);
 }
@@ -280,11 +293,13 @@ static void test_directory_is_the_offices(void)
 	T_CHECK(resources(ja) == 1);
 	T_CHECK(cairn_resource_directory_adopt(jo, 2, directory) == CAIRN_EINVAL);
 	T_CHECK(cairn_resource_directory_adopt(ja, 2, "{}") == CAIRN_ECORRUPT);
-	T_CHECK(cairn_resource_directory_adopt(ja, 2, "[{\"resource\":\"018f0000-0000-7000-8000-00000000f00d\","
-	                                            "\"hlc\":1,\"device\":\"00112233aabbccdd\",\"body\":{\"nope\":1}}]") ==
+	T_CHECK(cairn_resource_directory_adopt(ja, 2,
+	                                       "[{\"resource\":\"018f0000-0000-7000-8000-00000000f00d\","
+	                                       "\"hlc\":1,\"device\":\"00112233aabbccdd\",\"body\":{\"nope\":1}}]") ==
 	        CAIRN_ECORRUPT);
-	T_CHECK(cairn_resource_directory_adopt(ja, 2, "[{\"resource\":\"x\",\"hlc\":1,\"device\":\"00112233aabbccdd\","
-	                                            "\"body\":{\"name\":\"n\"}}]") == CAIRN_ECORRUPT);
+	T_CHECK(cairn_resource_directory_adopt(ja, 2,
+	                                       "[{\"resource\":\"x\",\"hlc\":1,\"device\":\"00112233aabbccdd\","
+	                                       "\"body\":{\"name\":\"n\"}}]") == CAIRN_ECORRUPT);
 	T_CHECK(resources(ja) == 1);
 	T_OK(cairn_resource_directory_version(ja, &v));
 	T_CHECK(v == 1);
@@ -318,7 +333,8 @@ int main(void)
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);
 	cairn_journal_free(jo);
-	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.* /tmp/cairn-domain-report-o.*") != 0)
+	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.* /tmp/cairn-domain-report-o.*") !=
+	    0)
 		fprintf(stderr, "cleanup failed\n");
 	T_END();
 }

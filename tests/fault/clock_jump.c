@@ -111,13 +111,13 @@ static void local_clock_jumps_back(void)
 	T_CHECKF(cairn_contact_set(a, NULL, "{\"name\":\"After the jump\"}", NULL) == 0, "%s", cairn_error_last());
 	h2 = last_hlc(a);
 	T_CHECKF(h2 > h1, "a clock 3 days back gave an earlier hlc (%llx after %llx)", (unsigned long long)h2,
-	       (unsigned long long)h1);
+	         (unsigned long long)h1);
 	T_CHECKF(CAIRN_HLC_MS(h2) == CAIRN_HLC_MS(h1), "the hlc's time moved back with the wall clock");
 	a = reopen(a);
 	T_CHECKF(cairn_contact_set(a, NULL, "{\"name\":\"After reopening\"}", NULL) == 0, "%s", cairn_error_last());
 	h3 = last_hlc(a);
 	T_CHECKF(h3 > h2, "after reopening, the hlc went back (%llx after %llx)", (unsigned long long)h3,
-	       (unsigned long long)h2);
+	         (unsigned long long)h2);
 	now_ms = T0 + 1000; /* the clock is fixed: wall time leads again */
 	T_CHECKF(cairn_contact_set(a, NULL, "{\"name\":\"Clock fixed\"}", NULL) == 0, "%s", cairn_error_last());
 	T_CHECKF(CAIRN_HLC_MS(last_hlc(a)) == T0 + 1000, "once the wall clock passes the hlc, the hlc follows it");
@@ -132,7 +132,7 @@ static void remote_clock_days_ahead(void)
 
 	now_ms = T0;
 	T_CHECKF(cairn_contact_set(a, NULL, "{\"name\":\"Kit Clock\",\"phone\":\"555-0001\"}", id) == 0, "%s",
-	       cairn_error_last());
+	         cairn_error_last());
 	copy_events(a, b);
 
 	/* b's clock is two days ahead. */
@@ -148,7 +148,7 @@ static void remote_clock_days_ahead(void)
 	T_CHECKF(cairn_contact_set(a, id, fields, NULL) == 0, "%s", cairn_error_last());
 	h = last_hlc(a);
 	T_CHECKF(h < future, "the local clock was dragged two days ahead (%llx vs %llx)", (unsigned long long)h,
-	       (unsigned long long)future);
+	         (unsigned long long)future);
 	T_CHECKF(CAIRN_HLC_MS(h) == now_ms, "the local hlc left the wall clock");
 	/* A write that saw the future value replaces it, everywhere, without a conflict. */
 	T_CHECKF(shows(a, id, "555-NOW") && !shows(a, id, "555-FUTURE"), "a's later decision did not win on a");

@@ -27,7 +27,6 @@
 #define WAL_HDR 32
 #define FRAME (24 + 4096)
 
-
 static unsigned get32(const unsigned char *p)
 {
 	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
@@ -80,10 +79,7 @@ static int commits_before(const unsigned char *wal, size_t n, size_t cut)
 	return count;
 }
 
-static int commit_frames(const unsigned char *wal, size_t n)
-{
-	return commits_before(wal, n, n);
-}
+static int commit_frames(const unsigned char *wal, size_t n) { return commits_before(wal, n, n); }
 
 static unsigned char *slurp(const char *path, size_t *n)
 {
@@ -125,8 +121,8 @@ static void check_cut(const char *base, const char *name, size_t cut, int expect
 		return;
 	}
 	T_CHECKF(sqlite3_prepare_v2(j->db, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
-	           sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok"),
-	       "%s: integrity_check fails", name);
+	                 sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok"),
+	         "%s: integrity_check fails", name);
 	sqlite3_finalize(st);
 	cairn_events_max_seq(j, cairn_journal_device(j), &max);
 	if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM events WHERE device = ?1", -1, &st, NULL) == SQLITE_OK) {
@@ -136,16 +132,16 @@ static void check_cut(const char *base, const char *name, size_t cut, int expect
 	}
 	sqlite3_finalize(st);
 	T_CHECKF(count == (int64_t)max, "%s: events are not gapless (%lld events, max seq %llu)", name,
-	       (long long)count, (unsigned long long)max);
+	         (long long)count, (unsigned long long)max);
 	T_CHECKF((int)max == expect_events,
-	       "%s: cut at byte %zu keeps %llu of %d acknowledged events; the wal says %d committed before it",
-	       name, cut, (unsigned long long)max, total, expect_events);
+	         "%s: cut at byte %zu keeps %llu of %d acknowledged events; the wal says %d committed before it", name,
+	         cut, (unsigned long long)max, total, expect_events);
 	/* The journal records again after the tear. */
 	T_CHECKF(cairn_contact_set(j, NULL, "{\"name\":\"after the tear\"}", NULL) == 0, "%s: cannot record: %s", name,
-	       cairn_error_last());
+	         cairn_error_last());
 	cairn_events_max_seq(j, cairn_journal_device(j), &max);
 	T_CHECKF((int)max == expect_events + 1, "%s: the next seq is %llu, not %d", name, (unsigned long long)max,
-	       expect_events + 1);
+	         expect_events + 1);
 	cairn_journal_free(j);
 	printf("%s: cut at %zu of the wal: %d of %d events kept, integrity ok\n", name, cut, expect_events, total);
 }

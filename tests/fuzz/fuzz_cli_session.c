@@ -32,15 +32,9 @@ int session_has_key(const struct cli_ctx *ctx)
 	return 0;
 }
 
-int session_check_journal(struct cli_ctx *ctx)
-{
-	return session_dir(ctx);
-}
+int session_check_journal(struct cli_ctx *ctx) { return session_dir(ctx); }
 
-int session_open(struct cli_ctx *ctx)
-{
-	return session_dir(ctx);
-}
+int session_open(struct cli_ctx *ctx) { return session_dir(ctx); }
 
 int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char out[CAIRN_ID_LEN])
 {

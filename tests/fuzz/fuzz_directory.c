@@ -7,8 +7,8 @@
  * is NUL-terminated text within the cap; a round trip gives back its input; a flipped byte is caught. A
  * violation aborts, which libFuzzer reports like a crash.
  */
-#include "directory.h"
 #include "fuzz_directory.h"
+#include "directory.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -88,7 +88,8 @@ static void round_trip(const unsigned char *in, size_t n)
 		fail("a directory does not encode");
 	if (cairn_directory_decode(&d, doc, len, keys[1].pk) != CAIRN_EREJECTED || d)
 		fail("a directory decodes under another org key than the one it names");
-	if (cairn_directory_decode(&d, doc, len, keys[0].pk) || d->version != n || d->nwraps != 2 || d->wraps[0].epoch != 1)
+	if (cairn_directory_decode(&d, doc, len, keys[0].pk) || d->version != n || d->nwraps != 2 ||
+	    d->wraps[0].epoch != 1)
 		fail("an encoded directory does not decode as written");
 	if (cairn_directory_open(d, fuzz_dir_team, 3, fuzz_dir_key, &json) || strcmp(json, text))
 		fail("a directory does not open to what was encoded");
@@ -125,18 +126,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] & 3) {
 	case FUZZ_DIR_RAW:
-	case FUZZ_DIR_SIGN:
-		decode(buf, n);
-		break;
-	case FUZZ_DIR_UNPACK:
-	{
+	case FUZZ_DIR_SIGN: decode(buf, n); break;
+	case FUZZ_DIR_UNPACK: {
 		int rc = cairn__directory_unpack(buf, n, &json);
 		opened(rc, json);
 		break;
 	}
-	case FUZZ_DIR_RESEAL:
-		round_trip(buf, strnlen((const char *)buf, n));
-		break;
+	case FUZZ_DIR_RESEAL: round_trip(buf, strnlen((const char *)buf, n)); break;
 	}
 	free(buf);
 	return 0;

@@ -68,7 +68,8 @@ static void remove_stale(const char *base)
 	struct dirent *e;
 	long pid;
 	while (d && (e = readdir(d)))
-		if (sscanf(e->d_name, "cairn-fuzz-event-%ld", &pid) == 1 && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
+		if (sscanf(e->d_name, "cairn-fuzz-event-%ld", &pid) == 1 && kill((pid_t)pid, 0) != 0 &&
+		    errno == ESRCH) {
 			snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", base, e->d_name);
 			if (system(cmd) != 0)
 				fprintf(stderr, "fuzz_event: could not remove %s/%s\n", base, e->d_name);
@@ -135,8 +136,8 @@ static void parse(events *e, const uint8_t *data, size_t size)
 		memcpy(e->body[i], data + bstart, bn);
 		e->body[i][bn] = '\0';
 		hlc[d] += step << 16;
-		e->ev[i] = (cairn_event){fuzz_event_devices[d], ++seq[d], hlc[d], e->kind[i],
-		                         fuzz_event_entities[ent], e->body[i], 1, {0}};
+		e->ev[i] = (cairn_event){fuzz_event_devices[d],    ++seq[d],   hlc[d], e->kind[i],
+		                         fuzz_event_entities[ent], e->body[i], 1,      {0}};
 		cairn_event_hash(&e->ev[i], e->ev[i].hash);
 		e->n++;
 	}

@@ -20,17 +20,15 @@
 #define FUZZ_EVENT_FAR_AHEAD 0xff
 
 static const char *const fuzz_event_devices[FUZZ_EVENT_DEVICES] = {
-	"0123456789abcdef",
-	"fedcba9876543210",
-	"00000000000000ff",
+        "0123456789abcdef",
+        "fedcba9876543210",
+        "00000000000000ff",
 };
 
 static const char *const fuzz_event_entities[FUZZ_EVENT_ENTITIES] = {
-	"01890a5d-ac96-774b-bcce-b302099a8057",
-	"01890a5d-ac96-774b-bcce-b302099a8058",
-	"01890a5d-ac96-774b-bcce-b302099a8059",
-	"01890a5d-ac96-774b-bcce-b302099a805a",
-	"01890a5d-ac96-774b-bcce-not-a-uuid!",
+        "01890a5d-ac96-774b-bcce-b302099a8057", "01890a5d-ac96-774b-bcce-b302099a8058",
+        "01890a5d-ac96-774b-bcce-b302099a8059", "01890a5d-ac96-774b-bcce-b302099a805a",
+        "01890a5d-ac96-774b-bcce-not-a-uuid!",
 };
 
 #endif

@@ -42,10 +42,7 @@ static int run_file(const char *path)
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Run every regular file of `dir` in name order (reproducible), counting into passed and failed. */
 static void run_dir(const char *dir, int *passed, int *failed)

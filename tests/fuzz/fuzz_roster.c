@@ -173,15 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] & 3) {
 	case FUZZ_ROSTER_RAW:
-	case FUZZ_ROSTER_SIGN:
-		roster(buf, n);
-		break;
-	case FUZZ_ROSTER_ENROLL:
-		enroll(buf, n);
-		break;
-	case FUZZ_ROSTER_HEAD:
-		head(buf, n);
-		break;
+	case FUZZ_ROSTER_SIGN: roster(buf, n); break;
+	case FUZZ_ROSTER_ENROLL: enroll(buf, n); break;
+	case FUZZ_ROSTER_HEAD: head(buf, n); break;
 	}
 	free(buf);
 	return 0;

@@ -104,7 +104,8 @@ static void do_write(int op, int role, uint32_t off, int amt, const unsigned cha
 	if (rc != SQLITE_OK)
 		return;
 	disk = cairn__vfs_mem_bytes(mem, &n);
-	if (sealed_shape(role, amt, off) && (n < off + (size_t)amt || memcmp(disk + off, buf, CAIRN_PAGE_SIZE - 40) == 0))
+	if (sealed_shape(role, amt, off) &&
+	    (n < off + (size_t)amt || memcmp(disk + off, buf, CAIRN_PAGE_SIZE - 40) == 0))
 		fail("a sealed page is on disk as plaintext", op);
 	if (role == CAIRN_VFS_ROLE_WAL && sealed_shape(role, amt, off) && !wal_salts_valid(off))
 		return;

@@ -4,9 +4,9 @@
  * near misses. Each is under 32 KB (a VFS seed holds whole pages). The files are committed; rerunning rewrites them (segments get fresh
  * nonces, so their bytes change; what they cover does not). Another target adds a function to `gens`.
  */
-#include "fuzz_event.h"
 #include "directory.h"
 #include "fuzz_directory.h"
+#include "fuzz_event.h"
 #include "fuzz_roster.h"
 #include "fuzz_segment.h"
 #include "roster.h"
@@ -66,15 +66,15 @@ typedef struct {
 
 static void make_events(events *e, uint64_t first, size_t n)
 {
-	static const char *kinds[] = {"contact.set", "note.add", "referral.add", "referral.status", "contact.merge",
-	                              "note.amend"};
+	static const char *kinds[] = {"contact.set",     "note.add",      "referral.add",
+	                              "referral.status", "contact.merge", "note.amend"};
 	static const char *bodies[] = {
-	    "{\"name\":\"Sam R.\",\"phone\":\"555-0101\",\"consent\":true}",
-	    "{\"kind\":\"encounter\",\"date\":\"2024-03-02\",\"text\":\"met at the library\",\"minutes\":20}",
-	    "{\"category\":\"housing\",\"to\":\"Harbor House\",\"reason\":\"eviction\",\"date\":\"2024-03-02\"}",
-	    "{\"state\":\"accepted\",\"outcome\":\"waitlisted\",\"reporter\":\"receiving\"}",
-	    "{}",
-	    "{\"text\":\"\\u00e9t\\u00e9 \\\"quoted\\\" \\\\ back\",\"reason\":\"typo\"}"};
+	        "{\"name\":\"Sam R.\",\"phone\":\"555-0101\",\"consent\":true}",
+	        "{\"kind\":\"encounter\",\"date\":\"2024-03-02\",\"text\":\"met at the library\",\"minutes\":20}",
+	        "{\"category\":\"housing\",\"to\":\"Harbor House\",\"reason\":\"eviction\",\"date\":\"2024-03-02\"}",
+	        "{\"state\":\"accepted\",\"outcome\":\"waitlisted\",\"reporter\":\"receiving\"}",
+	        "{}",
+	        "{\"text\":\"\\u00e9t\\u00e9 \\\"quoted\\\" \\\\ back\",\"reason\":\"typo\"}"};
 	memset(e, 0, sizeof(*e));
 	for (size_t i = 0; i < n; i++) {
 		cairn_event *v = &e->ev[i];
@@ -249,151 +249,155 @@ static int event_seed(const char *name, const seed_event *evs, size_t n)
 static int gen_event(void)
 {
 	static const seed_event contact[] = {
-	    {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam R.\",\"phone\":\"555-0101\"},\"seen\":{}}"},
-	    {1, 0, 2, "contact.set", "{\"fields\":{\"phone\":\"555-0199\"},\"seen\":{}}"},
-	    {2, 0, 3, "contact.set",
-	     "{\"fields\":{\"phone\":null},\"seen\":{\"phone\":[[111669149696065537,\"0123456789abcdef\"]]}}"},
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam R.\",\"phone\":\"555-0101\"},\"seen\":{}}"},
+	        {1, 0, 2, "contact.set", "{\"fields\":{\"phone\":\"555-0199\"},\"seen\":{}}"},
+	        {2, 0, 3, "contact.set",
+	         "{\"fields\":{\"phone\":null},\"seen\":{\"phone\":[[111669149696065537,\"0123456789abcdef\"]]}}"},
 	};
 	static const seed_event merge[] = {
-	    {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
-	    {1, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
-	    {0, 0, 2, "contact.merge", "{\"other\":\"%1\"}"},
-	    {1, 2, 2, "contact.merge", "{\"other\":\"%0\"}"},
-	    {2, 1, 3, "contact.delete", "{\"cl\":2}"},
-	    {2, 1, 4, "contact.delete", "{\"cl\":3}"},
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
+	        {1, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
+	        {0, 0, 2, "contact.merge", "{\"other\":\"%1\"}"},
+	        {1, 2, 2, "contact.merge", "{\"other\":\"%0\"}"},
+	        {2, 1, 3, "contact.delete", "{\"cl\":2}"},
+	        {2, 1, 4, "contact.delete", "{\"cl\":3}"},
 	};
 	static const seed_event notes[] = {
-	    {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
-	    {0, 1, 2, "note.add",
-	     "{\"contact\":\"%0\",\"kind\":\"encounter\",\"date\":\"2024-03-02\",\"modality\":\"in-person\","
-	     "\"minutes\":20,\"text\":\"met at the library\"}"},
-	    {1, 1, 3, "note.amend", "{\"text\":\"met at the public library\",\"reason\":\"typo\"}"},
-	    {2, 1, 4, "note.amend", "{\"text\":\"\\u00e9t\\u00e9\"}"},
-	    {1, 1, 5, "note.strike", "{\"reason\":\"wrong person\"}"},
-	    {2, 1, 6, "note.add",
-	     "{\"contact\":\"%2\",\"kind\":\"crisis\",\"date\":\"2024-03-03\",\"text\":\"same id, other device\"}"},
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {0, 1, 2, "note.add",
+	         "{\"contact\":\"%0\",\"kind\":\"encounter\",\"date\":\"2024-03-02\",\"modality\":\"in-person\","
+	         "\"minutes\":20,\"text\":\"met at the library\"}"},
+	        {1, 1, 3, "note.amend", "{\"text\":\"met at the public library\",\"reason\":\"typo\"}"},
+	        {2, 1, 4, "note.amend", "{\"text\":\"\\u00e9t\\u00e9\"}"},
+	        {1, 1, 5, "note.strike", "{\"reason\":\"wrong person\"}"},
+	        {2, 1, 6, "note.add",
+	         "{\"contact\":\"%2\",\"kind\":\"crisis\",\"date\":\"2024-03-03\",\"text\":\"same id, other device\"}"},
 	};
 	static const seed_event referral[] = {
-	    {0, 2, 1, "referral.add",
-	     "{\"contact\":\"%0\",\"category\":\"housing\",\"to\":\"Harbor House\",\"reason\":\"eviction\","
-	     "\"date\":\"2024-03-02\"}"},
-	    {1, 2, 2, "referral.status", "{\"state\":\"accepted\",\"gen\":0,\"outcome\":\"placed\",\"reporter\":\"receiving\"}"},
-	    {2, 2, 2, "referral.status", "{\"state\":\"completed\",\"gen\":0}"},
-	    {0, 2, 3, "referral.status", "{\"state\":\"failed\",\"gen\":0,\"outcome\":\"unreachable\"}"},
-	    {1, 2, 4, "referral.status", "{\"state\":\"on-hold\",\"gen\":1}"},
-	    {2, 2, 5, "referral.status", "{\"state\":\"entered-in-error\",\"gen\":0}"},
-	    {0, 2, 6, "referral.status", "{\"state\":\"in-progress\",\"gen\":1,\"note\":\"called\"}"},
+	        {0, 2, 1, "referral.add",
+	         "{\"contact\":\"%0\",\"category\":\"housing\",\"to\":\"Harbor House\",\"reason\":\"eviction\","
+	         "\"date\":\"2024-03-02\"}"},
+	        {1, 2, 2, "referral.status",
+	         "{\"state\":\"accepted\",\"gen\":0,\"outcome\":\"placed\",\"reporter\":\"receiving\"}"},
+	        {2, 2, 2, "referral.status", "{\"state\":\"completed\",\"gen\":0}"},
+	        {0, 2, 3, "referral.status", "{\"state\":\"failed\",\"gen\":0,\"outcome\":\"unreachable\"}"},
+	        {1, 2, 4, "referral.status", "{\"state\":\"on-hold\",\"gen\":1}"},
+	        {2, 2, 5, "referral.status", "{\"state\":\"entered-in-error\",\"gen\":0}"},
+	        {0, 2, 6, "referral.status", "{\"state\":\"in-progress\",\"gen\":1,\"note\":\"called\"}"},
 	};
 	static const seed_event odd[] = {
-	    {0, 4, 1, "note.add", "{\"contact\":\"%0\",\"kind\":\"x\",\"date\":\"x\",\"text\":\"bad entity\"}"},
-	    {1, 0, FUZZ_EVENT_FAR_AHEAD, "contact.set", "{\"fields\":{\"name\":\"from the future\"},\"seen\":{}}"},
-	    {2, 3, 1, "goal.set", "{\"from\":\"a newer cairn\"}"},
-	    {0, 3, 1, "referral.status", "{\"state\":\"nonsense\",\"gen\":-1}"},
-	    {1, 3, 1, "contact.set", "[1,2,3]"},
-	    {2, 1, 1, "note.add", "{\"contact\":1,\"text\":{},\"kind\":[],\"date\":null,\"minutes\":1.5}"},
+	        {0, 4, 1, "note.add", "{\"contact\":\"%0\",\"kind\":\"x\",\"date\":\"x\",\"text\":\"bad entity\"}"},
+	        {1, 0, FUZZ_EVENT_FAR_AHEAD, "contact.set", "{\"fields\":{\"name\":\"from the future\"},\"seen\":{}}"},
+	        {2, 3, 1, "goal.set", "{\"from\":\"a newer cairn\"}"},
+	        {0, 3, 1, "referral.status", "{\"state\":\"nonsense\",\"gen\":-1}"},
+	        {1, 3, 1, "contact.set", "[1,2,3]"},
+	        {2, 1, 1, "note.add", "{\"contact\":1,\"text\":{},\"kind\":[],\"date\":null,\"minutes\":1.5}"},
 	};
 	/* The domain, crisis and GPRA modules (core/catalog.c): bodies as their commands write them. */
 	static const seed_event goal[] = {
-	    {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
-	    {0, 1, 2, "goal.add",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"domain\":\"housing\",\"status\":\"active\","
-	     "\"steps\":[\"call Harbor House\"],\"target\":\"2024-06-01\",\"text\":\"get housing\"}"},
-	    {1, 1, 3, "goal.status", "{\"date\":\"2024-03-09\",\"note\":null,\"status\":\"achieved\"}"},
-	    {2, 1, 3, "goal.status", "{\"date\":\"2024-03-09\",\"note\":\"moved\",\"status\":\"paused\"}"},
-	    {1, 2, 4, "goal.status", "{\"date\":\"2024-03-10\",\"status\":\"revised\"}"},
-	    {2, 2, 5, "goal.add", "{\"contact\":\"%3\",\"date\":\"2024-03-02\",\"domain\":\"work\",\"text\":\"a job\"}"},
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {0, 1, 2, "goal.add",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"domain\":\"housing\",\"status\":\"active\","
+	         "\"steps\":[\"call Harbor House\"],\"target\":\"2024-06-01\",\"text\":\"get housing\"}"},
+	        {1, 1, 3, "goal.status", "{\"date\":\"2024-03-09\",\"note\":null,\"status\":\"achieved\"}"},
+	        {2, 1, 3, "goal.status", "{\"date\":\"2024-03-09\",\"note\":\"moved\",\"status\":\"paused\"}"},
+	        {1, 2, 4, "goal.status", "{\"date\":\"2024-03-10\",\"status\":\"revised\"}"},
+	        {2, 2, 5, "goal.add",
+	         "{\"contact\":\"%3\",\"date\":\"2024-03-02\",\"domain\":\"work\",\"text\":\"a job\"}"},
 	};
 	static const seed_event plan[] = {
-	    {0, 1, 1, "plan.version",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"walk\"],\"triggers\":"
-	     "[\"anniversaries\"],\"warning_signs\":[\"isolating\"]},\"seen\":[],\"type\":\"relapse\"}"},
-	    {1, 2, 1, "plan.version",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"call Jo\"]},\"seen\":[],"
-	     "\"type\":\"relapse\"}"},
-	    {2, 3, 2, "plan.version",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-03\",\"sections\":{\"coping\":[\"walk\",\"call Jo\"]},"
-	     "\"seen\":[\"%1\",\"%2\"],\"type\":\"relapse\"}"},
-	    {0, 0, 3, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
-	    {1, 1, 4, "plan.version",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-04\",\"sections\":{\"reasons\":[\"kids\"]},\"seen\":[\"%3\"],"
-	     "\"type\":\"safety\"}"},
+	        {0, 1, 1, "plan.version",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"walk\"],\"triggers\":"
+	         "[\"anniversaries\"],\"warning_signs\":[\"isolating\"]},\"seen\":[],\"type\":\"relapse\"}"},
+	        {1, 2, 1, "plan.version",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"call Jo\"]},\"seen\":[],"
+	         "\"type\":\"relapse\"}"},
+	        {2, 3, 2, "plan.version",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-03\",\"sections\":{\"coping\":[\"walk\",\"call Jo\"]},"
+	         "\"seen\":[\"%1\",\"%2\"],\"type\":\"relapse\"}"},
+	        {0, 0, 3, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {1, 1, 4, "plan.version",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-04\",\"sections\":{\"reasons\":[\"kids\"]},\"seen\":[\"%3\"],"
+	         "\"type\":\"safety\"}"},
 	};
 	static const seed_event consent[] = {
-	    {0, 2, 1, "disclosure.add",
-	     "{\"channel\":\"export\",\"consent\":\"%1\",\"contact\":\"%0\",\"emergency\":null,\"purpose\":"
-	     "\"care coordination\",\"recipient\":\"Harbor House\",\"what\":[\"identity\",\"notes\"],\"worker\":\"Jo\"}"},
-	    {1, 1, 1, "consent.grant",
-	     "{\"amount\":\"all\",\"contact\":\"%0\",\"discloser\":\"Peer Program\",\"expires\":\"2027-12-31\","
-	     "\"info\":[\"identity\",\"notes\"],\"method\":\"wet\",\"purpose\":\"care coordination\",\"recipient\":"
-	     "\"Harbor House\",\"revocable\":\"I may revoke this consent at any time\",\"signed_date\":\"2024-03-02\","
-	     "\"signed_name\":\"Sam\"}"},
-	    {2, 1, 2, "consent.revoke", "{\"date\":\"2024-03-05\"}"},
-	    {0, 1, 3, "consent.revoke", "{\"date\":\"2024-03-04\"}"},
-	    {1, 3, 2, "disclosure.add",
-	     "{\"channel\":\"export\",\"consent\":null,\"contact\":\"%0\",\"emergency\":\"overdose\",\"purpose\":"
-	     "\"treatment\",\"recipient\":\"ER\",\"what\":[\"identity\"],\"worker\":\"Jo\"}"},
-	    {2, 4, 3, "audit.view", "{\"contact\":\"%0\",\"what\":\"export\",\"worker\":\"Jo\"}"},
-	    {0, 2, 4, "audit.view", "{\"contact\":\"%0\",\"what\":\"plan show\",\"worker\":null}"},
+	        {0, 2, 1, "disclosure.add",
+	         "{\"channel\":\"export\",\"consent\":\"%1\",\"contact\":\"%0\",\"emergency\":null,\"purpose\":"
+	         "\"care coordination\",\"recipient\":\"Harbor House\",\"what\":[\"identity\",\"notes\"],\"worker\":\"Jo\"}"},
+	        {1, 1, 1, "consent.grant",
+	         "{\"amount\":\"all\",\"contact\":\"%0\",\"discloser\":\"Peer Program\",\"expires\":\"2027-12-31\","
+	         "\"info\":[\"identity\",\"notes\"],\"method\":\"wet\",\"purpose\":\"care coordination\",\"recipient\":"
+	         "\"Harbor House\",\"revocable\":\"I may revoke this consent at any time\",\"signed_date\":\"2024-03-02\","
+	         "\"signed_name\":\"Sam\"}"},
+	        {2, 1, 2, "consent.revoke", "{\"date\":\"2024-03-05\"}"},
+	        {0, 1, 3, "consent.revoke", "{\"date\":\"2024-03-04\"}"},
+	        {1, 3, 2, "disclosure.add",
+	         "{\"channel\":\"export\",\"consent\":null,\"contact\":\"%0\",\"emergency\":\"overdose\",\"purpose\":"
+	         "\"treatment\",\"recipient\":\"ER\",\"what\":[\"identity\"],\"worker\":\"Jo\"}"},
+	        {2, 4, 3, "audit.view", "{\"contact\":\"%0\",\"what\":\"export\",\"worker\":\"Jo\"}"},
+	        {0, 2, 4, "audit.view", "{\"contact\":\"%0\",\"what\":\"plan show\",\"worker\":null}"},
 	};
 	static const seed_event crisis[] = {
-	    {0, 1, 1, "crisis.open",
-	     "{\"fields\":{\"contact\":\"%0\",\"followup_hours\":\"24\",\"location\":\"street\",\"received\":"
-	     "\"2024-03-02T15:19:28Z\",\"source\":\"988\"},\"role\":\"lead\"}"},
-	    {1, 1, 1, "crisis.join", "{\"role\":\"support\"}"},
-	    {2, 2, 1, "crisis.open",
-	     "{\"fields\":{\"location\":\"home\",\"source\":\"family\"},\"join\":\"01890a5d-ac96\"}"},
-	    {0, 1, 2, "crisis.set", "{\"fields\":{\"disposition\":\"referral\"},\"seen\":{\"disposition\":[]}}"},
-	    {1, 1, 2, "crisis.set",
-	     "{\"fields\":{\"disposition\":\"involuntary-hold\",\"police\":\"none\"},\"seen\":{\"disposition\":"
-	     "[[111669149696065537,\"0123456789abcdef\"]]}}"},
-	    {2, 3, 2, "crisis.link", "{\"other\":\"%1\"}"},
-	    {0, 3, 3, "crisis.intervention",
-	     "{\"at\":\"2024-03-02T15:30:00Z\",\"detail\":\"talked\",\"type\":\"de-escalation\"}"},
-	    {1, 2, 3, "crisis.screen",
-	     "{\"answers\":{\"behavior_3mo\":false,\"behavior_ever\":false,\"intent\":false,\"method\":false,"
-	     "\"plan\":false,\"thoughts\":true,\"wish_dead\":true},\"instrument\":\"cssrs-screen-1\",\"level\":\"low\"}"},
+	        {0, 1, 1, "crisis.open",
+	         "{\"fields\":{\"contact\":\"%0\",\"followup_hours\":\"24\",\"location\":\"street\",\"received\":"
+	         "\"2024-03-02T15:19:28Z\",\"source\":\"988\"},\"role\":\"lead\"}"},
+	        {1, 1, 1, "crisis.join", "{\"role\":\"support\"}"},
+	        {2, 2, 1, "crisis.open",
+	         "{\"fields\":{\"location\":\"home\",\"source\":\"family\"},\"join\":\"01890a5d-ac96\"}"},
+	        {0, 1, 2, "crisis.set", "{\"fields\":{\"disposition\":\"referral\"},\"seen\":{\"disposition\":[]}}"},
+	        {1, 1, 2, "crisis.set",
+	         "{\"fields\":{\"disposition\":\"involuntary-hold\",\"police\":\"none\"},\"seen\":{\"disposition\":"
+	         "[[111669149696065537,\"0123456789abcdef\"]]}}"},
+	        {2, 3, 2, "crisis.link", "{\"other\":\"%1\"}"},
+	        {0, 3, 3, "crisis.intervention",
+	         "{\"at\":\"2024-03-02T15:30:00Z\",\"detail\":\"talked\",\"type\":\"de-escalation\"}"},
+	        {1, 2, 3, "crisis.screen",
+	         "{\"answers\":{\"behavior_3mo\":false,\"behavior_ever\":false,\"intent\":false,\"method\":false,"
+	         "\"plan\":false,\"thoughts\":true,\"wish_dead\":true},\"instrument\":\"cssrs-screen-1\",\"level\":\"low\"}"},
 	};
 	static const seed_event crisis_followup[] = {
-	    {0, 2, 1, "crisis.set",
-	     "{\"fields\":{\"followup_to\":\"night team\",\"contact\":\"%0\"},\"seen\":{\"followup_to\":[]}}"},
-	    {1, 2, 1, "crisis.set",
-	     "{\"fields\":{\"followup_done\":\"2024-03-03T09:00:00Z\",\"followup_result\":\"reached\"},"
-	     "\"seen\":{\"followup_done\":[],\"followup_result\":[]}}"},
-	    {2, 1, 2, "crisis.link", "{\"other\":\"%2\"}"},
-	    {0, 1, 2, "crisis.open", "{\"fields\":{\"source\":\"walk-in\",\"location\":\"shelter\"}}"},
-	    {1, 3, 2, "crisis.join", "{\"role\":\"support\"}"},
-	    {2, 3, 3, "crisis.link", "{\"other\":\"%1\"}"},
+	        {0, 2, 1, "crisis.set",
+	         "{\"fields\":{\"followup_to\":\"night team\",\"contact\":\"%0\"},\"seen\":{\"followup_to\":[]}}"},
+	        {1, 2, 1, "crisis.set",
+	         "{\"fields\":{\"followup_done\":\"2024-03-03T09:00:00Z\",\"followup_result\":\"reached\"},"
+	         "\"seen\":{\"followup_done\":[],\"followup_result\":[]}}"},
+	        {2, 1, 2, "crisis.link", "{\"other\":\"%2\"}"},
+	        {0, 1, 2, "crisis.open", "{\"fields\":{\"source\":\"walk-in\",\"location\":\"shelter\"}}"},
+	        {1, 3, 2, "crisis.join", "{\"role\":\"support\"}"},
+	        {2, 3, 3, "crisis.link", "{\"other\":\"%1\"}"},
 	};
 	static const seed_event gpra[] = {
-	    {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
-	    {0, 3, 2, "gpra.secret", "{\"secret\":\"023cd9530b92092f64b38552ca7f61aca30a8e32a7fdfcb0ce5608f64b7e426a\"}"},
-	    {1, 3, 1, "gpra.secret", "{\"secret\":\"ffffd9530b92092f64b38552ca7f61aca30a8e32a7fdfcb0ce5608f64b7e4200\"}"},
-	    {0, 1, 3, "gpra.interview",
-	     "{\"barc10\":[1,2,3,4,5,6,1,2,3,4],\"conducted\":true,\"contact\":\"%0\",\"date\":\"2024-03-02\","
-	     "\"grant\":\"TI-12345\",\"type\":\"intake\"}"},
-	    {1, 2, 2, "gpra.interview",
-	     "{\"conducted\":false,\"contact\":\"%0\",\"date\":\"2024-09-02\",\"grant\":\"TI-12345\",\"reason\":"
-	     "\"unreachable\",\"type\":\"followup\"}"},
-	    {2, 2, 1, "gpra.interview",
-	     "{\"conducted\":true,\"contact\":\"%0\",\"date\":\"2024-03-01\",\"grant\":\"TI-12345\",\"type\":\"intake\"}"},
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {0, 3, 2, "gpra.secret",
+	         "{\"secret\":\"023cd9530b92092f64b38552ca7f61aca30a8e32a7fdfcb0ce5608f64b7e426a\"}"},
+	        {1, 3, 1, "gpra.secret",
+	         "{\"secret\":\"ffffd9530b92092f64b38552ca7f61aca30a8e32a7fdfcb0ce5608f64b7e4200\"}"},
+	        {0, 1, 3, "gpra.interview",
+	         "{\"barc10\":[1,2,3,4,5,6,1,2,3,4],\"conducted\":true,\"contact\":\"%0\",\"date\":\"2024-03-02\","
+	         "\"grant\":\"TI-12345\",\"type\":\"intake\"}"},
+	        {1, 2, 2, "gpra.interview",
+	         "{\"conducted\":false,\"contact\":\"%0\",\"date\":\"2024-09-02\",\"grant\":\"TI-12345\",\"reason\":"
+	         "\"unreachable\",\"type\":\"followup\"}"},
+	        {2, 2, 1, "gpra.interview",
+	         "{\"conducted\":true,\"contact\":\"%0\",\"date\":\"2024-03-01\",\"grant\":\"TI-12345\",\"type\":\"intake\"}"},
 	};
 	static const seed_event directory[] = {
-	    {0, 1, 1, "resource.set",
-	     "{\"categories\":[\"housing\"],\"name\":\"Harbor shelter\",\"organization\":\"Harbor House\",\"phone\":"
-	     "\"555-0111\"}"},
-	    {1, 1, 1, "resource.set",
-	     "{\"categories\":[\"housing\"],\"hours\":\"Mon-Fri 8-8\",\"name\":\"Harbor shelter\",\"organization\":"
-	     "\"Harbor House\",\"phone\":\"555-0111\"}"},
-	    {2, 2, 1, "group.session",
-	     "{\"attendees\":[\"%0\",\"%3\"],\"date\":\"2024-03-02\",\"facilitator\":\"Jo\",\"minutes\":60,\"topic\":"
-	     "\"relapse prevention\"}"},
-	    {0, 0, 2, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
-	    {1, 3, 2, "assess.add",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"instrument\":\"barc10\",\"items\":[1,2,3,4,5,6,1,2,3,4]}"},
-	    {0, 3, 3, "note.add",
-	     "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"kind\":\"encounter\",\"text\":\"met at the library\"}"},
-	    {1, 3, 3, "note.signoff", "{\"supervisor\":\"Sup Visor\",\"comment\":\"ok\"}"},
-	    {2, 3, 2, "note.signoff", "{\"supervisor\":\"Other Sup\"}"},
+	        {0, 1, 1, "resource.set",
+	         "{\"categories\":[\"housing\"],\"name\":\"Harbor shelter\",\"organization\":\"Harbor House\",\"phone\":"
+	         "\"555-0111\"}"},
+	        {1, 1, 1, "resource.set",
+	         "{\"categories\":[\"housing\"],\"hours\":\"Mon-Fri 8-8\",\"name\":\"Harbor shelter\",\"organization\":"
+	         "\"Harbor House\",\"phone\":\"555-0111\"}"},
+	        {2, 2, 1, "group.session",
+	         "{\"attendees\":[\"%0\",\"%3\"],\"date\":\"2024-03-02\",\"facilitator\":\"Jo\",\"minutes\":60,\"topic\":"
+	         "\"relapse prevention\"}"},
+	        {0, 0, 2, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {1, 3, 2, "assess.add",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"instrument\":\"barc10\",\"items\":[1,2,3,4,5,6,1,2,3,4]}"},
+	        {0, 3, 3, "note.add",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"kind\":\"encounter\",\"text\":\"met at the library\"}"},
+	        {1, 3, 3, "note.signoff", "{\"supervisor\":\"Sup Visor\",\"comment\":\"ok\"}"},
+	        {2, 3, 2, "note.signoff", "{\"supervisor\":\"Other Sup\"}"},
 	};
 	int bad = 0;
 	bad += event_seed("contact-conflict", contact, CAIRN__SEED_COUNT(contact));
@@ -447,11 +451,11 @@ static size_t vfs_op(unsigned char *buf, size_t at, int op, uint32_t off, uint32
 static int gen_vfs(void)
 {
 	static unsigned char buf[SEED_MAX];
-	unsigned char hdr[32] = {0x37, 0x7f, 0x06, 0x82, 0, 0x2d, 0xe2, 0x18, 0, 0, 0x10, 0, 0, 0, 0, 0,
-	                         0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+	unsigned char hdr[32] = {0x37, 0x7f, 0x06, 0x82, 0,    0x2d, 0xe2, 0x18, 0,    0,    0x10, 0,
+	                         0,    0,    0,    0,    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
 	unsigned char fh[24] = {0, 0, 0, 2, 0, 0, 0, 2, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
-	unsigned char jh[28] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7, 0, 0, 0, 1, 0, 0, 0, 0,
-	                        0, 0, 0, 2, 0, 0, 2, 0, 0, 0, 0x10, 0};
+	unsigned char jh[28] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7, 0, 0, 0, 1, 0,    0,
+	                        0,    0,    0,    0,    0,    2,    0,    0,    2, 0, 0, 0, 0x10, 0};
 	unsigned char pg[4] = {0, 0, 0, 2};
 	size_t at;
 	int bad = 0;
@@ -528,23 +532,23 @@ static int cli_seed(const char *name, const char *const *args)
 static int gen_cli(void)
 {
 	static const char *const seeds[][16] = {
-	    {"contact", "add", "Sam R.", "--phone", "555-0101", "--dob", "1990-02-28", "--json", NULL},
-	    {"--dir", "x", "contact", "set", "018e0000", "--email=sam@example.org", "--pronouns", "they", NULL},
-	    {"contact", "list", "--all", "-q", NULL},
-	    {"note", "add", "018e0000", "--text", "met at the library", "--minutes", "20", "--date", "2024-02-29",
-	     NULL},
-	    {"note", "add", "018e0000", "-", "--kind", "crisis", NULL},
-	    {"note", "amend", "018e0000-5f2c", "--text-file", "note.txt", "--reason", "typo", NULL},
-	    {"referral", "add", "018e0000", "--category", "housing", "--to", "Harbor House", NULL},
-	    {"referral", "status", "018e", "--state", "completed", "--outcome", "placed", "--reopen", NULL},
-	    {"log", "--limit", "5", "--entity", "018e0000", NULL},
-	    {"search", "library", "--json", NULL},
-	    {"help", "referral", "status", NULL},
-	    {"--passphrase-fd", "0", "note", "add", "018e0000", "-", NULL},
-	    {"init", "--kdf", "min", "--passphrase-file", "p", NULL},
-	    {"sync", "status", "--json", NULL},
-	    {"remote", "add", "central", "https://example.org/c.git", "--pin", "sha256:00", NULL},
-	    {"contact", "--json", "show", "--", "-x", NULL},
+	        {"contact", "add", "Sam R.", "--phone", "555-0101", "--dob", "1990-02-28", "--json", NULL},
+	        {"--dir", "x", "contact", "set", "018e0000", "--email=sam@example.org", "--pronouns", "they", NULL},
+	        {"contact", "list", "--all", "-q", NULL},
+	        {"note", "add", "018e0000", "--text", "met at the library", "--minutes", "20", "--date", "2024-02-29",
+	         NULL},
+	        {"note", "add", "018e0000", "-", "--kind", "crisis", NULL},
+	        {"note", "amend", "018e0000-5f2c", "--text-file", "note.txt", "--reason", "typo", NULL},
+	        {"referral", "add", "018e0000", "--category", "housing", "--to", "Harbor House", NULL},
+	        {"referral", "status", "018e", "--state", "completed", "--outcome", "placed", "--reopen", NULL},
+	        {"log", "--limit", "5", "--entity", "018e0000", NULL},
+	        {"search", "library", "--json", NULL},
+	        {"help", "referral", "status", NULL},
+	        {"--passphrase-fd", "0", "note", "add", "018e0000", "-", NULL},
+	        {"init", "--kdf", "min", "--passphrase-file", "p", NULL},
+	        {"sync", "status", "--json", NULL},
+	        {"remote", "add", "central", "https://example.org/c.git", "--pin", "sha256:00", NULL},
+	        {"contact", "--json", "show", "--", "-x", NULL},
 	};
 	int bad = 0;
 	char name[32];
@@ -644,12 +648,12 @@ static int gen_directory(void)
 {
 	static const unsigned char other_team[16] = {0x0b};
 	static const char *const docs[][2] = {
-	    {"empty", "[]"},
-	    {"two", "[{\"body\":{\"categories\":[\"housing\",\"shelter\"],\"hours\":\"24/7\",\"name\":\"Harbor "
-	            "House\",\"phone\":\"555-9000\"},\"device\":\"00112233aabbccdd\",\"hlc\":112233445566,"
-	            "\"resource\":\"018f0000-0000-7000-8000-00000000f00d\"},{\"body\":{\"name\":\"Eastside MAT\"},"
-	            "\"device\":\"00112233aabbccdd\",\"hlc\":112233445567,\"resource\":"
-	            "\"018f0000-0000-7000-8000-00000000beef\"}]"},
+	        {"empty", "[]"},
+	        {"two", "[{\"body\":{\"categories\":[\"housing\",\"shelter\"],\"hours\":\"24/7\",\"name\":\"Harbor "
+	                "House\",\"phone\":\"555-9000\"},\"device\":\"00112233aabbccdd\",\"hlc\":112233445566,"
+	                "\"resource\":\"018f0000-0000-7000-8000-00000000f00d\"},{\"body\":{\"name\":\"Eastside MAT\"},"
+	                "\"device\":\"00112233aabbccdd\",\"hlc\":112233445567,\"resource\":"
+	                "\"018f0000-0000-7000-8000-00000000beef\"}]"},
 	};
 	unsigned char *doc = NULL, mode, z[4096];
 	size_t len = 0, zlen;
@@ -685,12 +689,8 @@ static const struct {
 	const char *target;
 	int (*gen)(void);
 } gens[] = {
-    {"segment", gen_segment},
-    {"event", gen_event},
-    {"vfs", gen_vfs},
-    {"cli", gen_cli},
-    {"roster", gen_roster},
-    {"directory", gen_directory},
+        {"segment", gen_segment}, {"event", gen_event},   {"vfs", gen_vfs},
+        {"cli", gen_cli},         {"roster", gen_roster}, {"directory", gen_directory},
 };
 
 int main(int argc, char **argv)

@@ -42,7 +42,8 @@ int main(int argc, char **argv)
 	if (sqlite3_prepare_v2(j->db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(st, 0), "ok")) {
 		fprintf(stderr, "journal_check: integrity_check: %s\n",
-		        st && sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0) : sqlite3_errmsg(j->db));
+		        st && sqlite3_column_text(st, 0) ? (const char *)sqlite3_column_text(st, 0)
+		                                         : sqlite3_errmsg(j->db));
 		ok = 0;
 	}
 	sqlite3_finalize(st);

@@ -94,8 +94,8 @@ static int ncontacts, nnotes, nrefs;
 
 static const char *const names[] = {"Ada", "Bo", "Cy", "Dee", "Eli"};
 static const char *const fields[] = {"name", "alias", "phone", "dob"};
-static const char *const states[] = {"received", "accepted", "in-progress", "on-hold", "completed",
-                                     "failed", "cancelled", "entered-in-error"};
+static const char *const states[] = {"received",  "accepted", "in-progress", "on-hold",
+                                     "completed", "failed",   "cancelled",   "entered-in-error"};
 
 static void random_op(cairn_journal *dev[DEVICES])
 {
@@ -130,12 +130,12 @@ static void random_op(cairn_journal *dev[DEVICES])
 	} else if (op < 65 && nnotes) {
 		cairn_note_strike(j, notes[rnd(nnotes)], "wrong person");
 	} else if (op < 72) {
-		if (nrefs < MAXIDS &&
-		    !cairn_referral_add(j, contacts[rnd(ncontacts)], "{\"category\":\"housing\",\"to\":\"Hope\"}",
-		                        refs[nrefs]))
+		if (nrefs < MAXIDS && !cairn_referral_add(j, contacts[rnd(ncontacts)],
+		                                          "{\"category\":\"housing\",\"to\":\"Hope\"}", refs[nrefs]))
 			nrefs++;
 	} else if (op < 85 && nrefs) {
-		snprintf(buf, sizeof(buf), "{\"state\":\"%s\"%s}", states[rnd(8)], rnd(6) == 0 ? ",\"reopen\":true" : "");
+		snprintf(buf, sizeof(buf), "{\"state\":\"%s\"%s}", states[rnd(8)],
+		         rnd(6) == 0 ? ",\"reopen\":true" : "");
 		cairn_referral_status(j, refs[rnd(nrefs)], buf);
 	} else {
 		/* exchange: one device receives everything another holds */
@@ -192,8 +192,8 @@ static int run_seed(uint64_t seed)
 		if (!o)
 			strcpy(first, d);
 		else if (strcmp(first, d)) {
-			fprintf(stderr, "seed %llu: order %d digest %s != %s (%zu events)\n",
-			        (unsigned long long)seed, o, d, first, all.n);
+			fprintf(stderr, "seed %llu: order %d digest %s != %s (%zu events)\n", (unsigned long long)seed,
+			        o, d, first, all.n);
 			ok = 0;
 		}
 		drop(t);

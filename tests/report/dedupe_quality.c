@@ -66,10 +66,7 @@ static long index_of(const char *id)
 	return -1;
 }
 
-static int planted(long a, long b)
-{
-	return (people[a].dup_of == b) || (people[b].dup_of == a);
-}
+static int planted(long a, long b) { return (people[a].dup_of == b) || (people[b].dup_of == a); }
 
 static json_t *run(cairn_journal *j)
 {
@@ -92,7 +89,8 @@ static void test_precision_recall(void)
 	T_REQUIRE(j);
 	T_REQUIRE((doc = run(j)));
 	T_CHECK(json_integer_value(json_object_get(doc, "contacts")) == NBASE + NDUP);
-	json_array_foreach(json_object_get(doc, "pairs"), i, p) {
+	json_array_foreach(json_object_get(doc, "pairs"), i, p)
+	{
 		long a = index_of(json_string_value(json_object_get(p, "a")));
 		long b = index_of(json_string_value(json_object_get(p, "b")));
 		T_CHECK(a >= 0 && b >= 0);
@@ -103,13 +101,14 @@ static void test_precision_recall(void)
 		} else {
 			fp++;
 			if (fp <= 5)
-				fprintf(stderr, "  false positive: '%s' ~ '%s' (%.2f)\n", people[a].name, people[b].name,
-				        json_real_value(json_object_get(p, "score")));
+				fprintf(stderr, "  false positive: '%s' ~ '%s' (%.2f)\n", people[a].name,
+				        people[b].name, json_real_value(json_object_get(p, "score")));
 		}
 	}
 	for (long d = NBASE, shown = 0; d < NBASE + NDUP && shown < 5; d++) {
 		int hit = 0;
-		json_array_foreach(json_object_get(doc, "pairs"), i, p) {
+		json_array_foreach(json_object_get(doc, "pairs"), i, p)
+		{
 			long a = index_of(json_string_value(json_object_get(p, "a")));
 			long b = index_of(json_string_value(json_object_get(p, "b")));
 			hit |= (a == d && b == people[d].dup_of) || (b == d && a == people[d].dup_of);
@@ -125,7 +124,8 @@ static void test_precision_recall(void)
 	       (size_t)(NBASE + NDUP), (long long)json_integer_value(json_object_get(doc, "compared")), tp + fp,
 	       precision, recall);
 	printf("found by change: surname typo %zu/20, given-name typo %zu/20, nickname %zu/20, swapped %zu/20, "
-	       "spelling %zu/20\n", by_how[0], by_how[1], by_how[2], by_how[3], by_how[4]);
+	       "spelling %zu/20\n",
+	       by_how[0], by_how[1], by_how[2], by_how[3], by_how[4]);
 	T_CHECK(precision >= 0.9);
 	T_CHECK(recall >= 0.9);
 	json_decref(doc);
@@ -156,8 +156,10 @@ static void test_merged_not_proposed(void)
 	doc = json_loads(out, 0, NULL);
 	cairn_free(out);
 	T_REQUIRE(doc);
-	json_array_foreach(json_object_get(doc, "pairs"), i, p) {
-		const char *x = json_string_value(json_object_get(p, "a")), *y = json_string_value(json_object_get(p, "b"));
+	json_array_foreach(json_object_get(doc, "pairs"), i, p)
+	{
+		const char *x = json_string_value(json_object_get(p, "a")),
+		           *y = json_string_value(json_object_get(p, "b"));
 		if ((!strcmp(x, a) || !strcmp(x, b)) && (!strcmp(y, a) || !strcmp(y, b)))
 			again = 1;
 	}

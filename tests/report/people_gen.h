@@ -33,72 +33,84 @@ static uint32_t gen_next(void)
 static size_t gen_pick(size_t n) { return gen_next() % n; }
 
 static const char *const gen_first[] = {
-	"James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "William", "Elizabeth",
-	"David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Charles", "Karen",
-	"Christopher", "Nancy", "Daniel", "Lisa", "Matthew", "Betty", "Anthony", "Margaret", "Mark", "Sandra",
-	"Donald", "Ashley", "Steven", "Kimberly", "Paul", "Emily", "Andrew", "Donna", "Joshua", "Michelle",
-	"Kenneth", "Dorothy", "Kevin", "Carol", "Brian", "Amanda", "George", "Melissa", "Timothy", "Deborah",
-	"Ronald", "Stephanie", "Edward", "Rebecca", "Jason", "Sharon", "Jeffrey", "Laura", "Ryan", "Cynthia",
-	"Jacob", "Kathleen", "Gary", "Amy", "Nicholas", "Angela", "Eric", "Shirley", "Jonathan", "Anna",
-	"Stephen", "Brenda", "Larry", "Pamela", "Justin", "Emma", "Scott", "Nicole", "Brandon", "Helen",
-	"Benjamin", "Samantha", "Samuel", "Katherine", "Gregory", "Christine", "Alexander", "Debra", "Frank",
-	"Rachel", "Patrick", "Carolyn", "Raymond", "Janet", "Jack", "Catherine", "Dennis", "Maria", "Jerry",
-	"Heather", "Tyler", "Diane", "Aaron", "Ruth", "Jose", "Julie", "Adam", "Olivia", "Nathan", "Joyce",
-	"Henry", "Virginia", "Douglas", "Victoria", "Zachary", "Kelly", "Peter", "Lauren", "Kyle", "Christina",
-	"Ethan", "Joan", "Walter", "Evelyn", "Noah", "Judith", "Jeremy", "Megan", "Christian", "Andrea", "Keith",
-	"Cheryl", "Roger", "Hannah", "Terry", "Jacqueline", "Gerald", "Martha", "Harold", "Gloria", "Sean",
-	"Teresa", "Austin", "Ann", "Carl", "Sara", "Arthur", "Madison", "Lawrence", "Frances", "Dylan", "Kathryn",
-	"Jesse", "Janice", "Jordan", "Jean", "Bryan", "Abigail", "Billy", "Alice", "Joe", "Judy", "Bruce", "Sophia",
-	"Gabriel", "Grace", "Logan", "Denise", "Albert", "Amber", "Willie", "Doris", "Alan", "Marilyn", "Juan",
-	"Danielle", "Wayne", "Beverly", "Elijah", "Isabella", "Randy", "Theresa", "Roy", "Diana", "Vincent",
-	"Natalie", "Ralph", "Brittany", "Eugene", "Charlotte", "Russell", "Marie", "Bobby", "Kayla", "Mason",
-	"Alexis", "Philip", "Lori", "Louis", "Guadalupe", "Manuel", "Ignacio", "Francisco", "Eduardo", "Alberto",
+        "James",     "Mary",      "Robert",    "Patricia",  "John",        "Jennifer",  "Michael",   "Linda",
+        "William",   "Elizabeth", "David",     "Barbara",   "Richard",     "Susan",     "Joseph",    "Jessica",
+        "Thomas",    "Sarah",     "Charles",   "Karen",     "Christopher", "Nancy",     "Daniel",    "Lisa",
+        "Matthew",   "Betty",     "Anthony",   "Margaret",  "Mark",        "Sandra",    "Donald",    "Ashley",
+        "Steven",    "Kimberly",  "Paul",      "Emily",     "Andrew",      "Donna",     "Joshua",    "Michelle",
+        "Kenneth",   "Dorothy",   "Kevin",     "Carol",     "Brian",       "Amanda",    "George",    "Melissa",
+        "Timothy",   "Deborah",   "Ronald",    "Stephanie", "Edward",      "Rebecca",   "Jason",     "Sharon",
+        "Jeffrey",   "Laura",     "Ryan",      "Cynthia",   "Jacob",       "Kathleen",  "Gary",      "Amy",
+        "Nicholas",  "Angela",    "Eric",      "Shirley",   "Jonathan",    "Anna",      "Stephen",   "Brenda",
+        "Larry",     "Pamela",    "Justin",    "Emma",      "Scott",       "Nicole",    "Brandon",   "Helen",
+        "Benjamin",  "Samantha",  "Samuel",    "Katherine", "Gregory",     "Christine", "Alexander", "Debra",
+        "Frank",     "Rachel",    "Patrick",   "Carolyn",   "Raymond",     "Janet",     "Jack",      "Catherine",
+        "Dennis",    "Maria",     "Jerry",     "Heather",   "Tyler",       "Diane",     "Aaron",     "Ruth",
+        "Jose",      "Julie",     "Adam",      "Olivia",    "Nathan",      "Joyce",     "Henry",     "Virginia",
+        "Douglas",   "Victoria",  "Zachary",   "Kelly",     "Peter",       "Lauren",    "Kyle",      "Christina",
+        "Ethan",     "Joan",      "Walter",    "Evelyn",    "Noah",        "Judith",    "Jeremy",    "Megan",
+        "Christian", "Andrea",    "Keith",     "Cheryl",    "Roger",       "Hannah",    "Terry",     "Jacqueline",
+        "Gerald",    "Martha",    "Harold",    "Gloria",    "Sean",        "Teresa",    "Austin",    "Ann",
+        "Carl",      "Sara",      "Arthur",    "Madison",   "Lawrence",    "Frances",   "Dylan",     "Kathryn",
+        "Jesse",     "Janice",    "Jordan",    "Jean",      "Bryan",       "Abigail",   "Billy",     "Alice",
+        "Joe",       "Judy",      "Bruce",     "Sophia",    "Gabriel",     "Grace",     "Logan",     "Denise",
+        "Albert",    "Amber",     "Willie",    "Doris",     "Alan",        "Marilyn",   "Juan",      "Danielle",
+        "Wayne",     "Beverly",   "Elijah",    "Isabella",  "Randy",       "Theresa",   "Roy",       "Diana",
+        "Vincent",   "Natalie",   "Ralph",     "Brittany",  "Eugene",      "Charlotte", "Russell",   "Marie",
+        "Bobby",     "Kayla",     "Mason",     "Alexis",    "Philip",      "Lori",      "Louis",     "Guadalupe",
+        "Manuel",    "Ignacio",   "Francisco", "Eduardo",   "Alberto",
 };
 /* Given name -> a nickname the table in core/nicknames.c knows. */
 static const char *const gen_nick[][2] = {
-	{"Robert", "Bob"},      {"William", "Bill"},  {"Elizabeth", "Liz"}, {"Richard", "Rick"},
-	{"James", "Jim"},       {"Joseph", "Joe"},    {"Thomas", "Tom"},    {"Michael", "Mike"},
-	{"Margaret", "Peggy"},  {"Charles", "Chuck"}, {"Daniel", "Dan"},    {"Anthony", "Tony"},
-	{"Christopher", "Chris"}, {"Jennifer", "Jenny"}, {"Patricia", "Patty"}, {"Katherine", "Kate"},
-	{"Steven", "Steve"},    {"Edward", "Ed"},     {"Samuel", "Sam"},    {"Deborah", "Debbie"},
-	{"Timothy", "Tim"},     {"Kimberly", "Kim"},  {"Matthew", "Matt"},  {"Nicholas", "Nick"},
-	{"Susan", "Sue"},       {"Donald", "Don"},    {"David", "Dave"},    {"Rebecca", "Becky"},
-	{"Gregory", "Greg"},    {"Alexander", "Alex"}, {"Lawrence", "Larry"}, {"Francisco", "Paco"},
-	{"Eduardo", "Lalo"},    {"Ignacio", "Nacho"}, {"Guadalupe", "Lupe"}, {"Andrew", "Andy"},
-	{"Benjamin", "Ben"},    {"Jacob", "Jake"},    {"Pamela", "Pam"},    {"Jessica", "Jess"},
+        {"Robert", "Bob"},        {"William", "Bill"},   {"Elizabeth", "Liz"},  {"Richard", "Rick"},
+        {"James", "Jim"},         {"Joseph", "Joe"},     {"Thomas", "Tom"},     {"Michael", "Mike"},
+        {"Margaret", "Peggy"},    {"Charles", "Chuck"},  {"Daniel", "Dan"},     {"Anthony", "Tony"},
+        {"Christopher", "Chris"}, {"Jennifer", "Jenny"}, {"Patricia", "Patty"}, {"Katherine", "Kate"},
+        {"Steven", "Steve"},      {"Edward", "Ed"},      {"Samuel", "Sam"},     {"Deborah", "Debbie"},
+        {"Timothy", "Tim"},       {"Kimberly", "Kim"},   {"Matthew", "Matt"},   {"Nicholas", "Nick"},
+        {"Susan", "Sue"},         {"Donald", "Don"},     {"David", "Dave"},     {"Rebecca", "Becky"},
+        {"Gregory", "Greg"},      {"Alexander", "Alex"}, {"Lawrence", "Larry"}, {"Francisco", "Paco"},
+        {"Eduardo", "Lalo"},      {"Ignacio", "Nacho"},  {"Guadalupe", "Lupe"}, {"Andrew", "Andy"},
+        {"Benjamin", "Ben"},      {"Jacob", "Jake"},     {"Pamela", "Pam"},     {"Jessica", "Jess"},
 };
 static const char *const gen_last[] = {
-	"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
-	"Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin",
-	"Lee", "Perez", "Thompson", "White", "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker",
-	"Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams",
-	"Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips",
-	"Evans", "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales",
-	"Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed",
-	"Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood",
-	"James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo", "Sanders",
-	"Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell", "Jenkins", "Perry", "Russell", "Sullivan",
-	"Bell", "Coleman", "Butler", "Henderson", "Barnes", "Gonzales", "Fisher", "Vasquez", "Simmons", "Romero",
-	"Jordan", "Patterson", "Alexander", "Hamilton", "Graham", "Reynolds", "Griffin", "Wallace", "Moreno",
-	"West", "Cole", "Hayes", "Bryant", "Herrera", "Gibson", "Ellis", "Tran", "Medina", "Aguilar", "Stevens",
-	"Murray", "Ford", "Castro", "Marshall", "Owens", "Harrison", "Fernandez", "McDonald", "Woods", "Washington",
-	"Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns", "Crawford",
-	"Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason", "Dixon",
-	"Munoz", "Hunt", "Hicks", "Holmes", "Palmer", "Wagner", "Black", "Robertson", "Boyd", "Rose", "Stone",
-	"Salazar", "Fox", "Warren", "Mills", "Meyer", "Rice", "Schmidt", "Garza", "Daniels", "Ferguson", "Nichols",
-	"Stephens", "Soto", "Weaver", "Ryan", "Gardner", "Payne", "Grant", "Dunn", "Kelley", "Spencer", "Hawkins",
-	"O'Brien", "Peña", "Müller", "Nuñez", "D'Angelo", "Zúñiga",
+        "Smith",      "Johnson",  "Williams",  "Brown",    "Jones",     "Garcia",    "Miller",    "Davis",
+        "Rodriguez",  "Martinez", "Hernandez", "Lopez",    "Gonzalez",  "Wilson",    "Anderson",  "Thomas",
+        "Taylor",     "Moore",    "Jackson",   "Martin",   "Lee",       "Perez",     "Thompson",  "White",
+        "Harris",     "Sanchez",  "Clark",     "Ramirez",  "Lewis",     "Robinson",  "Walker",    "Young",
+        "Allen",      "King",     "Wright",    "Scott",    "Torres",    "Nguyen",    "Hill",      "Flores",
+        "Green",      "Adams",    "Nelson",    "Baker",    "Hall",      "Rivera",    "Campbell",  "Mitchell",
+        "Carter",     "Roberts",  "Gomez",     "Phillips", "Evans",     "Turner",    "Diaz",      "Parker",
+        "Cruz",       "Edwards",  "Collins",   "Reyes",    "Stewart",   "Morris",    "Morales",   "Murphy",
+        "Cook",       "Rogers",   "Gutierrez", "Ortiz",    "Morgan",    "Cooper",    "Peterson",  "Bailey",
+        "Reed",       "Kelly",    "Howard",    "Ramos",    "Kim",       "Cox",       "Ward",      "Richardson",
+        "Watson",     "Brooks",   "Chavez",    "Wood",     "James",     "Bennett",   "Gray",      "Mendoza",
+        "Ruiz",       "Hughes",   "Price",     "Alvarez",  "Castillo",  "Sanders",   "Patel",     "Myers",
+        "Long",       "Ross",     "Foster",    "Jimenez",  "Powell",    "Jenkins",   "Perry",     "Russell",
+        "Sullivan",   "Bell",     "Coleman",   "Butler",   "Henderson", "Barnes",    "Gonzales",  "Fisher",
+        "Vasquez",    "Simmons",  "Romero",    "Jordan",   "Patterson", "Alexander", "Hamilton",  "Graham",
+        "Reynolds",   "Griffin",  "Wallace",   "Moreno",   "West",      "Cole",      "Hayes",     "Bryant",
+        "Herrera",    "Gibson",   "Ellis",     "Tran",     "Medina",    "Aguilar",   "Stevens",   "Murray",
+        "Ford",       "Castro",   "Marshall",  "Owens",    "Harrison",  "Fernandez", "McDonald",  "Woods",
+        "Washington", "Kennedy",  "Wells",     "Vargas",   "Henry",     "Chen",      "Freeman",   "Webb",
+        "Tucker",     "Guzman",   "Burns",     "Crawford", "Olson",     "Simpson",   "Porter",    "Hunter",
+        "Gordon",     "Mendez",   "Silva",     "Shaw",     "Snyder",    "Mason",     "Dixon",     "Munoz",
+        "Hunt",       "Hicks",    "Holmes",    "Palmer",   "Wagner",    "Black",     "Robertson", "Boyd",
+        "Rose",       "Stone",    "Salazar",   "Fox",      "Warren",    "Mills",     "Meyer",     "Rice",
+        "Schmidt",    "Garza",    "Daniels",   "Ferguson", "Nichols",   "Stephens",  "Soto",      "Weaver",
+        "Ryan",       "Gardner",  "Payne",     "Grant",    "Dunn",      "Kelley",    "Spencer",   "Hawkins",
+        "O'Brien",    "Peña",     "Müller",    "Nuñez",    "D'Angelo",  "Zúñiga",
 };
-static const char *const gen_pre[] = {"Ab", "Bal", "Cor", "Dun", "El", "Fair", "Gal", "Har", "Ing", "Kel",
-                                      "Lind", "Mar", "Nor", "Ol", "Pem", "Quin", "Rad", "Sel", "Thor", "Ul",
-                                      "Van", "Wes", "Yar", "Zel", "Ash", "Brock", "Cal", "Dal", "Ever", "Fen",
-                                      "Grim", "Hol", "Ives", "Jar", "Kin", "Lor", "Mor", "Nash", "Oak", "Pry"};
-static const char *const gen_suf[] = {"ton", "ley", "wood", "field", "by", "ford", "ham", "worth", "ridge",
-                                      "stead", "more", "wick", "dale", "well", "burn", "croft", "mont", "son",
-                                      "ick", "er", "ner", "ling", "ward", "holm", "ster"};
+static const char *const gen_pre[] = {"Ab",   "Bal", "Cor",  "Dun", "El",  "Fair",  "Gal", "Har",  "Ing",  "Kel",
+                                      "Lind", "Mar", "Nor",  "Ol",  "Pem", "Quin",  "Rad", "Sel",  "Thor", "Ul",
+                                      "Van",  "Wes", "Yar",  "Zel", "Ash", "Brock", "Cal", "Dal",  "Ever", "Fen",
+                                      "Grim", "Hol", "Ives", "Jar", "Kin", "Lor",   "Mor", "Nash", "Oak",  "Pry"};
+static const char *const gen_suf[] = {"ton",   "ley",  "wood", "field", "by",   "ford", "ham",   "worth", "ridge",
+                                      "stead", "more", "wick", "dale",  "well", "burn", "croft", "mont",  "son",
+                                      "ick",   "er",   "ner",  "ling",  "ward", "holm", "ster"};
 static const char *const gen_mid[] = {"", "ing", "er", "en", "an", "el", "or", "ow", "ard", "is"};
-static const char *const gen_alias[] = {"Mouse", "Red", "Tex", "Shorty", "Slim", "Doc", "Bear", "Lucky",
-                                        "Smokey", "Junior", "Peanut", "Ace"};
+static const char *const gen_alias[] = {"Mouse", "Red",   "Tex",    "Shorty", "Slim",   "Doc",
+                                        "Bear",  "Lucky", "Smokey", "Junior", "Peanut", "Ace"};
 
 #define GEN_N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -116,7 +128,11 @@ static void gen_typo(char *w)
 	if (i + 1 >= n)
 		return;
 	switch (gen_pick(4)) {
-	case 0: t = w[i]; w[i] = w[i + 1]; w[i + 1] = t; break;
+	case 0:
+		t = w[i];
+		w[i] = w[i + 1];
+		w[i + 1] = t;
+		break;
 	case 1: memmove(w + i, w + i + 1, n - i); break;
 	case 2:
 		if (n + 1 < 40) {
@@ -134,8 +150,8 @@ static void gen_base(struct gen_person *p)
 	if (gen_pick(4) == 0)
 		snprintf(last, sizeof(last), "%s", gen_last[gen_pick(GEN_N(gen_last))]);
 	else
-		snprintf(last, sizeof(last), "%s%s%s", gen_pre[gen_pick(GEN_N(gen_pre))], gen_mid[gen_pick(GEN_N(gen_mid))],
-		         gen_suf[gen_pick(GEN_N(gen_suf))]);
+		snprintf(last, sizeof(last), "%s%s%s", gen_pre[gen_pick(GEN_N(gen_pre))],
+		         gen_mid[gen_pick(GEN_N(gen_mid))], gen_suf[gen_pick(GEN_N(gen_suf))]);
 	snprintf(p->name, sizeof(p->name), "%s %s", first, last);
 	p->alias[0] = p->dob[0] = p->phone[0] = '\0';
 	if (gen_pick(100) < 95) {

@@ -87,9 +87,10 @@ static void test_any_order_same_state(void)
 	T_OK(cairn_crisis_open(b, body, y)); /* b has not seen x: a record of its own */
 	T_CHECK(strcmp(x, y) != 0);
 	T_OK(cairn_crisis_set(b, y, "{\"arrived\":\"2026-11-23T14:36:00Z\",\"disposition\":\"emergency-department\"}"));
-	T_OK(cairn_crisis_screen(b, y, "cssrs-screen-1",
-	                         "{\"wish_dead\":true,\"thoughts\":true,\"method\":false,\"intent\":true,\"plan\":false,"
-	                         "\"behavior_3mo\":false,\"behavior_ever\":false}"));
+	T_OK(cairn_crisis_screen(
+	        b, y, "cssrs-screen-1",
+	        "{\"wish_dead\":true,\"thoughts\":true,\"method\":false,\"intent\":true,\"plan\":false,"
+	        "\"behavior_3mo\":false,\"behavior_ever\":false}"));
 	T_OK(cairn_crisis_open(a, "{\"source\":\"family\",\"received\":\"2026-11-24T05:00:00Z\"}", p));
 	T_OK(cairn_crisis_open(b, "{\"source\":\"family\",\"received\":\"2026-11-24T05:00:30Z\"}", q));
 	/* Both see both records, then link them from opposite sides. */
@@ -132,13 +133,15 @@ static void test_any_order_same_state(void)
 		T_CHECK(json_array_size(rv) == 2 && !strcmp(json_string_value(json_array_get(rv, 0)), "arrived") &&
 		        !strcmp(json_string_value(json_array_get(rv, 1)), "disposition"));
 		T_CHECK(json_array_size(json_object_get(s, "screens")) == 1 &&
-		        !strcmp(json_string_value(json_object_get(json_array_get(json_object_get(s, "screens"), 0), "level")),
+		        !strcmp(json_string_value(
+		                        json_object_get(json_array_get(json_object_get(s, "screens"), 0), "level")),
 		                "high"));
 		json_decref(s);
 		s = show(c, q);
 		T_CHECK(s && !strcmp(json_string_value(json_object_get(s, "id")), strcmp(p, q) < 0 ? p : q));
 		T_CHECK(s && !strcmp(json_string_value(json_object_get(s, "received")), "2026-11-24T05:00:00Z"));
-		T_CHECK(json_array_size(json_object_get(s, "review")) == 1); /* the two unnamed contacts; 30 s is one call */
+		T_CHECK(json_array_size(json_object_get(s, "review")) ==
+		        1); /* the two unnamed contacts; 30 s is one call */
 		json_decref(s);
 		cairn_journal_free(c);
 	}
@@ -151,13 +154,13 @@ static void test_any_order_same_state(void)
 	json_decref(s);
 	for (size_t i = 0; i < all.n; i++)
 		free((void *)all.e[i].device), free((void *)all.e[i].kind), free((void *)all.e[i].entity),
-			free((void *)all.e[i].body);
+		        free((void *)all.e[i].body);
 	for (size_t i = 0; i < ea.n; i++)
 		free((void *)ea.e[i].device), free((void *)ea.e[i].kind), free((void *)ea.e[i].entity),
-			free((void *)ea.e[i].body);
+		        free((void *)ea.e[i].body);
 	for (size_t i = 0; i < eb.n; i++)
 		free((void *)eb.e[i].device), free((void *)eb.e[i].kind), free((void *)eb.e[i].entity),
-			free((void *)eb.e[i].body);
+		        free((void *)eb.e[i].body);
 	free(all.e);
 	free(ea.e);
 	free(eb.e);

@@ -20,7 +20,7 @@ static void test_jaro_winkler(void)
 /* American Soundex as the US National Archives define it (h and w do not separate equal codes). */
 static void test_soundex(void)
 {
-	static const char *const cases[][2] = {{"robert", "R163"}, {"rupert", "R163"}, {"ashcraft", "A261"},
+	static const char *const cases[][2] = {{"robert", "R163"},  {"rupert", "R163"},  {"ashcraft", "A261"},
 	                                       {"tymczak", "T522"}, {"pfister", "P236"}, {"honeyman", "H555"},
 	                                       {"lee", "L000"}};
 	char out[5];

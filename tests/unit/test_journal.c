@@ -241,13 +241,17 @@ static void test_search_follows_text(void)
 	/* a second creation of one id with an earlier clock wins, and the index follows it */
 	const char *id = "01890000-0000-7000-8000-000000000009", *who = "01890000-0000-7000-8000-0000000000ab";
 	char later[256], earlier[256];
-	snprintf(later, sizeof(later), "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
-	         "\"text\":\"orchard\"}", who);
-	snprintf(earlier, sizeof(earlier), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
-	         "\"text\":\"harbour\"}", who);
+	snprintf(later, sizeof(later),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
+	         "\"text\":\"orchard\"}",
+	         who);
+	snprintf(earlier, sizeof(earlier),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
+	         "\"text\":\"harbour\"}",
+	         who);
 	cairn_event ev[2] = {
-		{"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, later, 1, {0}},
-		{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, earlier, 1, {0}},
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, later, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, earlier, 1, {0}},
 	};
 	for (int i = 0; i < 2; i++)
 		cairn_event_hash(&ev[i], ev[i].hash);
@@ -275,12 +279,13 @@ static void test_upgrade_note_index(void)
 	T_OK(cairn_note_amend(j, n, "talked about the bakery job", NULL));
 	T_OK(cairn_note_add(j, c, "{\"text\":\"walked to the clinic\",\"date\":\"2026-11-03\"}", NULL));
 	/* back to the schema as 0008 left it */
-	T_OK(cairn__exec(j, "DROP TRIGGER note_fts_text; DROP TRIGGER note_fts_amend; DROP TABLE note_fts; "
-	                    "DROP VIEW note_text; CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = "
-	                    "'unicode61 remove_diacritics 2'); INSERT INTO note_fts (rowid, text) SELECT rowid, text "
-	                    "FROM notes; ALTER TABLE roster_devices DROP COLUMN supervisor; DROP INDEX contact_canon_canon; "
-	                    "DELETE FROM migrations WHERE "
-	                    "version >= 9"));
+	T_OK(cairn__exec(
+	        j, "DROP TRIGGER note_fts_text; DROP TRIGGER note_fts_amend; DROP TABLE note_fts; "
+	           "DROP VIEW note_text; CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = "
+	           "'unicode61 remove_diacritics 2'); INSERT INTO note_fts (rowid, text) SELECT rowid, text "
+	           "FROM notes; ALTER TABLE roster_devices DROP COLUMN supervisor; DROP INDEX contact_canon_canon; "
+	           "DELETE FROM migrations WHERE "
+	           "version >= 9"));
 	cairn_journal_free(j);
 	j = NULL;
 	T_OK(cairn_journal_open(&j, dir, "pw", 2));
@@ -306,9 +311,12 @@ static void test_import_group(void)
 	const char *n1 = "01890000-0000-7000-8000-000000000011", *n2 = "01890000-0000-7000-8000-000000000012",
 	           *n3 = "01890000-0000-7000-8000-000000000013";
 	char b1[200], b2[200], b3[200];
-	snprintf(b1, sizeof(b1), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"kestrel\"}", who);
-	snprintf(b2, sizeof(b2), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"osprey\"}", who);
-	snprintf(b3, sizeof(b3), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"heron\"}", who);
+	snprintf(b1, sizeof(b1),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"kestrel\"}", who);
+	snprintf(b2, sizeof(b2),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"osprey\"}", who);
+	snprintf(b3, sizeof(b3),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"heron\"}", who);
 	cairn_event x[1] = {{"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "note.add", n1, b1, 1, {0}}};
 	/* y's second event reuses y's seq 1 with other content: a fork, after a good first event */
 	cairn_event y[2] = {{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1001 << 16, "note.add", n2, b2, 1, {0}},
@@ -362,8 +370,8 @@ static void test_idempotent_and_fork(void)
 	T_OK(cairn_digest(b, after));
 	T_CHECK(!strcmp(before, after));
 	/* Same (device, seq), other content: a fork, quarantined, not applied. */
-	cairn_event ev = {cairn_journal_device(a), 1, 12345, "contact.set", c,
-	                  "{\"fields\":{\"name\":\"Forged\"}}", 1, {0}};
+	cairn_event ev = {
+	        cairn_journal_device(a), 1, 12345, "contact.set", c, "{\"fields\":{\"name\":\"Forged\"}}", 1, {0}};
 	cairn_event_hash(&ev, ev.hash);
 	T_CHECK(cairn_event_ingest(b, &ev) == CAIRN_EFORK);
 	T_OK(cairn_digest(b, after));
@@ -386,19 +394,27 @@ static void test_reused_id_order_independent(void)
 	T_REQUIRE(x && y);
 	const char *id = "01890000-0000-7000-8000-000000000001", *who = "01890000-0000-7000-8000-0000000000aa";
 	char body1[256], body2[256], rbody1[256], rbody2[256];
-	snprintf(body1, sizeof(body1), "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
-	         "\"text\":\"later\"}", who);
-	snprintf(body2, sizeof(body2), "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
-	         "\"text\":\"earlier\"}", who);
-	snprintf(rbody1, sizeof(rbody1), "{\"category\":\"housing\",\"contact\":\"%s\",\"date\":\"2026-01-02\","
-	         "\"to\":\"later\"}", who);
-	snprintf(rbody2, sizeof(rbody2), "{\"category\":\"legal\",\"contact\":\"%s\",\"date\":\"2026-01-01\","
-	         "\"to\":\"earlier\"}", who);
+	snprintf(body1, sizeof(body1),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"kind\":\"encounter\","
+	         "\"text\":\"later\"}",
+	         who);
+	snprintf(body2, sizeof(body2),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\","
+	         "\"text\":\"earlier\"}",
+	         who);
+	snprintf(rbody1, sizeof(rbody1),
+	         "{\"category\":\"housing\",\"contact\":\"%s\",\"date\":\"2026-01-02\","
+	         "\"to\":\"later\"}",
+	         who);
+	snprintf(rbody2, sizeof(rbody2),
+	         "{\"category\":\"legal\",\"contact\":\"%s\",\"date\":\"2026-01-01\","
+	         "\"to\":\"earlier\"}",
+	         who);
 	cairn_event ev[4] = {
-		{"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, body1, 1, {0}},
-		{"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, body2, 1, {0}},
-		{"aaaaaaaaaaaaaaaa", 2, (uint64_t)2001 << 16, "referral.add", who, rbody1, 1, {0}},
-		{"bbbbbbbbbbbbbbbb", 2, (uint64_t)1001 << 16, "referral.add", who, rbody2, 1, {0}},
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)2000 << 16, "note.add", id, body1, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 1, (uint64_t)1000 << 16, "note.add", id, body2, 1, {0}},
+	        {"aaaaaaaaaaaaaaaa", 2, (uint64_t)2001 << 16, "referral.add", who, rbody1, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 2, (uint64_t)1001 << 16, "referral.add", who, rbody2, 1, {0}},
 	};
 	for (int i = 0; i < 4; i++)
 		cairn_event_hash(&ev[i], ev[i].hash);

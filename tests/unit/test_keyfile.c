@@ -237,12 +237,12 @@ static void test_absurd_costs(void)
 		int field;
 		unsigned long long value;
 	} cases[] = {
-		{18, 1ULL << 40}, /* 1 TiB of memory */
-		{18, (4ULL << 30) + 1024},
-		{18, 1024}, /* below Argon2id's minimum */
-		{10, 1ULL << 32}, /* four billion passes */
-		{10, 11},
-		{10, 0},
+	        {18, 1ULL << 40}, /* 1 TiB of memory */
+	        {18, (4ULL << 30) + 1024},
+	        {18, 1024},       /* below Argon2id's minimum */
+	        {10, 1ULL << 32}, /* four billion passes */
+	        {10, 11},
+	        {10, 0},
 	};
 	unsigned char key[32], good[KF_SIZE], bad[KF_SIZE];
 

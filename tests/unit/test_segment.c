@@ -3,10 +3,10 @@
  * with the right code and never yields events. Malformed contents are sealed under valid signatures and
  * the right key through segment_internal.h, so the decoder itself (not the AEAD) is what refuses them.
  */
+#include "t.h"
 #include "cairn.h"
 #include "segment.h"
 #include "segment_internal.h"
-#include "t.h"
 
 #include <sodium.h>
 #include <stdint.h>
@@ -100,7 +100,8 @@ static int batch_make(batch *b, const char *device, uint64_t first, size_t n, si
 	for (size_t i = 0; i < n; i++) {
 		cairn_event *e = &b->ev[i];
 		char *entity = malloc(37), *kind = strdup(kinds[i % 4]);
-		snprintf(entity, 37, "0190%04x-aaaa-7bbb-8ccc-%012x", (unsigned)(i % 0x10000), (unsigned)(i & 0xffffff));
+		snprintf(entity, 37, "0190%04x-aaaa-7bbb-8ccc-%012x", (unsigned)(i % 0x10000),
+		         (unsigned)(i & 0xffffff));
 		b->strings[3 * i] = kind;
 		b->strings[3 * i + 1] = entity;
 		b->strings[3 * i + 2] = body_for(i, big);
@@ -482,7 +483,7 @@ static void test_encoder_refuses_bad_events(void)
 	cairn_event save;
 	T_REQUIRE(batch_make(&b, dev_a.device, 1, 3, 0) == 0);
 	header_for(&h, &dev_a, 1, 3);
-#define REFUSED()                                                                                  \
+#define REFUSED()                                                                                        \
 	(cairn_segment_encode(&seg, &len, &h, b.ev, b.n, team_key, sign_with, &dev_a) == CAIRN_EINVAL && \
 	 seg == NULL && len == 0)
 	save = b.ev[1];
@@ -670,13 +671,13 @@ static void test_sealed_bad_fields(void)
 		const char *kind, *entity, *body;
 		size_t blen;
 	} cases[] = {
-	    {"Note.add", ENT, "{}", 2},                                                              /* charset */
-	    {"", ENT, "{}", 2},                                                                      /* empty */
-	    {"note add", ENT, "{}", 2},                                                              /* space */
-	    {"note.add", "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeee", "{}", 2},                            /* 35 */
-	    {"note.add", "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeeee", "{}", 2},                          /* 37 */
-	    {"note.add", ENT, "{\"a\":\"\0\"}", 9},                                                  /* NUL */
-	    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENT, "{}", 2}, /* 65 */
+	        {"Note.add", ENT, "{}", 2},                                                          /* charset */
+	        {"", ENT, "{}", 2},                                                                  /* empty */
+	        {"note add", ENT, "{}", 2},                                                          /* space */
+	        {"note.add", "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeee", "{}", 2},                        /* 35 */
+	        {"note.add", "0190aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeeee", "{}", 2},                      /* 37 */
+	        {"note.add", ENT, "{\"a\":\"\0\"}", 9},                                              /* NUL */
+	        {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ENT, "{}", 2}, /* 65 */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		wbuf w = {0};
@@ -785,8 +786,8 @@ static void test_sealed_bad_padding_and_frames(void)
 	}
 	/* a frame declaring more than the limit: patch the size of a single-segment frame header */
 	{
-		unsigned char hdr[] = {0x28, 0xb5, 0x2f, 0xfd, 0xa0 /* FCS 4 bytes, single segment */, 0, 0, 0, 0x10,
-		                       0x01, 0x00, 0x00 /* last raw block, size 0 */};
+		unsigned char hdr[] = {0x28, 0xb5, 0x2f, 0xfd, 0xa0 /* FCS 4 bytes, single segment */, 0, 0, 0,
+		                       0x10, 0x01, 0x00, 0x00 /* last raw block, size 0 */};
 		memset(p2, 0, 1024);
 		memcpy(p2 + 4, hdr, sizeof(hdr));
 		put_u32be(p2, sizeof(hdr));

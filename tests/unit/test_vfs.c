@@ -500,10 +500,12 @@ static void crash_after_new_generation(int n, int m)
 		sqlite3 *db = NULL;
 		char sql[160];
 		if (cairn__vfs_open(&db, db_path, key_a, RW) != 0 ||
-		    sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; CREATE TABLE c(v INTEGER, pad TEXT)", NULL, NULL, NULL))
+		    sqlite3_exec(db, "PRAGMA wal_autocheckpoint=0; CREATE TABLE c(v INTEGER, pad TEXT)", NULL, NULL,
+		                 NULL))
 			_exit(3);
 		for (int i = 1; i <= n + m; i++) {
-			if (i == n + 1 && sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK)
+			if (i == n + 1 &&
+			    sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_FULL, NULL, NULL) != SQLITE_OK)
 				_exit(4);
 			snprintf(sql, sizeof(sql), "INSERT INTO c VALUES(%d, printf('%%.100c', 'x'))", i);
 			if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -788,8 +790,8 @@ static void test_refused_writes(void)
 	remove_dir();
 }
 
-#define BIG_TEMP                                                                                   \
-	"CREATE TEMP TABLE %s AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "   \
+#define BIG_TEMP                                                                                            \
+	"CREATE TEMP TABLE %s AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " \
 	"5000) SELECT i, randomblob(1000) AS b FROM n"
 
 /* 5 MB in a temp table: more than the page cache, so a file-backed temp database would spill. */
