@@ -6,6 +6,8 @@
  * apply function recomputes the total from the items, so a total never disagrees with its items. An
  * assessment is immutable (keyed by its id).
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "domain.h"
 
 #include <stdlib.h>
@@ -30,12 +32,13 @@ static int apply_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	}
 	rc = cairn__prepare(j, &st,
 	                    "INSERT INTO assessments (entity, contact, instrument, date, items, total, hlc, "
-	                    "device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) " CAIRN__FIRST_WRITER_WINS(
-	                            "assessments", "contact = excluded.contact, "
-	                                           "instrument = excluded.instrument, "
-	                                           "date = excluded.date, "
-	                                           "items = excluded.items, "
-	                                           "total = excluded.total"));
+	                    "device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+	                    CAIRN__FIRST_WRITER_WINS("assessments",
+	                        "contact = excluded.contact, "
+	                        "instrument = excluded.instrument, "
+	                        "date = excluded.date, "
+	                        "items = excluded.items, "
+	                        "total = excluded.total"));
 	if (rc)
 		return rc;
 	text = json_dumps(items, JSON_COMPACT);
@@ -71,25 +74,22 @@ static int validate(cairn_journal *j, json_t *o)
 	}
 	cairn__finalize(j, st);
 	if (rc == SQLITE_DONE)
-		return cairn__error(CAIRN_ENOTFOUND, "unknown instrument '%s' (see 'cairn assess instruments')",
-		                    instrument);
+		return cairn__error(CAIRN_ENOTFOUND, "unknown instrument '%s' (see 'cairn assess instruments')", instrument);
 	if (rc != SQLITE_ROW)
 		return cairn__sqlerr(j, rc, "reading an instrument");
 	if (!json_is_array(items))
 		return cairn__error(CAIRN_EINVAL, "the items of a %s must be a list of scores", instrument);
 	if ((int64_t)json_array_size(items) != n)
-		return cairn__error(CAIRN_EINVAL, "%s has %lld items, %zu given (scores %lld-%lld, in item order)",
-		                    instrument, (long long)n, json_array_size(items), (long long)lo, (long long)hi);
+		return cairn__error(CAIRN_EINVAL, "%s has %lld items, %zu given (scores %lld-%lld, in item order)", instrument,
+		                    (long long)n, json_array_size(items), (long long)lo, (long long)hi);
 	json_array_foreach(items, i, v)
 	{
 		if (json_is_null(v))
-			return cairn__error(CAIRN_EINVAL,
-			                    "item %zu of %s is missing (every item needs a score %lld-%lld)", i + 1,
-			                    instrument, (long long)lo, (long long)hi);
+			return cairn__error(CAIRN_EINVAL, "item %zu of %s is missing (every item needs a score %lld-%lld)",
+			                    i + 1, instrument, (long long)lo, (long long)hi);
 		if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-			return cairn__error(CAIRN_EINVAL,
-			                    "item %zu of %s is out of range: scores are whole numbers %lld-%lld", i + 1,
-			                    instrument, (long long)lo, (long long)hi);
+			return cairn__error(CAIRN_EINVAL, "item %zu of %s is out of range: scores are whole numbers %lld-%lld",
+			                    i + 1, instrument, (long long)lo, (long long)hi);
 	}
 	return 0;
 }
@@ -114,13 +114,14 @@ int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrum
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define ASSESS_LIST(where)                                                                                  \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "      \
-	" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, " \
-	" 'change', total - lag(total) OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k "     \
-	"   WHERE k.entity = a.contact), a.contact), instrument ORDER BY date, hlc, device)) AS o "         \
+#define ASSESS_LIST(where)                                                                                            \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "                \
+	" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, "           \
+	" 'change', total - lag(total) OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k "               \
+	"   WHERE k.entity = a.contact), a.contact), instrument ORDER BY date, hlc, device)) AS o "                   \
 	"FROM assessments a WHERE " where " AND (?2 IS NULL OR a.instrument = ?2) ORDER BY a.date, a.hlc, a.device)"
-	rc = cairn__prepare(j, &st, contact ? ASSESS_LIST(CAIRN__PERSON("a.contact")) : ASSESS_LIST(CAIRN__EVERYONE));
+	rc = cairn__prepare(j, &st,
+	                    contact ? ASSESS_LIST(CAIRN__PERSON("a.contact")) : ASSESS_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)
@@ -134,67 +135,58 @@ int cairn_instrument_list(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
-	        j, &st,
-	        "SELECT json_group_array(json(o)) FROM (SELECT json_object('id', i.id, 'name', i.name, "
-	        " 'nitems', i.nitems, 'min', i.min_score, 'max', i.max_score, 'followup_days', i.followup_days, "
-	        " 'scale', i.scale, 'items', (SELECT json_group_array(text) FROM (SELECT text FROM instrument_items t "
-	        "   WHERE t.instrument = i.id ORDER BY n))) AS o FROM instruments i ORDER BY i.id)");
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', i.id, 'name', i.name, "
+		" 'nitems', i.nitems, 'min', i.min_score, 'max', i.max_score, 'followup_days', i.followup_days, "
+		" 'scale', i.scale, 'items', (SELECT json_group_array(text) FROM (SELECT text FROM instrument_items t "
+		"   WHERE t.instrument = i.id ORDER BY n))) AS o FROM instruments i ORDER BY i.id)");
 	return rc ? rc : cairn__query_text(j, st, out, "[]");
 }
 
 /* Per instrument: assessments in the period, people, mean total of each person's first and latest. */
 static int assess_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
 {
-	static const char *const cols[] = {"instrument",       "assessments",       "people",
-	                                   "mean first total", "mean latest total", "people assessed twice or more"};
-	return cairn__report_query(
-	        j, r,
-	        "WITH a AS (SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact) "
-	        "  AS person, instrument, date, total, row_number() OVER w AS n, count(*) OVER (PARTITION BY "
-	        "  coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact), "
-	        "instrument) AS c, "
-	        "  row_number() OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = "
-	        "  x.contact), x.contact), instrument ORDER BY date DESC, hlc DESC, device DESC) AS last "
-	        "  FROM assessments x WHERE date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE(
-	                "x.device") " "
-	                            "  WINDOW w AS (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), "
-	                            "  x.contact), instrument ORDER BY date, hlc, device)) "
-	                            "SELECT instrument, count(*), count(DISTINCT person), round(avg(iif(n = 1, total, NULL)), 1), "
-	                            " round(avg(iif(last = 1, total, NULL)), 1), count(DISTINCT iif(c > 1, person, NULL)) FROM a "
-	                            "GROUP BY instrument ORDER BY instrument",
-	        sections, "assessments.trend", "Assessments: first and latest totals", cols, 6);
+	static const char *const cols[] = {"instrument", "assessments", "people", "mean first total",
+	                                   "mean latest total", "people assessed twice or more"};
+	return cairn__report_query(j, r,
+		"WITH a AS (SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact) "
+		"  AS person, instrument, date, total, row_number() OVER w AS n, count(*) OVER (PARTITION BY "
+		"  coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact), "
+		"instrument) AS c, "
+		"  row_number() OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = "
+		"  x.contact), x.contact), instrument ORDER BY date DESC, hlc DESC, device DESC) AS last "
+		"  FROM assessments x WHERE date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("x.device") " "
+		"  WINDOW w AS (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), "
+		"  x.contact), instrument ORDER BY date, hlc, device)) "
+		"SELECT instrument, count(*), count(DISTINCT person), round(avg(iif(n = 1, total, NULL)), 1), "
+		" round(avg(iif(last = 1, total, NULL)), 1), count(DISTINCT iif(c > 1, person, NULL)) FROM a "
+		"GROUP BY instrument ORDER BY instrument",
+		sections, "assessments.trend", "Assessments: first and latest totals", cols,
+		6);
 }
 
 /* A follow-up is due `followup_days` after each person's latest assessment with an instrument. */
 static int assess_due(cairn_journal *j, const char *today, int horizon, json_t *items)
 {
-	return cairn__due_query(
-	        j,
-	        "SELECT person, instrument || ' follow-up', due, ref FROM (SELECT person, instrument, "
-	        "  date(max(date), '+' || followup_days || ' days') AS due, NULL AS ref FROM ("
-	        "   SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = a.contact), "
-	        "a.contact) AS person, "
-	        "   a.instrument, a.date, i.followup_days FROM assessments a JOIN instruments i ON i.id = a.instrument "
-	        "   WHERE i.followup_days IS NOT NULL) GROUP BY person, instrument) "
-	        "WHERE due <= date(?1, ?2 || ' days')",
-	        today, horizon, items);
+	return cairn__due_query(j,
+		"SELECT person, instrument || ' follow-up', due, ref FROM (SELECT person, instrument, "
+		"  date(max(date), '+' || followup_days || ' days') AS due, NULL AS ref FROM ("
+		"   SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = a.contact), "
+		"a.contact) AS person, "
+		"   a.instrument, a.date, i.followup_days FROM assessments a JOIN instruments i ON i.id = a.instrument "
+		"   WHERE i.followup_days IS NOT NULL) GROUP BY person, instrument) "
+		"WHERE due <= date(?1, ?2 || ' days')",
+		today, horizon, items);
 }
 
 static const cairn__kind assess_kinds[] = {{"assess.add", apply_add}};
 static const char *const assess_tables[] = {"assessments"};
 static const char *const assess_digest[] = {
-        "SELECT 'assessments', entity, contact, instrument, date, items, total, hlc, device FROM assessments "
-        "ORDER BY entity",
+	"SELECT 'assessments', entity, contact, instrument, date, items, total, hlc, device FROM assessments "
+	"ORDER BY entity",
 };
 
 const cairn__module cairn__module_assess = {
-        "assess",
-        assess_kinds,
-        CAIRN__COUNT(assess_kinds),
-        assess_tables,
-        CAIRN__COUNT(assess_tables),
-        assess_digest,
-        CAIRN__COUNT(assess_digest),
-        assess_report,
-        assess_due,
+	"assess",      assess_kinds,  CAIRN__COUNT(assess_kinds),  assess_tables, CAIRN__COUNT(assess_tables),
+	assess_digest, CAIRN__COUNT(assess_digest), assess_report, assess_due,
 };

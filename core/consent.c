@@ -13,6 +13,8 @@
  * a referral carrying notes to an outside organisation, a report with identities) refuses the same way
  * and writes its accounting entry in the same transaction as its check.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "domain.h"
 
 #include <ctype.h>
@@ -21,12 +23,12 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const info_kinds[] = {"identity",    "notes",  "referrals", "goals", "plans",
-                                         "assessments", "crisis", "groups",    "all"};
+static const char *const info_kinds[] = {"identity", "notes", "referrals", "goals", "plans",
+                                         "assessments", "crisis", "groups", "all"};
 static const char *const methods[] = {"wet", "verbal-witnessed", "electronic"};
 static const char *const default_revocable =
-        "I understand that I may revoke this consent at any time, orally or in writing, except to the extent "
-        "that action has been taken in reliance on it.";
+	"I understand that I may revoke this consent at any time, orally or in writing, except to the extent "
+	"that action has been taken in reliance on it.";
 
 #define bad cairn__apply_bad
 #define bind_str cairn__bind_json_str
@@ -54,8 +56,8 @@ const char *cairn_redisclosure_notice(void)
 
 static int apply_grant(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
-	static const char *const req[] = {"contact",   "discloser",   "recipient",   "purpose",
-	                                  "revocable", "signed_name", "signed_date", "method"};
+	static const char *const req[] = {"contact", "discloser", "recipient", "purpose", "revocable",
+	                                  "signed_name", "signed_date", "method"};
 	json_t *info = json_object_get(body, "info");
 	sqlite3_stmt *st;
 	char *infos;
@@ -65,25 +67,25 @@ static int apply_grant(cairn_journal *j, const cairn_event *ev, json_t *body)
 			return bad(ev, "a required consent element is missing");
 	if (!json_is_array(info))
 		return bad(ev, "info is not an array");
-	rc = cairn__prepare(
-	        j, &st,
-	        "INSERT INTO consents (entity, contact, discloser, recipient, info, amount, "
-	        "purpose, expires, expiry_event, revocable, signed_name, signed_date, method, witness, "
-	        "hlc, device) "
-	        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) " CAIRN__FIRST_WRITER_WINS(
-	                "consents", "contact = excluded.contact, "
-	                            "discloser = excluded.discloser, "
-	                            "recipient = excluded.recipient, "
-	                            "info = excluded.info, "
-	                            "amount = excluded.amount, "
-	                            "purpose = excluded.purpose, "
-	                            "expires = excluded.expires, "
-	                            "expiry_event = excluded.expiry_event, "
-	                            "revocable = excluded.revocable, "
-	                            "signed_name = excluded.signed_name, "
-	                            "signed_date = excluded.signed_date, "
-	                            "method = excluded.method, "
-	                            "witness = excluded.witness"));
+	rc = cairn__prepare(j, &st,
+	                    "INSERT INTO consents (entity, contact, discloser, recipient, info, amount, "
+	                    "purpose, expires, expiry_event, revocable, signed_name, signed_date, method, witness, "
+	                    "hlc, device) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) "
+	                    CAIRN__FIRST_WRITER_WINS("consents",
+	                        "contact = excluded.contact, "
+	                        "discloser = excluded.discloser, "
+	                        "recipient = excluded.recipient, "
+	                        "info = excluded.info, "
+	                        "amount = excluded.amount, "
+	                        "purpose = excluded.purpose, "
+	                        "expires = excluded.expires, "
+	                        "expiry_event = excluded.expiry_event, "
+	                        "revocable = excluded.revocable, "
+	                        "signed_name = excluded.signed_name, "
+	                        "signed_date = excluded.signed_date, "
+	                        "method = excluded.method, "
+	                        "witness = excluded.witness"));
 	if (rc)
 		return rc;
 	infos = json_dumps(info, JSON_COMPACT);
@@ -140,11 +142,12 @@ static int apply_disclosure(cairn_journal *j, const cairn_event *ev, json_t *bod
 	rc = cairn__prepare(j, &st,
 	                    "INSERT INTO disclosures (entity, contact, recipient, purpose, what, channel, "
 	                    "consent, emergency, worker, hlc, device) "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) " CAIRN__FIRST_WRITER_WINS(
-	                            "disclosures", "contact = excluded.contact, recipient = excluded.recipient, "
-	                                           "purpose = excluded.purpose, what = excluded.what, "
-	                                           "channel = excluded.channel, consent = excluded.consent, "
-	                                           "emergency = excluded.emergency, worker = excluded.worker"));
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+	                    CAIRN__FIRST_WRITER_WINS("disclosures",
+	                        "contact = excluded.contact, recipient = excluded.recipient, "
+	                        "purpose = excluded.purpose, what = excluded.what, "
+	                        "channel = excluded.channel, consent = excluded.consent, "
+	                        "emergency = excluded.emergency, worker = excluded.worker"));
 	if (rc)
 		return rc;
 	whats = json_dumps(what, JSON_COMPACT);
@@ -189,11 +192,9 @@ static int check_grant(json_t *o)
 	int rc;
 	if (!json_object_get(o, "revocable"))
 		json_object_set_new(o, "revocable", json_string(default_revocable));
-	if ((rc = cairn__req_str(o, "discloser", NULL, 0, 200)) ||
-	    (rc = cairn__req_str(o, "recipient", NULL, 0, 200)) || (rc = check_info(o)) ||
-	    (rc = cairn__opt_str(o, "amount", NULL, 0, CAIRN__MAX_FIELD)) ||
-	    (rc = cairn__req_str(o, "purpose", NULL, 0, 200)) ||
-	    (rc = cairn__opt_str(o, "expiry_event", NULL, 0, 500)) ||
+	if ((rc = cairn__req_str(o, "discloser", NULL, 0, 200)) || (rc = cairn__req_str(o, "recipient", NULL, 0, 200)) ||
+	    (rc = check_info(o)) || (rc = cairn__opt_str(o, "amount", NULL, 0, CAIRN__MAX_FIELD)) ||
+	    (rc = cairn__req_str(o, "purpose", NULL, 0, 200)) || (rc = cairn__opt_str(o, "expiry_event", NULL, 0, 500)) ||
 	    (rc = cairn__req_str(o, "revocable", NULL, 0, CAIRN__MAX_FIELD)) ||
 	    (rc = cairn__req_str(o, "signed_name", NULL, 0, 200)) || (rc = cairn__date_member(o, "signed_date")) ||
 	    (rc = cairn__req_str(o, "method", methods, CAIRN__COUNT(methods), 32)) ||
@@ -203,9 +204,8 @@ static int check_grant(json_t *o)
 	    (rc = cairn__date_member(o, "expires")))
 		return rc;
 	if (!json_is_string(json_object_get(o, "expires")) && !json_is_string(json_object_get(o, "expiry_event")))
-		return cairn__error(CAIRN_EINVAL,
-		                    "a consent needs an expiry: a date (expires) or an event or condition "
-		                    "(expiry_event)");
+		return cairn__error(CAIRN_EINVAL, "a consent needs an expiry: a date (expires) or an event or condition "
+		                                  "(expiry_event)");
 	if (!strcmp(json_string_value(json_object_get(o, "method")), "verbal-witnessed") &&
 	    !json_is_string(json_object_get(o, "witness")))
 		return cairn__error(CAIRN_EINVAL, "a verbal consent needs the witness's name (witness)");
@@ -259,16 +259,17 @@ int cairn_consent_list(cairn_journal *j, const char *contact, const char *today,
 		cairn__today(now);
 		today = now;
 	}
-#define CONSENT_LIST(where)                                                                                \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', c.entity, 'contact', c.contact, " \
-	" 'discloser', c.discloser, 'recipient', c.recipient, 'info', json(c.info), 'amount', c.amount, "  \
-	" 'purpose', c.purpose, 'expires', c.expires, 'expiry_event', c.expiry_event, "                    \
-	" 'revocable', c.revocable, 'signed_name', c.signed_name, 'signed_date', c.signed_date, "          \
-	" 'method', c.method, 'witness', c.witness, 'device', c.device, 'hlc', c.hlc, "                    \
-	" 'revoked', (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity), "           \
-	" 'status', " CONSENT_STATUS ") AS o FROM consents c "                                             \
+#define CONSENT_LIST(where)                                                                                           \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', c.entity, 'contact', c.contact, "            \
+	" 'discloser', c.discloser, 'recipient', c.recipient, 'info', json(c.info), 'amount', c.amount, "             \
+	" 'purpose', c.purpose, 'expires', c.expires, 'expiry_event', c.expiry_event, "                               \
+	" 'revocable', c.revocable, 'signed_name', c.signed_name, 'signed_date', c.signed_date, "                     \
+	" 'method', c.method, 'witness', c.witness, 'device', c.device, 'hlc', c.hlc, "                               \
+	" 'revoked', (SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity), "                      \
+	" 'status', " CONSENT_STATUS ") AS o FROM consents c "                                                        \
 	"WHERE " where " ORDER BY c.signed_date, c.hlc, c.entity)"
-	rc = cairn__prepare(j, &st, contact ? CONSENT_LIST(CAIRN__PERSON("c.contact")) : CONSENT_LIST(CAIRN__EVERYONE));
+	rc = cairn__prepare(j, &st,
+	                    contact ? CONSENT_LIST(CAIRN__PERSON("c.contact")) : CONSENT_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)
@@ -294,8 +295,7 @@ static int parse_what(const char *what, json_t **out)
 			e--;
 		if (e > s) {
 			snprintf(word, sizeof(word), "%.*s", (int)(e - s), s);
-			if ((size_t)(e - s) >= sizeof(word) ||
-			    !cairn__in_list(word, info_kinds, CAIRN__COUNT(info_kinds))) {
+			if ((size_t)(e - s) >= sizeof(word) || !cairn__in_list(word, info_kinds, CAIRN__COUNT(info_kinds))) {
 				json_decref(a);
 				return cairn__error(CAIRN_EINVAL,
 				                    "unknown information category '%.*s' (identity, notes, "
@@ -376,8 +376,8 @@ static void judge(sqlite3_stmt *st, const char *recipient, const char *purpose, 
 		*v = c;
 }
 
-static int find_consent(cairn_journal *j, const char *contact, const char *recipient, const char *purpose, json_t *want,
-                        struct verdict *v)
+static int find_consent(cairn_journal *j, const char *contact, const char *recipient, const char *purpose,
+                        json_t *want, struct verdict *v)
 {
 	char today[11];
 	sqlite3_stmt *st;
@@ -478,8 +478,8 @@ int cairn_disclose_via(cairn_journal *j, const char *channel, const char *contac
 	return rc;
 }
 
-int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient, const char *purpose, const char *what,
-                   const char *emergency_reason, char **consent_id_out)
+int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient, const char *purpose,
+                   const char *what, const char *emergency_reason, char **consent_id_out)
 {
 	return cairn_disclose_via(j, "export", contact, recipient, purpose, what, emergency_reason, consent_id_out);
 }
@@ -490,11 +490,11 @@ int cairn_disclosure_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define DISCLOSURE_LIST(where)                                                                             \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', d.entity, 'contact', d.contact, " \
-	" 'recipient', d.recipient, 'purpose', d.purpose, 'what', json(d.what), 'channel', d.channel, "    \
-	" 'consent', d.consent, 'emergency', d.emergency, 'worker', d.worker, 'device', d.device, "        \
-	" 'hlc', d.hlc, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (d.hlc >> 16) / 1000, 'unixepoch')) AS o "  \
+#define DISCLOSURE_LIST(where)                                                                                        \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', d.entity, 'contact', d.contact, "            \
+	" 'recipient', d.recipient, 'purpose', d.purpose, 'what', json(d.what), 'channel', d.channel, "               \
+	" 'consent', d.consent, 'emergency', d.emergency, 'worker', d.worker, 'device', d.device, "                   \
+	" 'hlc', d.hlc, 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (d.hlc >> 16) / 1000, 'unixepoch')) AS o "             \
 	"FROM disclosures d WHERE " where " ORDER BY d.hlc DESC, d.device DESC)"
 	rc = cairn__prepare(j, &st,
 	                    contact ? DISCLOSURE_LIST(CAIRN__PERSON("d.contact")) : DISCLOSURE_LIST(CAIRN__EVERYONE));
@@ -512,10 +512,9 @@ static int consent_report(cairn_journal *j, const cairn__report_range *r, json_t
 	static const char *const cols[] = {"status", "consents"};
 	static const char *const dcols[] = {"channel", "with consent", "emergency"};
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(
-	        j, &st,
-	        "SELECT status, count(*) FROM (SELECT " CONSENT_STATUS " AS status FROM consents c "
-	        "WHERE c.signed_date <= ?3 AND " CAIRN__IN_SCOPE("c.device") ") GROUP BY status ORDER BY status");
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT status, count(*) FROM (SELECT " CONSENT_STATUS " AS status FROM consents c "
+	                        "WHERE c.signed_date <= ?3 AND " CAIRN__IN_SCOPE("c.device") ") GROUP BY status ORDER BY status");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 2, r->to, -1, SQLITE_STATIC);
@@ -525,9 +524,9 @@ static int consent_report(cairn_journal *j, const cairn__report_range *r, json_t
 		return rc;
 	rc = cairn__prepare(j, &st,
 	                    "SELECT channel, sum(consent IS NOT NULL), sum(emergency IS NOT NULL) FROM disclosures "
-	                    "WHERE date((hlc >> 16) / 1000, 'unixepoch') BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE(
-	                            "device") " GROUP BY channel "
-	                                      "ORDER BY channel");
+	                    "WHERE date((hlc >> 16) / 1000, 'unixepoch') BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("device")
+	                    " GROUP BY channel "
+	                    "ORDER BY channel");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, r->from, -1, SQLITE_STATIC);
@@ -540,38 +539,31 @@ static int consent_report(cairn_journal *j, const cairn__report_range *r, json_t
 static int consent_due(cairn_journal *j, const char *today, int horizon, json_t *items)
 {
 	return cairn__due_query(j,
-	                        "SELECT c.contact, 'consent expires', c.expires, c.entity FROM consents c "
-	                        "WHERE c.expires IS NOT NULL AND c.expires <= date(?1, ?2 || ' days') "
-	                        "AND c.expires >= date(?1, '-30 days') "
-	                        "AND NOT EXISTS (SELECT 1 FROM consent_revocations v WHERE v.consent = c.entity)",
-	                        today, horizon, items);
+		"SELECT c.contact, 'consent expires', c.expires, c.entity FROM consents c "
+		"WHERE c.expires IS NOT NULL AND c.expires <= date(?1, ?2 || ' days') "
+		"AND c.expires >= date(?1, '-30 days') "
+		"AND NOT EXISTS (SELECT 1 FROM consent_revocations v WHERE v.consent = c.entity)",
+		today, horizon, items);
 }
 
 static const cairn__kind consent_kinds[] = {
-        {"consent.grant", apply_grant},
-        {"consent.revoke", apply_revoke},
-        {"disclosure.add", apply_disclosure},
+	{"consent.grant", apply_grant},
+	{"consent.revoke", apply_revoke},
+	{"disclosure.add", apply_disclosure},
 };
 
 static const char *const consent_tables[] = {"consents", "consent_revocations", "disclosures"};
 
 static const char *const consent_digest[] = {
-        "SELECT 'consents', entity, contact, discloser, recipient, info, amount, purpose, expires, expiry_event, "
-        "revocable, signed_name, signed_date, method, witness, hlc, device FROM consents ORDER BY entity",
-        "SELECT 'consent_revocations', consent, hlc, device, date, reason FROM consent_revocations "
-        "ORDER BY consent, hlc, device",
-        "SELECT 'disclosures', entity, contact, recipient, purpose, what, channel, consent, emergency, worker, hlc, "
-        "device FROM disclosures ORDER BY entity",
+	"SELECT 'consents', entity, contact, discloser, recipient, info, amount, purpose, expires, expiry_event, "
+	"revocable, signed_name, signed_date, method, witness, hlc, device FROM consents ORDER BY entity",
+	"SELECT 'consent_revocations', consent, hlc, device, date, reason FROM consent_revocations "
+	"ORDER BY consent, hlc, device",
+	"SELECT 'disclosures', entity, contact, recipient, purpose, what, channel, consent, emergency, worker, hlc, "
+	"device FROM disclosures ORDER BY entity",
 };
 
 const cairn__module cairn__module_consent = {
-        "consent",
-        consent_kinds,
-        CAIRN__COUNT(consent_kinds),
-        consent_tables,
-        CAIRN__COUNT(consent_tables),
-        consent_digest,
-        CAIRN__COUNT(consent_digest),
-        consent_report,
-        consent_due,
+	"consent",      consent_kinds,  CAIRN__COUNT(consent_kinds),  consent_tables, CAIRN__COUNT(consent_tables),
+	consent_digest, CAIRN__COUNT(consent_digest), consent_report, consent_due,
 };

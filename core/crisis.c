@@ -953,18 +953,17 @@ int cairn_crisis_screen(cairn_journal *j, const char *crisis, const char *instru
 
 /* ---- queries ---- */
 
-#define CONTACT_OF(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
 #define COMPONENT(e) "(SELECT " e " UNION SELECT entity FROM crisis_canon WHERE canon = " e ")"
 #define CRISIS_JSON                                                                                              \
 	"json_object('id', c.entity, 'received', c.received, 'dispatched', c.dispatched, 'arrived', c.arrived, " \
 	" 'cleared', c.cleared, 'source', c.source, 'location', c.location, 'disposition', c.disposition, "      \
-	" 'police', c.police, 'contact', " CONTACT_OF("c.contact") ", "                                          \
-	" 'contact_name', (SELECT value FROM contact_fields f WHERE f.entity = " CONTACT_OF("c.contact")           \
-	"   AND f.field = 'name'), 'team', c.team, "                                                            \
-	" 'followup_due', strftime('%Y-%m-%dT%H:%M:%SZ', c.received, '+' || coalesce(c.followup_hours, 24) || "   \
+	" 'police', c.police, 'contact', " CAIRN__CANON("c.contact") ", "                                        \
+	" 'contact_name', (SELECT value FROM contact_fields f WHERE f.entity = " CAIRN__CANON("c.contact")       \
+	"   AND f.field = 'name'), 'team', c.team, "                                                             \
+	" 'followup_due', strftime('%Y-%m-%dT%H:%M:%SZ', c.received, '+' || coalesce(c.followup_hours, 24) || "  \
 	"   ' hours'), 'followup_to', c.followup_to, 'followup_done', c.followup_done, "                         \
 	" 'followup_result', c.followup_result, "                                                                \
-	" 'review', (SELECT json_group_array(field) FROM (SELECT field FROM crisis_review r "                   \
+	" 'review', (SELECT json_group_array(field) FROM (SELECT field FROM crisis_review r "                    \
 	"   WHERE r.crisis = c.entity ORDER BY field)))"
 
 int cairn_crisis_list(cairn_journal *j, const char *from, const char *to, int open_only, char **out)
@@ -1039,7 +1038,7 @@ static int crisis_due(cairn_journal *j, const char *today, int horizon_days, jso
 	int rc;
 	cairn__crisis_iso(before, limit - 3600); /* the shortest follow-up is an hour */
 	rc = cairn__prepare(j, &st,
-	                    "SELECT " CONTACT_OF("contact") ", received, entity, followup_to, followup_hours FROM crises "
+	                    "SELECT " CAIRN__CANON("contact") ", received, entity, followup_to, followup_hours FROM crises "
 	                    "WHERE followup_done IS NULL AND received IS NOT NULL AND received < ?1 "
 	                    "ORDER BY received, entity");
 	if (rc)

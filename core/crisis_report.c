@@ -13,20 +13,18 @@
  *  - Follow-up within N hours: follow-up done at most N hours after `received`, over all events.
  *  - Percentages are rounded to 0.1; a percentage over nothing is null.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "crisis.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const sources[] = {"988", "911", "walk-in", "self", "family", "police", "other"};
-static const char *const dispositions[] = {"stabilised-in-place",
-                                           "voluntary-transport",
-                                           "involuntary-hold",
-                                           "emergency-department",
-                                           "crisis-stabilisation-unit",
-                                           "referral",
-                                           "police-custody",
-                                           "other"};
+static const char *const dispositions[] = {"stabilised-in-place",       "voluntary-transport",
+                                           "involuntary-hold",          "emergency-department",
+                                           "crisis-stabilisation-unit", "referral",
+                                           "police-custody",            "other"};
 static const char *const community[] = {"stabilised-in-place", "voluntary-transport", "referral",
                                         "crisis-stabilisation-unit"};
 static const int buckets[] = {10, 20, 30, 45, 60, 90}; /* received->arrived histogram edges, minutes */
@@ -91,8 +89,8 @@ static int add_row(struct tally *t, sqlite3_stmt *st)
 	t->by_disp[index_of((const char *)disp, dispositions, NDISP)]++;
 	if (disp) {
 		t->with_disp++;
-		t->in_community +=
-		        index_of((const char *)disp, community, CAIRN__COUNT(community)) < CAIRN__COUNT(community);
+		t->in_community += index_of((const char *)disp, community, CAIRN__COUNT(community)) <
+		                   CAIRN__COUNT(community);
 	}
 	t->police += pol && strcmp((const char *)pol, "none");
 	t->review += sqlite3_column_int(st, 8) > 0;
@@ -135,7 +133,8 @@ static json_t *percent(size_t n, size_t d)
 	return d ? json_real(round1(100.0 * (double)n / (double)d)) : json_null();
 }
 
-static int section(json_t *sections, const char *id, const char *title, json_t *columns, json_t *rows, json_t *chart)
+static int section(json_t *sections, const char *id, const char *title, json_t *columns, json_t *rows,
+                   json_t *chart)
 {
 	json_t *s = json_pack("{s:s,s:s,s:o,s:o}", "id", id, "title", title, "columns", columns, "rows", rows);
 	if (s && chart)
@@ -147,7 +146,8 @@ static int section(json_t *sections, const char *id, const char *title, json_t *
 
 static int write_sections(const struct tally *t, json_t *sections)
 {
-	static const char *const intervals[] = {"received to dispatched", "received to arrived", "arrived to cleared"};
+	static const char *const intervals[] = {"received to dispatched", "received to arrived",
+	                                        "arrived to cleared"};
 	json_t *rows;
 	char label[32];
 	int rc;
@@ -164,19 +164,16 @@ static int write_sections(const struct tally *t, json_t *sections)
 	for (size_t i = 0; i <= NSRC; i++)
 		if (i < NSRC || t->by_source[i])
 			json_array_append_new(rows, json_pack("[sIo]", i < NSRC ? sources[i] : "not recorded",
-			                                      (json_int_t)t->by_source[i],
-			                                      percent(t->by_source[i], t->events)));
-	if ((rc = section(sections, "crisis.source", "Crisis events by source",
-	                  json_pack("[sss]", "source", "events", "%"), rows,
-	                  json_pack("{s:s,s:i,s:i}", "type", "bar", "label", 0, "value", 1))))
+			                                       (json_int_t)t->by_source[i], percent(t->by_source[i], t->events)));
+	if ((rc = section(sections, "crisis.source", "Crisis events by source", json_pack("[sss]", "source", "events", "%"),
+	                  rows, json_pack("{s:s,s:i,s:i}", "type", "bar", "label", 0, "value", 1))))
 		return rc;
 
 	rows = json_array();
 	for (size_t i = 0; i <= NDISP; i++)
 		if (i < NDISP || t->by_disp[i])
-			json_array_append_new(rows,
-			                      json_pack("[sIo]", i < NDISP ? dispositions[i] : "not recorded",
-			                                (json_int_t)t->by_disp[i], percent(t->by_disp[i], t->events)));
+			json_array_append_new(rows, json_pack("[sIo]", i < NDISP ? dispositions[i] : "not recorded",
+			                                       (json_int_t)t->by_disp[i], percent(t->by_disp[i], t->events)));
 	if ((rc = section(sections, "crisis.disposition", "Crisis events by disposition",
 	                  json_pack("[sss]", "disposition", "events", "%"), rows,
 	                  json_pack("{s:s,s:i,s:i}", "type", "bar", "label", 0, "value", 1))))
@@ -224,16 +221,15 @@ int cairn__crisis_report(cairn_journal *j, const cairn__report_range *r, json_t 
 	 * index range on the UTC text, with no conversion per row. */
 	cairn__crisis_iso(lo, cairn__crisis_local_midnight(r->from, 0));
 	cairn__crisis_iso(hi, cairn__crisis_local_midnight(r->to, 1));
-	rc = cairn__prepare(
-	        j, &st,
-	        "SELECT received, dispatched, arrived, cleared, source, disposition, police, followup_done, "
-	        "review FROM crises WHERE received >= ?1 AND received < ?2 AND EXISTS (SELECT 1 FROM (SELECT crisis, "
-	        "device FROM crisis_opens UNION ALL SELECT crisis, device FROM crisis_writes UNION ALL SELECT "
-	        "crisis, device FROM crisis_interventions) x WHERE (x.crisis = crises.entity OR x.crisis IN "
-	        "(SELECT k.entity FROM crisis_canon k WHERE k.canon = crises.entity)) AND " CAIRN__IN_SCOPE(
-	                "x.device") ") "
-	                            /* A crisis that names its responding team counts for that team only. */
-	                            "AND (?3 IS NULL OR team IS NULL OR team = lower(?3))");
+	rc = cairn__prepare(j, &st,
+	                    "SELECT received, dispatched, arrived, cleared, source, disposition, police, followup_done, "
+	                    "review FROM crises WHERE received >= ?1 AND received < ?2 AND EXISTS (SELECT 1 FROM (SELECT crisis, "
+	                    "device FROM crisis_opens UNION ALL SELECT crisis, device FROM crisis_writes UNION ALL SELECT "
+	                    "crisis, device FROM crisis_interventions) x WHERE (x.crisis = crises.entity OR x.crisis IN "
+	                    "(SELECT k.entity FROM crisis_canon k WHERE k.canon = crises.entity)) AND "
+	                    CAIRN__IN_SCOPE("x.device") ") "
+	                    /* A crisis that names its responding team counts for that team only. */
+	                    "AND (?3 IS NULL OR team IS NULL OR team = lower(?3))");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, lo, -1, SQLITE_TRANSIENT);

@@ -35,6 +35,9 @@ int cairn__add_for_contact(cairn_journal *j, const char *kind, const char *conta
 /* This device's worker name (settings: `cairn worker NAME`), or NULL when none; malloc'd. */
 char *cairn__worker(cairn_journal *j);
 
+/* The person a contact id stands for now, as SQL: the canonical id of its merge group, or itself. */
+#define CAIRN__CANON(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
+
 /* The members of a person's merge group, as SQL: "x IN " CAIRN__GROUP("?1"). */
 #define CAIRN__GROUP(e)                                                                                      \
 	"(SELECT entity FROM contact_canon WHERE canon = (SELECT coalesce((SELECT canon FROM contact_canon " \

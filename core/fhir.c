@@ -102,7 +102,6 @@ static int each_row(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries
 }
 
 #define FIELD(f) "(SELECT value FROM contact_fields v WHERE v.entity = c.entity AND v.field = '" f "')"
-#define CANON(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
 /* A query of the export, once for one person's merge group and once for everyone (CAIRN__PERSON). */
 #define BOTH(q, col) q(CAIRN__PERSON(col)), q(CAIRN__EVERYONE)
 
@@ -169,7 +168,7 @@ static int patient_links(struct cairn__fhir_ctx *x, json_t *entries)
 }
 
 #define PATIENT_SQL(where)                                                                                            \
-	"SELECT c.entity, " CANON("c.entity") ", " FIELD("name") ", " FIELD("alias") ", " FIELD("dob") ", "           \
+	"SELECT c.entity, " CAIRN__CANON("c.entity") ", " FIELD("name") ", " FIELD("alias") ", " FIELD("dob") ", "           \
 	FIELD("phone") ", " FIELD("email") ", " FIELD("language") ", " FIELD("location")                              \
 	" FROM contacts c WHERE c.cl % 2 = 1 AND " where " ORDER BY c.entity"
 

@@ -3,6 +3,8 @@
  * history. goal.add creates a goal (immutable; keyed by its id); goal.status events are all kept and the
  * current status is the latest by (hlc, device), so concurrent changes converge and none is lost.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "domain.h"
 
 #include <stdlib.h>
@@ -43,13 +45,14 @@ static int apply_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 		return cairn__apply_bad(ev, "contact, domain, text, date and steps are required");
 	rc = cairn__prepare(j, &st,
 	                    "INSERT INTO goals (entity, contact, domain, text, steps, target, date, hlc, "
-	                    "device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) " CAIRN__FIRST_WRITER_WINS(
-	                            "goals", "contact = excluded.contact, "
-	                                     "domain = excluded.domain, "
-	                                     "text = excluded.text, "
-	                                     "steps = excluded.steps, "
-	                                     "target = excluded.target, "
-	                                     "date = excluded.date"));
+	                    "device) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	                    CAIRN__FIRST_WRITER_WINS("goals",
+	                        "contact = excluded.contact, "
+	                        "domain = excluded.domain, "
+	                        "text = excluded.text, "
+	                        "steps = excluded.steps, "
+	                        "target = excluded.target, "
+	                        "date = excluded.date"));
 	if (rc)
 		return rc;
 	stext = json_dumps(steps, JSON_COMPACT);
@@ -122,15 +125,15 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define GOAL_LIST(where)                                                                                       \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "     \
-	" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "    \
-	" 'device', g.device, 'hlc', g.hlc, "                                                                  \
-	" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC " \
-	"   LIMIT 1), "                                                                                        \
-	" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "      \
-	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "         \
-	"   ORDER BY hlc, device))) AS o "                                                                     \
+#define GOAL_LIST(where)                                                                                              \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "            \
+	" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "           \
+	" 'device', g.device, 'hlc', g.hlc, "                                                                         \
+	" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC "        \
+	"   LIMIT 1), "                                                                                               \
+	" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "             \
+	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "                \
+	"   ORDER BY hlc, device))) AS o "                                                                            \
 	"FROM goals g WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
 	rc = cairn__prepare(j, &st, contact ? GOAL_LIST(CAIRN__PERSON("g.contact")) : GOAL_LIST(CAIRN__EVERYONE));
 	if (rc)
@@ -144,43 +147,34 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 static int goal_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
 {
 	static const char *const cols[] = {"domain", "goals set", "active", "achieved", "other"};
-	return cairn__report_query(
-	        j, r,
-	        "WITH cur AS (SELECT g.entity, g.domain, (SELECT status FROM goal_status s WHERE s.goal = g.entity "
-	        "  AND s.date <= ?2 ORDER BY hlc DESC, device DESC LIMIT 1) AS status FROM goals g "
-	        "  WHERE g.date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE(
-	                "g.device") ") "
-	                            "SELECT domain, count(*), sum(status = 'active'), sum(status = 'achieved'), "
-	                            " sum(status NOT IN ('active', 'achieved')) FROM cur GROUP BY domain ORDER BY domain",
-	        sections, "goals.domain", "Recovery goals by domain", cols, 5);
+	return cairn__report_query(j, r,
+		"WITH cur AS (SELECT g.entity, g.domain, (SELECT status FROM goal_status s WHERE s.goal = g.entity "
+		"  AND s.date <= ?2 ORDER BY hlc DESC, device DESC LIMIT 1) AS status FROM goals g "
+		"  WHERE g.date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("g.device") ") "
+		"SELECT domain, count(*), sum(status = 'active'), sum(status = 'achieved'), "
+		" sum(status NOT IN ('active', 'achieved')) FROM cur GROUP BY domain ORDER BY domain",
+		sections, "goals.domain", "Recovery goals by domain", cols, 5);
 }
 
 /* An active goal whose target date is near or past. */
 static int goal_due(cairn_journal *j, const char *today, int horizon, json_t *items)
 {
 	return cairn__due_query(j,
-	                        "SELECT g.contact, 'goal target date', g.target, g.entity FROM goals g "
-	                        "WHERE g.target IS NOT NULL AND g.target <= date(?1, ?2 || ' days') "
-	                        "AND (SELECT status FROM goal_status s WHERE s.goal = g.entity "
-	                        "     ORDER BY hlc DESC, device DESC LIMIT 1) = 'active'",
-	                        today, horizon, items);
+		"SELECT g.contact, 'goal target date', g.target, g.entity FROM goals g "
+		"WHERE g.target IS NOT NULL AND g.target <= date(?1, ?2 || ' days') "
+		"AND (SELECT status FROM goal_status s WHERE s.goal = g.entity "
+		"     ORDER BY hlc DESC, device DESC LIMIT 1) = 'active'",
+		today, horizon, items);
 }
 
 static const cairn__kind goal_kinds[] = {{"goal.add", apply_add}, {"goal.status", apply_status}};
 static const char *const goal_tables[] = {"goals", "goal_status"};
 static const char *const goal_digest[] = {
-        "SELECT 'goals', entity, contact, domain, text, steps, target, date, hlc, device FROM goals ORDER BY entity",
-        "SELECT 'goal_status', goal, hlc, device, status, date, note FROM goal_status ORDER BY goal, hlc, device",
+	"SELECT 'goals', entity, contact, domain, text, steps, target, date, hlc, device FROM goals ORDER BY entity",
+	"SELECT 'goal_status', goal, hlc, device, status, date, note FROM goal_status ORDER BY goal, hlc, device",
 };
 
 const cairn__module cairn__module_goal = {
-        "goal",
-        goal_kinds,
-        CAIRN__COUNT(goal_kinds),
-        goal_tables,
-        CAIRN__COUNT(goal_tables),
-        goal_digest,
-        CAIRN__COUNT(goal_digest),
-        goal_report,
-        goal_due,
+	"goal",      goal_kinds,  CAIRN__COUNT(goal_kinds),  goal_tables, CAIRN__COUNT(goal_tables),
+	goal_digest, CAIRN__COUNT(goal_digest), goal_report, goal_due,
 };

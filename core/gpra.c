@@ -13,6 +13,8 @@
  *     hold the same one; when devices minted one each before syncing, the one with the smallest
  *     (hlc, device) is used everywhere, so pseudonyms converge with the journals.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "crisis.h"
 #include "crypto.h"
 
@@ -21,8 +23,8 @@
 #include <string.h>
 
 static const char *const types[] = {"intake", "followup", "discharge"};
-static const char *const reasons[] = {"unreachable", "refused",  "incarcerated", "hospitalised",
-                                      "moved",       "deceased", "other"};
+static const char *const reasons[] = {"unreachable", "refused", "incarcerated", "hospitalised", "moved",
+                                      "deceased",    "other"};
 
 #define bad cairn__apply_bad
 #define step_done cairn__step_done
@@ -43,17 +45,17 @@ static int apply_interview(cairn_journal *j, const cairn_event *ev, json_t *body
 		return bad(ev, "contact, grant, type, date and conducted are required");
 	if (barc && !json_is_null(barc) && !json_is_array(barc))
 		return bad(ev, "barc10 is not an array");
-	if ((rc = cairn__prepare(j, &st,
-	                         "INSERT INTO gpra_interviews (entity, contact, grant_no, type, "
-	                         "date, conducted, reason, barc10, hlc, device) "
-	                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) " CAIRN__FIRST_WRITER_WINS(
-	                                 "gpra_interviews", "contact = excluded.contact, "
-	                                                    "grant_no = excluded.grant_no, "
-	                                                    "type = excluded.type, "
-	                                                    "date = excluded.date, "
-	                                                    "conducted = excluded.conducted, "
-	                                                    "reason = excluded.reason, "
-	                                                    "barc10 = excluded.barc10"))))
+	if ((rc = cairn__prepare(j, &st, "INSERT INTO gpra_interviews (entity, contact, grant_no, type, "
+	                                 "date, conducted, reason, barc10, hlc, device) "
+	                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	                                 CAIRN__FIRST_WRITER_WINS("gpra_interviews",
+	                                     "contact = excluded.contact, "
+	                                     "grant_no = excluded.grant_no, "
+	                                     "type = excluded.type, "
+	                                     "date = excluded.date, "
+	                                     "conducted = excluded.conducted, "
+	                                     "reason = excluded.reason, "
+	                                     "barc10 = excluded.barc10"))))
 		return rc;
 	if (json_is_array(barc))
 		btext = json_dumps(barc, JSON_COMPACT);
@@ -79,8 +81,7 @@ static int apply_secret(cairn_journal *j, const cairn_event *ev, json_t *body)
 	int rc;
 	if (!json_is_string(secret) || json_string_length(secret) != 64)
 		return bad(ev, "secret is not 64 hex digits");
-	if ((rc = cairn__prepare(j, &st,
-	                         "INSERT OR IGNORE INTO gpra_secrets (hlc, device, secret) VALUES (?1, ?2, ?3)")))
+	if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO gpra_secrets (hlc, device, secret) VALUES (?1, ?2, ?3)")))
 		return rc;
 	sqlite3_bind_int64(st, 1, (int64_t)ev->hlc);
 	sqlite3_bind_text(st, 2, ev->device, -1, SQLITE_STATIC);
@@ -140,12 +141,8 @@ static int check_barc10(json_t *b)
 		return 0;
 	if (!json_is_array(b) || json_array_size(b) != 10)
 		return cairn__error(CAIRN_EINVAL, "barc10 needs 10 item scores");
-	json_array_foreach(b, i,
-	                   v) if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	                          json_integer_value(v) >
-	                                  6) return cairn__error(CAIRN_EINVAL,
-	                                                         "barc10 item %zu must be a whole number from 1 to 6",
-	                                                         i + 1);
+	json_array_foreach(b, i, v) if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 6)
+		return cairn__error(CAIRN_EINVAL, "barc10 item %zu must be a whole number from 1 to 6", i + 1);
 	return 0;
 }
 
@@ -160,8 +157,7 @@ int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fiel
 		json_object_set_new(o, "conducted", json_true());
 	if ((rc = cairn__req_str(o, "type", types, CAIRN__COUNT(types), 16)) ||
 	    (rc = cairn__req_str(o, "grant", NULL, 0, 32)) ||
-	    (rc = check_grant(json_string_value(json_object_get(o, "grant")))) ||
-	    (rc = cairn__date_member(o, "date")) ||
+	    (rc = check_grant(json_string_value(json_object_get(o, "grant")))) || (rc = cairn__date_member(o, "date")) ||
 	    (rc = cairn__opt_str(o, "reason", reasons, CAIRN__COUNT(reasons), 16)) ||
 	    (rc = check_barc10(json_object_get(o, "barc10"))))
 		goto out;
@@ -189,7 +185,6 @@ out:
 	return rc;
 }
 
-#define CONTACT_OF(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
 
 int cairn_gpra_list(cairn_journal *j, const char *contact, char **out)
 {
@@ -197,10 +192,10 @@ int cairn_gpra_list(cairn_journal *j, const char *contact, char **out)
 #define GPRA_LIST(where)                                                                                    \
 	"SELECT json_group_array(json_object('id', entity, 'contact', c, 'grant', grant_no, 'type', type, " \
 	" 'date', date, 'conducted', json(iif(conducted, 'true', 'false')), 'reason', reason, "             \
-	" 'barc10', json(barc10), 'device', device)) FROM (SELECT *, " CONTACT_OF(                          \
-	        "contact") " AS c "                                                                         \
-	                   " FROM gpra_interviews WHERE " where " ORDER BY date, entity)"
-	int rc = cairn__prepare(j, &st, contact ? GPRA_LIST(CAIRN__PERSON("contact")) : GPRA_LIST(CAIRN__EVERYONE));
+	" 'barc10', json(barc10), 'device', device)) FROM (SELECT *, " CAIRN__CANON("contact") " AS c "     \
+	" FROM gpra_interviews WHERE " where " ORDER BY date, entity)"
+	int rc = cairn__prepare(j, &st,
+	                        contact ? GPRA_LIST(CAIRN__PERSON("contact")) : GPRA_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)
@@ -212,27 +207,25 @@ int cairn_gpra_list(cairn_journal *j, const char *contact, char **out)
  * One row per client (surviving contact, grant) with a conducted intake: the first intake's date, the
  * window and target dates, and the date of the first conducted follow-up inside the window / outside it.
  */
-#define CLIENTS_SQL                                                                                                                    \
-	"WITH iv AS (SELECT " CONTACT_OF(                                                                                              \
-	        "contact") " AS client, grant_no, type, date, conducted FROM gpra_interviews), "                                       \
-	                   "intake AS (SELECT client, grant_no, min(date) AS d FROM iv WHERE type = 'intake' AND conducted "           \
-	                   "  GROUP BY client, grant_no), "                                                                            \
-	                   "c AS (SELECT client, grant_no, d, date(d, '+5 months') AS open, date(d, '+6 months') AS target, "          \
-	                   "  date(d, '+8 months') AS close FROM intake) "                                                             \
-	                   "SELECT client, grant_no, d, open, target, close, "                                                         \
-	                   " (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' " \
-	                   "   AND conducted AND date BETWEEN open AND close) AS ontime, "                                             \
-	                   " (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' " \
-	                   "   AND conducted AND date > close) AS late, "                                                              \
-	                   " (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' " \
-	                   "   AND conducted AND date < open AND date >= d) AS early FROM c "
+#define CLIENTS_SQL                                                                                                         \
+	"WITH iv AS (SELECT " CAIRN__CANON("contact") " AS client, grant_no, type, date, conducted FROM gpra_interviews), " \
+	"intake AS (SELECT client, grant_no, min(date) AS d FROM iv WHERE type = 'intake' AND conducted "                   \
+	"  GROUP BY client, grant_no), "                                                                                    \
+	"c AS (SELECT client, grant_no, d, date(d, '+5 months') AS open, date(d, '+6 months') AS target, "                  \
+	"  date(d, '+8 months') AS close FROM intake) "                                                                     \
+	"SELECT client, grant_no, d, open, target, close, "                                                                 \
+	" (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' "         \
+	"   AND conducted AND date BETWEEN open AND close) AS ontime, "                                                     \
+	" (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' "         \
+	"   AND conducted AND date > close) AS late, "                                                                      \
+	" (SELECT min(date) FROM iv WHERE iv.client = c.client AND iv.grant_no = c.grant_no AND type = 'followup' "         \
+	"   AND conducted AND date < open AND date >= d) AS early FROM c "
 
 static int gpra_due(cairn_journal *j, const char *today, int horizon_days, json_t *items)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st,
-	                        "SELECT * FROM (" CLIENTS_SQL
-	                        ") WHERE ontime IS NULL AND late IS NULL AND early IS NULL "
+	                        "SELECT * FROM (" CLIENTS_SQL ") WHERE ontime IS NULL AND late IS NULL AND early IS NULL "
 	                        "AND open <= date(?1, '+' || ?2 || ' days') AND ?1 <= close ORDER BY target, client");
 	if (rc)
 		return rc;
@@ -246,9 +239,8 @@ static int gpra_due(cairn_journal *j, const char *today, int horizon_days, json_
 		         (const char *)sqlite3_column_text(st, 5));
 		json_t *it = json_pack("{s:s,s:s,s:s,s:n,s:b,s:s,s:s,s:s}", "contact",
 		                       (const char *)sqlite3_column_text(st, 0), "what", what, "due", target, "ref",
-		                       "overdue", strcmp(today, target) > 0, "grant",
-		                       (const char *)sqlite3_column_text(st, 1), "window_open",
-		                       (const char *)sqlite3_column_text(st, 3), "window_close",
+		                       "overdue", strcmp(today, target) > 0, "grant", (const char *)sqlite3_column_text(st, 1),
+		                       "window_open", (const char *)sqlite3_column_text(st, 3), "window_close",
 		                       (const char *)sqlite3_column_text(st, 5));
 		if (!it || json_array_append_new(items, it)) {
 			rc = SQLITE_NOMEM;
@@ -269,14 +261,14 @@ static int gpra_report(cairn_journal *j, const cairn__report_range *r, json_t *s
 	sqlite3_stmt *st;
 	json_t *rows = json_array(), *s;
 	int rc = cairn__prepare(
-	        j, &st,
-	        "SELECT grant_no, count(*), sum(ontime IS NOT NULL), "
-	        " sum(ontime IS NULL AND late IS NOT NULL), sum(ontime IS NULL AND late IS NULL AND early IS NOT NULL), "
-	        " sum(ontime IS NULL AND late IS NULL AND early IS NULL AND ?3 > close), "
-	        " sum(ontime IS NULL AND late IS NULL AND early IS NULL AND ?3 <= close) "
-	        "FROM (" CLIENTS_SQL ") c WHERE target BETWEEN ?1 AND ?2 AND EXISTS (SELECT 1 FROM gpra_interviews g "
-	        " WHERE g.type = 'intake' AND g.grant_no = c.grant_no AND " CONTACT_OF(
-	                "g.contact") " = c.client AND " CAIRN__IN_SCOPE("g.device") ") GROUP BY grant_no ORDER BY grant_no");
+		j, &st,
+		"SELECT grant_no, count(*), sum(ontime IS NOT NULL), "
+		" sum(ontime IS NULL AND late IS NOT NULL), sum(ontime IS NULL AND late IS NULL AND early IS NOT NULL), "
+		" sum(ontime IS NULL AND late IS NULL AND early IS NULL AND ?3 > close), "
+		" sum(ontime IS NULL AND late IS NULL AND early IS NULL AND ?3 <= close) "
+		"FROM (" CLIENTS_SQL ") c WHERE target BETWEEN ?1 AND ?2 AND EXISTS (SELECT 1 FROM gpra_interviews g "
+		" WHERE g.type = 'intake' AND g.grant_no = c.grant_no AND " CAIRN__CANON("g.contact") " = c.client AND "
+		CAIRN__IN_SCOPE("g.device") ") GROUP BY grant_no ORDER BY grant_no");
 	if (rc) {
 		json_decref(rows);
 		return rc;
@@ -290,12 +282,10 @@ static int gpra_report(cairn_journal *j, const cairn__report_range *r, json_t *s
 			n[i] = sqlite3_column_int64(st, i + 1);
 		json_int_t denom = n[0] - n[5];
 		json_array_append_new(
-		        rows,
-		        json_pack("[sIIIIIIo]", (const char *)sqlite3_column_text(st, 0), n[0], n[1], n[2], n[3], n[4],
-		                  n[5],
-		                  denom ? json_real((double)(long long)(1000.0 * (double)n[1] / (double)denom + 0.5) /
-		                                    10.0)
-		                        : json_null()));
+			rows, json_pack("[sIIIIIIo]", (const char *)sqlite3_column_text(st, 0), n[0], n[1], n[2], n[3], n[4],
+		                        n[5],
+		                        denom ? json_real((double)(long long)(1000.0 * (double)n[1] / (double)denom + 0.5) / 10.0)
+		                              : json_null()));
 	}
 	cairn__finalize(j, st);
 	if (rc != SQLITE_DONE) {
@@ -324,8 +314,7 @@ static int load_secret(cairn_journal *j, unsigned char *key)
 		             ? cairn__error(CAIRN_ECORRUPT, "the GPRA secret is damaged")
 		             : 0;
 	else
-		rc = rc == SQLITE_DONE ? cairn__error(CAIRN_ENOTFOUND, "no GPRA secret")
-		                       : cairn__sqlerr(j, rc, "reading");
+		rc = rc == SQLITE_DONE ? cairn__error(CAIRN_ENOTFOUND, "no GPRA secret") : cairn__sqlerr(j, rc, "reading");
 	cairn__finalize(j, st);
 	return rc;
 }
@@ -365,8 +354,8 @@ static int put(struct buf *b, const char *s)
 	return 0;
 }
 
-#define EXPORT_HEADER                                                                                              \
-	"client_id,grant_id,interview_type,interview_date,conducted,not_conducted_reason,intake_date,"             \
+#define EXPORT_HEADER                                                                                          \
+	"client_id,grant_id,interview_type,interview_date,conducted,not_conducted_reason,intake_date,"            \
 	"days_since_intake,followup_window,barc10_q1,barc10_q2,barc10_q3,barc10_q4,barc10_q5,barc10_q6,barc10_q7," \
 	"barc10_q8,barc10_q9,barc10_q10,barc10_total\r\n"
 
@@ -374,15 +363,13 @@ static int export_row(struct buf *b, const unsigned char *key, sqlite3_stmt *st)
 {
 	char line[512], id[22];
 	const char *grant = (const char *)sqlite3_column_text(st, 1), *type = (const char *)sqlite3_column_text(st, 2),
-	           *intake = (const char *)sqlite3_column_text(st, 6),
-	           *window = (const char *)sqlite3_column_text(st, 8),
+	           *intake = (const char *)sqlite3_column_text(st, 6), *window = (const char *)sqlite3_column_text(st, 8),
 	           *reason = (const char *)sqlite3_column_text(st, 5), *barc = (const char *)sqlite3_column_text(st, 9);
 	json_t *items = barc ? json_loads(barc, 0, NULL) : NULL;
 	int n, rc;
 	pseudonym(key, grant, (const char *)sqlite3_column_text(st, 0), id);
-	n = snprintf(line, sizeof(line), "%s,%s,%s,%s,%d,%s,%s,", id, grant, type,
-	             (const char *)sqlite3_column_text(st, 3), sqlite3_column_int(st, 4), reason ? reason : "",
-	             intake ? intake : "");
+	n = snprintf(line, sizeof(line), "%s,%s,%s,%s,%d,%s,%s,", id, grant, type, (const char *)sqlite3_column_text(st, 3),
+	             sqlite3_column_int(st, 4), reason ? reason : "", intake ? intake : "");
 	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "%lld", (long long)sqlite3_column_int64(st, 7));
 	n += snprintf(line + n, sizeof(line) - (size_t)n, ",%s", window ? window : "");
@@ -412,17 +399,16 @@ static int export_locked(cairn_journal *j, const char *grant, const char *from, 
 		return rc;
 	/* Columns: client, grant, type, date, conducted, reason, intake date, days since intake, window, barc10. */
 	rc = cairn__prepare(
-	        j, &st,
-	        "WITH iv AS (SELECT " CONTACT_OF(
-	                "contact") " AS client, * FROM gpra_interviews WHERE grant_no = ?1), "
-	                           "intake AS (SELECT client, min(date) AS d FROM iv WHERE type = 'intake' AND conducted GROUP BY client) "
-	                           "SELECT iv.client, grant_no, type, date, conducted, reason, i.d, "
-	                           " CAST(julianday(date) - julianday(i.d) AS INTEGER), "
-	                           " CASE WHEN type != 'followup' OR i.d IS NULL THEN NULL "
-	                           "  WHEN date < date(i.d, '+5 months') THEN 'early' WHEN date > date(i.d, '+8 months') THEN 'late' "
-	                           "  ELSE 'on-time' END, barc10 "
-	                           "FROM iv LEFT JOIN intake i ON i.client = iv.client WHERE date BETWEEN ?2 AND ?3 "
-	                           "ORDER BY date, iv.entity");
+		j, &st,
+		"WITH iv AS (SELECT " CAIRN__CANON("contact") " AS client, * FROM gpra_interviews WHERE grant_no = ?1), "
+		"intake AS (SELECT client, min(date) AS d FROM iv WHERE type = 'intake' AND conducted GROUP BY client) "
+		"SELECT iv.client, grant_no, type, date, conducted, reason, i.d, "
+		" CAST(julianday(date) - julianday(i.d) AS INTEGER), "
+		" CASE WHEN type != 'followup' OR i.d IS NULL THEN NULL "
+		"  WHEN date < date(i.d, '+5 months') THEN 'early' WHEN date > date(i.d, '+8 months') THEN 'late' "
+		"  ELSE 'on-time' END, barc10 "
+		"FROM iv LEFT JOIN intake i ON i.client = iv.client WHERE date BETWEEN ?2 AND ?3 "
+		"ORDER BY date, iv.entity");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, grant, -1, SQLITE_STATIC);
@@ -465,26 +451,19 @@ int cairn_gpra_export(cairn_journal *j, const char *grant, const char *from, con
 /* ---- the module ---- */
 
 static const cairn__kind gpra_kinds[] = {
-        {"gpra.interview", apply_interview},
-        {"gpra.secret", apply_secret},
+	{"gpra.interview", apply_interview},
+	{"gpra.secret", apply_secret},
 };
 
 static const char *const gpra_tables[] = {"gpra_interviews", "gpra_secrets"};
 
 static const char *const gpra_digest[] = {
-        "SELECT 'gpra_interviews', entity, contact, grant_no, type, date, conducted, reason, barc10, hlc, device "
-        "FROM gpra_interviews ORDER BY entity",
-        "SELECT 'gpra_secrets', hlc, device, secret FROM gpra_secrets ORDER BY hlc, device",
+	"SELECT 'gpra_interviews', entity, contact, grant_no, type, date, conducted, reason, barc10, hlc, device "
+	"FROM gpra_interviews ORDER BY entity",
+	"SELECT 'gpra_secrets', hlc, device, secret FROM gpra_secrets ORDER BY hlc, device",
 };
 
 const cairn__module cairn__module_gpra = {
-        "gpra",
-        gpra_kinds,
-        CAIRN__COUNT(gpra_kinds),
-        gpra_tables,
-        CAIRN__COUNT(gpra_tables),
-        gpra_digest,
-        CAIRN__COUNT(gpra_digest),
-        gpra_report,
-        gpra_due,
+	"gpra",      gpra_kinds,  CAIRN__COUNT(gpra_kinds), gpra_tables, CAIRN__COUNT(gpra_tables),
+	gpra_digest, CAIRN__COUNT(gpra_digest), gpra_report, gpra_due,
 };

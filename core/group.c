@@ -2,6 +2,8 @@
  * group.c — peer-led support group sessions: date, topic, facilitator and attendees. A session is
  * immutable (group.session, keyed by its id); attendance rows let each attendee's record list it.
  */
+/* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
+/* clang-format off */
 #include "domain.h"
 
 #include <string.h>
@@ -17,11 +19,12 @@ static int apply_session(cairn_journal *j, const cairn_event *ev, json_t *body)
 		return cairn__apply_bad(ev, "date, topic, facilitator and attendees are required");
 	rc = cairn__prepare(j, &st,
 	                    "INSERT INTO group_sessions (entity, date, topic, facilitator, minutes, hlc, device) "
-	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) " CAIRN__FIRST_WRITER_WINS(
-	                            "group_sessions", "date = excluded.date, "
-	                                              "topic = excluded.topic, "
-	                                              "facilitator = excluded.facilitator, "
-	                                              "minutes = excluded.minutes"));
+	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	                    CAIRN__FIRST_WRITER_WINS("group_sessions",
+	                        "date = excluded.date, "
+	                        "topic = excluded.topic, "
+	                        "facilitator = excluded.facilitator, "
+	                        "minutes = excluded.minutes"));
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
@@ -38,8 +41,7 @@ static int apply_session(cairn_journal *j, const cairn_event *ev, json_t *body)
 	{
 		if (!json_is_string(v))
 			return cairn__apply_bad(ev, "an attendee is not a contact id");
-		if ((rc = cairn__prepare(j, &st,
-		                         "INSERT OR IGNORE INTO group_attendance (session, contact) VALUES (?1, ?2)")))
+		if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO group_attendance (session, contact) VALUES (?1, ?2)")))
 			return rc;
 		sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
 		cairn__bind_json_str(st, 2, v);
@@ -94,17 +96,16 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define GROUP_LIST(where)                                                                               \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'date', g.date, "    \
-	" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, "   \
-	" 'attendees', (SELECT json_group_array(contact) FROM (SELECT contact FROM group_attendance a " \
-	"   WHERE a.session = g.entity ORDER BY contact))) AS o FROM group_sessions g "                 \
+#define GROUP_LIST(where)                                                                                             \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'date', g.date, "                  \
+	" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, "                 \
+	" 'attendees', (SELECT json_group_array(contact) FROM (SELECT contact FROM group_attendance a "               \
+	"   WHERE a.session = g.entity ORDER BY contact))) AS o FROM group_sessions g "                               \
 	"WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
-	rc = cairn__prepare(
-	        j, &st,
-	        contact ? GROUP_LIST("g.entity IN (SELECT a.session FROM group_attendance a WHERE " CAIRN__PERSON(
-	                          "a.contact") ")")
-	                : GROUP_LIST(CAIRN__EVERYONE));
+	rc = cairn__prepare(j, &st,
+	                    contact ? GROUP_LIST("g.entity IN (SELECT a.session FROM group_attendance a WHERE "
+	                                         CAIRN__PERSON("a.contact") ")")
+	                            : GROUP_LIST(CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)
@@ -115,31 +116,23 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out)
 static int group_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)
 {
 	static const char *const cols[] = {"sessions", "attendances", "people"};
-	return cairn__report_query(
-	        j, r,
-	        "SELECT count(DISTINCT g.entity), count(a.contact), count(DISTINCT coalesce((SELECT canon FROM "
-	        " contact_canon k WHERE k.entity = a.contact), a.contact)) FROM group_sessions g "
-	        "LEFT JOIN group_attendance a ON a.session = g.entity WHERE g.date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE(
-	                "g.device"),
-	        sections, "groups.attendance", "Peer-led support groups", cols, 3);
+	return cairn__report_query(j, r,
+		"SELECT count(DISTINCT g.entity), count(a.contact), count(DISTINCT coalesce((SELECT canon FROM "
+		" contact_canon k WHERE k.entity = a.contact), a.contact)) FROM group_sessions g "
+		"LEFT JOIN group_attendance a ON a.session = g.entity WHERE g.date BETWEEN ?1 AND ?2 AND "
+		CAIRN__IN_SCOPE("g.device"),
+		sections, "groups.attendance", "Peer-led support groups", cols, 3);
 }
 
 static const cairn__kind group_kinds[] = {{"group.session", apply_session}};
 static const char *const group_tables[] = {"group_sessions", "group_attendance"};
 static const char *const group_digest[] = {
-        "SELECT 'group_sessions', entity, date, topic, facilitator, minutes, hlc, device FROM group_sessions "
-        "ORDER BY entity",
-        "SELECT 'group_attendance', session, contact FROM group_attendance ORDER BY session, contact",
+	"SELECT 'group_sessions', entity, date, topic, facilitator, minutes, hlc, device FROM group_sessions "
+	"ORDER BY entity",
+	"SELECT 'group_attendance', session, contact FROM group_attendance ORDER BY session, contact",
 };
 
 const cairn__module cairn__module_group = {
-        "group",
-        group_kinds,
-        CAIRN__COUNT(group_kinds),
-        group_tables,
-        CAIRN__COUNT(group_tables),
-        group_digest,
-        CAIRN__COUNT(group_digest),
-        group_report,
-        NULL,
+	"group",      group_kinds,  CAIRN__COUNT(group_kinds),  group_tables, CAIRN__COUNT(group_tables),
+	group_digest, CAIRN__COUNT(group_digest), group_report, NULL,
 };

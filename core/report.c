@@ -20,14 +20,14 @@
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
+#include "domain.h"
 #include "model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A person's surviving id. */
-#define CANON(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
+/* A person who still exists (not deleted). */
 #define ALIVE(e) "EXISTS (SELECT 1 FROM contacts p WHERE p.entity = " e " AND p.cl % 2 = 1)"
 #define NOTE_LIVE(n) "NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = " n ")"
 #define IN_RANGE(d) "(" d " BETWEEN ?1 AND ?2)"
@@ -101,13 +101,13 @@ static int contacts_section(cairn_journal *j, const cairn__report_range *r, json
 	static const char *const cols[] = {"measure", "people"};
 	return cairn__report_sql(
 		j, r, sections, cairn__report_section("contacts", "People: new and active", cols, 2, 0, 1),
-		"SELECT 'new', count(*) FROM contacts c WHERE " CANON("c.entity") " = c.entity AND c.cl % 2 = 1 "
+		"SELECT 'new', count(*) FROM contacts c WHERE " CAIRN__CANON("c.entity") " = c.entity AND c.cl % 2 = 1 "
 		" AND " IN_RANGE(CAIRN__HLC_DATE("c.created")) " AND EXISTS (SELECT 1 FROM contact_writes w "
 		"  WHERE w.entity = c.entity AND w.hlc = c.created AND " CAIRN__IN_SCOPE("w.device") ") "
 		"UNION ALL SELECT 'active', count(DISTINCT who) FROM ("
-		" SELECT " CANON("n.contact") " AS who FROM notes n WHERE " IN_RANGE("n.date") " AND "
+		" SELECT " CAIRN__CANON("n.contact") " AS who FROM notes n WHERE " IN_RANGE("n.date") " AND "
 		NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device") " UNION ALL "
-		" SELECT " CANON("f.contact") " FROM referrals f JOIN referral_state s ON s.referral = f.entity "
+		" SELECT " CAIRN__CANON("f.contact") " FROM referrals f JOIN referral_state s ON s.referral = f.entity "
 		" WHERE " IN_RANGE("f.date") " AND s.struck = 0 AND " CAIRN__IN_SCOPE("f.device") ") "
 		"WHERE " ALIVE("who"));
 }
@@ -117,7 +117,7 @@ static int encounters_section(cairn_journal *j, const cairn__report_range *r, js
 	static const char *const cols[] = {"kind", "notes", "people", "minutes"};
 	return cairn__report_sql(
 		j, r, sections, cairn__report_section("encounters", "Encounters by kind", cols, 4, 0, 1),
-		"SELECT kind, count(*), count(DISTINCT " CANON("n.contact") "), coalesce(sum(minutes), 0) "
+		"SELECT kind, count(*), count(DISTINCT " CAIRN__CANON("n.contact") "), coalesce(sum(minutes), 0) "
 		"FROM notes n WHERE " IN_RANGE("n.date") " AND " NOTE_LIVE("n.entity") " AND "
 		CAIRN__IN_SCOPE("n.device") " GROUP BY kind ORDER BY count(*) DESC, kind");
 }
@@ -229,9 +229,9 @@ static int caseload_section(cairn_journal *j, const cairn__report_range *r, json
 	return cairn__report_sql(
 		j, r, sections, cairn__report_section("caseload", "Caseload per worker", cols, 4, 0, 1),
 		"SELECT device, count(DISTINCT who), sum(what = 'n'), sum(what = 'r') FROM ("
-		" SELECT n.device AS device, " CANON("n.contact") " AS who, 'n' AS what FROM notes n "
+		" SELECT n.device AS device, " CAIRN__CANON("n.contact") " AS who, 'n' AS what FROM notes n "
 		"  WHERE " IN_RANGE("n.date") " AND " NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device")
-		" UNION ALL SELECT f.device, " CANON("f.contact") ", 'r' " REFERRALS_IN_RANGE ") "
+		" UNION ALL SELECT f.device, " CAIRN__CANON("f.contact") ", 'r' " REFERRALS_IN_RANGE ") "
 		"WHERE " ALIVE("who") " GROUP BY device ORDER BY count(DISTINCT who) DESC, device");
 }
 
