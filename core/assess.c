@@ -114,11 +114,11 @@ int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrum
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define ASSESS_LIST(where)                                                                                            \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "                \
-	" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, "           \
-	" 'change', total - lag(total) OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k "               \
-	"   WHERE k.entity = a.contact), a.contact), instrument ORDER BY date, hlc, device)) AS o "                   \
+#define ASSESS_LIST(where)                                                                                  \
+	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', entity, 'contact', contact, "      \
+	" 'instrument', instrument, 'date', date, 'items', json(items), 'total', total, 'device', device, " \
+	" 'change', total - lag(total) OVER (PARTITION BY " CAIRN__CANON("a.contact") ", instrument "       \
+	"   ORDER BY date, hlc, device)) AS o "                                                             \
 	"FROM assessments a WHERE " where " AND (?2 IS NULL OR a.instrument = ?2) ORDER BY a.date, a.hlc, a.device)"
 	rc = cairn__prepare(j, &st,
 	                    contact ? ASSESS_LIST(CAIRN__PERSON("a.contact")) : ASSESS_LIST(CAIRN__EVERYONE));
@@ -149,15 +149,12 @@ static int assess_report(cairn_journal *j, const cairn__report_range *r, json_t 
 	static const char *const cols[] = {"instrument", "assessments", "people", "mean first total",
 	                                   "mean latest total", "people assessed twice or more"};
 	return cairn__report_query(j, r,
-		"WITH a AS (SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact) "
-		"  AS person, instrument, date, total, row_number() OVER w AS n, count(*) OVER (PARTITION BY "
-		"  coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), x.contact), "
-		"instrument) AS c, "
-		"  row_number() OVER (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = "
-		"  x.contact), x.contact), instrument ORDER BY date DESC, hlc DESC, device DESC) AS last "
+		"WITH a AS (SELECT " CAIRN__CANON("x.contact") " AS person, instrument, date, total, "
+		"  row_number() OVER w AS n, count(*) OVER (PARTITION BY " CAIRN__CANON("x.contact") ", instrument) AS c, "
+		"  row_number() OVER (PARTITION BY " CAIRN__CANON("x.contact") ", instrument "
+		"  ORDER BY date DESC, hlc DESC, device DESC) AS last "
 		"  FROM assessments x WHERE date BETWEEN ?1 AND ?2 AND " CAIRN__IN_SCOPE("x.device") " "
-		"  WINDOW w AS (PARTITION BY coalesce((SELECT canon FROM contact_canon k WHERE k.entity = x.contact), "
-		"  x.contact), instrument ORDER BY date, hlc, device)) "
+		"  WINDOW w AS (PARTITION BY " CAIRN__CANON("x.contact") ", instrument ORDER BY date, hlc, device)) "
 		"SELECT instrument, count(*), count(DISTINCT person), round(avg(iif(n = 1, total, NULL)), 1), "
 		" round(avg(iif(last = 1, total, NULL)), 1), count(DISTINCT iif(c > 1, person, NULL)) FROM a "
 		"GROUP BY instrument ORDER BY instrument",
@@ -171,8 +168,7 @@ static int assess_due(cairn_journal *j, const char *today, int horizon, json_t *
 	return cairn__due_query(j,
 		"SELECT person, instrument || ' follow-up', due, ref FROM (SELECT person, instrument, "
 		"  date(max(date), '+' || followup_days || ' days') AS due, NULL AS ref FROM ("
-		"   SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = a.contact), "
-		"a.contact) AS person, "
+		"   SELECT " CAIRN__CANON("a.contact") " AS person, "
 		"   a.instrument, a.date, i.followup_days FROM assessments a JOIN instruments i ON i.id = a.instrument "
 		"   WHERE i.followup_days IS NOT NULL) GROUP BY person, instrument) "
 		"WHERE due <= date(?1, ?2 || ' days')",

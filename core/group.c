@@ -117,8 +117,8 @@ static int group_report(cairn_journal *j, const cairn__report_range *r, json_t *
 {
 	static const char *const cols[] = {"sessions", "attendances", "people"};
 	return cairn__report_query(j, r,
-		"SELECT count(DISTINCT g.entity), count(a.contact), count(DISTINCT coalesce((SELECT canon FROM "
-		" contact_canon k WHERE k.entity = a.contact), a.contact)) FROM group_sessions g "
+		"SELECT count(DISTINCT g.entity), count(a.contact), count(DISTINCT " CAIRN__CANON("a.contact") ") "
+		"FROM group_sessions g "
 		"LEFT JOIN group_attendance a ON a.session = g.entity WHERE g.date BETWEEN ?1 AND ?2 AND "
 		CAIRN__IN_SCOPE("g.device"),
 		sections, "groups.attendance", "Peer-led support groups", cols, 3);

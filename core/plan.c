@@ -234,9 +234,9 @@ int cairn_plan_history(cairn_journal *j, const char *contact, const char *type, 
 	return cairn__query_text(j, st, out, "[]");
 }
 
-#define PLAN_HEADS                                                                                       \
-	"ph AS (SELECT coalesce((SELECT canon FROM contact_canon k WHERE k.entity = v.contact), v.contact) " \
-	"  AS person, v.type, v.entity, v.hlc, v.device FROM plan_versions v "                             \
+#define PLAN_HEADS                                                             \
+	"ph AS (SELECT " CAIRN__CANON("v.contact") " "                         \
+	"  AS person, v.type, v.entity, v.hlc, v.device FROM plan_versions v " \
 	"  WHERE NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.seen = v.entity))"
 
 int cairn_plan_conflicts(cairn_journal *j, char **out)
