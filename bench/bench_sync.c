@@ -21,6 +21,7 @@
  */
 #include "cairn.h"
 #include "cairn_sync.h"
+#include "workload.h"
 
 #include <arpa/inet.h>
 #include <jansson.h>
@@ -145,48 +146,29 @@ typedef struct {
 	size_t n;
 } workload;
 
+/* The contacts of `path` (workload.py JSON Lines, as workload.h reads them), each with its first note. */
 static void load(workload *w, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, wcap = 0;
+	size_t wcap = 0;
+	wl_contact c;
 	if (!f) {
 		perror(path);
 		exit(2);
 	}
-	while (getline(&line, &cap, f) > 0) {
-		json_t *o = json_loads(line, 0, NULL), *nt;
-		if (!o)
-			continue;
+	while (wl_next(f, &c)) {
 		if (w->n == wcap) {
 			wcap = wcap ? 2 * wcap : 1024;
 			w->contact = realloc(w->contact, wcap * sizeof(char *));
 			w->note = realloc(w->note, wcap * sizeof(char *));
 		}
-		json_t *c = json_pack("{sOsO}", "name", json_object_get(o, "name"), "dob", json_object_get(o, "dob"));
-		if (json_string_length(json_object_get(o, "phone")))
-			json_object_set(c, "phone", json_object_get(o, "phone"));
-		if (json_string_length(json_object_get(o, "alias")))
-			json_object_set(c, "alias", json_object_get(o, "alias"));
-		w->contact[w->n] = json_dumps(c, JSON_COMPACT);
-		json_decref(c);
-		w->note[w->n] = NULL;
-		if ((nt = json_array_get(json_object_get(o, "notes"), 0))) {
-			const char *kind = json_string_value(json_object_get(nt, "kind"));
-			json_t *n = json_pack(
-			        "{sOsOsOsOss}", "date", json_object_get(nt, "date"), "modality",
-			        json_object_get(nt, "modality"), "minutes", json_object_get(nt, "minutes"), "text",
-			        json_object_get(nt, "text"), "kind",
-			        kind && (!strcmp(kind, "crisis") || !strcmp(kind, "group") || !strcmp(kind, "phone"))
-			                ? kind
-			                : "encounter");
-			w->note[w->n] = json_dumps(n, JSON_COMPACT);
-			json_decref(n);
-		}
+		w->contact[w->n] = c.contact;
+		w->note[w->n] = c.nnotes ? c.notes[0] : NULL;
+		for (size_t i = 1; i < c.nnotes; i++)
+			free(c.notes[i]);
+		free(c.notes);
 		w->n++;
-		json_decref(o);
 	}
-	free(line);
 	fclose(f);
 }
 
