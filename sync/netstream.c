@@ -23,9 +23,11 @@
  *     socket options of 3 do not reach its waits, and a live ssh server that stops answering (or never
  *     sends its banner) held a round for ever. A watchdog thread, alive while a stream is, looks at each
  *     non-blocking socket (the kernel's TCP_INFO) and cuts it (shutdown) when no data has gone either
- *     way for the timeout; the transfer then fails at once and the error says why
+ *     way for the timeout while the thread of the transfer did no work (its CPU clock): then it can only
+ *     be waiting for the server. The transfer fails at once and the error says why
  *     (cairn__netstream_silenced). Data in either direction counts, so a long upload with a quiet
- *     server is not cut. The agent's round_limit stays as the last resort (cairn__netstream_abort_all).
+ *     server is not cut, and so does our own work, so a push that spends a minute building its pack
+ *     is not cut either. The agent's round_limit stays as the last resort (cairn__netstream_abort_all).
  *
  * Everything else is what libgit2's own socket stream does (libgit2 1.5, streams/socket.c): resolve,
  * try each address in turn, report failures as network errors.
@@ -66,6 +68,13 @@ _Static_assert(offsetof(tcp_stream, fd) == sizeof(git_stream) + 2 * sizeof(char 
 
 static atomic_uint timeout_ms = CAIRN__NET_TIMEOUT_DEFAULT_MS;
 
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 /* The sockets of the streams alive now, for the watchdog and cairn__netstream_abort_all(). A socket
  * leaves the list under the lock before it is closed, so neither ever reaches a descriptor number
  * already reused. */
@@ -75,6 +84,10 @@ static pthread_cond_t live_cv; /* signalled when the last stream goes; CLOCK_MON
 static pthread_once_t live_cv_once = PTHREAD_ONCE_INIT;
 static struct {
 	int fd, cut;
+	clockid_t cpu; /* the CPU clock of the thread that opened it (the transfer's) */
+	int has_cpu;
+	uint64_t cpu_seen; /* that clock at the watchdog's last look, ns */
+	uint64_t busy_at;  /* when that thread was last seen working, ms (now_ms()) */
 } live[LIVE_MAX];
 static int nlive;
 static unsigned watch_gen; /* a watchdog runs while its generation is current */
@@ -103,6 +116,22 @@ static unsigned silent_for(int fd)
 	return ti.tcpi_last_data_recv < ti.tcpi_last_data_sent ? ti.tcpi_last_data_recv : ti.tcpi_last_data_sent;
 }
 
+/* Whether the transfer's thread used the CPU since the last look (more than 2 ms of it): building a
+ * pack to push, or indexing one, is work of ours, not a silent server. */
+static int worked(int i)
+{
+	struct timespec t;
+	uint64_t ns;
+	int busy;
+
+	if (!live[i].has_cpu || clock_gettime(live[i].cpu, &t) != 0)
+		return 0;
+	ns = (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+	busy = ns - live[i].cpu_seen > 2000000u;
+	live[i].cpu_seen = ns;
+	return busy;
+}
+
 /* The watchdog: runs while any stream is alive (started by the first, joined by the last); looks a few
  * times per timeout, at least every second. */
 static void *watch(void *arg)
@@ -112,12 +141,16 @@ static void *watch(void *arg)
 	while (gen == watch_gen) {
 		unsigned ms = atomic_load(&timeout_ms), step = ms / 4 < 1000 ? ms / 4 : 1000;
 		struct timespec until;
-		for (int i = 0; i < nlive; i++)
-			if (!live[i].cut && silent_for(live[i].fd) >= ms) {
-				shutdown(live[i].fd, SHUT_RDWR);
+		uint64_t now = now_ms();
+		for (int i = 0; i < nlive; i++) {
+			if (worked(i))
+				live[i].busy_at = now;
+			if (!live[i].cut && silent_for(live[i].fd) >= ms && now - live[i].busy_at >= ms) {
+				atomic_fetch_add(&silenced, 1); /* before: the transfer reads it as soon as it fails */
 				live[i].cut = 1;
-				atomic_fetch_add(&silenced, 1);
+				shutdown(live[i].fd, SHUT_RDWR);
 			}
+		}
 		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_sec += (time_t)(step / 1000);
 		until.tv_nsec += (long)(step % 1000) * 1000000L;
@@ -137,7 +170,11 @@ static void live_add(int fd)
 	pthread_mutex_lock(&live_mu);
 	if (nlive < LIVE_MAX) { /* one round at a time holds one or two: a full list only loses the watch */
 		live[nlive].fd = fd;
-		live[nlive++].cut = 0;
+		live[nlive].cut = 0;
+		live[nlive].has_cpu = pthread_getcpuclockid(pthread_self(), &live[nlive].cpu) == 0;
+		live[nlive].cpu_seen = 0;
+		live[nlive].busy_at = now_ms();
+		worked(nlive++);
 	}
 	if (!watching)
 		watching = pthread_create(&watcher, NULL, watch, (void *)(uintptr_t)watch_gen) == 0;
@@ -164,6 +201,10 @@ static void live_remove(int fd)
 	pthread_mutex_unlock(&live_mu);
 }
 
+void cairn__netstream_watch(int fd) { live_add(fd); }
+
+void cairn__netstream_unwatch(int fd) { live_remove(fd); }
+
 int cairn__netstream_abort_all(void)
 {
 	int n;
@@ -181,13 +222,6 @@ void cairn__netstream_set_timeout(unsigned ms)
 {
 	/* an hour at most: poll() takes an int, TCP_KEEPIDLE at most 32767 s */
 	atomic_store(&timeout_ms, !ms ? CAIRN__NET_TIMEOUT_DEFAULT_MS : ms > 3600000u ? 3600000u : ms);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
 }
 
 static int net_error(const char *what, const char *host, const char *detail)

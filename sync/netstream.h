@@ -19,6 +19,11 @@ int cairn__netstream_abort_all(void);
  * waited, in ms, and the count is cleared; 0 otherwise. Any thread. */
 unsigned cairn__netstream_silenced(void);
 
+/* Watch `fd` as if this thread had opened a stream on it, and forget it (before closing it): for tests of
+ * the watchdog (tests/unit/test_sync_watchdog.c). */
+void cairn__netstream_watch(int fd);
+void cairn__netstream_unwatch(int fd);
+
 /* Register the stream with libgit2 (after git_libgit2_init); 0 or a libgit2 error. */
 int cairn__netstream_register(void);
 

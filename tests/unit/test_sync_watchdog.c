@@ -1,0 +1,169 @@
+/*
+ * test_sync_watchdog.c — the network watchdog (sync/netstream.c, 4) on real loopback sockets: a
+ * non-blocking socket (as libssh2 leaves it) on which nothing moves while its thread waits is cut after
+ * the timeout; one whose thread is working (building a pack) is not, nor one on which the server keeps
+ * sending, nor a blocking socket (git://, http://, which have their own socket timeouts).
+ */
+#include "cairn.h"
+#include "netstream.h"
+#include "t.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS 1000
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* A connected pair on loopback: *client (non-blocking when asked) and *server. 0 or -1. */
+static int pair(int *client, int *server, int nonblocking)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		return -1;
+	*client = socket(AF_INET, SOCK_STREAM, 0);
+	if (*client < 0 || connect(*client, (struct sockaddr *)&a, sizeof(a)) || (*server = accept(l, NULL, NULL)) < 0)
+		return -1;
+	close(l);
+	if (nonblocking)
+		fcntl(*client, F_SETFL, fcntl(*client, F_GETFL) | O_NONBLOCK);
+	/* the client speaks first, as an ssh client sends its banner */
+	return send(*client, "SSH-2.0-test\r\n", 14, MSG_NOSIGNAL) == 14 ? 0 : -1;
+}
+
+/* Whether the client's socket was cut: a read then sees the end of the stream at once. */
+static int was_cut(int client)
+{
+	char c;
+	ssize_t n = recv(client, &c, 1, MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* Wait on the socket, as libssh2 does, up to `ms`; returns how long it waited. */
+static uint64_t wait_on(int client, int ms)
+{
+	struct pollfd p = {client, POLLIN, 0};
+	uint64_t t0 = now_ms();
+	while (poll(&p, 1, ms) < 0 && errno == EINTR)
+		;
+	return now_ms() - t0;
+}
+
+static void test_idle_wait_is_cut(void)
+{
+	int c, s;
+	T_REQUIRE(pair(&c, &s, 1) == 0);
+	cairn__netstream_silenced();
+	cairn__netstream_watch(c);
+	uint64_t waited = wait_on(c, 10 * TIMEOUT_MS);
+	T_CHECKF(waited >= TIMEOUT_MS - 50 && waited < 3 * TIMEOUT_MS, "waited %llu ms", (unsigned long long)waited);
+	T_CHECK(was_cut(c));
+	T_CHECK(cairn__netstream_silenced() == TIMEOUT_MS);
+	cairn__netstream_unwatch(c);
+	close(c);
+	close(s);
+}
+
+static void test_working_thread_is_not_cut(void)
+{
+	int c, s;
+	volatile uint64_t x = 1;
+	T_REQUIRE(pair(&c, &s, 1) == 0);
+	cairn__netstream_silenced();
+	cairn__netstream_watch(c);
+	/* three timeouts of our own work with nothing on the wire: a pack being built */
+	for (uint64_t end = now_ms() + 3 * TIMEOUT_MS; now_ms() < end;)
+		for (int i = 0; i < 100000; i++)
+			x = x * 6364136223846793005u + 1442695040888963407u;
+	T_CHECK(!was_cut(c));
+	T_CHECK(cairn__netstream_silenced() == 0);
+	/* and once it waits, the silence counts from the end of the work */
+	uint64_t waited = wait_on(c, 10 * TIMEOUT_MS);
+	T_CHECKF(waited >= TIMEOUT_MS - 50 && waited < 3 * TIMEOUT_MS, "waited %llu ms", (unsigned long long)waited);
+	T_CHECK(was_cut(c));
+	cairn__netstream_unwatch(c);
+	close(c);
+	close(s);
+}
+
+typedef struct {
+	int fd, rounds;
+} trickle_arg;
+
+static void *trickle(void *p)
+{
+	trickle_arg *a = p;
+	for (int i = 0; i < a->rounds; i++) {
+		struct timespec d = {0, 200 * 1000000L};
+		nanosleep(&d, NULL);
+		if (send(a->fd, "k", 1, MSG_NOSIGNAL) != 1)
+			break;
+	}
+	return NULL;
+}
+
+static void test_server_that_sends_is_not_cut(void)
+{
+	int c, s;
+	pthread_t t;
+	char buf[16];
+	T_REQUIRE(pair(&c, &s, 1) == 0);
+	trickle_arg a = {s, 3 * TIMEOUT_MS / 200};
+	cairn__netstream_silenced();
+	cairn__netstream_watch(c);
+	T_REQUIRE(pthread_create(&t, NULL, trickle, &a) == 0);
+	int got = 0;
+	for (uint64_t end = now_ms() + 3 * TIMEOUT_MS - 100; now_ms() < end;) {
+		wait_on(c, 300);
+		ssize_t n = recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+		T_CHECK(n != 0); /* never the end of the stream */
+		got += n > 0 ? (int)n : 0;
+	}
+	pthread_join(t, NULL);
+	T_CHECKF(got >= 10, "%d keepalives", got);
+	T_CHECK(cairn__netstream_silenced() == 0);
+	cairn__netstream_unwatch(c);
+	close(c);
+	close(s);
+}
+
+static void test_blocking_socket_is_left_alone(void)
+{
+	int c, s;
+	T_REQUIRE(pair(&c, &s, 0) == 0);
+	cairn__netstream_silenced();
+	cairn__netstream_watch(c);
+	wait_on(c, 2 * TIMEOUT_MS);
+	T_CHECK(!was_cut(c));
+	T_CHECK(cairn__netstream_silenced() == 0);
+	cairn__netstream_unwatch(c);
+	close(c);
+	close(s);
+}
+
+int main(void)
+{
+	cairn__netstream_set_timeout(TIMEOUT_MS);
+	T_RUN(test_idle_wait_is_cut);
+	T_RUN(test_working_thread_is_not_cut);
+	T_RUN(test_server_that_sends_is_not_cut);
+	T_RUN(test_blocking_socket_is_left_alone);
+	T_END();
+}
