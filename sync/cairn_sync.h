@@ -67,8 +67,9 @@ typedef struct {
 	/** Version 2. The longest wait for the network in a round: connecting, or a read or write that makes
 	 * no progress (0: 30 s; at most an hour). A remote silent for that long fails the round with
 	 * CAIRN_EOFFLINE. Over ssh, whose library waits on the socket itself, a connection on which nothing
-	 * came or went for that long is cut by a watchdog thread (the round fails the same way). A setting of
-	 * the process while the run lasts: one round at a time. */
+	 * came or went for that long is cut by a watchdog thread (the round fails the same way). git servers
+	 * send keepalives every 5 s while they work, so a timeout under 5 s can take a slow server for a
+	 * silent one. A setting of the process while the run lasts: one round at a time. */
 	unsigned int timeout_ms;
 } cairn_sync_options;
 #define CAIRN_SYNC_OPTIONS_VERSION 2

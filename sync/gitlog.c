@@ -843,6 +843,8 @@ int cairn__gitlog_push(cairn_gitlog *g, const char *remote, char **refspecs, siz
 	if (!n)
 		return 0;
 	git_push_options_init(&o, GIT_PUSH_OPTIONS_VERSION);
+	/* o.pb_parallelism stays 1: the pack is built on this thread, whose CPU clock tells the network
+	 * watchdog that we are working, not waiting (netstream.c, 4). Worker threads would hide that. */
 	if ((rc = open_remote(g, remote, &r)))
 		return rc;
 	if ((rc = apply_ca(g, remote)))

@@ -83,8 +83,11 @@ static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t live_cv; /* signalled when the last stream goes; CLOCK_MONOTONIC */
 static pthread_once_t live_cv_once = PTHREAD_ONCE_INIT;
 static struct {
-	int fd, cut;
-	clockid_t cpu; /* the CPU clock of the thread that opened it (the transfer's) */
+	int fd;
+	unsigned cut_ms; /* the timeout it was cut at by the watchdog; 0 when not cut */
+	int reported;    /* cairn__netstream_silenced() said so already */
+	pthread_t owner; /* the thread that opened it: the transfer's, the one a cut is reported to */
+	clockid_t cpu;   /* the CPU clock of that thread */
 	int has_cpu;
 	uint64_t cpu_seen; /* that clock at the watchdog's last look, ns */
 	uint64_t busy_at;  /* when that thread was last seen working, ms (now_ms()) */
@@ -93,7 +96,7 @@ static int nlive;
 static unsigned watch_gen; /* a watchdog runs while its generation is current */
 static pthread_t watcher;
 static int watching;
-static atomic_uint silenced; /* sockets the watchdog cut, not yet reported */
+static _Thread_local unsigned cut_here; /* a cut stream of this thread was closed: its timeout, ms */
 
 static void live_cv_init(void)
 {
@@ -140,14 +143,15 @@ static void *watch(void *arg)
 	pthread_mutex_lock(&live_mu);
 	while (gen == watch_gen) {
 		unsigned ms = atomic_load(&timeout_ms), step = ms / 4 < 1000 ? ms / 4 : 1000;
+		step = step < 10 ? 10 : step; /* a timeout of a few ms must not make this spin */
 		struct timespec until;
 		uint64_t now = now_ms();
 		for (int i = 0; i < nlive; i++) {
 			if (worked(i))
 				live[i].busy_at = now;
-			if (!live[i].cut && silent_for(live[i].fd) >= ms && now - live[i].busy_at >= ms) {
-				atomic_fetch_add(&silenced, 1); /* before: the transfer reads it as soon as it fails */
-				live[i].cut = 1;
+			if (!live[i].cut_ms && silent_for(live[i].fd) >= ms && now - live[i].busy_at >= ms) {
+				live[i].cut_ms =
+				        ms; /* before the shutdown: the transfer reads it as soon as it fails */
 				shutdown(live[i].fd, SHUT_RDWR);
 			}
 		}
@@ -170,7 +174,9 @@ static void live_add(int fd)
 	pthread_mutex_lock(&live_mu);
 	if (nlive < LIVE_MAX) { /* one round at a time holds one or two: a full list only loses the watch */
 		live[nlive].fd = fd;
-		live[nlive].cut = 0;
+		live[nlive].cut_ms = 0;
+		live[nlive].reported = 0;
+		live[nlive].owner = pthread_self();
 		live[nlive].has_cpu = pthread_getcpuclockid(pthread_self(), &live[nlive].cpu) == 0;
 		live[nlive].cpu_seen = 0;
 		live[nlive].busy_at = now_ms();
@@ -186,6 +192,8 @@ static void live_remove(int fd)
 	pthread_mutex_lock(&live_mu);
 	for (int i = 0; i < nlive; i++)
 		if (live[i].fd == fd) {
+			if (live[i].cut_ms && !live[i].reported && pthread_equal(live[i].owner, pthread_self()))
+				cut_here = live[i].cut_ms;
 			live[i] = live[--nlive];
 			break;
 		}
@@ -193,7 +201,7 @@ static void live_remove(int fd)
 		pthread_t t = watcher;
 		watch_gen++;
 		watching = 0;
-		pthread_cond_signal(&live_cv);
+		pthread_cond_broadcast(&live_cv);
 		pthread_mutex_unlock(&live_mu);
 		pthread_join(t, NULL);
 		return;
@@ -216,7 +224,20 @@ int cairn__netstream_abort_all(void)
 	return n;
 }
 
-unsigned cairn__netstream_silenced(void) { return atomic_exchange(&silenced, 0) ? atomic_load(&timeout_ms) : 0; }
+unsigned cairn__netstream_silenced(void)
+{
+	unsigned ms;
+	pthread_mutex_lock(&live_mu);
+	ms = cut_here;
+	cut_here = 0;
+	for (int i = 0; i < nlive; i++) /* a cut stream of this thread that is still open */
+		if (live[i].cut_ms && !live[i].reported && pthread_equal(live[i].owner, pthread_self())) {
+			ms = live[i].cut_ms;
+			live[i].reported = 1;
+		}
+	pthread_mutex_unlock(&live_mu);
+	return ms;
+}
 
 void cairn__netstream_set_timeout(unsigned ms)
 {

@@ -15,8 +15,8 @@ void cairn__netstream_set_timeout(unsigned ms);
  * is never silent for a whole timeout (see netstream.c, 4). Returns how many were cut. Any thread. */
 int cairn__netstream_abort_all(void);
 
-/* When the watchdog (netstream.c, 4) has cut a silent connection since the last call: the timeout it
- * waited, in ms, and the count is cleared; 0 otherwise. Any thread. */
+/* When the watchdog (netstream.c, 4) has cut a connection this thread opened since the last call: the
+ * timeout it waited, in ms (and the cut is forgotten); 0 otherwise. */
 unsigned cairn__netstream_silenced(void);
 
 /* Watch `fd` as if this thread had opened a stream on it, and forget it (before closing it): for tests of

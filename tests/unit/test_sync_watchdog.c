@@ -2,7 +2,7 @@
  * test_sync_watchdog.c — the network watchdog (sync/netstream.c, 4) on real loopback sockets: a
  * non-blocking socket (as libssh2 leaves it) on which nothing moves while its thread waits is cut after
  * the timeout; one whose thread is working (building a pack) is not, nor one on which the server keeps
- * sending, nor a blocking socket (git://, http://, which have their own socket timeouts).
+ * sending, nor a long upload to a server that answers nothing, nor a blocking socket (git://, http://, which have their own socket timeouts).
  */
 #include "cairn.h"
 #include "netstream.h"
@@ -144,6 +144,59 @@ static void test_server_that_sends_is_not_cut(void)
 	close(s);
 }
 
+typedef struct {
+	int fd;
+	uint64_t until;
+	long got;
+} drain_arg;
+
+/* A server that reads slowly: 512 bytes every 50 ms. */
+static void *drain(void *p)
+{
+	drain_arg *a = p;
+	char buf[512];
+	while (now_ms() < a->until) {
+		struct timespec d = {0, 50 * 1000000L};
+		nanosleep(&d, NULL);
+		ssize_t n = recv(a->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		a->got += n > 0 ? n : 0;
+	}
+	return NULL;
+}
+
+/* A long upload to a server that answers nothing: data going out is not silence, though our thread only
+ * waits for room to write (as libssh2 does), so the CPU rule does not cover it. */
+static void test_upload_to_quiet_server_is_not_cut(void)
+{
+	int c, s, small = 4096, broken = 0;
+	pthread_t t;
+	char chunk[1024];
+	T_REQUIRE(pair(&c, &s, 1) == 0);
+	setsockopt(c, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	setsockopt(s, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	memset(chunk, 'p', sizeof(chunk));
+	drain_arg a = {s, now_ms() + 3 * TIMEOUT_MS + 500, 0};
+	cairn__netstream_silenced();
+	cairn__netstream_watch(c);
+	T_REQUIRE(pthread_create(&t, NULL, drain, &a) == 0);
+	long sent = 0;
+	for (uint64_t end = now_ms() + 3 * TIMEOUT_MS; now_ms() < end && !broken;) {
+		struct pollfd p = {c, POLLOUT, 0};
+		if (poll(&p, 1, 300) > 0) {
+			ssize_t n = send(c, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL);
+			broken = n < 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+			sent += n > 0 ? n : 0;
+		}
+	}
+	pthread_join(t, NULL);
+	T_CHECKF(!broken, "the upload was cut after %ld bytes", sent);
+	T_CHECKF(sent > 8192, "%ld bytes sent", sent);
+	T_CHECK(cairn__netstream_silenced() == 0);
+	cairn__netstream_unwatch(c);
+	close(c);
+	close(s);
+}
+
 static void test_blocking_socket_is_left_alone(void)
 {
 	int c, s;
@@ -158,12 +211,50 @@ static void test_blocking_socket_is_left_alone(void)
 	close(s);
 }
 
+/* Streams opened and closed on several threads at once, with cuts from another: the watchdog is started
+ * and joined hundreds of times. A deadlock hangs (CTest's timeout), a race shows under the sanitizers. */
+static void *churn(void *p)
+{
+	long fails = 0;
+	(void)p;
+	for (int i = 0; i < 100; i++) {
+		int c, s;
+		if (pair(&c, &s, 1) != 0) {
+			fails++;
+			continue;
+		}
+		cairn__netstream_watch(c);
+		cairn__netstream_unwatch(c);
+		close(c);
+		close(s);
+	}
+	return (void *)fails;
+}
+
+static void test_start_stop_from_threads(void)
+{
+	pthread_t t[4];
+	void *fails;
+	long total = 0;
+	for (int i = 0; i < 4; i++)
+		T_REQUIRE(pthread_create(&t[i], NULL, churn, NULL) == 0);
+	for (int i = 0; i < 50; i++)
+		cairn__netstream_abort_all();
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], &fails);
+		total += (long)fails;
+	}
+	T_CHECKF(total == 0, "%ld loopback pairs failed", total);
+}
+
 int main(void)
 {
 	cairn__netstream_set_timeout(TIMEOUT_MS);
 	T_RUN(test_idle_wait_is_cut);
 	T_RUN(test_working_thread_is_not_cut);
 	T_RUN(test_server_that_sends_is_not_cut);
+	T_RUN(test_upload_to_quiet_server_is_not_cut);
 	T_RUN(test_blocking_socket_is_left_alone);
+	T_RUN(test_start_stop_from_threads);
 	T_END();
 }
