@@ -239,6 +239,8 @@ unsigned cairn__netstream_silenced(void)
 	return ms;
 }
 
+unsigned cairn__netstream_timeout(void) { return atomic_load(&timeout_ms); }
+
 void cairn__netstream_set_timeout(unsigned ms)
 {
 	/* an hour at most: poll() takes an int, TCP_KEEPIDLE at most 32767 s */

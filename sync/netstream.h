@@ -9,6 +9,8 @@
 /* The bound on every network wait of the streams made from now on (0: the default), process-wide:
  * one sync round runs at a time. */
 void cairn__netstream_set_timeout(unsigned ms);
+/* The bound in force now, ms. */
+unsigned cairn__netstream_timeout(void);
 
 /* Cut every connection a stream holds now (shutdown, not close: the owner still closes it), so that a
  * transfer blocked on it fails at once: the agent's last resort for a round that never ends though it

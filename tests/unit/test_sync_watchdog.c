@@ -5,6 +5,7 @@
  * sending, nor a long upload to a server that answers nothing, nor a blocking socket (git://, http://, which have their own socket timeouts).
  */
 #include "cairn.h"
+#include "cairn_sync.h"
 #include "netstream.h"
 #include "t.h"
 
@@ -247,6 +248,55 @@ static void test_start_stop_from_threads(void)
 	T_CHECKF(total == 0, "%ld loopback pairs failed", total);
 }
 
+static unsigned seen_during_run;
+
+static void on_progress(void *ud, const char *phase, uint64_t done, uint64_t total, uint64_t bytes)
+{
+	(void)ud, (void)phase, (void)done, (void)total, (void)bytes;
+	seen_during_run = cairn__netstream_timeout();
+}
+
+/* The timeout is clamped to an hour, and a run's timeout is the default again after the run, whether it
+ * failed or not: enrolment and the next run must not inherit it. */
+static void test_timeout_clamped_and_reset(void)
+{
+	char dir[] = "/tmp/cairn-watchdog-XXXXXX", path[128], central[128], cmd[300];
+	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
+	cairn_sync_options so = CAIRN_SYNC_OPTIONS_INIT;
+	cairn_journal *j = NULL;
+	cairn_sync *s = NULL;
+	char id[CAIRN_ID_LEN];
+
+	cairn__netstream_set_timeout(5000000u);
+	T_CHECK(cairn__netstream_timeout() == 3600000u);
+	cairn__netstream_set_timeout(0);
+	T_CHECK(cairn__netstream_timeout() == CAIRN__NET_TIMEOUT_DEFAULT_MS);
+
+	T_REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/d", dir);
+	snprintf(central, sizeof(central), "%s/central.git", dir);
+	snprintf(cmd, sizeof(cmd), "git init -q --bare '%s'", central);
+	T_REQUIRE(system(cmd) == 0);
+	o.kdf = CAIRN_KDF_MIN;
+	T_OK(cairn_journal_init(path, "pw", 2, &o));
+	T_OK(cairn_journal_open(&j, path, "pw", 2));
+	T_OK(cairn_team_create(j, NULL));
+	T_OK(cairn_sync_open(&s, j));
+	T_OK(cairn_remote_add(s, "central", central, NULL));
+	T_OK(cairn_contact_set(j, NULL, "{\"name\":\"Watchdog Test\"}", id));
+	so.timeout_ms = 1234;
+	so.progress = on_progress;
+	T_OK(cairn_sync_run(s, NULL, &so, NULL, NULL));
+	T_CHECKF(seen_during_run == 1234, "the run's timeout was %u", seen_during_run);
+	T_CHECK(cairn__netstream_timeout() == CAIRN__NET_TIMEOUT_DEFAULT_MS);
+	T_CHECK(cairn_sync_run(s, "no-such-remote", &so, NULL, NULL) != 0);
+	T_CHECK(cairn__netstream_timeout() == CAIRN__NET_TIMEOUT_DEFAULT_MS);
+	cairn_sync_free(s);
+	cairn_journal_free(j);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	T_CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
 	cairn__netstream_set_timeout(TIMEOUT_MS);
@@ -256,5 +306,6 @@ int main(void)
 	T_RUN(test_upload_to_quiet_server_is_not_cut);
 	T_RUN(test_blocking_socket_is_left_alone);
 	T_RUN(test_start_stop_from_threads);
+	T_RUN(test_timeout_clamped_and_reset);
 	T_END();
 }
