@@ -87,12 +87,8 @@ static double run_plain(const workload *w, const char *path, int batch)
 	sqlite3_stmt *st;
 	uint64_t seq = 0;
 	int inbatch = 0;
-	sqlite3_open(path, &db);
-	sqlite3_exec(db,
-	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	             "INTEGER, hash BLOB, UNIQUE (device, seq))",
-	             NULL, NULL, NULL);
+	if (!(db = wl_plain_open(path)))
+		return -1;
 	sqlite3_prepare_v2(db,
 	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
 	                   "('0123456789abcdef', ?1, ?1, ?2, '01234567-89ab-7def-8123-456789abcdef', ?3, 1, "
@@ -122,17 +118,16 @@ static double run_plain(const workload *w, const char *path, int batch)
 	return t;
 }
 
-/* The floor: plain SQLite writing the same event rows plus what a record needs to be found (a contact row
- * with its name, a note row with its text, both in an FTS5 index over those rows), in the same batches.
- * No encryption, no JSON, no merge bookkeeping: what SQLite itself costs for the same data. The texts are
- * taken out of the JSON before the clock starts. */
+/* The floor (workload.h, wl_floor): the same event rows, each with its contact or note row and search
+ * index, in the same batches. The texts are taken out of the JSON before the clock starts. */
 static double run_plain_indexed(const workload *w, const char *path, int batch)
 {
 	sqlite3 *db;
-	sqlite3_stmt *ev, *ct, *cf, *nt, *nf;
+	sqlite3_stmt *ev;
+	wl_floor fl;
 	uint64_t seq = 0;
 	int inbatch = 0;
-	char ***texts = calloc(w->n, sizeof(char **));
+	char ***texts = calloc(w->n, sizeof(char **)), entity[40];
 	for (size_t c = 0; c < w->n; c++) {
 		size_t k = 0;
 		while (w->c[c].notes[k])
@@ -144,30 +139,15 @@ static double run_plain_indexed(const workload *w, const char *path, int batch)
 			json_decref(o);
 		}
 	}
-	sqlite3_open(path, &db);
-	sqlite3_exec(db,
-	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	             "INTEGER, hash BLOB, UNIQUE (device, seq)); CREATE TABLE contacts (entity TEXT PRIMARY KEY, "
-	             "name TEXT); CREATE TABLE notes (entity TEXT PRIMARY KEY, contact TEXT, text TEXT); "
-	             "CREATE VIRTUAL TABLE contact_fts USING fts5 (text, tokenize = 'unicode61 remove_diacritics 2');"
-	             "CREATE VIRTUAL TABLE note_fts USING fts5 (text, content = 'notes', content_rowid = 'rowid', "
-	             "tokenize = 'unicode61 remove_diacritics 2')",
-	             NULL, NULL, NULL);
+	if (!(db = wl_plain_open(path)) || wl_floor_init(db, &fl))
+		return -1;
 	sqlite3_prepare_v2(db,
 	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
 	                   "('0123456789abcdef', ?1, ?1, ?2, printf('%036d', ?1), ?3, 1, zeroblob(32))",
 	                   -1, &ev, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO contacts (entity, name) VALUES (printf('%036d', ?1), ?2)", -1, &ct, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO contact_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1, &cf, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (printf('%036d', ?1), 'c', ?2)", -1,
-	                   &nt, NULL);
-	sqlite3_prepare_v2(db, "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1, &nf, NULL);
 	double t0 = now();
 	for (size_t c = 0; c < w->n; c++) {
 		for (int k = -1; k < 0 || w->c[c].notes[k]; k++) {
-			sqlite3_stmt *row = k < 0 ? ct : nt, *fts = k < 0 ? cf : nf;
-			const char *text = texts[c][k + 1];
 			if (!inbatch)
 				sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 			sqlite3_bind_int64(ev, 1, (sqlite3_int64)++seq);
@@ -175,13 +155,9 @@ static double run_plain_indexed(const workload *w, const char *path, int batch)
 			sqlite3_bind_text(ev, 3, k < 0 ? w->c[c].contact : w->c[c].notes[k], -1, SQLITE_STATIC);
 			sqlite3_step(ev);
 			sqlite3_reset(ev);
-			sqlite3_bind_int64(row, 1, (sqlite3_int64)seq);
-			sqlite3_bind_text(row, 2, text, -1, SQLITE_STATIC);
-			sqlite3_step(row);
-			sqlite3_reset(row);
-			sqlite3_bind_text(fts, 1, text, -1, SQLITE_STATIC);
-			sqlite3_step(fts);
-			sqlite3_reset(fts);
+			snprintf(entity, sizeof(entity), "%036llu", (unsigned long long)seq);
+			if (wl_floor_put(&fl, k >= 0, entity, texts[c][k + 1]))
+				return -1;
 			if (++inbatch >= batch) {
 				sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 				inbatch = 0;
@@ -192,10 +168,7 @@ static double run_plain_indexed(const workload *w, const char *path, int batch)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	double t = now() - t0;
 	sqlite3_finalize(ev);
-	sqlite3_finalize(ct);
-	sqlite3_finalize(cf);
-	sqlite3_finalize(nt);
-	sqlite3_finalize(nf);
+	wl_floor_free(&fl);
 	sqlite3_close(db);
 	for (size_t c = 0; c < w->n; c++) {
 		for (size_t i = 0; texts[c][i]; i++)
@@ -222,6 +195,10 @@ int main(int argc, char **argv)
 	double tp = run_plain(&w, plain, batch);
 	snprintf(plain, sizeof(plain), "%s/plain-indexed.db", root);
 	double ti = run_plain_indexed(&w, plain, batch);
+	if (tp < 0 || ti < 0) {
+		fprintf(stderr, "bench_journal: the plain SQLite baseline failed in %s\n", root);
+		return 1;
+	}
 	double tc = run_cairn(&w, dir, batch, &events);
 	printf("journal append+apply, %llu events (%zu contacts), batches of %d\n", (unsigned long long)events, w.n,
 	       batch);

@@ -370,45 +370,27 @@ static char *search_text(const cairn_event *ev)
 
 /*
  * The same event rows (read beforehand) into plain SQLite, one transaction per 5,000 (a segment). With
- * `indexed`, the floor of bench_journal: each row also writes a contact row with its name or a note row
- * with its text, both in an FTS5 index; what SQLite itself costs for the state an import builds, without
- * encryption, JSON or merge bookkeeping. The texts are taken out of the bodies before the clock starts.
+ * `indexed`, bench_journal's floor (workload.h, wl_floor): each row also writes its contact or note row
+ * and search index, the state an import builds. The texts are taken out of the bodies before the clock.
  */
 static double plain_baseline(cairn_journal *src, const char *dev, int indexed, double *cpu_s)
 {
 	char path[400];
 	sqlite3 *db;
-	sqlite3_stmt *st, *row[2] = {NULL, NULL}, *fts[2] = {NULL, NULL};
+	sqlite3_stmt *st;
+	wl_floor fl;
 	rows r = {NULL, 0, 0};
 	char **text = NULL;
 	if (cairn_events_foreach(src, dev, 0, 0, keep_row, &r) < 0)
 		die("baseline rows");
 	snprintf(path, sizeof(path), "%s/plain%s.db", root, indexed ? "-indexed" : "");
-	sqlite3_open(path, &db);
-	sqlite3_exec(db,
-	             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE events (id INTEGER PRIMARY "
-	             "KEY, device TEXT, seq INTEGER, hlc INTEGER, kind TEXT, entity TEXT, body TEXT, schema "
-	             "INTEGER, hash BLOB, UNIQUE (device, seq))",
-	             NULL, NULL, NULL);
+	if (!(db = wl_plain_open(path)) || (indexed && wl_floor_init(db, &fl)))
+		die("baseline database");
 	sqlite3_prepare_v2(db,
 	                   "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) VALUES "
 	                   "('0123456789abcdef', ?1, ?2, ?3, ?4, ?5, 1, ?6)",
 	                   -1, &st, NULL);
 	if (indexed) {
-		sqlite3_exec(db,
-		             "CREATE TABLE contacts (entity TEXT PRIMARY KEY, name TEXT); CREATE TABLE notes (entity "
-		             "TEXT PRIMARY KEY, contact TEXT, text TEXT); CREATE VIRTUAL TABLE contact_fts USING fts5 "
-		             "(text, tokenize = 'unicode61 remove_diacritics 2'); CREATE VIRTUAL TABLE note_fts USING "
-		             "fts5 (text, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61 "
-		             "remove_diacritics 2')",
-		             NULL, NULL, NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO contacts (entity, name) VALUES (?1, ?2)", -1, &row[0], NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO notes (entity, contact, text) VALUES (?1, 'c', ?2)", -1, &row[1],
-		                   NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO contact_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1,
-		                   &fts[0], NULL);
-		sqlite3_prepare_v2(db, "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), ?1)", -1,
-		                   &fts[1], NULL);
 		text = calloc(r.n, sizeof(char *));
 		for (size_t i = 0; i < r.n; i++)
 			text[i] = search_text(&r.ev[i]);
@@ -427,28 +409,15 @@ static double plain_baseline(cairn_journal *src, const char *dev, int indexed, d
 		if (sqlite3_step(st) != SQLITE_DONE)
 			die("baseline insert");
 		sqlite3_reset(st);
-		if (indexed) {
-			int k = strcmp(ev->kind, "contact.set") != 0;
-			sqlite3_bind_text(row[k], 1, ev->entity, -1, SQLITE_STATIC);
-			sqlite3_bind_text(row[k], 2, text[i], -1, SQLITE_STATIC);
-			/* a contact set twice keeps one row, as the journal keeps one contact */
-			if (sqlite3_step(row[k]) == SQLITE_DONE) {
-				sqlite3_bind_text(fts[k], 1, text[i], -1, SQLITE_STATIC);
-				if (sqlite3_step(fts[k]) != SQLITE_DONE)
-					die("baseline search index");
-				sqlite3_reset(fts[k]);
-			}
-			sqlite3_reset(row[k]);
-		}
+		if (indexed && wl_floor_put(&fl, strcmp(ev->kind, "contact.set") != 0, ev->entity, text[i]))
+			die("baseline search index");
 	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	double t = now() - t0;
 	*cpu_s = cpu() - c0;
 	sqlite3_finalize(st);
-	for (int k = 0; k < 2; k++) {
-		sqlite3_finalize(row[k]);
-		sqlite3_finalize(fts[k]);
-	}
+	if (indexed)
+		wl_floor_free(&fl);
 	sqlite3_close(db);
 	for (size_t i = 0; i < r.n; i++) {
 		free((char *)r.ev[i].kind);
