@@ -143,24 +143,17 @@ static void *watch(void *arg)
 	pthread_mutex_lock(&live_mu);
 	while (gen == watch_gen) {
 		unsigned ms = atomic_load(&timeout_ms), step = ms / 4 < 1000 ? ms / 4 : 1000;
-		step = step < 10 ? 10 : step; /* a timeout of a few ms must not make this spin */
-		struct timespec until;
-		uint64_t now = now_ms();
+		step = step < 10 ? 10 : step;               /* a timeout of a few ms must not make this spin */
+		uint64_t now = now_ms(), next = now + step; /* CLOCK_MONOTONIC, as the condition's clock */
+		struct timespec until = {(time_t)(next / 1000), (long)(next % 1000) * 1000000L};
 		for (int i = 0; i < nlive; i++) {
 			if (worked(i))
 				live[i].busy_at = now;
 			if (!live[i].cut_ms && silent_for(live[i].fd) >= ms && now - live[i].busy_at >= ms) {
-				live[i].cut_ms =
-				        ms; /* before the shutdown: the transfer reads it as soon as it fails */
+				/* recorded before the shutdown: the transfer reads it as soon as it fails */
+				live[i].cut_ms = ms;
 				shutdown(live[i].fd, SHUT_RDWR);
 			}
-		}
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += (time_t)(step / 1000);
-		until.tv_nsec += (long)(step % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&live_cv, &live_mu, &until);
 	}
