@@ -6,7 +6,7 @@ want="build-essential cmake pkg-config git libsqlite3-dev libgit2-dev libsodium-
       libzstd-dev libjansson-dev libcmocka-dev libinih-dev python3 sqlite3 zstd"
 case "${1:-build}" in
   test|all) want="$want clang clang-format libclang-rt-14-dev valgrind openssh-server openssh-client lighttpd fcgiwrap
-                  lighttpd-mod-openssl openssl nftables iproute2 strace procps
+                  lighttpd-mod-openssl openssl nftables iproute2 strace procps gdb
                   chromium fonts-dejavu-core" ;;
 esac
 missing=""

@@ -33,6 +33,9 @@
 #define SEAL_MAX_EVENTS 5000
 #define SEAL_MAX_BYTES (4u << 20)
 #define IMPORT_GROUP_EVENTS 20000 /* events per import transaction: a crash redoes at most this many */
+/* Failures of this machine, not of what a segment holds: never a reason to quarantine it. */
+#define TRANSIENT(rc) ((rc) == CAIRN_ENOMEM || (rc) == CAIRN_EIO || (rc) == CAIRN_ENOSPC)
+#define OWN_FORK_KEY "own_fork" /* sync state: an identity change after a restore, not yet finished */
 
 struct cairn_sync {
 	cairn_journal *j;
@@ -86,6 +89,8 @@ static int load_roster(cairn_sync *s)
 	return rc;
 }
 
+static int finish_own_fork(cairn_sync *s);
+
 int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 {
 	char path[4096];
@@ -100,7 +105,7 @@ int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 		return rc;
 	}
 	s->j = j;
-	if ((rc = load_roster(s))) {
+	if ((rc = load_roster(s)) || (rc = finish_own_fork(s))) {
 		cairn_sync_free(s);
 		return rc;
 	}
@@ -257,6 +262,8 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 	char parent[CAIRN_OID_HEX], reason[300] = "";
 	uint64_t applied = 0;
 	int rc = cairn__gitlog_read(s->g, commit, &buf, &len, parent);
+	if (rc && TRANSIENT(rc))
+		goto out; /* not the segment's fault: a quarantine is for good, this is for the next round */
 	if (rc) {
 		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
 		goto bad;
@@ -287,6 +294,8 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 	if (rc)
 		goto out;
 	if ((rc = cairn_segment_open(&evs, &h, buf, len, key))) {
+		if (TRANSIENT(rc))
+			goto out;
 		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
 		goto bad;
 	}
@@ -544,14 +553,54 @@ static uint64_t count_between(cairn_sync *s, const char *tip, const char *base)
 static int verified_prefix(cairn_sync *s, const char *dev, const char *base, const char *tip, char good[CAIRN_OID_HEX],
                            char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
 
+/*
+ * own_fork's steps span the journal (a new identity; the old id's cursor) and git (the old id's log ref),
+ * which share no transaction. So what is left to do once the identity changes is recorded first, as
+ * "<old device> <common ancestor> <published tip>", and this finishes it, at once or on the next open
+ * after a crash. Each step is a set, so doing one twice is harmless. A record whose device is still ours
+ * is a rotation that never committed: dropped, and the next round finds the fork again.
+ */
+static int finish_own_fork(cairn_sync *s)
+{
+	char *m = NULL, old[CAIRN_DEVICE_LEN], base[CAIRN_OID_HEX], good[CAIRN_OID_HEX], lref[128];
+	cairn_cursor c = {0};
+	int rc = cairn_state_get(s->j, OWN_FORK_KEY, &m);
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!*m) {
+		free(m);
+		return 0;
+	}
+	if (sscanf(m, "%16s %40s %40s", old, base, good) != 3 || strlen(old) != CAIRN_DEVICE_LEN - 1) {
+		free(m);
+		return cairn_error_set(CAIRN_ECORRUPT, "the record of an unfinished identity change is malformed");
+	}
+	free(m);
+	if (strcmp(old, cairn_journal_device(s->j))) {
+		snprintf(c.commit, sizeof(c.commit), "%s", base);
+		log_ref(lref, sizeof(lref), old);
+		/* The old identity's log is now the published one; import resumes from the common ancestor. */
+		if ((rc = tip_state(s, base, &c.last_seq, c.last_hash)) ||
+		    (rc = cairn_import_segment(s->j, old, NULL, 0, &c, NULL)) ||
+		    (rc = cairn__gitlog_set(s->g, lref, good, NULL)))
+			return rc;
+	}
+	return cairn_state_set(s->j, OWN_FORK_KEY, "");
+}
+
 static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_sync_result *r)
 {
-	char base[CAIRN_OID_HEX], lref[128], old[CAIRN_DEVICE_LEN], good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX];
+	char base[CAIRN_OID_HEX], good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], todo[128];
 	char reason[300] = "";
 	const char *own = cairn_journal_device(s->j);
-	cairn_cursor c = {0};
+	uint64_t keep = 0;
+	unsigned char hash[32];
 	int rc = cairn__gitlog_merge_base(s->g, ltip, rtip, base);
-	if (rc || (rc = tip_state(s, base, &c.last_seq, c.last_hash)))
+	if (rc || (rc = tip_state(s, base, &keep, hash)))
 		return rc;
 	/* Only segments that verify as our own prove a restore; anything else on our log is junk. */
 	if ((rc = verified_prefix(s, own, base, rtip, good, bad, reason, sizeof(reason))))
@@ -563,13 +612,9 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 			r->quarantined++;
 		return 0;
 	}
-	snprintf(c.commit, sizeof(c.commit), "%s", base);
-	if ((rc = cairn_device_rotate(s->j, c.last_seq, old)))
-		return rc;
-	log_ref(lref, sizeof(lref), old);
-	/* The old identity's log is now the published one; import resumes from the common ancestor. */
-	if ((rc = cairn_import_segment(s->j, old, NULL, 0, &c, NULL)) ||
-	    (rc = cairn__gitlog_set(s->g, lref, good, ltip)))
+	snprintf(todo, sizeof(todo), "%s %s %s", own, base, good);
+	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, keep, NULL)) ||
+	    (rc = finish_own_fork(s)))
 		return rc;
 	r->forks--; /* handled: not a fork left for anyone to look at */
 	return cairn_sync_seal(s, r);

@@ -34,9 +34,12 @@ int cairn__git2_load(void);
 	X(git_blob_lookup)                       \
 	X(git_blob_rawcontent)                   \
 	X(git_blob_rawsize)                      \
+	X(git_buf_dispose)                       \
 	X(git_commit_create)                     \
+	X(git_commit_create_buffer)              \
 	X(git_commit_free)                       \
 	X(git_commit_lookup)                     \
+	X(git_commit_parent)                     \
 	X(git_commit_parent_id)                  \
 	X(git_commit_parentcount)                \
 	X(git_commit_tree)                       \
@@ -59,6 +62,9 @@ int cairn__git2_load(void);
 	X(git_libgit2_init)                      \
 	X(git_libgit2_opts)                      \
 	X(git_merge_base)                        \
+	X(git_odb_free)                          \
+	X(git_odb_hash)                          \
+	X(git_odb_read_header)                   \
 	X(git_oid_fromstr)                       \
 	X(git_oid_tostr)                         \
 	X(git_push_options_init)                 \
@@ -91,6 +97,7 @@ int cairn__git2_load(void);
 	X(git_repository_free)                   \
 	X(git_repository_init_ext)               \
 	X(git_repository_init_options_init)      \
+	X(git_repository_odb)                    \
 	X(git_repository_open_bare)              \
 	X(git_repository_open_ext)               \
 	X(git_repository_path)                   \
@@ -105,6 +112,7 @@ int cairn__git2_load(void);
 	X(git_strarray_dispose)                  \
 	X(git_stream_register)                   \
 	X(git_tree_entry_byname)                 \
+	X(git_tree_entry_filemode)               \
 	X(git_tree_entry_id)                     \
 	X(git_tree_entry_type)                   \
 	X(git_tree_entrycount)                   \
@@ -126,9 +134,12 @@ CAIRN__GIT2_FUNCS(CAIRN__GIT2_DECLARE)
 #define git_blob_lookup (*cairn__p_git_blob_lookup)
 #define git_blob_rawcontent (*cairn__p_git_blob_rawcontent)
 #define git_blob_rawsize (*cairn__p_git_blob_rawsize)
+#define git_buf_dispose (*cairn__p_git_buf_dispose)
 #define git_commit_create (*cairn__p_git_commit_create)
+#define git_commit_create_buffer (*cairn__p_git_commit_create_buffer)
 #define git_commit_free (*cairn__p_git_commit_free)
 #define git_commit_lookup (*cairn__p_git_commit_lookup)
+#define git_commit_parent (*cairn__p_git_commit_parent)
 #define git_commit_parent_id (*cairn__p_git_commit_parent_id)
 #define git_commit_parentcount (*cairn__p_git_commit_parentcount)
 #define git_commit_tree (*cairn__p_git_commit_tree)
@@ -151,6 +162,9 @@ CAIRN__GIT2_FUNCS(CAIRN__GIT2_DECLARE)
 #define git_libgit2_init (*cairn__p_git_libgit2_init)
 #define git_libgit2_opts (*cairn__p_git_libgit2_opts)
 #define git_merge_base (*cairn__p_git_merge_base)
+#define git_odb_free (*cairn__p_git_odb_free)
+#define git_odb_hash (*cairn__p_git_odb_hash)
+#define git_odb_read_header (*cairn__p_git_odb_read_header)
 #define git_oid_fromstr (*cairn__p_git_oid_fromstr)
 #define git_oid_tostr (*cairn__p_git_oid_tostr)
 #define git_push_options_init (*cairn__p_git_push_options_init)
@@ -183,6 +197,7 @@ CAIRN__GIT2_FUNCS(CAIRN__GIT2_DECLARE)
 #define git_repository_free (*cairn__p_git_repository_free)
 #define git_repository_init_ext (*cairn__p_git_repository_init_ext)
 #define git_repository_init_options_init (*cairn__p_git_repository_init_options_init)
+#define git_repository_odb (*cairn__p_git_repository_odb)
 #define git_repository_open_bare (*cairn__p_git_repository_open_bare)
 #define git_repository_open_ext (*cairn__p_git_repository_open_ext)
 #define git_repository_path (*cairn__p_git_repository_path)
@@ -197,6 +212,7 @@ CAIRN__GIT2_FUNCS(CAIRN__GIT2_DECLARE)
 #define git_strarray_dispose (*cairn__p_git_strarray_dispose)
 #define git_stream_register (*cairn__p_git_stream_register)
 #define git_tree_entry_byname (*cairn__p_git_tree_entry_byname)
+#define git_tree_entry_filemode (*cairn__p_git_tree_entry_filemode)
 #define git_tree_entry_id (*cairn__p_git_tree_entry_id)
 #define git_tree_entry_type (*cairn__p_git_tree_entry_type)
 #define git_tree_entrycount (*cairn__p_git_tree_entrycount)

@@ -194,6 +194,47 @@ int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf,
 	return cairn__gitlog_read_blob(g, commit, "segment", buf, len, parent);
 }
 
+/* The size and type git records for an object, read without inflating it. */
+static int object_header(cairn_gitlog *g, const git_oid *id, size_t *size, git_object_t *type)
+{
+	git_odb *odb = NULL;
+	int rc = git_repository_odb(&odb, g->repo);
+	if (!rc)
+		rc = git_odb_read_header(size, type, odb, id);
+	git_odb_free(odb);
+	return rc;
+}
+
+/*
+ * Invariant 3, on reading: a commit is taken only in the one form cairn writes (fixed identity, time 0,
+ * message "cairn <name>", no other header), so its id is a function of (document, parent). Otherwise a
+ * host holding no key could re-commit a log's very segments under new ids, and the fork checks, which
+ * compare ids, would take that for a rewritten log (an own log "restored from a backup", a relayed log
+ * forked for good).
+ */
+static int canonical(cairn_gitlog *g, git_commit *c, const git_tree *t, const char *name, const git_oid *id)
+{
+	git_signature *sig = NULL;
+	git_commit *p = NULL;
+	git_buf raw = {0};
+	git_oid want;
+	char msg[64];
+	int ok = 0;
+	snprintf(msg, sizeof(msg), "cairn %s\n", name);
+	if (!git_signature_new(&sig, "cairn", "cairn@invalid", 0, 0) &&
+	    (git_commit_parentcount(c) == 0 || !git_commit_parent(&p, c, 0))) {
+		const git_commit *parents[1] = {p};
+		ok = !git_commit_create_buffer(&raw, g->repo, sig, sig, NULL, msg, t, p ? 1 : 0, parents) &&
+		     !git_odb_hash(&want, raw.ptr, raw.size, GIT_OBJECT_COMMIT) &&
+		     !memcmp(want.id, id->id, sizeof(want.id));
+	}
+	git_buf_dispose(&raw);
+	git_commit_free(p);
+	git_signature_free(sig);
+	git_error_clear();
+	return ok;
+}
+
 int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf, size_t *len,
                             char parent[CAIRN_OID_HEX])
 {
@@ -201,17 +242,42 @@ int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *nam
 	git_tree *t = NULL;
 	git_blob *b = NULL;
 	git_oid id;
+	git_object_t type;
 	const git_tree_entry *e;
+	size_t size = 0;
 	int rc;
 	if ((rc = oid_parse(&id, commit)))
 		return rc;
-	if (git_commit_lookup(&c, g->repo, &id))
+	/* Sizes first, from the object headers: a remote's blob of zeros inflates a thousandfold, and
+	 * loading one to find it too large would take gigabytes, every round it stays fetched. */
+	if (object_header(g, &id, &size, &type) || type != GIT_OBJECT_COMMIT || size > CAIRN__GITLOG_COMMIT_MAX ||
+	    git_commit_lookup(&c, g->repo, &id))
 		return git_fail(CAIRN_ECORRUPT, "cannot read a segment commit");
 	rc = CAIRN_ECORRUPT;
 	if (git_commit_parentcount(c) > 1 || git_commit_tree(&t, c) || git_tree_entrycount(t) != 1 ||
 	    !(e = git_tree_entry_byname(t, name)) || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
-	    git_blob_lookup(&b, g->repo, git_tree_entry_id(e))) {
+	    git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB) {
 		rc = cairn_error_set(CAIRN_ECORRUPT, "commit %.12s is not a %s commit", commit, name);
+		goto out;
+	}
+	if (!canonical(g, c, t, name, &id)) {
+		rc = cairn_error_set(CAIRN_ECORRUPT,
+		                     "commit %.12s holds a %s but is not in the form cairn writes (re-committed by "
+		                     "something else)",
+		                     commit, name);
+		goto out;
+	}
+	if (object_header(g, git_tree_entry_id(e), &size, &type) || type != GIT_OBJECT_BLOB) {
+		rc = git_fail(CAIRN_ECORRUPT, "cannot read the blob of a segment commit");
+		goto out;
+	}
+	if (size > CAIRN__GITLOG_BLOB_MAX) {
+		rc = cairn_error_set(CAIRN_ECORRUPT, "the %s of commit %.12s is %zu bytes, over the limit of %u", name,
+		                     commit, size, CAIRN__GITLOG_BLOB_MAX);
+		goto out;
+	}
+	if (git_blob_lookup(&b, g->repo, git_tree_entry_id(e))) {
+		rc = git_fail(CAIRN_ECORRUPT, "cannot read the blob of a segment commit");
 		goto out;
 	}
 	*len = (size_t)git_blob_rawsize(b);

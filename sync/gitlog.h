@@ -28,7 +28,11 @@ int cairn__gitlog_tip(cairn_gitlog *g, const char *ref, char oid[CAIRN_OID_HEX])
  * is not a segment commit (tree must be exactly one blob "segment"). */
 int cairn__gitlog_read(cairn_gitlog *g, const char *commit, unsigned char **buf, size_t *len,
                        char parent[CAIRN_OID_HEX]);
-/* The same for a commit whose tree is one blob named `name` ("roster", "request"). */
+/* The same for a commit whose tree is one blob named `name` ("roster", "request"). Only the form
+ * cairn__gitlog_commit_blob writes is read (fixed identity, time and message; mode 100644), and nothing
+ * over the limits below is loaded: both CAIRN_ECORRUPT. */
+#define CAIRN__GITLOG_COMMIT_MAX 1024u     /* a canonical commit is ~250 bytes */
+#define CAIRN__GITLOG_BLOB_MAX (80u << 20) /* the largest document: a whole segment (segment.h) */
 int cairn__gitlog_read_blob(cairn_gitlog *g, const char *commit, const char *name, unsigned char **buf, size_t *len,
                             char parent[CAIRN_OID_HEX]);
 /* Commit one blob named `file` on `ref` (full name), whose tip must be `parent` ("" when none). */

@@ -10,6 +10,12 @@
 # After each, B's journal passes integrity_check with the same events and digest as A's.
 # Usage: replay_segment.sh CAIRN JOURNAL_CHECK
 set -euo pipefail
+# Commits forged below by hand take the one form cairn reads (fixed identity, time 0), so each check
+# meets the defect it is about, not the commit's form (that has its own check in sync_reject.sh).
+canon() {
+	GIT_AUTHOR_NAME=cairn GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' \
+		GIT_COMMITTER_NAME=cairn GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' "$@"
+}
 C=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 check=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-replay-XXXXXX")
@@ -62,7 +68,7 @@ expect "rollback: B's journal unchanged" '[ "$(state b)" = "$good" ]'
 expect "rollback: B restored A's log on the server" '[ "$(git -C central.git rev-parse "$ref")" = "$tip" ]'
 
 # 2. The first segment again, in place of the second (a fork).
-forged=$(GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000' git -C central.git commit-tree \
+forged=$(canon git -C central.git commit-tree \
 	"$first^{tree}" -p "$first" -m "cairn segment")
 git -C central.git update-ref "$ref" "$forged"
 sync_b
@@ -75,7 +81,7 @@ expect "fork: B's journal unchanged" '[ "$(state b)" = "$good" ]'
 git -C central.git update-ref "$ref" "$tip"
 
 # 3. The first segment again, on top of the log.
-replay=$(GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_DATE='@0 +0000' git -C central.git commit-tree \
+replay=$(canon git -C central.git commit-tree \
 	"$first^{tree}" -p "$tip" -m "cairn segment")
 git -C central.git update-ref "$ref" "$replay"
 sync_b

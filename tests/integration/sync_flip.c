@@ -330,9 +330,8 @@ static int make_commits(const size_t *pos, size_t n)
 		char text[400];
 		int len = snprintf(text, sizeof(text),
 		                   "tree %s\nparent %s\nauthor cairn <cairn@invalid> 0 +0000\n"
-		                   "committer cairn <cairn@invalid> 0 +0000\n\ncairn segment "
-		                   "(byte %zu flipped)\n",
-		                   ids[i], seg1_commit, i < n ? pos[i] : (size_t)-1);
+		                   "committer cairn <cairn@invalid> 0 +0000\n\ncairn segment\n",
+		                   ids[i], seg1_commit);
 		snprintf(path, sizeof(path), "%s/v/%zu.commit", root, i);
 		if (write_file(path, text, (size_t)len))
 			break;

@@ -5,6 +5,12 @@
 # repository itself and runs no hooks, as a USB stick has no server to run them.
 # Usage: sync_reject.sh CAIRN
 set -euo pipefail
+# Commits forged below by hand take the one form cairn reads (fixed identity, time 0), so each check
+# meets the defect it is about, not the commit's form (that has its own check in sync_reject.sh).
+canon() {
+	GIT_AUTHOR_NAME=cairn GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' \
+		GIT_COMMITTER_NAME=cairn GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' "$@"
+}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/servers.sh"
 srv_init
@@ -74,7 +80,7 @@ xblob=$(git -C other.git rev-parse "refs/heads/logs/$xdev^{tree}:segment")
 git -C other.git cat-file blob "$xblob" > "$T/junk.seg"
 jblob=$(git -C central.git hash-object -w "$T/junk.seg")
 jtree=$(printf '100644 blob %s\tsegment\n' "$jblob" | git -C central.git mktree)
-junk=$(echo "cairn segment" | git -C central.git commit-tree "$jtree" -p "$tip")
+junk=$(echo "cairn segment" | canon git -C central.git commit-tree "$jtree" -p "$tip")
 git -C central.git update-ref "refs/heads/logs/$dev" "$junk"
 before_b=$(c b digest)
 c b sync >/dev/null 2>&1 || true
@@ -90,6 +96,28 @@ check "the victim kept its identity (no false restore)" '[ "$(c a --json status 
 git -C central.git update-ref "refs/heads/logs/$dev" "$tip"     # the office repairs central
 check "after the repair the victim's events go through" 'c a sync >/dev/null && c b sync >/dev/null'
 check "and the devices agree" '[ "$(c a digest)" = "$(c b digest)" ]'
+
+# 3b. A host re-commits a's log with the very same segments under another commit date (no key needed).
+#     Only the form cairn writes is read, so a commit id stays a function of (segment, parent): the copy is
+#     quarantined, a keeps its identity (no false "restored from a backup"), and a device that met the
+#     copy first still takes a's real log later. Before, a rotated its identity and y forked a's log for good.
+real=$(git -C central.git rev-parse "refs/heads/logs/$dev")
+copy=$(canon env GIT_COMMITTER_DATE='@1 +0000' git -C central.git commit-tree "$real^{tree}" -p "$real^" -m "cairn segment")
+git -C central.git update-ref "refs/heads/logs/$dev" "$copy"
+git init -q --bare stick.git
+git -C central.git push -q "$T/stick.git" "refs/heads/*:refs/heads/*"
+c y init --kdf min --join "$T/join" --join-passphrase-file "$T/tp" >/dev/null 2>&1
+c y remote add stick "$T/stick.git" >/dev/null
+c y sync stick >/dev/null 2>&1 || true
+check "a re-committed segment is quarantined as such" \
+	'c y --json sync status | grep -q "not in the form cairn writes"'
+set +e; out=$(c a sync 2>&1); rc=$?; set -e
+check "the victim reports the rewritten log of its own (rc=$rc: $out)" '[ $rc -eq 6 ]'
+check "and keeps its identity" '[ "$(c a --json status | python3 -c "import json,sys; print(json.load(sys.stdin)[\"device\"])")" = "$dev" ]'
+git -C central.git update-ref "refs/heads/logs/$dev" "$real"  # the office repairs central
+c y remote add central "$GIT_DAEMON_URL/central.git" >/dev/null
+c a sync >/dev/null
+check "the device that met the copy first takes a's real log" 'c y sync central >/dev/null && [ "$(c y digest)" = "$(c a digest)" ]'
 
 # 4. Store and forward of a log this device cannot read: x (another team) publishes to central; b carries
 #    x's log to a USB stick without being able to decrypt a byte of it.

@@ -8,6 +8,12 @@
 # is not the org's or rolls back. (A forged resource.set event: tests/domain/test_domain_report.c.)
 # Usage: office_directory.sh CAIRN
 set -euo pipefail
+# Commits forged below by hand take the one form cairn reads (fixed identity, time 0), so each check
+# meets the defect it is about, not the commit's form (that has its own check in sync_reject.sh).
+canon() {
+	GIT_AUTHOR_NAME=cairn GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' \
+		GIT_COMMITTER_NAME=cairn GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' "$@"
+}
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh" "$1"
 
 search() { c "$1" --json resource search "${@:2}" 2>/dev/null || echo '[]'; }
@@ -103,7 +109,7 @@ check "and receives the newer one" \
 
 # ---- the hook: only the org's directory, only forward ----
 git clone -q --bare "$central" forge.git
-fake=$(git -C forge.git commit-tree "$(git -C forge.git rev-parse refs/heads/directory^{tree})" -p refs/heads/directory -m x </dev/null)
+fake=$(canon git -C forge.git commit-tree "$(git -C forge.git rev-parse refs/heads/directory^{tree})" -p refs/heads/directory -m "cairn directory" </dev/null)
 set +e
 push_out=$(git -C forge.git push "$URL" "$fake:refs/heads/directory" 2>&1); prc=$?
 back_out=$(git -C forge.git push -f "$URL" "$old:refs/heads/directory" 2>&1); brc=$?

@@ -4,6 +4,12 @@
 # push to the hub is refused; the hub relays what it received to central later (store and forward).
 # Usage: office_serve.sh CAIRN
 set -euo pipefail
+# Commits forged below by hand take the one form cairn reads (fixed identity, time 0), so each check
+# meets the defect it is about, not the commit's form (that has its own check in sync_reject.sh).
+canon() {
+	GIT_AUTHOR_NAME=cairn GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' \
+		GIT_COMMITTER_NAME=cairn GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' "$@"
+}
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh" "$1"
 
 # Enrolled at the office, then out in the field with no central in reach.
@@ -45,7 +51,7 @@ git init -q --bare evil.git
 git -C evil.git fetch -q "$HUB" "+refs/heads/logs/*:refs/heads/logs/*"
 t2tip=$(git -C evil.git rev-parse refs/heads/logs/$T2)
 tree=$(git -C evil.git rev-parse "refs/heads/logs/$T1^{tree}")
-forged=$(echo "cairn segment" | git -C evil.git commit-tree "$tree" -p "$t2tip")
+forged=$(echo "cairn segment" | canon git -C evil.git commit-tree "$tree" -p "$t2tip")
 set +e; out=$(git -C evil.git push "$HUB" "$forged:refs/heads/logs/$T2" 2>&1); rc=$?; set -e
 check "a forged push to the hub is refused ($out)" '[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/logs/$T2"'
 check "the hub's log of t2 is unchanged" '[ "$(git -C h/logs.git rev-parse refs/heads/logs/$T2)" = "$t2tip" ]'

@@ -4,6 +4,12 @@
 # a wipe order (pending events reach the office, then key file and database are gone), and the hook
 # refusing forged, rewriting, deleting and unsigned pushes. Usage: office_trust.sh CAIRN
 set -euo pipefail
+# Commits forged below by hand take the one form cairn reads (fixed identity, time 0), so each check
+# meets the defect it is about, not the commit's form (that has its own check in sync_reject.sh).
+canon() {
+	GIT_AUTHOR_NAME=cairn GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' \
+		GIT_COMMITTER_NAME=cairn GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' "$@"
+}
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh" "$1"
 
 # ---- office init: org key in its own journal, central repo append-only with the hook ----
@@ -52,7 +58,7 @@ a1tip=$(git -C evil.git rev-parse refs/heads/logs/$A1)
 a2tip=$(git -C evil.git rev-parse refs/heads/logs/$A2)
 # a segment signed by a1's key, grafted onto a2's log
 tree=$(git -C evil.git rev-parse "$a1tip^{tree}")
-forged=$(echo "cairn segment" | git -C evil.git commit-tree "$tree" -p "$a2tip")
+forged=$(echo "cairn segment" | canon git -C evil.git commit-tree "$tree" -p "$a2tip")
 set +e; out=$(git -C evil.git push "$URL" "$forged:refs/heads/logs/$A2" 2>&1); rc=$?; set -e
 check "a segment signed by the wrong key on another device's log is refused" \
 	'[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/logs/$A2: segment of device $A1 found on the log of $A2"'
@@ -64,7 +70,7 @@ check "rewriting a log is refused" '[ $rc -ne 0 ] && [ "$(git -C "$central" rev-
 rtip=$(git -C evil.git rev-parse refs/heads/roster)
 blob=$(head -c 300 /dev/urandom | git -C evil.git hash-object -w --stdin)
 rtree=$(printf '100644 blob %s\troster\n' "$blob" | git -C evil.git mktree)
-fake=$(echo "cairn roster" | git -C evil.git commit-tree "$rtree" -p "$rtip")
+fake=$(echo "cairn roster" | canon git -C evil.git commit-tree "$rtree" -p "$rtip")
 set +e; out=$(git -C evil.git push "$URL" "$fake:refs/heads/roster" 2>&1); rc=$?; set -e
 check "a roster not signed by the org key is refused ($out)" '[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/roster"'
 set +e; out=$(git -C evil.git push "$URL" "$a1tip:refs/heads/other" 2>&1); rc=$?; set -e
