@@ -18,8 +18,8 @@
  *     fresh and random on every write (next_nonce(), fork-aware): 192-bit nonces make random nonces safe
  *     however often a page is rewritten.
  *
- *  3. The associated data binds a page to its place: role ‖ page number, plus the WAL header's salts and
- *     the frame's offset in the WAL, plus the record's offset in the journal. Why: a page copied to
+ *  3. The associated data binds a page to its place: role ‖ page number, plus the frame's commit marker,
+ *     the WAL header's salts and the frame's offset in the WAL, plus the record's offset in the journal. Why: a page copied to
  *     another page number, another file, another frame or another WAL generation fails authentication.
  *     (The salts are the WAL header's, not the frame header's copy: see aad_wal().)
  *
@@ -37,7 +37,8 @@
  *  7. A page that fails authentication is an error (SQLITE_IOERR_AUTH, recorded for cairn__vfs_error()),
  *     never data: except in one read shape, a WHOLE WAL frame (header and page in one read), which
  *     SQLite issues only to validate frames (walIndexRecover, walRewriteChecksums). There the page reads
- *     as zeros with SQLITE_OK: its checksum fails and SQLite takes the frame as the end of the log. Why:
+ *     as zeros with SQLITE_OK, and its header with salts that differ from the WAL header's: SQLite takes
+ *     the frame as the end of the log (a checksum alone would not do: it is keyless). Why:
  *     a crash can tear the last frame; as an I/O error it would leave the database unopenable.
  *     Consequence: a modified frame in the WAL reads as a truncated WAL (the transactions from that
  *     frame on are dropped, with a warning in the log) — which an attacker able to write the file could
@@ -45,7 +46,8 @@
  *     modified frame then fails loudly.
  *
  *  8. A page that is not all in the file: if none of it is, the read is SQLite's short read (zeros,
- *     SQLITE_IOERR_SHORT_READ); if part of it is, it cannot be authenticated (invariant 7).
+ *     SQLITE_IOERR_SHORT_READ), in a WAL, a journal, or a database file that is still empty; otherwise
+ *     it cannot be authenticated (invariant 7). Why: SQLite takes a short read as a page of zeros.
  *
  *  9. Journal records are found by offset, never by write size (a journal header write can be exactly
  *     one page long when the sector size is 4096). Headers sit at multiples of the sector size (a power
@@ -173,14 +175,20 @@ static void aad_u64(aad *a, uint64_t v)
 }
 
 /*
- * A WAL frame's page: its page number (from the frame header), the salts of the WAL header, the frame's
- * offset. The salts come from the WAL header, not from the frame's own copy: a valid frame repeats the
- * header's salts, but SQLite writes frames with zero salts when it will rewrite their checksums at
- * commit (walRewriteChecksums), and reads such pages back before that.
+ * A WAL frame's page: its page number and commit marker (bytes 0-7 of the frame header), the salts of
+ * the WAL header, the frame's offset. The salts come from the WAL header, not from the frame's own copy:
+ * a valid frame repeats the header's salts, but SQLite writes frames with zero salts when it will rewrite
+ * their checksums at commit (walRewriteChecksums), and reads such pages back before that. The commit
+ * marker (the database size after a commit, 0 in a transaction's other frames) is bound because the
+ * frame checksum is keyless: without it, a frame in the middle of a transaction could be made a commit,
+ * making the first half of a transaction durable. SQLite never changes a frame's marker once written
+ * (walRewriteChecksums keeps it; a page rewritten in place belongs to a frame that is not a commit).
  */
-static void aad_wal(aad *a, uint32_t pgno, const unsigned char salts[8], sqlite3_int64 frame)
+static void aad_wal(aad *a, const unsigned char frame_hdr[8], const unsigned char salts[8], sqlite3_int64 frame)
 {
-	aad_init(a, CAIRN_VFS_ROLE_WAL, pgno);
+	aad_init(a, CAIRN_VFS_ROLE_WAL, get32(frame_hdr));
+	memcpy(a->b + a->n, frame_hdr + 4, 4);
+	a->n += 4;
 	memcpy(a->b + a->n, salts, 8);
 	a->n += 8;
 	aad_u64(a, (uint64_t)frame);
@@ -338,13 +346,20 @@ static int flush_hdr(cfile *f)
 	return real_write(f, f->hdr, FRAME_HDR, f->hdr_off);
 }
 
-/* Invariant 8: after a short read of the page at `page_off`, none of it in the file or part of it. */
+/*
+ * Invariant 8: after a short read of the page at `page_off`, none of it in the file or part of it. A
+ * database file is read short only while it is empty (a new journal): SQLite takes a short read for a page
+ * of zeros, and when the WAL gives the database size it never compares that with the file's. So a page
+ * cut off the end of a database that holds any would read as zeros, silently; it is a failure instead.
+ */
 static int short_page(cfile *f, sqlite3_int64 page_off, int *rc)
 {
 	sqlite3_int64 size = 0;
 
 	*rc = f->real->pMethods->xFileSize(f->real, &size);
 	if (*rc != SQLITE_OK)
+		return PAGE_BAD;
+	if (f->role == CAIRN_VFS_ROLE_DB && size > 0)
 		return PAGE_BAD;
 	return size <= page_off ? PAGE_SHORT : PAGE_BAD;
 }
@@ -430,7 +445,7 @@ static int wal_read_frame(cfile *f, unsigned char *buf, sqlite3_int64 frame)
 		memset(buf + FRAME_HDR, 0, PAGE);
 		return rc;
 	}
-	aad_wal(&a, get32(buf), salts, frame);
+	aad_wal(&a, buf, salts, frame);
 	if (unseal(f->vfs, f->buf, buf + FRAME_HDR, &a) == PAGE_OK) {
 		memcpy(buf + FRAME_HDR, f->buf, PAGE);
 		sodium_memzero(f->buf, PAGE);
@@ -439,7 +454,7 @@ static int wal_read_frame(cfile *f, unsigned char *buf, sqlite3_int64 frame)
 	/* A frame left from an earlier generation (a crash or a kept WAL) was sealed under its own salts and
 	 * ends the log for SQLite anyway: not worth a warning when it authenticates under those. A frame
 	 * that authenticates under neither was modified. */
-	aad_wal(&a, get32(buf), buf + 8, frame);
+	aad_wal(&a, buf, buf + 8, frame);
 	if (!memcmp(buf + 8, salts, 8) || unseal(f->vfs, f->buf, buf + FRAME_HDR, &a) != PAGE_OK)
 		cairn__log(CAIRN_LOG_WARN,
 		           "wal frame %lld of '%s' failed authentication; recovery takes it as the end of the log",
@@ -451,6 +466,11 @@ static int wal_read_frame(cfile *f, unsigned char *buf, sqlite3_int64 frame)
 		           f->path);
 	sodium_memzero(f->buf, PAGE);
 	memset(buf + FRAME_HDR, 0, PAGE);
+	/* The frame checksum is keyless: anyone can make one over a zero page. Salts that differ from the
+	 * WAL header's make SQLite's recovery reject the frame whatever its checksum, so the log ends here
+	 * and nothing of it (its commit marker and database size least of all) is taken. */
+	for (int i = 0; i < 8; i++)
+		buf[8 + i] = (unsigned char)(salts[i] ^ 0xff);
 	return SQLITE_OK;
 }
 
@@ -478,7 +498,7 @@ static int wal_read_page(cfile *f, unsigned char *out, sqlite3_int64 frame)
 		rc = wal_salts(f, salts);
 	if (rc != SQLITE_OK)
 		return rc;
-	aad_wal(&a, get32(f->buf), salts, frame);
+	aad_wal(&a, f->buf, salts, frame);
 	if (unseal(f->vfs, out, f->buf + FRAME_HDR, &a) != PAGE_OK)
 		return auth_failed(f, get32(f->buf));
 	return SQLITE_OK;
@@ -594,7 +614,7 @@ static int wal_write_page(cfile *f, const unsigned char *page, sqlite3_int64 fra
 		rc = wal_salts(f, salts);
 	if (rc != SQLITE_OK)
 		return rc;
-	aad_wal(&a, get32(hdr), salts, frame);
+	aad_wal(&a, hdr, salts, frame);
 	return write_sealed(f, together ? hdr : NULL, page, get32(hdr), &a, frame + FRAME_HDR);
 }
 

@@ -551,6 +551,141 @@ static void test_wal_old_generation_is_not_tamper(void)
 	remove_dir();
 }
 
+/* SQLite's WAL checksum (walChecksumBytes) for a WAL whose magic asks for little-endian words, as SQLite
+ * writes on this machine: keyless and linear, so anyone can compute or adjust one. */
+static void wal_cksum(const unsigned char *p, size_t n, uint32_t s[2])
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint32_t x0 =
+		        (uint32_t)p[i] | (uint32_t)p[i + 1] << 8 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24;
+		uint32_t x1 = (uint32_t)p[i + 4] | (uint32_t)p[i + 5] << 8 | (uint32_t)p[i + 6] << 16 |
+		              (uint32_t)p[i + 7] << 24;
+		s[0] += x0 + s[1];
+		s[1] += x1 + s[0];
+	}
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Without the key, a new WAL holding one commit frame whose page is noise but whose checksum is computed
+ * over a page of zeros (what the VFS hands recovery for a page that fails authentication). Recovery must
+ * not take it: its commit marker gives the database size, which SQLite then believes over the file's
+ * (with a page cut off the end of the file, that made the cut page read as zeros). Before, SQLite
+ * recovered the frame ("recovered 1 frames"). */
+static void test_wal_forged_frame_over_zeros(void)
+{
+	unsigned char wal[32 + FRAME], zero[CAIRN_PAGE_SIZE] = {0};
+	char path[320];
+	uint32_t s[2] = {0, 0};
+	sqlite3 *db = NULL;
+	long long pages;
+	int rc, fd, nlog = -1, nckpt = -1;
+
+	T_REQUIRE(make_db(60, 700) == SQLITE_OK);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	pages = query_int(db, "PRAGMA page_count", &rc);
+	cairn__vfs_close(db);
+	T_REQUIRE(pages > 1);
+	put_be32(wal, 0x377f0682); /* little-endian checksums */
+	put_be32(wal + 4, 3007000);
+	put_be32(wal + 8, CAIRN_PAGE_SIZE);
+	put_be32(wal + 12, 0);
+	for (int i = 0; i < 8; i++) /* salts */
+		wal[16 + i] = (unsigned char)rand();
+	wal_cksum(wal, 24, s);
+	put_be32(wal + 24, s[0]);
+	put_be32(wal + 28, s[1]);
+	put_be32(wal + 32, (uint32_t)pages + 3); /* a page past the end, in a commit of the database's size */
+	put_be32(wal + 36, (uint32_t)pages);
+	memcpy(wal + 40, wal + 16, 8);
+	wal_cksum(wal + 32, 8, s);
+	wal_cksum(zero, sizeof(zero), s);
+	put_be32(wal + 48, s[0]);
+	put_be32(wal + 52, s[1]);
+	for (int i = 0; i < CAIRN_PAGE_SIZE; i++) /* noise, not a sealed page */
+		wal[56 + i] = (unsigned char)rand();
+	snprintf(path, sizeof(path), "%s-wal", db_path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	T_REQUIRE(fd >= 0);
+	T_REQUIRE(write(fd, wal, sizeof(wal)) == (ssize_t)sizeof(wal));
+	close(fd);
+	wal_warnings = 0;
+	cairn_log_set(count_wal_warnings, NULL);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_CHECK(sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt) == SQLITE_OK);
+	T_CHECK(nlog == 0); /* recovery took no frame */
+	T_CHECK(query_int(db, "PRAGMA page_count", &rc) == pages);
+	T_CHECK(integrity_ok(db));
+	T_CHECK(query_int(db, "SELECT count(*) FROM t", &rc) == 60);
+	cairn__vfs_close(db);
+	cairn_log_set(NULL, NULL);
+	T_CHECK(wal_warnings == 1);
+	remove_dir();
+}
+
+/* Without the key, the first frame of a transaction made its commit, the checksum adjusted (the change
+ * of one header word moves the checksum by an amount that does not depend on the page). The frame's
+ * page is bound to its commit marker: recovery ends the log before it, and the transaction is dropped
+ * whole, never half applied. Before, its first frames became durable and nothing was reported. */
+static void test_wal_commit_marker_bound(void)
+{
+	char wal[320];
+	sqlite3 *db = NULL;
+	unsigned char *b;
+	size_t n, nframes, last = 0, first;
+	int rows = 10 + rand() % 20;
+
+	fresh_dir();
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	crash_after_commits(rows, 9000); /* rows over several overflow pages: transactions of several frames */
+	b = slurp(wal, &n);
+	T_REQUIRE(b && n > 32 && (n - 32) % FRAME == 0);
+	nframes = (n - 32) / FRAME;
+	for (size_t k = 0; k < nframes; k++) /* the last commit, and the frame after the one before it */
+		if (get_be32(b + 32 + k * FRAME + 4))
+			last = k;
+	first = last;
+	while (first > 0 && !get_be32(b + 32 + (first - 1) * FRAME + 4))
+		first--;
+	T_REQUIRE(first < last); /* the last transaction wrote more than one frame */
+	unsigned char *h = b + 32 + first * FRAME;
+	uint32_t marker = get_be32(b + 32 + last * FRAME + 4), d[2] = {0, 0};
+	/* the word changes from 0 to `marker` (read little-endian by the checksum) */
+	d[1] = (uint32_t)(marker >> 24 | (marker >> 8 & 0xff00) | (marker << 8 & 0xff0000) | marker << 24);
+	for (int i = 0; i < CAIRN_PAGE_SIZE / 8; i++) {
+		d[0] += d[1];
+		d[1] += d[0];
+	}
+	put_be32(h + 4, marker);
+	put_be32(h + 16, get_be32(h + 16) + d[0]);
+	put_be32(h + 20, get_be32(h + 20) + d[1]);
+	int fd = open(wal, O_WRONLY);
+	T_REQUIRE(fd >= 0);
+	T_REQUIRE(pwrite(fd, h, 24, (off_t)(h - b)) == 24);
+	close(fd);
+	free(b);
+	wal_warnings = 0;
+	cairn_log_set(count_wal_warnings, NULL);
+	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
+	T_CHECK(rows_exactly(db, rows - 1));
+	T_CHECK(integrity_ok(db));
+	cairn__vfs_close(db);
+	cairn_log_set(NULL, NULL);
+	T_CHECK(wal_warnings == 1);
+	remove_dir();
+}
+
 /* The offset of the page of the last frame in `wal` that is not page 1; its page number in *pgno. */
 static off_t last_frame_not_page1(const char *wal, unsigned *pgno)
 {
@@ -729,7 +864,9 @@ static void test_journal_one_page_header(void)
 	remove_dir();
 }
 
-/* Past the end of the file a page reads as SQLite expects; a page cut short cannot be authenticated. */
+/* A page past the end of an empty database file reads as SQLite expects (zeros, a short read); past the
+ * end of one that holds pages, or cut short, it cannot be authenticated: SQLite would take a short read
+ * for a page of zeros, and never checks the file's size against the one a WAL commit gives. */
 static void test_short_and_cut_pages(void)
 {
 	unsigned char page[CAIRN_PAGE_SIZE];
@@ -740,13 +877,45 @@ static void test_short_and_cut_pages(void)
 	size = file_size(db_path);
 	T_OK(cairn__vfs_open(&db, db_path, key_a, RW));
 	memset(page, 0xa5, sizeof(page));
-	T_CHECK(cairn__vfs_read_page(db, (unsigned)(size / CAIRN_PAGE_SIZE) + 1, page) == SQLITE_IOERR_SHORT_READ);
+	T_CHECK(cairn__vfs_read_page(db, (unsigned)(size / CAIRN_PAGE_SIZE) + 1, page) == SQLITE_IOERR_AUTH);
 	T_CHECK(page[0] == 0 && memcmp(page, page + 1, sizeof(page) - 1) == 0);
+	T_CHECK(cairn__vfs_error(db) == CAIRN_ETAMPER);
 	T_CHECK(truncate(db_path, size - 100) == 0);
 	T_CHECK(cairn__vfs_read_page(db, (unsigned)(size / CAIRN_PAGE_SIZE), page) == SQLITE_IOERR_AUTH);
 	T_CHECK(cairn__vfs_error(db) == CAIRN_ETAMPER);
-	T_CHECK(truncate(db_path, size) == 0);
+	T_CHECK(truncate(db_path, 0) == 0);
+	memset(page, 0xa5, sizeof(page));
+	T_CHECK(cairn__vfs_read_page(db, 1, page) == SQLITE_IOERR_SHORT_READ);
+	T_CHECK(page[0] == 0 && memcmp(page, page + 1, sizeof(page) - 1) == 0);
 	cairn__vfs_close(db);
+	remove_dir();
+}
+
+/* The attack the rule above stops: a WAL holding a commit (here one a crash left), and a page cut off
+ * the end of the database. Before, the cut page read as zeros: the record lost its end, with no error,
+ * integrity_check said ok, and the next write sealed the zeros for good. */
+static void test_cut_page_under_a_wal(void)
+{
+	char wal[320];
+	sqlite3 *db = NULL;
+	off_t size;
+	int rc;
+
+	T_REQUIRE(make_db(40, 3000) == SQLITE_OK);
+	snprintf(wal, sizeof(wal), "%s-wal", db_path);
+	crash_after_commits(3, 100); /* a WAL with commits, whose last gives the database size */
+	T_REQUIRE(file_size(wal) > 32);
+	size = file_size(db_path);
+	T_REQUIRE(size >= 3 * CAIRN_PAGE_SIZE);
+	T_REQUIRE(truncate(db_path, size - CAIRN_PAGE_SIZE) == 0);
+	if (cairn__vfs_open(&db, db_path, key_a, RW) != 0) {
+		T_CHECK(cairn_error_last_code() == CAIRN_ETAMPER);
+	} else {
+		query_int(db, "SELECT sum(length(body)) FROM t", &rc);
+		T_CHECK(rc == SQLITE_IOERR_AUTH || !integrity_ok(db));
+		T_CHECK(cairn__vfs_error(db) == CAIRN_ETAMPER);
+		cairn__vfs_close(db);
+	}
 	remove_dir();
 }
 
@@ -948,6 +1117,9 @@ int main(void)
 	T_RUN(test_journal_delete_mode_hot_rollback);
 	T_RUN(test_journal_one_page_header);
 	T_RUN(test_short_and_cut_pages);
+	T_RUN(test_cut_page_under_a_wal);
+	T_RUN(test_wal_forged_frame_over_zeros);
+	T_RUN(test_wal_commit_marker_bound);
 	T_RUN(test_refused_writes);
 	T_RUN(test_temp_files_refused_and_mmap_off);
 	T_RUN(test_nonces_fresh_across_writes_and_fork);
