@@ -196,13 +196,19 @@ static int check_grant(json_t *o)
 	    (rc = check_info(o)) || (rc = cairn__opt_str(o, "amount", NULL, 0, CAIRN__MAX_FIELD)) ||
 	    (rc = cairn__req_str(o, "purpose", NULL, 0, 200)) || (rc = cairn__opt_str(o, "expiry_event", NULL, 0, 500)) ||
 	    (rc = cairn__req_str(o, "revocable", NULL, 0, CAIRN__MAX_FIELD)) ||
-	    (rc = cairn__req_str(o, "signed_name", NULL, 0, 200)) || (rc = cairn__date_member(o, "signed_date")) ||
+	    (rc = cairn__req_str(o, "signed_name", NULL, 0, 200)) || (rc = cairn__past_date_member(o, "signed_date")) ||
 	    (rc = cairn__req_str(o, "method", methods, CAIRN__COUNT(methods), 32)) ||
 	    (rc = cairn__opt_str(o, "witness", NULL, 0, 200)))
 		return rc;
 	if (json_object_get(o, "expires") && !json_is_null(json_object_get(o, "expires")) &&
 	    (rc = cairn__date_member(o, "expires")))
 		return rc;
+	if (json_is_string(json_object_get(o, "expires")) &&
+	    strcmp(json_string_value(json_object_get(o, "expires")), json_string_value(json_object_get(o, "signed_date"))) <
+	            0)
+		return cairn__error(CAIRN_EINVAL, "the consent expires (%s) before it was signed (%s)",
+		                    json_string_value(json_object_get(o, "expires")),
+		                    json_string_value(json_object_get(o, "signed_date")));
 	if (!json_is_string(json_object_get(o, "expires")) && !json_is_string(json_object_get(o, "expiry_event")))
 		return cairn__error(CAIRN_EINVAL, "a consent needs an expiry: a date (expires) or an event or condition "
 		                                  "(expiry_event)");
@@ -226,6 +232,30 @@ out:
 	return rc;
 }
 
+/* A consent is revoked once, and not before it was signed. (Two devices may still both revoke it
+ * offline: both revocations are kept, the earliest date counts.) */
+static int revocable(cairn_journal *j, const char *consent, const char *date)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT c.signed_date, (SELECT min(r.date) FROM consent_revocations r WHERE r.consent = "
+	                        "c.entity) FROM consents c WHERE c.entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, consent, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL)
+		rc = cairn__error(CAIRN_EINVAL, "consent '%s' is already revoked (on %s)", consent,
+		                  (const char *)sqlite3_column_text(st, 1));
+	else if (rc == SQLITE_ROW && strcmp(date, (const char *)sqlite3_column_text(st, 0)) < 0)
+		rc = cairn__error(CAIRN_EINVAL, "the revocation (%s) is dated before the consent was signed (%s)", date,
+		                  (const char *)sqlite3_column_text(st, 0));
+	else
+		rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a consent");
+	cairn__finalize(j, st);
+	return rc;
+}
+
 int cairn_consent_revoke(cairn_journal *j, const char *consent, const char *date, const char *reason)
 {
 	json_t *o = json_object();
@@ -234,10 +264,12 @@ int cairn_consent_revoke(cairn_journal *j, const char *consent, const char *date
 		json_object_set_new(o, "date", json_string(date));
 	if (reason)
 		json_object_set_new(o, "reason", json_string(reason));
-	if ((rc = cairn__date_member(o, "date")) || (rc = cairn__opt_str(o, "reason", NULL, 0, CAIRN__MAX_FIELD)) ||
-	    (rc = cairn__txn_begin(j)))
+	if ((rc = cairn__past_date_member(o, "date")) ||
+	    (rc = cairn__opt_str(o, "reason", NULL, 0, CAIRN__MAX_FIELD)) || (rc = cairn__txn_begin(j)))
 		goto out;
 	rc = cairn__need(j, "consents", "consent", consent);
+	if (!rc)
+		rc = revocable(j, consent, json_string_value(json_object_get(o, "date")));
 	if (!rc)
 		rc = cairn__append_json(j, "consent.revoke", consent, o, NULL);
 	rc = cairn__txn_end(j, rc);

@@ -102,6 +102,8 @@ int cairn__opt_str(json_t *o, const char *key, const char *const *list, size_t n
 int cairn__req_str(json_t *o, const char *key, const char *const *list, size_t n, size_t max);
 /* Default the date member to today, or check it is a real YYYY-MM-DD date. */
 int cairn__date_member(json_t *o, const char *key);
+/* The same for the date something happened (a note, a signature, a revocation): not after today. */
+int cairn__past_date_member(json_t *o, const char *key);
 /* Append `body` (serialized canonically) as a local event. */
 int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body, cairn_event_info *info);
 /* Does a row with entity = id exist in `table`? 1 yes, 0 no, <0 error. */

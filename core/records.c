@@ -103,6 +103,20 @@ int cairn__date_member(json_t *o, const char *key)
 	return 0;
 }
 
+int cairn__past_date_member(json_t *o, const char *key)
+{
+	char today[11];
+	int rc = cairn__date_member(o, key);
+	if (rc)
+		return rc;
+	cairn__today(today);
+	/* YYYY-MM-DD compares as text; a date that has not come yet is a typo (2062 for 2026), not a record */
+	if (strcmp(json_string_value(json_object_get(o, key)), today) > 0)
+		return cairn__error(CAIRN_EINVAL, "%s %s is in the future (today is %s)", key,
+		                    json_string_value(json_object_get(o, key)), today);
+	return 0;
+}
+
 int cairn__append_json(cairn_journal *j, const char *kind, const char *entity, json_t *body, cairn_event_info *info)
 {
 	char *text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
@@ -192,15 +206,20 @@ static int seen_heads(cairn_journal *j, const char *entity, const char *field, j
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a contact field");
 }
 
+static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]);
+
 static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fields, cairn_event_info *info)
 {
 	json_t *seen = json_object(), *body;
+	char canon[CAIRN_ID_LEN];
 	const char *k;
 	json_t *v;
 	int rc = 0;
 	if (entity) {
-		if ((rc = cairn__need(j, "contacts", "contact", entity)))
+		/* A merged-away id still finds the person: the change goes to the record that shows them. */
+		if ((rc = cairn__need(j, "contacts", "contact", entity)) || (rc = canon_of(j, entity, canon)))
 			goto out;
+		entity = canon;
 		json_object_foreach(fields, k, v)
 		{
 			json_t *heads;
@@ -280,8 +299,10 @@ static int delete_locked(cairn_journal *j, const char *id, int alive)
 	int64_t cl = 0;
 	json_t *body;
 	int rc;
-	if ((rc = cairn__need(j, "contacts", "contact", id)))
+	char canon[CAIRN_ID_LEN];
+	if ((rc = cairn__need(j, "contacts", "contact", id)) || (rc = canon_of(j, id, canon)))
 		return rc;
+	id = canon; /* as in contact_set_locked: the person, whichever of their ids was given */
 	if ((rc = cairn__prepare(j, &st, "SELECT cl FROM contacts WHERE entity = ?1")))
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -316,7 +337,7 @@ int cairn_note_add(cairn_journal *j, const char *contact, const char *fields_jso
 	min = json_object_get(o, "minutes");
 	if ((rc = cairn__req_str(o, "text", NULL, 0, MAX_TEXT)) ||
 	    (rc = cairn__req_str(o, "kind", note_kinds, COUNT(note_kinds), 32)) ||
-	    (rc = cairn__opt_str(o, "modality", NULL, 0, 64)) || (rc = cairn__date_member(o, "date")))
+	    (rc = cairn__opt_str(o, "modality", NULL, 0, 64)) || (rc = cairn__past_date_member(o, "date")))
 		goto out;
 	if (min && !json_is_null(min) &&
 	    (!json_is_integer(min) || json_integer_value(min) < 0 || json_integer_value(min) > 1440)) {

@@ -181,6 +181,13 @@ expect_ok "consent revoke" --dir "$J" --passphrase-file "$PW" consent revoke "$K
 cj --json consent list --contact "$A"
 check_json "len(d) == 1 and d[0]['status'] == 'revoked' and d[0]['method'] == 'electronic' and d[0]['amount'] == 'notes of the last 90 days'" "consent list shows the revocation"
 error_line 11 "export after revocation" "was revoked on" --dir "$J" --passphrase-file "$PW" disclose "$A" --to "Harbor House" --purpose "care coordination" --what notes
+error_line 2 "a second revocation of one consent" "already revoked" --dir "$J" --passphrase-file "$PW" consent revoke "$K"
+future=$(date -d "+400 days" +%Y-%m-%d)
+error_line 2 "a consent signed in the future" "is in the future" --dir "$J" --passphrase-file "$PW" consent grant "$A" --from P \
+	--to "Future Org" --info notes --purpose x --signed-by Ana --method wet --signed-on "$future" --expires 2099-01-01
+error_line 2 "a consent that expires before it was signed" "before it was signed" --dir "$J" --passphrase-file "$PW" \
+	consent grant "$A" --from P --to X --info notes --purpose x --signed-by Ana --method wet --signed-on 2025-06-01 --expires 2025-01-01
+error_line 2 "a note dated in the future" "is in the future" --dir "$J" --passphrase-file "$PW" note add "$A" --text x --date "$future"
 error_line 2 "an empty emergency reason" "--emergency" --dir "$J" --passphrase-file "$PW" disclose "$A" --to ER --purpose treatment --what notes --emergency ""
 cj disclose "$A" --to "County ER" --purpose "overdose treatment" --what notes,identity --emergency "unresponsive; ER asked for history"
 check '[[ $rc == 0 ]] && grep -q "overdose treatment" "$T/out"' "an emergency disclosure goes through with a reason ($(show_err))"
@@ -194,6 +201,10 @@ Kold=$(c consent grant "$A" --from P --to "Old Clinic" --info all --purpose trea
 error_line 11 "export under an expired consent" "was expired on 2020-01-01" --dir "$J" --passphrase-file "$PW" disclose "$A" --to "old clinic" --purpose treatment --what notes
 cj --json consent list
 check_json "sorted(c['status'] for c in d) == ['expired', 'revoked']" "consent list shows expired and revoked consents"
+Cd=$(c contact add "Dee Dates")
+Kd=$(c consent grant "$Cd" --from P --to "Date Check" --info notes --purpose x --signed-by Ana --method wet --signed-on 2025-06-01 --expires 2099-01-01)
+error_line 2 "a revocation dated before the signature" "before the consent was signed" --dir "$J" --passphrase-file "$PW" \
+	consent revoke "$Kd" --date 2025-05-01
 
 # ---- consent gate: a referral carrying notes to an outside organisation -----------------------------
 # The resource directory is the office's: it publishes to its central repository, this device enrolls

@@ -257,6 +257,17 @@ check_json "d['id'] == '$SURV' and sorted(d['merged']) == sorted(['$A', '$C'])" 
 error_line 2 "merging twice" "same person" --dir "$J" --passphrase-file "$PW" contact merge "$A" "$C"
 cj --json contact list
 check_json "len(d) == 2" "a merged contact is listed once"
+GONE=$([[ $A < $C ]] && echo "$C" || echo "$A")
+cj contact set "$GONE" --phone 555-0199
+check '[[ $rc == 0 ]]' "contact set through a merged-away id ($(show_err))"
+cj --json contact show "$SURV"
+check_json "d['fields']['phone'] == '555-0199'" "a change through a merged-away id shows on the person"
+cj contact delete "$GONE"
+cj --json contact list
+check_json "'$SURV' not in [x['id'] for x in d]" "deleting through a merged-away id deletes the person"
+cj contact restore "$GONE"
+cj --json contact list
+check_json "'$SURV' in [x['id'] for x in d]" "restoring through a merged-away id restores the person"
 cj contact delete "$B"
 check '[[ $rc == 0 && $(cat "$T/out") == "$B" ]]' "contact delete"
 cj --json contact list
