@@ -5,19 +5,16 @@
  * The gate is the library's (cairn_disclose_via): without an active consent naming the recipient and
  * purpose and covering what is sent, nothing is written and the command exits 11 naming what is missing;
  * --emergency REASON records a disclosure without consent as an emergency. The export carries the
- * redisclosure notice (42 CFR 2.32). The output file is created (0600, never overwritten) before the
- * consent is checked, so a disclosure is never recorded for an export that could not be written; it is
- * removed again when the disclosure is refused.
+ * redisclosure notice (42 CFR 2.32). The output file is created (0600, never overwritten: outfile.c)
+ * before the consent is checked, so a disclosure is never recorded for an export that could not be
+ * written; it is removed again when the disclosure is refused or the export fails.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
+#include "outfile.h"
 #include "output.h"
 #include "table.h"
 
@@ -28,7 +25,8 @@ static const struct cli_opt disclose_opts[] = {
          "what is sent, comma-separated: identity, notes, referrals, goals, plans, assessments, groups",
          CLI_OPT_REQUIRED},
         {"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
-        {"out", 'o', "FILE", "write the export to FILE (created, never overwritten; default: stdout)", 0},
+        {"output", 'o', "FILE", "write the export to a new FILE (mode 0600, never overwritten; default: stdout)", 0},
+        {"out", 0, "FILE", "the old name of --output (deprecated)", 0},
         CLI_OPT_END,
 };
 
@@ -120,30 +118,10 @@ static int build_record(struct cli_ctx *ctx, const char *id, const char *what, j
 	return add_families(ctx, id, what, rec);
 }
 
-static int open_out(const char *path, int *fd)
+/* --output, or its old name --out (the parser has no hidden aliases: both are listed, one may be given). */
+static const char *output_arg(const struct cli_args *a)
 {
-	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (*fd < 0)
-		return cli_fail(errno == EEXIST ? CLI_EXIT_EXISTS : CLI_EXIT_IO, "cannot create '%s': %s", path,
-		                errno == EEXIST ? "it exists (an export never overwrites a file)" : strerror(errno));
-	return 0;
-}
-
-static int write_all(int fd, const char *s, const char *path)
-{
-	size_t n = strlen(s);
-
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return cli_fail(CLI_EXIT_IO, "cannot write '%s': %s", path, strerror(errno));
-		s += w;
-		n -= (size_t)w;
-	}
-	return fsync(fd) ? cli_fail(CLI_EXIT_IO, "cannot write '%s': %s", path, strerror(errno)) : 0;
+	return args_get(a, "output") ? args_get(a, "output") : args_get(a, "out");
 }
 
 static int check_disclose(const struct cli_args *a)
@@ -152,49 +130,78 @@ static int check_disclose(const struct cli_args *a)
 
 	if (check_id(a->pos[0], "contact id") || check_line(args_get(a, "to"), "--to", 200) ||
 	    check_line(args_get(a, "purpose"), "--purpose", 200) || check_line(args_get(a, "what"), "--what", 200) ||
-	    (e && check_line(e, "--emergency", 500)) ||
-	    (args_get(a, "out") && check_nonempty(args_get(a, "out"), "--out")))
+	    (e && check_line(e, "--emergency", 500)) || (output_arg(a) && check_nonempty(output_arg(a), "--output")))
 		return CLI_EXIT_USAGE;
+	if (args_get(a, "output") && args_get(a, "out"))
+		return cli_usage("give --output once (--out is its old name)");
 	return 0;
 }
 
-static int emit(struct cli_ctx *ctx, const struct cli_args *a, json_t *doc, int fd, const char *consent)
+/*
+ * The id of the disclosure just recorded for `contact`: the newest of its accounting (the library gives no
+ * id back, and an entry recorded now carries the journal's newest clock). JSON null, after a warning, when
+ * it cannot be read: the export is written by then.
+ */
+static json_t *last_disclosure(struct cli_ctx *ctx, const char *contact)
 {
-	const char *path = args_get(a, "out");
+	char *text = NULL;
+	int rc = cairn_disclosure_list(ctx->j, contact, &text);
+	json_t *all = rc ? NULL : out_parse(text), *id;
+
+	out_free_text(text);
+	id = json_string(js_str(json_array_get(all, 0), "id") ? js_str(json_array_get(all, 0), "id") : "");
+	json_decref(all);
+	if (!id || !*json_string_value(id)) {
+		json_decref(id);
+		cli_warn("cannot read back the disclosure just recorded (see 'cairn disclosures')");
+		return json_null();
+	}
+	return id;
+}
+
+/* The export to stdout, or to the file `of` (then reported with the disclosure's id). */
+static int emit(struct cli_ctx *ctx, json_t *doc, struct outfile *of, const char *path, const char *contact,
+                const char *consent)
+{
 	char *text;
 	int rc;
 
-	if (!path)
+	if (!of->f)
 		return out_json(ctx->opt, doc);
 	text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (!text)
 		return cli_fail(CLI_EXIT_FAIL, "out of memory");
-	rc = write_all(fd, text, path);
+	fputs(text, of->f);
+	fputc('\n', of->f);
 	out_wipe_free(text);
-	if (rc)
+	if ((rc = outfile_close(of, 1)))
 		return rc;
-	return out_written(ctx->opt, json_pack("{s:s,s:s,s:s?}", "id", a->pos[0], "file", path, "consent", consent),
-	                   path, "Wrote the export to %s (disclosure recorded%s).", path,
-	                   consent ? "" : " as an emergency");
+	return outfile_written(ctx->opt,
+	                       ctx->opt->json ? json_pack("{s:o,s:s,s:s?}", "id", last_disclosure(ctx, contact),
+	                                                  "contact", contact, "consent", consent)
+	                                      : NULL,
+	                       path, "Wrote the export to %s (disclosure recorded%s).", path,
+	                       consent ? "" : " as an emergency");
 }
 
 static int run_disclose(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	const char *path = args_get(a, "out"), *what = args_get(a, "what");
+	const char *path = output_arg(a), *what = args_get(a, "what");
 	char id[CAIRN_ID_LEN], *consent = NULL;
+	struct outfile of = {0};
 	json_t *doc, *rec;
-	int rc, fd = -1;
+	int rc;
 
 	if (check_disclose(a))
 		return CLI_EXIT_USAGE;
-	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)) || (path && (rc = open_out(path, &fd))))
+	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)) || (path && (rc = outfile_open(&of, path))))
 		return rc;
 	rc = cairn_disclose_via(ctx->j, "export", id, args_get(a, "to"), args_get(a, "purpose"), what,
 	                        args_get(a, "emergency"), &consent);
 	if (rc) {
-		rc = cli_lib_fail(rc);
-		goto out_unlink;
+		outfile_close(&of, 0);
+		return cli_lib_fail(rc);
 	}
 	rec = json_object();
 	doc = json_pack("{s:s,s:{s:s,s:s,s:s,s:s?,s:s?}}", "notice", cairn_redisclosure_notice(), "disclosure",
@@ -204,20 +211,12 @@ static int run_disclose(struct cli_ctx *ctx, const struct cli_args *a)
 		json_decref(doc);
 		json_decref(rec);
 		rc = rc ? rc : cli_fail(CLI_EXIT_FAIL, "out of memory");
-		goto out_close;
+	} else {
+		json_object_set_new(doc, "record", rec);
+		rc = emit(ctx, doc, &of, path, id, consent);
 	}
-	json_object_set_new(doc, "record", rec);
-	rc = emit(ctx, a, doc, fd, consent);
-out_close:
-	free(consent);
-	if (fd >= 0)
-		close(fd);
-	return rc;
-out_unlink:
-	if (fd >= 0) {
-		close(fd);
-		unlink(path);
-	}
+	outfile_close(&of, 0); /* a failed export leaves no file (nothing to do once emit closed it) */
+	cairn_free(consent);
 	return rc;
 }
 
@@ -276,7 +275,10 @@ const struct cli_sub cmd_disclose_subs[] = {
          "what is missing. --emergency REASON discloses without consent in a medical emergency and\n"
          "records it as such. Every disclosure appends an accounting entry (see 'cairn disclosures')\n"
          "and an audit entry. The export is JSON with the 42 CFR 2.32 redisclosure notice, the\n"
-         "disclosure and the record limited to --what.\n",
+         "disclosure and the record limited to --what.\n"
+         "\n"
+         "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
+         "name; with --json {\"id\" (the disclosure),\"contact\",\"consent\",\"file\"}.\n",
          disclose_opts, run_disclose},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -4,7 +4,8 @@
  * An export with identities is a disclosure under 42 CFR Part 2: it may happen only with the person's
  * consent (or another Part 2 exception) and must be recorded in the accounting of disclosures. Both are
  * decided before anything is assembled or written (the gate below); the bundle carries the
- * redisclosure notice itself (core/fhir.c). --output is written with mode 0600, all or nothing.
+ * redisclosure notice itself (core/fhir.c). --output creates a new file with mode 0600 and never replaces
+ * one (outfile.c).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@ static const struct cli_opt export_opts[] = {
         {"emergency", 0, "REASON", "a medical emergency: disclose without consent, recorded as such", 0},
         {"contact", 0, "ID", "only this person (with their merged records)", 0},
         {"with-notes", 0, NULL, "include note text (left out unless asked for)", 0},
-        {"output", 'o', "FILE", "write to FILE (mode 0600) instead of standard output", 0},
+        {"output", 'o', "FILE", "write to a new FILE (mode 0600; an existing file is never replaced)", 0},
         CLI_OPT_END,
 };
 
@@ -74,7 +75,7 @@ static json_t *assessed(const char *text)
  * recorded) or the first refusal ends it and the batch is rolled back, so nobody's disclosure is
  * recorded for a bundle that was never written.
  */
-static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, const char *bundle)
+static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, const char *bundle, size_t *n)
 {
 	char *list = NULL;
 	json_t *people, *p, *obs = assessed(bundle);
@@ -89,6 +90,7 @@ static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, 
 		                        json_object_size(obs) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
 		                        args_get(a, "emergency"), NULL);
 		json_decref(obs);
+		*n = !rc;
 		return rc;
 	}
 	if ((rc = cairn_contact_list(ctx->j, 0, &list))) {
@@ -107,10 +109,41 @@ static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, 
 		rc = cairn_disclose_via(ctx->j, "fhir", id, args_get(a, "to"), args_get(a, "purpose"),
 		                        json_object_get(obs, id) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
 		                        args_get(a, "emergency"), NULL);
+		*n += !rc;
 	}
 	json_decref(people);
 	json_decref(obs);
 	return rc;
+}
+
+/*
+ * The accounting entries the export just recorded, as [{"id","contact","consent"}]: the newest `n` of the
+ * journal (the library gives no id back, and an entry recorded now carries the newest clock). NULL (after
+ * a warning) when they cannot be read: the bundle is written by then.
+ */
+static json_t *recorded(struct cli_ctx *ctx, size_t n)
+{
+	json_t *all, *out, *d;
+	char *text = NULL;
+	size_t i;
+	int rc = cairn_disclosure_list(ctx->j, NULL, &text);
+
+	all = rc ? NULL : out_parse(text);
+	out_free_text(text);
+	if (!json_is_array(all) || json_array_size(all) < n || !(out = json_array())) {
+		json_decref(all);
+		cli_warn("cannot read back the disclosures just recorded (see 'cairn disclosures')");
+		return NULL;
+	}
+	json_array_foreach(all, i, d)
+	{
+		if (i == n)
+			break;
+		json_array_append_new(out, json_pack("{s:s?,s:s?,s:s?}", "id", js_str(d, "id"), "contact",
+		                                     js_str(d, "contact"), "consent", js_str(d, "consent")));
+	}
+	json_decref(all);
+	return out;
 }
 
 static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
@@ -118,7 +151,8 @@ static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
 	cairn_fhir_options o = CAIRN_FHIR_OPTIONS_INIT;
 	const char *who = args_get(a, "contact"), *path = args_get(a, "output");
 	char contact[CAIRN_ID_LEN], *text = NULL;
-	struct outfile of;
+	struct outfile of = {0};
+	size_t n = 0;
 	int rc;
 
 	if ((who && check_id(who, "contact id")) || check_line(args_get(a, "to"), "--to", 1000) ||
@@ -130,27 +164,31 @@ static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
 	o.contact = who ? contact : NULL;
 	o.with_note_text = args_count(a, "with-notes") > 0;
 	o.recipient = args_get(a, "to");
-	/* The output first (a path that cannot be written fails before any disclosure is recorded), then the
-	 * bundle in memory and the disclosure gate in one batch: each person's consent for this recipient and
-	 * purpose, or nothing is recorded and nothing written. The accounting becomes durable before the
-	 * bundle leaves: an entry for a bundle that then failed to write errs on the side of the record. */
+	/* The output first (a path that cannot be written, or a file that exists, fails before any disclosure is
+	 * recorded), then the bundle in memory and the disclosure gate in one batch: each person's consent for
+	 * this recipient and purpose, or nothing is recorded and nothing written. The accounting becomes durable
+	 * before the bundle leaves: an entry for a bundle that then failed to write errs on the side of the
+	 * record. */
 	if (path && (rc = outfile_open(&of, path)))
 		return rc;
 	if ((rc = cairn_batch_begin(ctx->j)) || (rc = cairn_export_fhir(ctx->j, &o, &text)) ||
-	    (rc = gate(ctx, o.contact, a, text)) || (rc = cairn_batch_commit(ctx->j))) {
+	    (rc = gate(ctx, o.contact, a, text, &n)) || (rc = cairn_batch_commit(ctx->j))) {
+		rc = cli_lib_fail(rc); /* first: the rollback may replace the library's message */
 		cairn_batch_rollback(ctx->j);
-		rc = cli_lib_fail(rc);
 	} else {
 		fputs(text, path ? of.f : stdout);
 		fputc('\n', path ? of.f : stdout);
 	}
 	out_free_text(text);
-	if (path && (rc = rc ? (outfile_close(&of, 0), rc) : outfile_close(&of, 1)) == 0)
-		cli_note(ctx->opt,
-		         "Wrote the FHIR bundle to %s. It holds identities: keep it encrypted, share it "
-		         "only as consented.",
-		         path);
-	return rc;
+	if (!path)
+		return rc;
+	if ((rc = outfile_end(&of, rc)))
+		return rc;
+	return outfile_written(ctx->opt, ctx->opt->json ? json_pack("{s:o?}", "disclosures", recorded(ctx, n)) : NULL,
+	                       path,
+	                       "Wrote the FHIR bundle to %s. It holds identities: keep it encrypted, share it only "
+	                       "as consented.",
+	                       path);
 }
 
 const struct cli_sub cmd_export_subs[] = {
@@ -167,10 +205,15 @@ const struct cli_sub cmd_export_subs[] = {
          "assessments, when the bundle holds any of theirs), or nothing is written (exit 11, naming\n"
          "what is missing); --emergency REASON discloses without consent, recorded as an emergency.\n"
          "Each disclosure is recorded in the accounting ('cairn disclosures'). The bundle carries the\n"
-         "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n",
+         "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n"
+         "\n"
+         "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
+         "name; with --json {\"file\",\"disclosures\":[{\"id\",\"contact\",\"consent\"}]}.\n",
          export_opts, run_export},
         {"gpra", "", 0, 0, "Write the GPRA interviews of a grant as CSV keyed by pseudonymous client ids.",
-         "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n", cmd_export_gpra_opts,
-         cmd_export_gpra},
+         "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n"
+         "--output creates FILE (mode 0600) and refuses one that exists (exit 9); it prints the file\n"
+         "name, with --json {\"file\",\"grant\",\"from\",\"to\"}.\n",
+         cmd_export_gpra_opts, cmd_export_gpra},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

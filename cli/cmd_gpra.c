@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "outfile.h"
 #include "output.h"
 #include "table.h"
 
@@ -37,7 +38,7 @@ const struct cli_opt cmd_export_gpra_opts[] = {
         {"grant", 0, "NUMBER", "the grant to export", CLI_OPT_REQUIRED},
         {"from", 0, "YYYY-MM-DD", "interviews on or after", CLI_OPT_REQUIRED},
         {"to", 0, "YYYY-MM-DD", "interviews on or before", CLI_OPT_REQUIRED},
-        {"output", 'o', "FILE", "write the CSV to FILE (created with mode 0600) instead of stdout", 0},
+        {"output", 'o', "FILE", "write the CSV to a new FILE (mode 0600; an existing file is never replaced)", 0},
         CLI_OPT_END,
 };
 
@@ -153,24 +154,12 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 	return out_query(ctx->opt, rc, text, render_list, ctx);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "wx");
-
-	if (!f)
-		return cli_fail(errno == EEXIST ? CLI_EXIT_EXISTS : CLI_EXIT_IO, "cannot create '%s': %s%s", path,
-		                strerror(errno),
-		                errno == EEXIST ? " (choose another file; nothing is overwritten)" : "");
-	if (fputs(text, f) == EOF || fclose(f) != 0)
-		return cli_fail(CLI_EXIT_IO, "cannot write '%s'", path);
-	return 0;
-}
-
 /* `cairn export gpra` (and `cairn gpra export`): the grant's CSV. */
 int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *grant = args_get(a, "grant"), *from = args_get(a, "from"), *to = args_get(a, "to"),
 	           *path = args_get(a, "output");
+	struct outfile of = {0};
 	char *csv = NULL;
 	int rc;
 
@@ -178,14 +167,18 @@ int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 		return CLI_EXIT_USAGE;
 	if (strcmp(from, to) > 0)
 		return cli_usage("--to %s is before --from %s", to, from);
-	if ((rc = session_open(ctx)))
+	if ((rc = session_open(ctx)) || (path && (rc = outfile_open(&of, path))))
 		return rc;
-	if ((rc = cairn_gpra_export(ctx->j, grant, from, to, &csv)))
+	if ((rc = cairn_gpra_export(ctx->j, grant, from, to, &csv))) {
+		outfile_close(&of, 0);
 		return cli_lib_fail(rc);
+	}
 	if (path) {
-		rc = write_file(path, csv);
-		if (!rc)
-			cli_note(ctx->opt, "Wrote the GPRA export of grant %s to %s.", grant, path);
+		fputs(csv, of.f);
+		if (!(rc = outfile_close(&of, 1)))
+			rc = outfile_written(ctx->opt,
+			                     json_pack("{s:s,s:s,s:s}", "grant", grant, "from", from, "to", to), path,
+			                     "Wrote the GPRA export of grant %s to %s.", grant, path);
 	} else if (ctx->opt->json) {
 		rc = out_json(ctx->opt,
 		              json_pack("{s:s,s:s,s:s,s:s}", "grant", grant, "from", from, "to", to, "csv", csv));
@@ -198,7 +191,9 @@ int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 
 #define EXPORT_DETAILS                                                                                  \
 	"Keyed by a pseudonymous client id (keyed BLAKE2b under the program's secret): stable across\n" \
-	"exports, never a name, note or phone number. Columns: docs/gpra.md.\n"
+	"exports, never a name, note or phone number. Columns: docs/gpra.md. --output creates FILE\n"   \
+	"(mode 0600) and refuses one that exists (exit 9); it prints the file name, with --json\n"      \
+	"{\"file\",\"grant\",\"from\",\"to\"}.\n"
 
 const struct cli_sub cmd_gpra_subs[] = {
         {"interview", "CONTACT", 1, 1, "Record a GPRA interview (intake, 6-month follow-up or discharge).",

@@ -1,9 +1,12 @@
 /* cmd_init.c — `cairn init` and `cairn passwd`: creating a journal and changing its passphrase. */
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "cli.h"
@@ -25,7 +28,7 @@ static const struct cli_opt init_opts[] = {
         {"join-passphrase-file", 0, "FILE", "read the join file's passphrase from FILE (else asked)", 0},
         {"worker", 0, "NAME", "the name of the worker using this device (see 'cairn worker')", 0},
 #ifdef CAIRN_HAVE_SYNC
-        {"remote", 0, "URL", "the office's central repository: added as remote 'central'", 0},
+        {"remote", 0, "URL", "the office's central repository: remote 'central' (URL as for 'remote add')", 0},
         {"org", 0, "FINGERPRINT", "the office's org key (from 'cairn office init'): pin it and ask to enroll", 0},
 #endif
         CLI_OPT_END,
@@ -73,16 +76,192 @@ static int make_parents(const char *dir)
 	return rc;
 }
 
-/* The journal exists now; open it once to learn the device id the library minted. */
-static int report_init(struct cli_ctx *ctx, const struct pass *p, const char *shown)
+/* Everything `init` can check before it asks for a passphrase and creates anything. */
+static int check_init_args(const struct cli_args *a, const char **url, char *buf, size_t n)
 {
-	const char *dev;
-	int rc = cairn_journal_open(&ctx->j, ctx->dir, p->buf, p->len);
+	const char *join = args_get(a, "join"), *jpf = args_get(a, "join-passphrase-file");
+	int rc, fd;
 
-	if (rc)
-		return cli_fail(cli_exit_code(rc), "created the journal in '%s' but cannot open it: %s", shown,
-		                cairn_error_last());
-	dev = cairn_journal_device(ctx->j);
+	*url = NULL;
+#ifdef CAIRN_HAVE_SYNC
+	const char *org = args_get(a, "org");
+	if (org && !args_get(a, "remote"))
+		return cli_usage("--org needs --remote URL (the office's central repository)");
+	if (org && (strlen(org) != 64 || strspn(org, "0123456789abcdefABCDEF") != 64))
+		return cli_usage("--org takes the office's org key fingerprint (64 hex digits, printed by 'cairn "
+		                 "office init'), not '%s'",
+		                 org);
+	if (args_get(a, "remote") && (rc = cli_remote_url(args_get(a, "remote"), url, buf, n)))
+		return rc;
+#else
+	(void)buf;
+	(void)n;
+#endif
+	if (args_get(a, "worker") && (rc = check_line(args_get(a, "worker"), "--worker", 200)))
+		return rc;
+	if (!join)
+		return 0;
+	if (access(join, R_OK) != 0)
+		return cli_fail(CLI_EXIT_NOTFOUND, "cannot read join file '%s': %s", join, strerror(errno));
+	if (jpf && access(jpf, R_OK) != 0)
+		return cli_usage("cannot read --join-passphrase-file '%s': %s", jpf, strerror(errno));
+	if (!jpf) {
+		if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)) < 0)
+			return cli_usage("no passphrase for the join file: run in a terminal or pass "
+			                 "--join-passphrase-file FILE");
+		close(fd);
+	}
+	return 0;
+}
+
+/* The new passphrase (twice on a terminal), read before anything is created. */
+static int read_new_pass(struct cli_ctx *ctx, const char *kdf, cairn_init_options *io, struct pass *p, char *shown,
+                         size_t n)
+{
+	struct pass_source src;
+	char prompt[600];
+	int rc;
+
+	if ((rc = parse_kdf(kdf, &io->kdf)) || (rc = session_dir(ctx)))
+		return rc;
+	session_dir_shown(ctx, shown, n);
+	/* Say so before asking for a passphrase twice; the library checks again (CAIRN_EEXISTS). */
+	if (session_has_key(ctx))
+		return cli_fail(CLI_EXIT_EXISTS, "a journal already exists in '%s'", shown);
+	if ((rc = pass_source_open(&src, ctx->opt)))
+		return rc;
+	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", shown);
+	rc = pass_read(&src, p, prompt, "Repeat the passphrase: ", "passphrase");
+	pass_source_close(&src);
+	return rc;
+}
+
+static int create_journal(struct cli_ctx *ctx, const cairn_init_options *io, const struct pass *p)
+{
+	int rc = make_parents(ctx->dir);
+
+	if (!rc && (rc = cairn_journal_init(ctx->dir, p->buf, p->len, io)))
+		rc = cli_lib_fail(rc);
+	return rc;
+}
+
+int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n)
+{
+	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
+	struct pass p = {NULL, 0};
+	int rc = read_new_pass(ctx, kdf, &io, &p, shown, n);
+
+	if (!rc && (rc = create_journal(ctx, &io, &p)))
+		pass_free(&p);
+	if (!rc)
+		*out = p;
+	return rc;
+}
+
+/*
+ * A failed `init` takes back what it made, so that the same command can simply run again: the files
+ * below that were not there before (logs.git/cairn.lock: the sync lock, in a logs.git that was), and the
+ * directories it created. Nothing that was there is touched.
+ */
+static const char *const made_names[] = {
+        "key",     "journal.db", "journal.db-wal", "journal.db-shm", "journal.db-journal", "logs.git/cairn.lock",
+        "logs.git"};
+#define N_MADE (sizeof(made_names) / sizeof(made_names[0]))
+
+struct undo {
+	char *dir;       /* ctx->dir without trailing slashes */
+	size_t top;      /* length of the outermost directory this run creates; 0: none */
+	int had[N_MADE]; /* made_names[i] was there before */
+};
+
+/* "a/b/" -> "a/b", "a/b" -> "a": the parent, in place. Returns 0 at the top. */
+static int up(char *p, int strip_only)
+{
+	char *s;
+	size_t l = strlen(p);
+
+	while (l > 1 && p[l - 1] == '/')
+		p[--l] = '\0';
+	if (strip_only)
+		return 1;
+	if (!(s = strrchr(p, '/')) || s == p)
+		return 0;
+	*s = '\0';
+	return up(p, 1);
+}
+
+static int undo_note(struct undo *u, const char *dir)
+{
+	char path[4200], *p;
+	struct stat st;
+
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < N_MADE; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, made_names[i]);
+		u->had[i] = lstat(path, &st) == 0 || errno != ENOENT; /* when in doubt, it was there */
+	}
+	if (!(u->dir = strdup(dir)) || !(p = strdup(dir)))
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	up(u->dir, 1);
+	up(p, 1);
+	while (lstat(p, &st) != 0 && errno == ENOENT) {
+		u->top = strlen(p);
+		if (!up(p, 0))
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (remove(path) != 0 && errno != ENOENT)
+		cli_warn("could not remove '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static void undo_run(struct cli_ctx *ctx, struct undo *u)
+{
+	char path[4200];
+	int db_had = 0;
+
+	for (size_t i = 0; i < N_MADE; i++)
+		db_had |= u->had[i] && strncmp(made_names[i], "logs.git", 8);
+	if (ctx->j) {
+		/* The key file and database as a wipe removes them (overwritten first), when all are ours. */
+		if (!db_had)
+			cairn_journal_destroy(ctx->j);
+		cairn_journal_free(ctx->j);
+		ctx->j = NULL;
+	}
+	for (size_t i = 0; i < N_MADE; i++) {
+		if (u->had[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", u->dir, made_names[i]);
+		if (!strcmp(made_names[i], "logs.git"))
+			nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		else if (unlink(path) != 0 && errno != ENOENT)
+			cli_warn("could not remove '%s': %s", path, strerror(errno));
+	}
+	while (u->top && strlen(u->dir) >= u->top) {
+		if (rmdir(u->dir) != 0) {
+			if (errno != ENOENT)
+				cli_warn("could not remove '%s': %s", u->dir, strerror(errno));
+			break;
+		}
+		if (!up(u->dir, 0))
+			break;
+	}
+}
+
+/* Only once everything succeeded: the device id the library minted. */
+static int report_init(struct cli_ctx *ctx, const char *shown)
+{
+	const char *dev = cairn_journal_device(ctx->j);
+
 	if (ctx->opt->json)
 		return out_json(ctx->opt, json_pack("{s:s,s:s}", "device", dev, "dir", ctx->dir));
 	if (ctx->opt->out_tty && !ctx->opt->quiet) {
@@ -96,109 +275,80 @@ static int report_init(struct cli_ctx *ctx, const struct pass *p, const char *sh
 	return 0;
 }
 
-/* `init --join FILE`: adopt the team of a join file with the passphrase still in hand. */
-static int join_team(struct cli_ctx *ctx, const struct pass *p, const char *file, const char *pass_file)
-{
-	struct pass jp = {NULL, 0};
-	cairn_journal *j = NULL;
-	int rc = pass_read_join(pass_file, &jp, 0);
-
-	if (rc)
-		return rc;
-	rc = cairn_journal_open(&j, ctx->dir, p->buf, p->len);
-	if (!rc)
-		rc = cairn_team_join(j, file, jp.buf, jp.len);
-	cairn_journal_free(j);
-	pass_free(&jp);
-	if (rc)
-		return cli_lib_fail(rc);
-	cli_note(ctx->opt, "joined the team of %s", file);
-	return 0;
-}
-
-int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n)
-{
-	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
-	struct pass_source src;
-	struct pass p = {NULL, 0};
-	char prompt[600];
-	int rc;
-
-	if ((rc = parse_kdf(kdf, &io.kdf)) || (rc = session_dir(ctx)))
-		return rc;
-	session_dir_shown(ctx, shown, n);
-	/* Say so before asking for a passphrase twice; the library checks again (CAIRN_EEXISTS). */
-	if (session_has_key(ctx))
-		return cli_fail(CLI_EXIT_EXISTS, "a journal already exists in '%s'", shown);
-	if ((rc = pass_source_open(&src, ctx->opt)))
-		return rc;
-	snprintf(prompt, sizeof(prompt), "New passphrase for %s: ", shown);
-	rc = pass_read(&src, &p, prompt, "Repeat the passphrase: ", "passphrase");
-	pass_source_close(&src);
-	if (rc || (rc = make_parents(ctx->dir))) {
-		pass_free(&p);
-		return rc;
-	}
-	rc = cairn_journal_init(ctx->dir, p.buf, p.len, &io);
-	if (rc) {
-		pass_free(&p);
-		return cli_lib_fail(rc);
-	}
-	*out = p;
-	return 0;
-}
-
 #ifdef CAIRN_HAVE_SYNC
-/* `init --remote URL [--org KEY]`: the central remote, the pinned org key, the enrollment request sent. */
-static int enroll(struct cli_ctx *ctx, const char *url, const char *org)
+/* `init --remote URL [--org KEY]`: the central remote and the pinned org key, with its enrollment request. */
+static int add_central(struct cli_ctx *ctx, cairn_sync **s, const char *url, const char *org)
 {
-	cairn_sync *s = NULL;
-	int rc = cairn_sync_open(&s, ctx->j);
+	int rc = cairn_sync_open(s, ctx->j);
 
 	if (!rc)
-		rc = cairn_remote_add(s, "central", url, NULL);
+		rc = cairn_remote_add(*s, "central", url, NULL);
 	if (!rc && org)
-		rc = cairn_sync_enroll(s, org);
-	if (rc) {
-		cairn_sync_free(s);
-		return cli_lib_fail(rc);
-	}
-	rc = cairn_sync_run(s, "central", NULL, NULL, NULL);
-	cairn_sync_free(s);
-	if (rc)
+		rc = cairn_sync_enroll(*s, org);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
+/* The first round sends the request; an office out of reach only delays it, so the journal stays. */
+static void first_sync(struct cli_ctx *ctx, cairn_sync *s, const char *org)
+{
+	if (cairn_sync_run(s, "central", NULL, NULL, NULL))
 		cli_warn("could not reach remote 'central' (%s): the enrollment request goes out with the next "
 		         "'cairn sync'",
 		         cairn_error_last());
 	else if (org)
 		cli_note(ctx->opt, "asked the office to enroll this device; until it does, records stay here");
-	return 0;
 }
 #endif
 
 static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	struct pass p = {NULL, 0};
-	char shown[512];
+	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
+	struct pass p = {NULL, 0}, jp = {NULL, 0};
+	const char *join = args_get(a, "join"), *worker = args_get(a, "worker"), *url = NULL;
+	char shown[512], buf[4096];
+	struct undo u = {NULL, 0, {0}};
 	int rc;
+#ifdef CAIRN_HAVE_SYNC
+	cairn_sync *s = NULL;
+#endif
 
-#ifdef CAIRN_HAVE_SYNC
-	if (args_get(a, "org") && !args_get(a, "remote"))
-		return cli_usage("--org needs --remote URL (the office's central repository)");
-#endif
-	if (args_get(a, "worker") && (rc = check_line(args_get(a, "worker"), "--worker", 200)))
-		return rc;
-	if ((rc = cli_create_journal(ctx, args_get(a, "kdf"), &p, shown, sizeof(shown))))
-		return rc;
-	rc = report_init(ctx, &p, shown);
-	if (!rc && args_get(a, "worker") && (rc = cairn_worker_set(ctx->j, args_get(a, "worker"))))
+	if ((rc = check_init_args(a, &url, buf, sizeof(buf))) ||
+	    (rc = read_new_pass(ctx, args_get(a, "kdf"), &io, &p, shown, sizeof(shown))) ||
+	    (join && (rc = pass_read_join(args_get(a, "join-passphrase-file"), &jp, 0))) ||
+	    (rc = undo_note(&u, ctx->dir)))
+		goto out;
+	rc = create_journal(ctx, &io, &p);
+	if (!rc && (rc = cairn_journal_open(&ctx->j, ctx->dir, p.buf, p.len)))
+		rc = cli_fail(cli_exit_code(rc), "cannot open the new journal in '%s': %s", shown, cairn_error_last());
+	if (!rc && worker && (rc = cairn_worker_set(ctx->j, worker)))
 		rc = cli_lib_fail(rc);
-	if (!rc && args_get(a, "join"))
-		rc = join_team(ctx, &p, args_get(a, "join"), args_get(a, "join-passphrase-file"));
+	/* A wrong join passphrase shows only here (the Argon2id unwrap needs the journal). */
+	if (!rc && join && (rc = cairn_team_join(ctx->j, join, jp.buf, jp.len)))
+		rc = cli_lib_fail(rc);
 #ifdef CAIRN_HAVE_SYNC
-	if (!rc && args_get(a, "remote"))
-		rc = enroll(ctx, args_get(a, "remote"), args_get(a, "org"));
+	if (!rc && url)
+		rc = add_central(ctx, &s, url, args_get(a, "org"));
+	if (rc) {
+		cairn_sync_free(s);
+		s = NULL;
+	}
 #endif
+	if (rc) {
+		undo_run(ctx, &u);
+		goto out;
+	}
+	rc = report_init(ctx, shown);
+	if (join)
+		cli_note(ctx->opt, "joined the team of %s", join);
+#ifdef CAIRN_HAVE_SYNC
+	if (s)
+		first_sync(ctx, s, args_get(a, "org"));
+	cairn_sync_free(s);
+#endif
+out:
+	free(u.dir);
 	pass_free(&p);
+	pass_free(&jp);
 	return rc;
 }
 
@@ -269,7 +419,10 @@ const struct cli_sub cmd_init_subs[] = {
          "recovered: keep it somewhere safe. Fails (exit 9) if a journal already exists there.\n"
          "With --remote URL --org FINGERPRINT the device pins the office's org key, adds the central\n"
          "repository as remote 'central' and pushes its signed enrollment request; until the office\n"
-         "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n",
+         "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n"
+         "The join file, --org, --remote and the passphrase files are checked before anything is\n"
+         "created. A step that fails later (a wrong join passphrase) removes what this run created, so\n"
+         "the same command can simply run again; nothing that was there before is touched.\n",
          init_opts, run_init},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -8,9 +8,11 @@
  */
 #ifdef CAIRN_HAVE_SYNC
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cairn_sync.h"
@@ -354,21 +356,79 @@ const struct cli_sub cmd_hook_subs[] = {
 /* ---- serve --------------------------------------------------------------------------------------- */
 
 static const struct cli_opt serve_opts[] = {
-        {"listen", 0, "ADDR:PORT", "where to listen (default 0.0.0.0:9418)", 0},
+        {"listen", 0, "ADDR:PORT", "where to listen (default 0.0.0.0:9418; PORT 1-65535; IPv6: [::1]:9418)", 0},
         CLI_OPT_END,
 };
+
+/*
+ * ADDR:PORT into git daemon's --listen and --port. Port 0 is refused: git daemon takes it for 9418, and a
+ * port the system picked could not be told to teammates before the daemon runs (it replaces this process).
+ */
+static int parse_listen(const char *listen, char *host, size_t n, unsigned *port)
+{
+	const char *colon = strrchr(listen, ':');
+	unsigned long long v;
+	size_t hl;
+	int rc;
+	if (!colon || colon == listen || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return cli_usage("--listen takes ADDR:PORT (e.g. 0.0.0.0:9418), not '%s'", listen);
+	hl = (size_t)(colon - listen);
+	if (listen[0] == '[' ? hl < 3 || listen[hl - 1] != ']' : memchr(listen, ':', hl) != NULL)
+		return cli_usage("--listen takes an IPv6 address in brackets ([::1]:9418), not '%s'", listen);
+	if (listen[0] == '[')
+		snprintf(host, n, "%.*s", (int)hl - 2, listen + 1);
+	else
+		snprintf(host, n, "%.*s", (int)hl, listen);
+	if (strspn(colon + 1, "0") == strlen(colon + 1))
+		return cli_usage("--listen needs a fixed port teammates can add (1-65535), not 0");
+	if ((rc = check_uint(colon + 1, "the port of --listen", 1, 65535, &v)))
+		return rc;
+	*port = (unsigned)v;
+	return 0;
+}
+
+/* Bind once here, so that what is announced is an address the daemon can take (it fails only after). */
+static int probe_listen(const char *host, unsigned port, const char *shown)
+{
+	struct addrinfo hints, *res, *ai;
+	char ps[8];
+	int err, fd, ok = 0, e = 0, one = 1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	snprintf(ps, sizeof(ps), "%u", port);
+	if ((err = getaddrinfo(host, ps, &hints, &res)))
+		return cli_fail(CLI_EXIT_USAGE, "cannot listen on %s: %s", shown, gai_strerror(err));
+	/* As git daemon: serving on one of the addresses is serving. */
+	for (ai = res; ai; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol)) < 0) {
+			e = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			ok = 1;
+		else
+			e = errno;
+		close(fd);
+	}
+	freeaddrinfo(res);
+	return ok ? 0 : cli_fail(CLI_EXIT_FAIL, "cannot listen on %s: %s", shown, strerror(e));
+}
 
 static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *listen = args_get(a, "listen") ? args_get(a, "listen") : "0.0.0.0:9418";
-	char host[256], cmd[4200], repo[4200], base[4096], daemon[4200], lopt[300], popt[64], *colon;
+	char host[256], addr[300], cmd[4200], repo[4200], base[4096], daemon[4200], lopt[300], popt[64];
+	unsigned port = 0;
 	FILE *p;
-	int rc;
-	snprintf(host, sizeof(host), "%s", listen);
-	if (!(colon = strrchr(host, ':')) || colon == host || !colon[1] ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return cli_usage("--listen takes ADDR:PORT (e.g. 0.0.0.0:9418), not '%s'", listen);
-	*colon = '\0';
+	int rc, v6, any;
+	if ((rc = parse_listen(listen, host, sizeof(host), &port)))
+		return rc;
+	v6 = strchr(host, ':') != NULL;
+	any = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
+	snprintf(addr, sizeof(addr), v6 ? "[%s]:%u" : "%s:%u", host, port);
 	if ((rc = session_dir(ctx)) || (rc = session_check_journal(ctx)) || (rc = hook_command(cmd, sizeof(cmd))))
 		return rc;
 	snprintf(repo, sizeof(repo), "%s/logs.git", ctx->dir);
@@ -386,11 +446,20 @@ static int run_serve(struct cli_ctx *ctx, const struct cli_args *a)
 	pclose(p);
 	base[strcspn(base, "\n")] = '\0';
 	snprintf(daemon, sizeof(daemon), "%s/git-daemon", base);
+	if ((rc = probe_listen(host, port, addr)))
+		return rc;
 	snprintf(lopt, sizeof(lopt), "--listen=%s", host);
-	snprintf(popt, sizeof(popt), "--port=%s", colon + 1);
+	snprintf(popt, sizeof(popt), "--port=%u", port);
 	snprintf(base, sizeof(base), "--base-path=%s", ctx->dir);
-	cli_note(ctx->opt, "serving %s as git://%s/logs.git (teammates: cairn remote add hub git://%s/logs.git)", repo,
-	         listen, listen);
+	if (any) /* a wildcard is no address a teammate can dial */
+		cli_note(ctx->opt,
+		         "serving %s on port %u of every address of this device (teammates: cairn remote add hub "
+		         "git://ADDRESS:%u/logs.git, with this device's ADDRESS)",
+		         repo, port, port);
+	else
+		cli_note(ctx->opt,
+		         "serving %s as git://%s/logs.git (teammates: cairn remote add hub git://%s/logs.git)", repo,
+		         addr, addr);
 	fflush(stderr);
 	/* exec: the daemon takes this process's place (and pid), so a supervisor stops it directly. */
 	execl(daemon, daemon, "--reuseaddr", "--strict-paths", "--export-all", "--enable=receive-pack",
@@ -404,7 +473,9 @@ const struct cli_sub cmd_serve_subs[] = {
          "append-only settings and 'cairn hook pre-receive' (unsigned, forged, unenrolled or\n"
          "rewriting pushes are refused). Teammates add it as one more remote; what it receives goes\n"
          "on to the central repository with this device's next 'cairn sync' (store and forward).\n"
-         "No passphrase is needed. git:// is neither authenticated nor encrypted: segments are.\n",
+         "No passphrase is needed. git:// is neither authenticated nor encrypted: segments are.\n"
+         "--listen takes a fixed PORT (1-65535; 0 is refused, teammates must know it in advance); the\n"
+         "address is checked before the daemon starts, and the URL teammates add is printed.\n",
          serve_opts, run_serve},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

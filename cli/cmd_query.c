@@ -10,7 +10,10 @@
 
 static const struct cli_opt log_opts[] = {
         {"device", 0, "D", "only events written by device D (16 hex digits)", 0},
-        {"entity", 0, "ID", "only events about one contact, note or referral (id or prefix)", 0},
+        {"entity", 0, "ID",
+         "only events about one record: a contact, note, referral, goal, consent, crisis, assessment or group "
+         "(id or prefix)",
+         0},
         {"max-count", 'n', "N", "show at most N events (the newest)", 0},
         CLI_OPT_END,
 };
@@ -93,7 +96,8 @@ static int run_search(struct cli_ctx *ctx, const struct cli_args *a)
 /* --entity may name any kind of record: try each, and insist the prefix picks exactly one. */
 static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_ID_LEN])
 {
-	static const char *const types[] = {"contact", "note", "referral", NULL};
+	static const char *const types[] = {"contact", "note",       "referral", "goal", "consent",
+	                                    "crisis",  "assessment", "group",    NULL};
 	char id[CAIRN_ID_LEN];
 	int i, found = 0, rc;
 
@@ -110,7 +114,10 @@ static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_I
 		memcpy(out, id, CAIRN_ID_LEN);
 	}
 	if (!found)
-		return cli_fail(CLI_EXIT_NOTFOUND, "no contact, note or referral matches '%s'", arg);
+		return cli_fail(CLI_EXIT_NOTFOUND,
+		                "no record (contact, note, referral, goal, consent, crisis, assessment "
+		                "or group) matches '%s'",
+		                arg);
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  *
  * The library computes every section (core/report.c and each record family's writer); this file only
  * picks sections and draws them. A report holds counts only, so it may leave the journal; --output still
- * writes it with mode 0600, all or nothing.
+ * creates a new file with mode 0600 and never replaces one (outfile.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +24,7 @@ static const struct cli_opt report_opts[] = {
          "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)",
          0},
         {"format", 0, "F", "table (default), csv, json or html", 0},
-        {"output", 'o', "FILE", "write to FILE instead of standard output", 0},
+        {"output", 'o', "FILE", "write to a new FILE (mode 0600; an existing file is never replaced)", 0},
         CLI_OPT_END,
 };
 
@@ -75,9 +75,10 @@ static int check_args(const struct cli_args *a, const struct cli_opts *g, const 
 		return cli_usage("--from %s is after --to %s", from, to);
 	if (team && (!*team || strlen(team) > 64))
 		return cli_usage("invalid team '%s' for --team (expected a team name or 32 hex digits)", team);
-	if (g->json && *format && strcmp(*format, "json"))
+	/* With --output, --json is about the line that names the file, not the file's format. */
+	if (g->json && *format && strcmp(*format, "json") && !args_get(a, "output"))
 		return cli_usage("--json and --format %s contradict each other; give one", *format);
-	if (g->json || !*format)
+	if (!*format)
 		*format = g->json ? "json" : "table";
 	return 0;
 }
@@ -86,46 +87,51 @@ struct job {
 	const struct cli_ctx *ctx;
 	const struct cli_args *a;
 	const char *format;
+	FILE *out; /* --output, or NULL for stdout */
 };
 
-/* Pick, then draw to --output or stdout. `doc` is ours to change: out_query releases it after. */
+/* Pick, then draw. `doc` is ours to change: out_query releases it after. */
 static int draw(void *ud, const json_t *cdoc)
 {
 	const struct job *job = ud;
-	const char *path = args_get(job->a, "output");
 	json_t *doc = (json_t *)cdoc;
-	struct outfile of = {0};
 	int rc;
 
 	if (job->a->npos && (rc = pick_sections(doc, job->a->pos[0])))
 		return rc;
-	if (path && (rc = outfile_open(&of, path)))
-		return rc;
-	rc = render(path ? of.f : stdout, job->format, doc, !path && job->ctx->opt->out_tty);
-	if (!path)
-		return rc ? cli_fail(CLI_EXIT_FAIL, "cannot render the report") : 0;
-	if (outfile_close(&of, !rc))
-		return CLI_EXIT_IO;
-	if (rc)
+	if (render(job->out ? job->out : stdout, job->format, doc, !job->out && job->ctx->opt->out_tty))
 		return cli_fail(CLI_EXIT_FAIL, "cannot render the report");
-	cli_note(job->ctx->opt, "Wrote the %s report to %s.", job->format, path);
 	return 0;
 }
 
 static int run_report(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	struct job job = {ctx, a, NULL};
+	const char *path = args_get(a, "output");
+	struct job job = {ctx, a, NULL, NULL};
+	struct outfile of = {0};
 	struct cli_opts plain;
 	char *text = NULL;
 	int rc;
 
 	if ((rc = check_args(a, ctx->opt, &job.format)) || (rc = session_open(ctx)))
 		return rc;
+	/* The file before the work: an existing one is refused without computing the report. */
+	if (path && (rc = outfile_open(&of, path)))
+		return rc;
+	job.out = of.f;
 	rc = cairn_report(ctx->j, args_get(a, "from"), args_get(a, "to"), args_get(a, "team"), &text);
 	/* --json is one of our formats: the document is filtered before it is printed. */
 	plain = *ctx->opt;
 	plain.json = 0;
-	return out_query(&plain, rc, text, draw, &job);
+	rc = out_query(&plain, rc, text, draw, &job);
+	if (!path)
+		return rc;
+	if ((rc = outfile_end(&of, rc)))
+		return rc;
+	return outfile_written(
+	        ctx->opt,
+	        json_pack("{s:s,s:s,s:s}", "format", job.format, "from", args_get(a, "from"), "to", args_get(a, "to")),
+	        path, "Wrote the %s report to %s.", job.format, path);
 }
 
 const struct cli_sub cmd_report_subs[] = {
@@ -141,7 +147,10 @@ const struct cli_sub cmd_report_subs[] = {
          "\n"
          "Formats: table (aligned columns), csv (RFC 4180; each section starts with a header row\n"
          "'section,<columns>'), json (the library's document, also with --json) and html (one file\n"
-         "with inline bar charts that opens offline: no script, no link, no URL).\n",
+         "with inline bar charts that opens offline: no script, no link, no URL).\n"
+         "\n"
+         "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
+         "name; with --json {\"file\",\"format\",\"from\",\"to\"} (the file is json unless --format says).\n",
          report_opts, run_report},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

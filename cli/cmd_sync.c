@@ -6,14 +6,17 @@
  * stores the file names in the log repository's config and reads the files only while it connects.
  */
 #ifdef CAIRN_HAVE_SYNC
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cairn_sync.h"
 #include "check.h"
 #include "cli.h"
+#include "init.h"
 #include "output.h"
 #include "passphrase.h"
 #include "table.h"
@@ -131,6 +134,61 @@ static int abs_path(const char *in, const char **out, char *buf, size_t n)
 	return 0;
 }
 
+#define URL_FORMS "a path, file:///path, git://, ssh://, http://, https:// or user@host:path"
+
+int cli_remote_url(const char *url, const char **out, char *buf, size_t n)
+{
+	static const char *const schemes[] = {"file://", "git://", "ssh://", "http://", "https://", NULL};
+	size_t len = strspn(url, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"), k;
+	const char *rest, *colon = strchr(url, ':');
+
+	*out = url;
+	if (!*url)
+		return cli_usage("empty remote URL: give " URL_FORMS);
+	if (len && !strncmp(url + len, "://", 3)) {
+		for (k = 0; schemes[k] && strncmp(url, schemes[k], strlen(schemes[k])); k++)
+			;
+		if (!schemes[k])
+			return cli_usage("unsupported URL scheme '%.*s' in '%s': give " URL_FORMS, (int)len + 3, url,
+			                 url);
+		rest = url + strlen(schemes[k]);
+		if (k == 0 && rest[0] != '/')
+			return cli_usage("file:// takes an absolute path (file:///media/usb/cairn.git), not '%s'", url);
+		if (k > 0 && (!*rest || *rest == '/'))
+			return cli_usage("no host in remote URL '%s'", url);
+		return 0;
+	}
+	/* libgit2 takes any other URL with a ':' for an scp-like ssh address, a path included. */
+	if (colon && url[0] != '/' && !memchr(url, '/', (size_t)(colon - url))) {
+		const char *at = memchr(url, '@', (size_t)(colon - url));
+		if (!at || at == url || at + 1 == colon || !colon[1])
+			return cli_usage(
+			        "'%s' is no URL cairn can use: write user@host:path or ssh://user@host/path for "
+			        "ssh, file://PATH for a path with ':'",
+			        url);
+		return 0;
+	}
+	if (colon)
+		return cli_usage("git cannot use a path with ':' ('%s'): write it file://%s", url,
+		                 url[0] == '/' ? url : "/ABSOLUTE/PATH");
+	/* A local path (a USB stick) is stored absolute: the sync may run from anywhere. */
+	return abs_path(url, out, buf, n);
+}
+
+/* A file named by an option is read only at the next sync: a typo would surface there, far from here. */
+static int check_file(const struct cli_args *a, const char *opt)
+{
+	const char *f = args_get(a, opt);
+	struct stat st;
+	if (!f)
+		return 0;
+	if (stat(f, &st) != 0 || access(f, R_OK) != 0)
+		return cli_usage("cannot read --%s '%s': %s", opt, f, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return cli_usage("--%s '%s' is not a file", opt, f);
+	return 0;
+}
+
 static int run_remote_add(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	cairn_remote_options o = CAIRN_REMOTE_OPTIONS_INIT;
@@ -140,8 +198,8 @@ static int run_remote_add(struct cli_ctx *ctx, const struct cli_args *a)
 	int rc;
 	if (!strcmp(a->pos[0], "status"))
 		return cli_usage("'status' cannot name a remote (it is 'cairn sync status')");
-	/* A local path (a USB stick) is stored absolute: the sync may run from anywhere. */
-	if (!strstr(url, "://") && !strchr(url, '@') && (rc = abs_path(url, &url, b4, sizeof(b4))))
+	if ((rc = cli_remote_url(url, &url, b4, sizeof(b4))) || (rc = check_file(a, "credential-file")) ||
+	    (rc = check_file(a, "ssh-key")) || (rc = check_file(a, "ca-file")))
 		return rc;
 	if ((rc = abs_path(args_get(a, "credential-file"), &o.credential_file, b1, sizeof(b1))) ||
 	    (rc = abs_path(args_get(a, "ssh-key"), &o.ssh_key, b2, sizeof(b2))) ||
@@ -212,8 +270,10 @@ static int run_remote_list(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_remote_subs[] = {
         {"add", "NAME URL", 2, 2, "Add a place to sync with.",
-         "URL: a path to a bare repository (a USB stick), file://, git://, ssh://user@host/path or\n"
-         "http(s)://. The remote holds only ciphertext; any git host works.\n"
+         "URL: a path to a bare repository (a USB stick; stored absolute), file:///path, git://,\n"
+         "ssh://user@host/path, user@host:path (ssh) or http(s)://; any other scheme is refused. The\n"
+         "remote holds only ciphertext; any git host works. The files of --credential-file, --ssh-key\n"
+         "and --ca-file must exist now (they are read at every sync).\n"
          "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n"
          "--org FINGERPRINT pins the office's org key and files an enrollment request that the next\n"
          "sync pushes; logs wait on this device until the office approves it.\n",
@@ -325,6 +385,26 @@ static const struct cli_opt sync_opts[] = {
         CLI_OPT_END,
 };
 
+/* Before a round seals anything: a name that is no remote fails alone, with nothing done. */
+static int remote_exists(cairn_sync *s, const char *name)
+{
+	char *text = NULL;
+	json_t *doc, *r;
+	size_t i;
+	int found = 0, rc = cairn_remote_list(s, &text);
+	if (rc)
+		return cli_lib_fail(rc);
+	doc = json_loads(text, 0, NULL);
+	cairn_free(text);
+	json_array_foreach(doc, i, r)
+	{
+		const char *n = js_str(r, "name");
+		found |= n && !strcmp(n, name);
+	}
+	json_decref(doc);
+	return found ? 0 : cli_fail(CLI_EXIT_NOTFOUND, "no remote '%s' (see 'cairn remote list')", name);
+}
+
 static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	cairn_sync_options so = CAIRN_SYNC_OPTIONS_INIT;
@@ -350,6 +430,10 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 		rc = cairn_sync_status(s, &report);
 		cairn_sync_free(s);
 		return out_query(ctx->opt, rc, report, render_status, ctx);
+	}
+	if (remote && (rc = remote_exists(s, remote))) {
+		cairn_sync_free(s);
+		return rc;
 	}
 	if (isatty(2) && !ctx->opt->quiet && !ctx->opt->json)
 		so.progress = on_progress;

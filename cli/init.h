@@ -14,4 +14,13 @@
  */
 int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n);
 
+#ifdef CAIRN_HAVE_SYNC
+/*
+ * Check a remote URL before anything asks for a passphrase (`remote add`, `init --remote`): a path, made
+ * absolute in `buf`, file:///path, git://, ssh://, http(s):// or scp-like user@host:path. *out is the URL
+ * to store (`url` or `buf`). Prints why and returns an exit code when cairn could not sync with it.
+ */
+int cli_remote_url(const char *url, const char **out, char *buf, size_t n);
+#endif
+
 #endif

@@ -255,7 +255,8 @@ int cairn_referral_status(cairn_journal *j, const char *referral, const char *fi
 
 /**
  * Resolve an id or unique id prefix (at least 4 characters) of a record of `type` ("contact", "note",
- * "referral") into a full id. CAIRN_ENOTFOUND or CAIRN_EAMBIGUOUS otherwise.
+ * "referral", "goal", "consent", "assessment", "resource", "group", "plan version", "crisis") into a full
+ * id. CAIRN_ENOTFOUND or CAIRN_EAMBIGUOUS otherwise; CAIRN_EINVAL for another type.
  */
 int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, char id_out[CAIRN_ID_LEN]);
 
@@ -337,6 +338,7 @@ int cairn_team_create(cairn_journal *j, unsigned char team_out[CAIRN_TEAM_BYTES]
 /**
  * Write a join file for the current team: the team id, epoch, key and the member public keys, sealed
  * with a key derived from `pass` (Argon2id) by XChaCha20-Poly1305. The file holds no plaintext secret.
+ * It appears whole or not at all, and never replaces a file: CAIRN_EEXISTS when `path` exists.
  */
 int cairn_team_export(cairn_journal *j, const char *path, const char *pass, size_t passlen, cairn_kdf_level kdf);
 /** Read a join file and adopt its team (and members). CAIRN_EAUTH on a wrong passphrase. */

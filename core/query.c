@@ -49,6 +49,8 @@ static const char *table_of(const char *type)
 		return "group_sessions";
 	if (!strcmp(type, "plan version"))
 		return "plan_versions";
+	if (!strcmp(type, "crisis"))
+		return "crises";
 	return NULL;
 }
 

@@ -195,22 +195,33 @@ static void wiping_free(void *p)
 	free(p);
 }
 
-static int write_file_atomic(const char *path, const unsigned char *buf, size_t n)
+static int exists(const char *path)
+{
+	return cairn__error(CAIRN_EEXISTS,
+	                    "'%s' exists; choose another name or remove it first (cairn never overwrites "
+	                    "a file)",
+	                    path);
+}
+
+/* A join file holds the team key (sealed): written whole under its name or not at all, and never over
+ * an existing file (link(), unlike rename(), refuses an existing name). */
+static int write_file_new(const char *path, const unsigned char *buf, size_t n)
 {
 	char tmp[4096];
 	int fd, rc = 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path);
+	fd = mkstemp(tmp); /* mode 0600 */
 	if (fd < 0)
-		return cairn__error(CAIRN_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+		return cairn__error(errno == ENOENT ? CAIRN_ENOTFOUND : CAIRN_EIO, "cannot write '%s': %s", path,
+		                    strerror(errno));
 	if (write(fd, buf, n) != (ssize_t)n || fsync(fd) != 0)
 		rc = cairn__error(errno == ENOSPC ? CAIRN_ENOSPC : CAIRN_EIO, "cannot write '%s': %s", tmp,
 		                  strerror(errno));
 	close(fd);
-	if (!rc && rename(tmp, path) != 0)
-		rc = cairn__error(CAIRN_EIO, "cannot rename '%s': %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
+	if (!rc && link(tmp, path) != 0)
+		rc = errno == EEXIST ? exists(path)
+		                     : cairn__error(CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
+	unlink(tmp);
 	return rc;
 }
 
@@ -221,6 +232,11 @@ int cairn_team_export(cairn_journal *j, const char *path, const char *pass, size
 	unsigned char *buf = NULL, *k = cairn__secure_alloc(32);
 	char *text = NULL;
 	int rc;
+	struct stat sb;
+	if (lstat(path, &sb) == 0) { /* before the passphrase's key derivation, not after it */
+		cairn__secure_free(k);
+		return exists(path);
+	}
 	if (!k)
 		return CAIRN_ENOMEM;
 	if (!(text = join_plaintext(j))) {
@@ -245,7 +261,7 @@ int cairn_team_export(cairn_journal *j, const char *path, const char *pass, size
 	cairn__random(nonce, sizeof(nonce));
 	memcpy(buf + 41, nonce, sizeof(nonce));
 	cairn__aead_seal_with(buf + JOIN_HDR, (const unsigned char *)text, n, buf, JOIN_HDR, nonce, k);
-	rc = write_file_atomic(path, buf, JOIN_HDR + n + CAIRN_AEAD_TAG);
+	rc = write_file_new(path, buf, JOIN_HDR + n + CAIRN_AEAD_TAG);
 out:
 	cairn__secure_free(text);
 	free(buf);

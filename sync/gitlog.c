@@ -14,6 +14,7 @@
 #include "netstream.h"
 
 #include "git2_lazy.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
@@ -850,6 +851,20 @@ static void sigpipe_restore(sigpipe_guard *sg)
 	pthread_sigmask(SIG_SETMASK, &sg->old, NULL);
 }
 
+/* A path remote that is not there (a USB stick not mounted): libgit2 says only "unsupported URL protocol". */
+static int fetch_error(xfer *x, git_remote *r)
+{
+	const char *url = git_remote_url(r);
+	const char *path = url[0] == '/' ? url : !strncmp(url, "file://", 7) ? url + 7 : NULL;
+	struct stat st;
+	if (path && lstat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+		return cairn_error_set(CAIRN_EOFFLINE,
+		                       "cannot fetch from remote '%s': there is no repository at '%s' (is the "
+		                       "drive mounted?)",
+		                       x->remote, path);
+	return transport_error(x, "fetch from");
+}
+
 static int apply_ca(cairn_gitlog *g, const char *remote)
 {
 	char *ca = remote_opt(g, remote, "cafile");
@@ -888,7 +903,7 @@ int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
 	snprintf(roster, sizeof(roster), "+refs/heads/roster:refs/remotes/%s/roster", remote);
 	snprintf(directory, sizeof(directory), "+refs/heads/directory:refs/remotes/%s/directory", remote);
 	cairn__netstream_silenced(); /* forget a cut from an earlier transfer */
-	rc = git_remote_fetch(r, &specs, &o, NULL) ? transport_error(&x, "fetch from") : 0;
+	rc = git_remote_fetch(r, &specs, &o, NULL) ? fetch_error(&x, r) : 0;
 	sigpipe_restore(&sg);
 	if (!rc)
 		t->bytes_received = git_remote_stats(r)->received_bytes;

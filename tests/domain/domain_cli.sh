@@ -109,6 +109,9 @@ check '[[ $G =~ ^[0-9a-f-]{36}$ ]]' "goal add prints the goal id: '$G'"
 cj --json goal add "$B" "Go back to school" --domain education
 check_json "len(d['id']) == 36 and d['contact'] == '$B'" "goal add --json"
 expect_ok "goal status" --dir "$J" --passphrase-file "$PW" goal status "$G" paused --note "moved shelters" --date 2026-11-10
+cj --json log --entity "${G:0:13}"
+check_json "[e['kind'] for e in d] == ['goal.status', 'goal.add'] or [e['kind'] for e in d] == ['goal.add', 'goal.status']" \
+	"log --entity takes a goal id too ($(show_err))"
 cj --json goal list --contact "$A"
 check_json "len(d) == 1 and d[0]['status'] == 'paused' and [h['status'] for h in d[0]['history']] == ['active', 'paused'] and d[0]['steps'] == ['apply for a voucher', 'save a deposit'] and d[0]['domain'] == 'housing'" \
 	"goal list keeps the status history, steps and domain"

@@ -105,7 +105,7 @@ p = c("export", "--fhir", *GATE, "--contact", ann, "--output", out, ok=False)
 check(p.returncode == 11 and not os.path.exists(out) and "assessments" in p.stderr,
       "a consent not covering the assessments in the bundle is refused: %d %r" % (p.returncode, p.stderr))
 consent_ann = grant(ann)
-old = grant(ann2, "notes")
+old = grant(ann2, "notes", TO, "--signed-on", "2026-09-01")  # a revocation is dated after the signature
 q("consent", "revoke", old, "--date", "2026-10-01", "--reason", "moved")
 # A consent to another recipient is not this recipient's business: it would tell which clinics she saw.
 other = grant(ann2, "notes", "Old Clinic")
@@ -192,6 +192,7 @@ for aid, who, items in ((a1, ann2, ITEMS[0]), (a2, bo, ITEMS[1])):
     check([(x["code"]["text"], x["valueInteger"]) for x in o.get("component", [])] ==
           [("item %d" % (i + 1), v) for i, v in enumerate(items)], "Observation has one component per item")
 
+out = out + ".notes"  # cairn never overwrites a file
 c("-q", "export", "--fhir", *GATE, "--with-notes", "--output", out)
 b = json.load(open(out))
 check(not fhir_check.check(b), "bundle with notes is valid")
