@@ -248,21 +248,25 @@ static size_t abbrev_len(struct cli_ctx *ctx, const char *type, const char *id)
 	return n;
 }
 
+/* The record types an id shown in a table may be of ("*"). */
+static const char *const id_types[] = {"contact",    "note",  "referral", "goal", "consent",
+                                       "assessment", "group", "crisis",   NULL};
+
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
 {
-	static const char *const types[] = {"contact", "note", "referral", NULL};
 	size_t n = 8;
 	int i;
 
 	if (!id)
 		id = "";
 	if (type && ctx->j && strlen(id) > 8) {
-		for (i = 0; types[i]; i++)
-			if (!strcmp(type, "*") || !strcmp(type, types[i])) {
-				size_t k = abbrev_len(ctx, types[i], id);
+		/* Any type cairn_id_resolve knows: ids made in one second share their first 8 characters, and a
+		 * table of consents showed the same 8 on every row, none of them usable. */
+		for (i = 0; strcmp(type, "*") ? i == 0 : id_types[i] != NULL; i++) {
+			size_t k = abbrev_len(ctx, strcmp(type, "*") ? type : id_types[i], id);
 
-				n = k > n ? k : n;
-			}
+			n = k > n ? k : n;
+		}
 		cairn_error_clear(); /* an ambiguous probe is not an error of this command */
 	}
 	snprintf(out, CAIRN_ID_LEN, "%.*s", (int)n, id);
@@ -270,12 +274,11 @@ void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char 
 
 const char *session_kind_type(const char *kind)
 {
-	static const char *const types[] = {"contact", "note", "referral", NULL};
 	int i;
 
-	for (i = 0; kind && types[i]; i++)
-		if (!strncmp(kind, types[i], strlen(types[i])) && kind[strlen(types[i])] == '.')
-			return types[i];
+	for (i = 0; kind && id_types[i]; i++)
+		if (!strncmp(kind, id_types[i], strlen(id_types[i])) && kind[strlen(id_types[i])] == '.')
+			return id_types[i];
 	return NULL;
 }
 

@@ -208,6 +208,9 @@ Cd=$(c contact add "Dee Dates")
 Kd=$(c consent grant "$Cd" --from P --to "Date Check" --info notes --purpose x --signed-by Ana --method wet --signed-on 2025-06-01 --expires 2099-01-01)
 error_line 2 "a revocation dated before the signature" "before the consent was signed" --dir "$J" --passphrase-file "$PW" \
 	consent revoke "$Kd" --date 2025-05-01
+cj consent list
+check '[[ $rc == 0 && $(awk "NR > 1 {print \$1}" "$T/out" | wc -l) -ge 3 && -z $(awk "NR > 1 {print \$1}" "$T/out" | sort | uniq -d) ]]' \
+	"consent list shows an id on each row that names that consent alone: $(awk 'NR > 1 {printf "%s ", $1}' "$T/out")"
 
 # ---- consent gate: a referral carrying notes to an outside organisation -----------------------------
 # The resource directory is the office's: it publishes to its central repository, this device enrolls
