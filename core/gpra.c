@@ -157,7 +157,8 @@ int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fiel
 		json_object_set_new(o, "conducted", json_true());
 	if ((rc = cairn__req_str(o, "type", types, CAIRN__COUNT(types), 16)) ||
 	    (rc = cairn__req_str(o, "grant", NULL, 0, 32)) ||
-	    (rc = check_grant(json_string_value(json_object_get(o, "grant")))) || (rc = cairn__date_member(o, "date")) ||
+	    (rc = check_grant(json_string_value(json_object_get(o, "grant")))) ||
+	    (rc = cairn__past_date_member(o, "date")) ||
 	    (rc = cairn__opt_str(o, "reason", reasons, CAIRN__COUNT(reasons), 16)) ||
 	    (rc = check_barc10(json_object_get(o, "barc10"))))
 		goto out;
@@ -167,6 +168,12 @@ int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fiel
 	}
 	if (json_is_false(json_object_get(o, "conducted")) != (json_object_get(o, "reason") != NULL)) {
 		rc = cairn__error(CAIRN_EINVAL, "an interview not conducted needs a reason, and only then");
+		goto out;
+	}
+	/* The export would report answers to an interview that never took place. */
+	if (json_is_false(json_object_get(o, "conducted")) && json_object_get(o, "barc10") &&
+	    !json_is_null(json_object_get(o, "barc10"))) {
+		rc = cairn__error(CAIRN_EINVAL, "an interview not conducted has no answers (barc10)");
 		goto out;
 	}
 	json_object_set_new(o, "contact", json_string(contact ? contact : ""));

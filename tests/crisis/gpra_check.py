@@ -167,7 +167,11 @@ before = cairn("digest").stdout
 for args, needle in [(["gpra", "interview", ids["Client new"], "--grant", G, "--type", "six-month"], "--type"),
                      (["gpra", "interview", ids["Client new"], "--grant", G, "--type", "followup", "--barc10", "1,2"],
                       "--barc10"),
-                     (["gpra", "export", "--grant", G, "--from", "2026-02-30", "--to", to], "--from")]:
+                     (["gpra", "export", "--grant", G, "--from", "2026-02-30", "--to", to], "--from"),
+                     (["gpra", "interview", ids["Client new"], "--grant", G, "--type", "followup", "--not-conducted",
+                       "refused", "--barc10", "6,5,4,3,2,1,6,5,4,3"], "no answers"),
+                     (["gpra", "interview", ids["Client new"], "--grant", G, "--type", "followup", "--date",
+                       (today + timedelta(days=30)).isoformat()], "in the future")]:
     r = cairn(*args, ok=False)
     check(r.returncode == 2 and needle in r.stderr and len(r.stderr.strip().splitlines()) == 1,
           "%s: exit %d, %r" % (" ".join(args[:2]), r.returncode, r.stderr))
