@@ -38,7 +38,7 @@ kill_at() {
 }
 
 for at in record rotated ref done; do
-	rm -rf a b a.backup central.git
+	rm -rf a b a.backup central.git join
 	git init -q --bare central.git
 	git -C central.git config receive.denyNonFastForwards true
 	"$C" --dir a --passphrase-file p init --kdf min >/dev/null 2>&1
