@@ -216,7 +216,12 @@ const struct cli_sub cmd_agent_subs[] = {
          "unlocked, other commands use its session and ask for no passphrase. It locks itself (wipes\n"
          "the key) after an idle time and on 'cairn lock'. SIGHUP reloads the config, SIGTERM stops it\n"
          "after the current round. Settings: README, section 'The sync agent'.\n"
-         "'cairn agent status' shows, per remote: reachable, last success, last error, next attempt.\n",
+         "'cairn agent status' shows, per remote: reachable, last success, last error, next attempt.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn agent --detach\n"
+         "  cairn agent status\n"
+         "  cairn sync --now\n",
          agent_opts, run_agent},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -253,14 +258,21 @@ static int run_unlock(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_lock_subs[] = {
         {NULL, "", 0, 0, "Lock the running agent: it wipes its key and stops syncing.",
-         "Commands ask for the passphrase again until 'cairn unlock'.\n", cli_no_opts, run_lock},
+         "Commands ask for the passphrase again until 'cairn unlock'.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn lock\n",
+         cli_no_opts, run_lock},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_unlock_subs[] = {
         {NULL, "", 0, 0, "Unlock the running agent with the journal's passphrase.",
          "The passphrase is read without echo (or from --passphrase-file / --passphrase-fd) and sent\n"
-         "over the agent's socket, never as an argument.\n",
+         "over the agent's socket, never as an argument.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn unlock\n",
          cli_no_opts, run_unlock},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

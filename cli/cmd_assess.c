@@ -160,13 +160,22 @@ const struct cli_sub cmd_assess_subs[] = {
          "--items gives every item's score in order: BARC-10 has ten items scored 1 (strongly\n"
          "disagree) to 6 (strongly agree), total 10-60. A missing, extra or out-of-range item is\n"
          "refused with a message naming it. A follow-up falls due after the instrument's interval\n"
-         "(BARC-10: 180 days; see 'cairn due').\n",
+         "(BARC-10: 180 days; see 'cairn due').\n"
+         "\n"
+         "Examples:\n"
+         "  cairn assess add CONTACT --items 4,5,3,4,5,4,3,5,4,4\n"
+         "  cairn assess add CONTACT -i barc10 --items 5,5,4,4,5,4,4,5,5,4 --date 2026-11-02\n",
          add_opts, run_add},
-        {"list", "", 0, 0, "List assessments with totals and the change from the person's previous one.", NULL,
+        {"list", "", 0, 0, "List assessments with totals and the change from the person's previous one.",
+         "Examples:\n"
+         "  cairn assess list --contact CONTACT\n",
          list_opts, run_list},
         {"instruments", "", 0, 0, "List the instruments and their items.",
          "Instruments are data: a program adds its own with rows in the instruments and\n"
-         "instrument_items tables (schema/0004_domain.sql shows BARC-10's).\n",
+         "instrument_items tables (schema/0004_domain.sql shows BARC-10's).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn assess instruments\n",
          cli_no_opts, run_instruments},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

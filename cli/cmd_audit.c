@@ -81,7 +81,10 @@ const struct cli_sub cmd_audit_subs[] = {
          "Viewing (contact show, plan print) and exporting (disclose) a record appends an audit\n"
          "entry: device, worker, what, when. Entries sync like any other record, so this lists\n"
          "views made on every device of the team once they have synced. 'contact list' and 'due'\n"
-         "are not audited: they show the caseload, not a person's record.\n",
+         "are not audited: they show the caseload, not a person's record.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn audit CONTACT\n",
          cli_no_opts, run_audit},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -89,7 +92,11 @@ const struct cli_sub cmd_audit_subs[] = {
 const struct cli_sub cmd_worker_subs[] = {
         {NULL, "[NAME]", 0, 1, "Show or set the name of the worker using this device.",
          "The name goes into audit and disclosure entries (who saw what). It is a setting of this\n"
-         "journal, not a record; set it once per device.\n",
+         "journal, not a record; set it once per device.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn worker\n"
+         "  cairn worker \"Sam Rivera\"\n",
          cli_no_opts, run_worker},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

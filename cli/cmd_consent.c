@@ -193,10 +193,21 @@ const struct cli_sub cmd_consent_subs[] = {
          "the revocability statement and the signature (--signed-by, --signed-on, --method).\n"
          "A disclosure (cairn disclose, a referral carrying notes, an export with identities) is\n"
          "allowed only under an active consent naming its recipient and purpose and covering its\n"
-         "information; otherwise it is refused (exit 11) with a message naming what is missing.\n",
+         "information; otherwise it is refused (exit 11) with a message naming what is missing.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn consent grant CONTACT --from \"Harbor Peer Recovery\" --to \"Bayside Clinic\" \\\n"
+         "      --info identity,notes,referrals --purpose \"care coordination\" --signed-by \"Ana Diaz\" \\\n"
+         "      --method wet --expires 2027-11-02\n",
          grant_opts, run_grant},
-        {"revoke", "ID", 1, 1, "Revoke a consent (it stays in the record, marked revoked).", NULL, revoke_opts,
-         run_revoke},
-        {"list", "", 0, 0, "List consents with their status (active, revoked or expired).", NULL, list_opts, run_list},
+        {"revoke", "ID", 1, 1, "Revoke a consent (it stays in the record, marked revoked).",
+         "Examples:\n"
+         "  cairn consent revoke CONSENT --reason \"does not want Bayside to get updates\"\n",
+         revoke_opts, run_revoke},
+        {"list", "", 0, 0, "List consents with their status (active, revoked or expired).",
+         "Examples:\n"
+         "  cairn consent list\n"
+         "  cairn consent list --contact CONTACT\n",
+         list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

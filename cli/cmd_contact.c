@@ -482,21 +482,46 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 const struct cli_sub cmd_contact_subs[] = {
         {"add", "NAME", 1, 1, "Add a person; prints the new contact id.",
          "NAME is the name the person uses (quote it if it has spaces). Dates are real calendar\n"
-         "dates; a date of birth cannot be in the future.\n",
+         "dates; a date of birth cannot be in the future.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn contact add \"Ana Diaz\" --phone 555-0142 --pronouns she/her --language Spanish\n"
+         "  cairn contact add \"Marcus Lee\" --alias Moe --location \"Harbor St underpass\"\n",
          add_opts, run_add},
         {"set", "ID", 1, 1, "Change or clear fields of a contact (at least one option).",
          "Each field keeps its history: an edit made on another device at the same time is kept\n"
-         "as a conflict (see 'cairn conflicts') instead of being lost.\n",
+         "as a conflict (see 'cairn conflicts') instead of being lost.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn contact set CONTACT --phone 555-0199 --location \"Harbor House shelter\"\n"
+         "  cairn contact set CONTACT --name \"Ana Diaz-Lopez\" --clear pronouns\n",
          set_opts, run_set},
-        {"list", "", 0, 0, "List contacts by name.", NULL, list_opts, run_list},
+        {"list", "", 0, 0, "List contacts by name.",
+         "Examples:\n"
+         "  cairn contact list\n"
+         "  cairn contact list --all\n",
+         list_opts, run_list},
         {"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
-         "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n", cli_no_opts,
-         run_show},
+         "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn contact show CONTACT\n",
+         cli_no_opts, run_show},
         {"merge", "ID ID", 2, 2, "Record that two contacts are the same person.",
-         "The merged person keeps the smallest id of the group (printed); every id still finds them.\n", cli_no_opts,
-         run_merge},
-        {"delete", "ID", 1, 1, "Delete a contact (it stays in the log and can be restored).", NULL, cli_no_opts,
-         run_delete},
-        {"restore", "ID", 1, 1, "Restore a deleted contact.", NULL, cli_no_opts, run_restore},
+         "The merged person keeps the smallest id of the group (printed); every id still finds them.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn duplicates\n"
+         "  cairn contact merge CONTACT OTHER\n",
+         cli_no_opts, run_merge},
+        {"delete", "ID", 1, 1, "Delete a contact (it stays in the log and can be restored).",
+         "Examples:\n"
+         "  cairn contact delete CONTACT\n",
+         cli_no_opts, run_delete},
+        {"restore", "ID", 1, 1, "Restore a deleted contact.",
+         "Examples:\n"
+         "  cairn contact list --all\n"
+         "  cairn contact restore CONTACT\n",
+         cli_no_opts, run_restore},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -586,32 +586,70 @@ const struct cli_sub cmd_crisis_subs[] = {
          "Without --contact a new unnamed contact ('unknown (crisis DATE TIME)') is created: link the\n"
          "person later with 'cairn crisis link-person' or merge contacts with 'cairn contact merge'.\n"
          "--join with an id this device does not hold yet opens a record of its own that is joined to the\n"
-         "teammate's as soon as both are on one device (after a sync).\n",
+         "teammate's as soon as both are on one device (after a sync).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn crisis open --source 988 --location home --received \"2026-11-02 22:15\" --role peer\n"
+         "  cairn crisis open --source walk-in --location shelter --contact CONTACT --role lead\n"
+         "  cairn crisis open --join CRISIS --role clinician\n",
          open_opts, run_open},
         {"stamp", "ID STAMP", 2, 2, "Stamp received, dispatched, arrived or cleared (default: now).",
          "Every member's stamp is kept. The crisis shows the earliest; stamps more than 2 minutes apart\n"
-         "are flagged for review. A stamp made after seeing the others replaces them (a decision).\n",
+         "are flagged for review. A stamp made after seeing the others replaces them (a decision).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn crisis stamp CRISIS dispatched --at \"2026-11-02 22:18\"\n"
+         "  cairn crisis stamp CRISIS arrived --at \"2026-11-02 22:41\"\n"
+         "  cairn crisis stamp CRISIS cleared\n",
          stamp_opts, run_stamp},
         {"set", "ID", 1, 1, "Record the disposition, law-enforcement role, source or location.",
          "Members who record different values are all kept and the field is flagged for review; recording\n"
-         "it again after a sync settles it.\n",
+         "it again after a sync settles it.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn crisis set CRISIS --disposition stabilised-in-place --police none\n",
          set_opts, run_set},
         {"intervention", "ID TYPE", 2, 2, "Record an intervention.",
          "TYPE: de-escalation, safety-planning, counselling, peer-support, medication, means-restriction,\n"
-         "resource-linkage, family-support, medical-check, other.\n",
+         "resource-linkage, family-support, medical-check, other.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn crisis intervention CRISIS de-escalation --detail \"moved to a quiet room\"\n"
+         "  cairn crisis intervention CRISIS safety-planning --at \"2026-11-02 23:05\"\n",
          intervention_opts, run_intervention},
         {"screen", "ID", 1, 1, "Record a risk screen; its level is scored from the instrument's definition.",
          "cssrs-screen-1 items: wish_dead, thoughts, method, intent, plan, behavior_3mo, behavior_ever.\n"
-         "danger-others-1 items: anger, threat, weapon, violence.\n",
+         "danger-others-1 items: anger, threat, weapon, violence.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn crisis screen CRISIS --yes wish_dead --yes thoughts\n"
+         "  cairn crisis screen CRISIS --instrument danger-others-1 --yes anger\n",
          screen_opts, run_screen},
-        {"link", "ID OTHER", 2, 2, "Two records are the same call (opened separately); the smallest id survives.", NULL,
+        {"link", "ID OTHER", 2, 2, "Two records are the same call (opened separately); the smallest id survives.",
+         "Examples:\n"
+         "  cairn crisis link CRISIS OTHER\n",
          cli_no_opts, run_link},
-        {"link-person", "ID CONTACT", 2, 2, "Say who the person was (replaces the unnamed contact).", NULL, cli_no_opts,
-         run_link_person},
-        {"handoff", "ID", 1, 1, "Move the follow-up to another worker or team.", NULL, handoff_opts, run_handoff},
-        {"followup", "ID", 1, 1, "Record that the follow-up was done.", NULL, followup_opts, run_followup},
-        {"list", "", 0, 0, "List crises, newest first.", NULL, list_opts, run_list},
-        {"show", "ID", 1, 1, "Show a crisis with every member's entries and who wrote each.", NULL, cli_no_opts,
-         run_show},
+        {"link-person", "ID CONTACT", 2, 2, "Say who the person was (replaces the unnamed contact).",
+         "Examples:\n"
+         "  cairn crisis link-person CRISIS CONTACT\n",
+         cli_no_opts, run_link_person},
+        {"handoff", "ID", 1, 1, "Move the follow-up to another worker or team.",
+         "Examples:\n"
+         "  cairn crisis handoff CRISIS --to \"Mobile Team B\"\n",
+         handoff_opts, run_handoff},
+        {"followup", "ID", 1, 1, "Record that the follow-up was done.",
+         "Examples:\n"
+         "  cairn crisis followup CRISIS --result reached\n"
+         "  cairn crisis followup CRISIS --result unreachable --at \"2026-11-03 10:30\"\n",
+         followup_opts, run_followup},
+        {"list", "", 0, 0, "List crises, newest first.",
+         "Examples:\n"
+         "  cairn crisis list --open\n"
+         "  cairn crisis list --from 2026-11-01 --to 2026-11-30\n",
+         list_opts, run_list},
+        {"show", "ID", 1, 1, "Show a crisis with every member's entries and who wrote each.",
+         "Examples:\n"
+         "  cairn crisis show CRISIS\n",
+         cli_no_opts, run_show},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

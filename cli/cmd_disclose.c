@@ -278,7 +278,11 @@ const struct cli_sub cmd_disclose_subs[] = {
          "disclosure and the record limited to --what.\n"
          "\n"
          "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
-         "name; with --json {\"id\" (the disclosure),\"contact\",\"consent\",\"file\"}.\n",
+         "name; with --json {\"id\" (the disclosure),\"contact\",\"consent\",\"file\"}.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn disclose CONTACT --to \"Bayside Clinic\" --purpose \"care coordination\" \\\n"
+         "      --what identity,referrals -o ana-bayside.json\n",
          disclose_opts, run_disclose},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -286,7 +290,10 @@ const struct cli_sub cmd_disclose_subs[] = {
 const struct cli_sub cmd_disclosures_subs[] = {
         {NULL, "CONTACT", 1, 1, "List the disclosures of a person's record (42 CFR Part 2 accounting).",
          "Each entry: when, to whom, for what purpose, what was sent, by which path, under which\n"
-         "consent (or EMERGENCY) and by which worker. Entries are never removed.\n",
+         "consent (or EMERGENCY) and by which worker. Entries are never removed.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn disclosures CONTACT\n",
          cli_no_opts, run_disclosures},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

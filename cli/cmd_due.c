@@ -70,7 +70,11 @@ const struct cli_sub cmd_due_subs[] = {
          "assessment, e.g. 180 days for BARC-10), referrals with no update for 14 days (journal setting\n"
          "referral_update_days), consents that expire, and crisis follow-ups: everything due by\n"
          "--today plus --within days. Overdue items are marked. --json: [{\"contact\",\"name\",\"what\",\n"
-         "\"due\",\"ref\",\"overdue\"}].\n",
+         "\"due\",\"ref\",\"overdue\"}].\n"
+         "\n"
+         "Examples:\n"
+         "  cairn due\n"
+         "  cairn due --within 30\n",
          due_opts, run_due},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -208,12 +208,19 @@ const struct cli_sub cmd_export_subs[] = {
          "redisclosure notice (Bundle.meta) and the 42CFRPart2 security label.\n"
          "\n"
          "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
-         "name; with --json {\"file\",\"disclosures\":[{\"id\",\"contact\",\"consent\"}]}.\n",
+         "name; with --json {\"file\",\"disclosures\":[{\"id\",\"contact\",\"consent\"}]}.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn export fhir --to \"Bayside Clinic\" --purpose \"care coordination\" --contact CONTACT \\\n"
+         "      --with-notes -o ana-bayside.json\n",
          export_opts, run_export},
         {"gpra", "", 0, 0, "Write the GPRA interviews of a grant as CSV keyed by pseudonymous client ids.",
          "Same as 'cairn gpra export': no names, notes or phone numbers; see docs/gpra.md.\n"
          "--output creates FILE (mode 0600) and refuses one that exists (exit 9); it prints the file\n"
-         "name, with --json {\"file\",\"grant\",\"from\",\"to\"}.\n",
+         "name, with --json {\"file\",\"grant\",\"from\",\"to\"}.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn export gpra --grant TI-084512 --from 2025-10-01 --to 2026-09-30 -o gpra-fy2026.csv\n",
          cmd_export_gpra_opts, cmd_export_gpra},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -137,10 +137,21 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_goal_subs[] = {
-        {"add", "CONTACT GOAL", 2, 2, "Add a recovery goal in the person's own words; prints the goal id.", NULL,
+        {"add", "CONTACT GOAL", 2, 2, "Add a recovery goal in the person's own words; prints the goal id.",
+         "Examples:\n"
+         "  cairn goal add CONTACT \"get my own apartment\" --domain housing \\\n"
+         "      --step \"apply for a housing voucher\" --step \"save first month's rent\" --target 2027-06-30\n",
          add_opts, run_add},
         {"status", "ID STATUS", 2, 2, "Record a goal's status: active, achieved, paused, revised or dropped.",
-         "Every status is kept in the goal's history (--json: \"history\").\n", status_opts, run_status},
-        {"list", "", 0, 0, "List goals with their current status.", NULL, list_opts, run_list},
+         "Every status is kept in the goal's history (--json: \"history\").\n"
+         "\n"
+         "Examples:\n"
+         "  cairn goal status GOAL achieved --note \"signed the lease\"\n"
+         "  cairn goal status GOAL paused --date 2026-11-02\n",
+         status_opts, run_status},
+        {"list", "", 0, 0, "List goals with their current status.",
+         "Examples:\n"
+         "  cairn goal list --contact CONTACT\n",
+         list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -198,10 +198,21 @@ int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a)
 const struct cli_sub cmd_gpra_subs[] = {
         {"interview", "CONTACT", 1, 1, "Record a GPRA interview (intake, 6-month follow-up or discharge).",
          "The 6-month follow-up is due 6 months after the first intake and counts when it is done\n"
-         "between 5 and 8 months after it. 'cairn due' lists it from 5 months on.\n",
+         "between 5 and 8 months after it. 'cairn due' lists it from 5 months on.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn gpra interview CONTACT --grant TI-084512 --type intake --date 2026-05-04 \\\n"
+         "      --barc10 4,4,3,4,5,3,3,4,4,3\n"
+         "  cairn gpra interview CONTACT --grant TI-084512 --type followup --not-conducted unreachable\n",
          interview_opts, run_interview},
-        {"list", "", 0, 0, "List GPRA interviews.", NULL, list_opts, run_list},
-        {"export", "", 0, 0, "Write the GPRA CSV of a grant (same as 'cairn export gpra').", EXPORT_DETAILS,
+        {"list", "", 0, 0, "List GPRA interviews.",
+         "Examples:\n"
+         "  cairn gpra list --contact CONTACT\n",
+         list_opts, run_list},
+        {"export", "", 0, 0, "Write the GPRA CSV of a grant (same as 'cairn export gpra').",
+         EXPORT_DETAILS "\n"
+                        "Examples:\n"
+                        "  cairn gpra export --grant TI-084512 --from 2025-10-01 --to 2026-09-30 -o gpra-fy2026.csv\n",
          cmd_export_gpra_opts, cmd_export_gpra},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -108,7 +108,15 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 }
 
 const struct cli_sub cmd_group_subs[] = {
-        {"add", "TOPIC", 1, 1, "Record a peer-led support group session; prints its id.", NULL, add_opts, run_add},
-        {"list", "", 0, 0, "List group sessions (--contact: those a person attended).", NULL, list_opts, run_list},
+        {"add", "TOPIC", 1, 1, "Record a peer-led support group session; prints its id.",
+         "Examples:\n"
+         "  cairn group add \"Coping with cravings\" --facilitator \"Sam Rivera\" -a CONTACT -a OTHER \\\n"
+         "      --date 2026-11-02 --minutes 60\n",
+         add_opts, run_add},
+        {"list", "", 0, 0, "List group sessions (--contact: those a person attended).",
+         "Examples:\n"
+         "  cairn group list\n"
+         "  cairn group list --contact CONTACT\n",
+         list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

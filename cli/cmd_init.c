@@ -422,7 +422,12 @@ const struct cli_sub cmd_init_subs[] = {
          "approves it ('cairn office enroll approve'), records are kept here and nothing is sealed.\n"
          "The join file, --org, --remote and the passphrase files are checked before anything is\n"
          "created. A step that fails later (a wrong join passphrase) removes what this run created, so\n"
-         "the same command can simply run again; nothing that was there before is touched.\n",
+         "the same command can simply run again; nothing that was there before is touched.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn init --worker \"Sam Rivera\"\n"
+         "  cairn init --worker \"Jo Park\" --join team.join --join-passphrase-file join.pass\n"
+         "  cairn init --remote ssh://git@office.example/srv/git/central.git --org FINGERPRINT\n",
          init_opts, run_init},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -432,7 +437,11 @@ const struct cli_sub cmd_passwd_subs[] = {
          "On a terminal: the current passphrase, then the new one twice.\n"
          "With --passphrase-file FILE (or --passphrase-fd N): line 1 is the current passphrase and\n"
          "line 2 the new one, unless --new-passphrase-file gives the new one. A wrong current\n"
-         "passphrase exits 3 and leaves the key file untouched.\n",
+         "passphrase exits 3 and leaves the key file untouched.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn passwd\n"
+         "  cairn passwd --new-passphrase-file new.pass\n",
          passwd_opts, run_passwd},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -276,11 +276,21 @@ const struct cli_sub cmd_note_subs[] = {
         {"add", "CONTACT [-]", 1, 2, "Add a note about a contact; prints the new note id.",
          "The text comes from exactly one of --text TEXT, --text-file FILE, or - (standard input;\n"
          "--text - and --text-file - mean the same). Trailing newlines are dropped.\n"
-         "Kinds: encounter, phone, crisis, group, outreach, other.\n",
+         "Kinds: encounter, phone, crisis, group, outreach, other.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn note add CONTACT --kind outreach --modality \"in person\" --minutes 20 --text-file visit.txt\n"
+         "  cairn note add CONTACT --kind phone --date 2026-11-02 --minutes 10 - < call.txt\n",
          add_opts, run_add},
         {"amend", "NOTE [-]", 1, 2, "Correct a note's text; the original stays in the record.",
-         "The new text comes from --text, --text-file or - as for 'cairn note add'.\n", amend_opts, run_amend},
-        {"strike", "NOTE", 1, 1, "Mark a note as entered in error (it is kept, marked struck).", NULL, strike_opts,
-         run_strike},
+         "The new text comes from --text, --text-file or - as for 'cairn note add'.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn note amend NOTE --text-file fixed.txt --reason \"wrong place: it was Harbor House\"\n",
+         amend_opts, run_amend},
+        {"strike", "NOTE", 1, 1, "Mark a note as entered in error (it is kept, marked struck).",
+         "Examples:\n"
+         "  cairn note strike NOTE --reason \"written in the wrong person's record\"\n",
+         strike_opts, run_strike},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

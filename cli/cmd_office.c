@@ -296,36 +296,60 @@ const struct cli_sub cmd_office_subs[] = {
          "every team key. The central repository is a bare git repository made append-only\n"
          "(receive.denyNonFastForwards, receive.denyDeletes, receive.fsckObjects) with 'cairn hook\n"
          "pre-receive' installed. Prints the org key fingerprint devices pin with 'cairn init --org'.\n"
-         "Serve the repository with ssh, git http-backend or git daemon (docs/office.md).\n",
+         "Serve the repository with ssh, git http-backend or git daemon (docs/office.md).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office init --repo /srv/git/central.git\n",
          init_opts, run_init},
         {"enroll", "list | approve DEVICE --team NAME | deny DEVICE", 1, 2,
          "List enrollment requests, or approve or deny one.",
          "approve puts the device in a team in a new signed roster version, with every key epoch of\n"
-         "the team sealed to the device's key. A team named for the first time is created.\n",
+         "the team sealed to the device's key. A team named for the first time is created.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office enroll list\n"
+         "  cairn --dir /srv/cairn/office office enroll approve DEVICE --team north\n"
+         "  cairn --dir /srv/cairn/office office enroll deny DEVICE\n",
          enroll_opts, run_enroll},
         {"revoke", "DEVICE", 1, 1, "Revoke a device: its later segments are refused; its team gets a new key.",
          "The roster records the last seq the office accepted from the device; the hook refuses\n"
          "anything after it and every device quarantines it. The team's new key epoch is sealed to\n"
-         "the remaining members only.\n",
+         "the remaining members only.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office revoke DEVICE\n",
          cli_no_opts, run_revoke},
         {"supervisor", "DEVICE [--off]", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
          "Once devices hold the office's roster, only a supervisor's 'cairn signoff' counts: 'cairn\n"
          "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
-         "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n",
+         "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office supervisor DEVICE\n"
+         "  cairn --dir /srv/cairn/office office supervisor DEVICE --off\n",
          supervisor_opts, run_supervisor},
         {"publish", "", 0, 0, "Publish the resource directory to the central repository again.",
          "'cairn resource add|set' and every roster change publish it already; this is for after one of\n"
-         "those warned that publishing failed. Each publication is a new version for every team.\n",
+         "those warned that publishing failed. Each publication is a new version for every team.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office publish\n",
          cli_no_opts, run_publish},
         {"wipe", "DEVICE", 1, 1, "Order a device to push what it has not pushed, then destroy its keys.",
          "At the end of its next sync round that a remote confirms, the device overwrites and\n"
-         "deletes its key file and deletes its database. A revoked device wipes without pushing.\n",
+         "deletes its key file and deletes its database. A revoked device wipes without pushing.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office wipe DEVICE\n",
          cli_no_opts, run_wipe},
         {"devices", "", 0, 0, "List devices: team, status, last seq, signed head, last seen, pending wipe.",
          "LAST SEQ is the tip of the device's log in the central repository. SYNCED is 'yes (signed)'\n"
          "when the device's own signed head says that tip held everything it had written when it last\n"
          "pushed (a relay can bring a log further than the device's last claim: 'at seq N'). LAST SEEN\n"
-         "is the last update of its refs (the repository's reflog).\n",
+         "is the last update of its refs (the repository's reflog).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office office devices\n",
          cli_no_opts, run_devices},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -348,7 +372,11 @@ const struct cli_sub cmd_hook_subs[] = {
          "Reads git's 'old new ref' lines on stdin. Accepts appends to logs/<device> whose new\n"
          "segments are signed by that device's enrolled key, roster versions signed by the org key\n"
          "pinned in the repository (cairn.orgkey), and signed enrollment requests; refuses deletions,\n"
-         "rewrites and anything else, one line per refused ref. Needs no passphrase. Exit 7 on refusal.\n",
+         "rewrites and anything else, one line per refused ref. Needs no passphrase. Exit 7 on refusal.\n"
+         "\n"
+         "Examples:\n"
+         "  # git runs it; check by hand that it works in the repository (no refs given: exit 0):\n"
+         "  cd /srv/git/central.git && cairn hook pre-receive < /dev/null\n",
          cli_no_opts, run_hook},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -475,7 +503,11 @@ const struct cli_sub cmd_serve_subs[] = {
          "on to the central repository with this device's next 'cairn sync' (store and forward).\n"
          "No passphrase is needed. git:// is neither authenticated nor encrypted: segments are.\n"
          "--listen takes a fixed PORT (1-65535; 0 is refused, teammates must know it in advance); the\n"
-         "address is checked before the daemon starts, and the URL teammates add is printed.\n",
+         "address is checked before the daemon starts, and the URL teammates add is printed.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn serve --listen 0.0.0.0:9418\n"
+         "  cairn remote add hub git://192.168.1.20:9418/logs.git    # on a teammate's device\n",
          serve_opts, run_serve},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

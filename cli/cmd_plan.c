@@ -334,13 +334,29 @@ const struct cli_sub cmd_plan_subs[] = {
          "--professional (988 is always added), --environment, --reason. Each option replaces\n"
          "that whole section (repeat it for several entries); sections not given are carried over.\n"
          "Every version is kept. Versions written on two devices without seeing each other are\n"
-         "both kept and the plan is flagged ('plan conflicts') until a new version is written.\n",
+         "both kept and the plan is flagged ('plan conflicts') until a new version is written.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn plan set CONTACT --type relapse --trigger payday --coping \"call my sponsor\" \\\n"
+         "      --person \"Luis 555-0187\" --place \"the Anchor bar\"\n"
+         "  cairn plan set CONTACT -t safety --warning-sign \"not sleeping\" --helper \"my sister 555-0199\"\n",
          set_opts, run_set},
-        {"show", "CONTACT", 1, 1, "Show a person's current plan (or one version); audited.", NULL, show_opts, run_show},
-        {"history", "CONTACT", 1, 1, "List every version of a person's plan; audited.", NULL, type_opts, run_history},
-        {"print", "CONTACT", 1, 1, "Print a clean one-page plan the person can keep; audited.", NULL, type_opts,
-         run_print},
-        {"conflicts", "", 0, 0, "List plans with concurrent versions awaiting review.", NULL, cli_no_opts,
-         run_conflicts},
+        {"show", "CONTACT", 1, 1, "Show a person's current plan (or one version); audited.",
+         "Examples:\n"
+         "  cairn plan show CONTACT --type safety\n"
+         "  cairn plan show CONTACT --type relapse --version VERSION\n",
+         show_opts, run_show},
+        {"history", "CONTACT", 1, 1, "List every version of a person's plan; audited.",
+         "Examples:\n"
+         "  cairn plan history CONTACT --type relapse\n",
+         type_opts, run_history},
+        {"print", "CONTACT", 1, 1, "Print a clean one-page plan the person can keep; audited.",
+         "Examples:\n"
+         "  cairn plan print CONTACT --type safety > ana-safety-plan.txt\n",
+         type_opts, run_print},
+        {"conflicts", "", 0, 0, "List plans with concurrent versions awaiting review.",
+         "Examples:\n"
+         "  cairn plan conflicts\n",
+         cli_no_opts, run_conflicts},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

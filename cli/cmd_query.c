@@ -358,14 +358,24 @@ static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_search_subs[] = {
         {NULL, "TEXT...", 1, -1, "Search contact names and note text.",
-         "Several words are searched together, as one query.\n", cli_no_opts, run_search},
+         "Several words are searched together, as one query.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn search naloxone\n"
+         "  cairn search Harbor St\n",
+         cli_no_opts, run_search},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_log_subs[] = {
         {NULL, "", 0, 0, "Show the event log, newest first.",
          "Every change is an event; nothing is ever removed from the log. --json includes each\n"
-         "event's body.\n",
+         "event's body.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn log -n 20\n"
+         "  cairn log --entity CONTACT\n"
+         "  cairn log --device DEVICE -n 50\n",
          log_opts, run_log},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -373,7 +383,10 @@ const struct cli_sub cmd_log_subs[] = {
 const struct cli_sub cmd_digest_subs[] = {
         {NULL, "", 0, 0, "Print the state digest.",
          "Two journals holding the same events have the same digest, whatever order the events\n"
-         "arrived in: compare digests to check that devices agree.\n",
+         "arrived in: compare digests to check that devices agree.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn digest\n",
          cli_no_opts, run_digest},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -381,12 +394,20 @@ const struct cli_sub cmd_digest_subs[] = {
 const struct cli_sub cmd_conflicts_subs[] = {
         {NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
-         "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n",
+         "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn conflicts\n"
+         "  cairn conflicts --decided\n",
          conflicts_opts, run_conflicts},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_status_subs[] = {
-        {NULL, "", 0, 0, "Show where the journal is and what it holds (counts only).", NULL, cli_no_opts, run_status},
+        {NULL, "", 0, 0, "Show where the journal is and what it holds (counts only).",
+         "Examples:\n"
+         "  cairn status\n"
+         "  cairn --json status\n",
+         cli_no_opts, run_status},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -143,7 +143,11 @@ const struct cli_sub cmd_duplicates_subs[] = {
          "punctuation), date of birth (equal or transposed), phone and alias. Only people who share\n"
          "a name sound, a date of birth or a phone number are compared, so it scales to large\n"
          "offices. Merged people count once and are never proposed again. Nothing is merged: review\n"
-         "each pair, then 'cairn contact merge ID ID'. The output holds names: keep it on this machine.\n",
+         "each pair, then 'cairn contact merge ID ID'. The output holds names: keep it on this machine.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn duplicates\n"
+         "  cairn duplicates --min-score 0.6 --limit 20\n",
          dup_opts, run_duplicates},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
@@ -155,7 +159,12 @@ const struct cli_sub cmd_resolve_subs[] = {
          "The decision is an event that has seen every value, so it closes the conflict on every\n"
          "device it reaches; the replaced values stay in the record and the decision is listed by\n"
          "'cairn conflicts --decided' (who, when, what was replaced). Two decisions made at the same\n"
-         "time on two devices are themselves a new conflict.\n",
+         "time on two devices are themselves a new conflict.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn conflicts\n"
+         "  cairn resolve CONTACT phone --keep 1\n"
+         "  cairn resolve CONTACT phone --value 555-0188\n",
          resolve_opts, run_resolve},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -283,13 +283,28 @@ const struct cli_sub cmd_referral_subs[] = {
          "information with the referral to the outside organisation: allowed only under the\n"
          "person's active consent naming that organisation, the purpose (--purpose, default\n"
          "referral) and the information (else exit 11, nothing recorded); it is accounted for\n"
-         "in 'cairn disclosures'.\n",
+         "in 'cairn disclosures'.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn referral add CONTACT --category housing --to \"Harbor House\" --reason \"needs a bed tonight\"\n"
+         "  cairn referral add CONTACT --resource RESOURCE --date 2026-11-02\n"
+         "  cairn referral add CONTACT --category mat --to \"Bayside Clinic\" --share identity,notes \\\n"
+         "      --purpose \"care coordination\"\n",
          add_opts, run_add},
         {"status", "ID STATE", 2, 2, "Record a referral's status (its history is kept).",
          "STATE: draft, requested, received, accepted, in-progress, on-hold, completed, failed,\n"
          "rejected, cancelled, entered-in-error. On-hold lasts until the next status. A terminal\n"
-         "state (completed, failed, rejected, cancelled) only changes again with --reopen.\n",
+         "state (completed, failed, rejected, cancelled) only changes again with --reopen.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn referral status REFERRAL accepted --reporter receiver\n"
+         "  cairn referral status REFERRAL completed --outcome placed --note \"moved in 2026-11-30\"\n"
+         "  cairn referral status REFERRAL requested --reopen\n",
          status_opts, run_status},
-        {"list", "", 0, 0, "List referrals with their current status.", NULL, list_opts, run_list},
+        {"list", "", 0, 0, "List referrals with their current status.",
+         "Examples:\n"
+         "  cairn referral list\n"
+         "  cairn referral list --contact CONTACT\n",
+         list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -150,7 +150,12 @@ const struct cli_sub cmd_report_subs[] = {
          "with inline bar charts that opens offline: no script, no link, no URL).\n"
          "\n"
          "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
-         "name; with --json {\"file\",\"format\",\"from\",\"to\"} (the file is json unless --format says).\n",
+         "name; with --json {\"file\",\"format\",\"from\",\"to\"} (the file is json unless --format says).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn report --from 2026-07-01 --to 2026-09-30\n"
+         "  cairn report referrals.funnel --from 2026-07-01 --to 2026-09-30 --format csv\n"
+         "  cairn report --from 2026-07-01 --to 2026-09-30 --format html -o q3-report.html\n",
          report_opts, run_report},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -218,12 +218,24 @@ const struct cli_sub cmd_resource_subs[] = {
          "Only the office publishes the directory (run it with the office's --dir): each change is written\n"
          "to the central repository at once, signed by the org key and encrypted for every team. Devices\n"
          "receive it whole when they sync and can search it offline, but cannot change it: on a device\n"
-         "this command fails (exit 2), and a changed resource sent from any device is never applied.\n",
+         "this command fails (exit 2), and a changed resource sent from any device is never applied.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office resource add \"Bayside Clinic MAT program\" \\\n"
+         "      --organization \"Bayside Clinic\" --category mat --phone 555-0123 --hours \"Mon-Fri 8-4\"\n",
          add_opts, run_add},
-        {"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept). Office only.", NULL,
+        {"set", "ID", 1, 1, "Change fields of a resource (a new version; every version is kept). Office only.",
+         "Examples:\n"
+         "  cairn --dir /srv/cairn/office resource set RESOURCE --hours \"Mon-Sun 6pm-8am\"\n",
          set_opts, run_set},
-        {"search", "[TEXT]", 0, 1, "Search the directory offline (names, organisations, descriptions).", NULL,
+        {"search", "[TEXT]", 0, 1, "Search the directory offline (names, organisations, descriptions).",
+         "Examples:\n"
+         "  cairn resource search shelter\n"
+         "  cairn resource search --category housing\n",
          search_opts, run_search},
-        {"show", "ID", 1, 1, "Show one resource.", NULL, cli_no_opts, run_show},
+        {"show", "ID", 1, 1, "Show one resource.",
+         "Examples:\n"
+         "  cairn resource show RESOURCE\n",
+         cli_no_opts, run_show},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -74,14 +74,22 @@ static int run_signoff(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_review_subs[] = {
         {NULL, "", 0, 0, "List notes awaiting a supervisor's sign-off, oldest first.",
-         "Sign one off with 'cairn signoff NOTE'. Struck notes need no sign-off.\n", cli_no_opts, run_review},
+         "Sign one off with 'cairn signoff NOTE'. Struck notes need no sign-off.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn review\n",
+         cli_no_opts, run_review},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
 const struct cli_sub cmd_signoff_subs[] = {
         {NULL, "NOTE", 1, 1, "Sign off another worker's note as supervisor.",
          "Needs this device's worker name ('cairn worker NAME'); notes written on this device\n"
-         "cannot be signed off here. The sign-off is an event and syncs like any other.\n",
+         "cannot be signed off here. The sign-off is an event and syncs like any other.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn review\n"
+         "  cairn signoff NOTE --comment \"clear and complete\"\n",
          signoff_opts, run_signoff},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

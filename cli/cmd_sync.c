@@ -91,13 +91,22 @@ static int run_team_join(struct cli_ctx *ctx, const struct cli_args *a)
 const struct cli_sub cmd_team_subs[] = {
         {"init", "", 0, 0, "Create a team with a new random key (on the first device).",
          "Until the central office's roster exists, a team shares one key. The device that creates it\n"
-         "hands it to the others in a join file sealed with a passphrase (cairn team export).\n",
+         "hands it to the others in a join file sealed with a passphrase (cairn team export).\n"
+         "\n"
+         "Examples:\n"
+         "  cairn team init\n",
          cli_no_opts, run_team_init},
         {"export", "FILE", 1, 1, "Write a passphrase-sealed join file for colleagues.",
          "The file holds the team key and members' public keys, sealed with Argon2id and\n"
-         "XChaCha20-Poly1305. Tell the passphrase in person or by another channel.\n",
+         "XChaCha20-Poly1305. Tell the passphrase in person or by another channel.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn team export north-team.join --join-passphrase-file join.pass\n",
          team_export_opts, run_team_export},
-        {"join", "FILE", 1, 1, "Join the team of a join file.", NULL, team_join_opts, run_team_join},
+        {"join", "FILE", 1, 1, "Join the team of a join file.",
+         "Examples:\n"
+         "  cairn team join team.join --join-passphrase-file join.pass\n",
+         team_join_opts, run_team_join},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -276,10 +285,21 @@ const struct cli_sub cmd_remote_subs[] = {
          "and --ca-file must exist now (they are read at every sync).\n"
          "ssh host keys must be pinned (--pin): the first failed sync prints the key's SHA-256.\n"
          "--org FINGERPRINT pins the office's org key and files an enrollment request that the next\n"
-         "sync pushes; logs wait on this device until the office approves it.\n",
+         "sync pushes; logs wait on this device until the office approves it.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn remote add usb /media/usb/cairn.git\n"
+         "  cairn remote add hub git://192.168.1.20:9418/logs.git\n"
+         "  cairn remote add central ssh://git@office.example/srv/git/central.git --org FINGERPRINT\n",
          remote_add_opts, run_remote_add},
-        {"list", "", 0, 0, "List remotes and how their last sync went.", NULL, cli_no_opts, run_remote_list},
-        {"remove", "NAME", 1, 1, "Forget a remote (nothing is deleted from it).", NULL, cli_no_opts, run_remote_remove},
+        {"list", "", 0, 0, "List remotes and how their last sync went.",
+         "Examples:\n"
+         "  cairn remote list\n",
+         cli_no_opts, run_remote_list},
+        {"remove", "NAME", 1, 1, "Forget a remote (nothing is deleted from it).",
+         "Examples:\n"
+         "  cairn remote remove usb\n",
+         cli_no_opts, run_remote_remove},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };
 
@@ -462,7 +482,12 @@ const struct cli_sub cmd_sync_subs[] = {
          "raised and segments quarantined, per remote.\n"
          "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n"
          "A remote that does not answer a connect, or makes no progress, for --timeout seconds fails\n"
-         "the round with exit 7 (offline); the others are still synced.\n",
+         "the round with exit 7 (offline); the others are still synced.\n"
+         "\n"
+         "Examples:\n"
+         "  cairn sync\n"
+         "  cairn sync usb --timeout 60\n"
+         "  cairn sync status\n",
          sync_opts, run_sync},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -108,7 +108,8 @@ static void print_main_help(FILE *f)
 	      "             COMMAND [ARGS]\n\n"
 	      "cairn keeps an encrypted, offline record of the people you support: contacts, notes,\n"
 	      "referrals, goals, plans, consents, assessments and crisis events. Nothing is ever deleted:\n"
-	      "corrections and deletions are new entries in the log.\n\n"
+	      "corrections and deletions are new entries in the log. Exit codes, the same for every command,\n"
+	      "are listed under 'Exit codes' near the end of this help.\n\n"
 	      "Commands:\n",
 	      f);
 	for (c = commands; c->name; c++)
@@ -125,11 +126,16 @@ static void print_main_help(FILE *f)
 	      "Ids: give a full id or a unique prefix of at least 4 characters. Tables show the shortest\n"
 	      "unique prefix (8 characters or more), --json full ids. Write commands print the new or\n"
 	      "changed id alone on stdout when it is not a terminal, so\n"
-	      "id=$(cairn contact add NAME --passphrase-file F) works.\n\n",
+	      "id=$(cairn contact add NAME --passphrase-file F) works.\n\n"
+	      "Examples (a first day: create the journal, add a person, write a note, sync):\n"
+	      "  cairn init --worker \"Sam Rivera\"\n"
+	      "  id=$(cairn contact add \"Ana Diaz\" --phone 555-0142)\n"
+	      "  cairn note add \"$id\" --kind outreach --minutes 20 --text-file visit.txt\n"
+	      "  cairn sync                  # with every remote ('cairn help remote')\n\n",
 	      f);
 	cli_print_exit_codes(f);
 	fputs("\nEnvironment: CAIRN_DIR (journal directory), CAIRN_DEBUG=1 (library debug messages).\n"
-	      "See 'cairn help COMMAND' for the options of each command.\n",
+	      "See 'cairn help COMMAND' for the options and examples of each command.\n",
 	      f);
 }
 
