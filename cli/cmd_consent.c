@@ -153,8 +153,7 @@ static int render_list(void *ud, const json_t *doc)
 	table_fixed(&t, 0);
 	json_array_foreach(doc, i, c)
 	{
-		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN],
-		        *info = json_dumps(json_object_get(c, "info"), JSON_COMPACT);
+		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], *info = js_list(c, "info");
 		const char *exp = js_str(c, "expires") ? js_str(c, "expires") : js_str(c, "expiry_event");
 
 		session_abbrev(ctx, "consent", js_str(c, "id"), sid);

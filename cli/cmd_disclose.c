@@ -236,21 +236,22 @@ static int render_disclosures(void *ud, const json_t *doc)
 	table_init(&t, head);
 	json_array_foreach(doc, i, d)
 	{
-		char under[CAIRN_ID_LEN + 32], *what = json_dumps(json_object_get(d, "what"), JSON_COMPACT);
+		char under[CAIRN_ID_LEN + 32], sid[CAIRN_ID_LEN], *what = js_list(d, "what");
 
-		if (js_str(d, "consent"))
-			snprintf(under, sizeof(under), "consent %.13s", js_str(d, "consent"));
-		else
+		if (js_str(d, "consent")) {
+			session_abbrev(ctx, "consent", js_str(d, "consent"), sid);
+			snprintf(under, sizeof(under), "consent %s", sid);
+		} else
 			snprintf(under, sizeof(under), "EMERGENCY");
 		if (table_add(&t,
 		              (const char *const[]){js_str(d, "time"), js_str(d, "recipient"), js_str(d, "purpose"),
 		                                    what, js_str(d, "channel"), under,
 		                                    js_str(d, "worker") ? js_str(d, "worker") : js_str(d, "device")})) {
-			free(what);
+			out_wipe_free(what);
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
-		free(what);
+		out_wipe_free(what);
 	}
 	table_print(&t, stdout, ctx->opt->out_tty);
 	table_free(&t);

@@ -212,7 +212,7 @@ static int run_help(int argc, char **argv)
 	const struct cli_command *c;
 	const struct cli_sub *s;
 
-	if (argc == 0) {
+	if (argc == 0 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help")) { /* "cairn help help" */
 		print_main_help(stdout);
 		return 0;
 	}

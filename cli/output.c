@@ -166,7 +166,8 @@ int out_written(const struct cli_opts *o, json_t *obj, const char *id, const cha
 		return out_json(o, obj);
 	json_decref(obj);
 	if (!o->out_tty || o->quiet) {
-		printf("%s\n", id);
+		if (id && *id) /* nothing to name (a publication): silence, not an empty line */
+			printf("%s\n", id);
 		return 0;
 	}
 	va_start(ap, fmt);
@@ -226,6 +227,27 @@ const char *js_str(const json_t *o, const char *key)
 	const json_t *v = json_object_get(o, key);
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+char *js_list(const json_t *o, const char *key)
+{
+	const json_t *arr = json_object_get(o, key), *v;
+	size_t i, n = 1;
+	char *out;
+
+	json_array_foreach(arr, i, v) n += (json_is_string(v) ? strlen(json_string_value(v)) : 0) + 2;
+	if (!(out = malloc(n)))
+		return NULL;
+	out[0] = '\0';
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v))
+			continue;
+		if (out[0])
+			strcat(out, ", ");
+		strcat(out, json_string_value(v));
+	}
+	return out;
 }
 
 long long js_int(const json_t *o, const char *key)

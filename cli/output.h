@@ -97,6 +97,9 @@ void out_wipe_free(char *s);
 const char *js_str(const json_t *o, const char *key);
 long long js_int(const json_t *o, const char *key);
 int js_true(const json_t *o, const char *key);
+/* A list member of strings as "a, b, c" for a table cell (malloc'd; "" when it is no list; NULL when out
+ * of memory). Release it with out_wipe_free(): it may name what a person consented to. */
+char *js_list(const json_t *o, const char *key);
 /* Local "YYYY-MM-DD HH:MM" (":SS" with `seconds`) of a hybrid logical clock value (48-bit milliseconds,
  * 16-bit counter). */
 void out_hlc_time(char *buf, size_t n, unsigned long long hlc, int seconds);

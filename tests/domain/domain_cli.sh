@@ -211,6 +211,9 @@ error_line 2 "a revocation dated before the signature" "before the consent was s
 cj consent list
 check '[[ $rc == 0 && $(awk "NR > 1 {print \$1}" "$T/out" | wc -l) -ge 3 && -z $(awk "NR > 1 {print \$1}" "$T/out" | sort | uniq -d) ]]' \
 	"consent list shows an id on each row that names that consent alone: $(awk 'NR > 1 {printf "%s ", $1}' "$T/out")"
+check '! grep -q "\[\"" "$T/out" && grep -q "notes" "$T/out"' "consent list shows what is consented to as words, not JSON"
+cj disclosures "$A"
+check '[[ $rc == 0 ]] && ! grep -q "\[\"" "$T/out" && grep -q "notes" "$T/out"' "disclosures shows what was disclosed as words, not JSON"
 
 # ---- consent gate: a referral carrying notes to an outside organisation -----------------------------
 # The resource directory is the office's: it publishes to its central repository, this device enrolls

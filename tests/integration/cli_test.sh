@@ -448,6 +448,8 @@ for opt in --dir --passphrase-file --passphrase-fd --json --quiet --help --versi
 	check "grep -q -- '$opt' '$T/out'" "cairn --help mentions $opt"
 done
 expect 0 "cairn -h" -h
+expect 0 "cairn help help (help is listed as a command)" help help
+expect 0 "cairn help --help" help --help
 expect 0 "cairn help" help
 
 # "command|options" for every command and subcommand.
