@@ -125,9 +125,13 @@ static int parse_time(const char *s, const char *what, char out[21])
 		}
 		if ((sscanf(clock, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3 || n != 8 || (int)strlen(clock) != 8) &&
 		    (sec = 0, sscanf(clock, "%2d:%2d%n", &h, &m, &n) != 2 || n != 5 || strlen(clock) != 5))
-			return cli_usage("invalid time '%s' for %s (expected YYYY-MM-DD HH:MM or HH:MM)", s, what);
+			return cli_usage(
+			        "invalid time '%s' for %s (expected HH:MM, YYYY-MM-DD HH:MM or YYYY-MM-DDTHH:MM:SSZ)",
+			        s, what);
 		if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
-			return cli_usage("invalid time '%s' for %s (expected YYYY-MM-DD HH:MM or HH:MM)", s, what);
+			return cli_usage(
+			        "invalid time '%s' for %s (expected HH:MM, YYYY-MM-DD HH:MM or YYYY-MM-DDTHH:MM:SSZ)",
+			        s, what);
 		sscanf(date, "%4d-%2d-%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
 		tm.tm_year -= 1900;
 		tm.tm_mon -= 1;
@@ -482,6 +486,8 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if ((from && check_date(from, "--from")) || (to && check_date(to, "--to")))
 		return CLI_EXIT_USAGE;
+	if (from && to && strcmp(from, to) > 0) /* as report and export gpra say: not an empty list */
+		return cli_usage("--from %s is after --to %s", from, to);
 	if ((rc = session_open(ctx)))
 		return rc;
 	rc = cairn_crisis_list(ctx->j, from, to, args_count(a, "open") > 0, &text);

@@ -245,6 +245,8 @@ if chromium and os.path.exists(shot):
 # ---- bad input ----
 r = cairn("report", "crisis", "--from", "2026-10-31", "--to", "2026-10-01", ok=False)
 check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, "a reversed period is one usage error: %r" % r.stderr)
+r = cairn("crisis", "list", "--from", "2026-10-31", "--to", "2026-10-01", ok=False)
+check(r.returncode == 2 and "is after" in r.stderr, "crisis list: a reversed period is a usage error too: %r" % r.stderr)
 
 shutil.rmtree(tmp)
 print("ok" if not cli.failures else "%d failures" % cli.failures)
