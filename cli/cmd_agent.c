@@ -4,8 +4,10 @@
  * Argon2id cost). The daemon itself is sync/agent.c; this file starts it and talks to it.
  */
 #ifdef CAIRN_HAVE_AGENT
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,28 @@ static int use_for_start(struct cli_ctx *ctx, const struct pass *p, void *ud)
 	return rc;
 }
 
+/* Close the descriptors this process was given by whoever started it (those without close-on-exec:
+ * every one cairn opens has it, the agent's claim and log included). */
+static void close_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int self = d ? dirfd(d) : -1;
+
+	if (!d) {
+		for (int fd = 3; fd < 1024; fd++)
+			if (fcntl(fd, F_GETFD) == 0) /* open, and no FD_CLOEXEC */
+				close(fd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		if (fd >= 3 && fd != self && fcntl(fd, F_GETFD) == 0)
+			close(fd);
+	}
+	closedir(d);
+}
+
 /* Fork; the parent waits for the child's "ready" line (the socket listens) and reports its pid. */
 static int detach(struct cli_ctx *ctx, int fds[2], const char *log)
 {
@@ -144,6 +168,12 @@ static int detach(struct cli_ctx *ctx, int fds[2], const char *log)
 			dup2(null, 2);
 			close(null);
 		}
+		/* A daemon keeps nothing of its starter: not its working directory (a USB stick could not be
+		 * unmounted), nor a descriptor it passed by accident (--passphrase-fd 3, the write end of a
+		 * pipe someone waits on). The journal's path was made absolute before (run_agent). */
+		close_inherited();
+		if (chdir("/") != 0)
+			return cli_fail(CLI_EXIT_FAIL, "cannot leave the working directory: %s", strerror(errno));
 		return -1; /* the child goes on to run the agent */
 	}
 	close(fds[1]);
@@ -165,7 +195,7 @@ static int run_agent(struct cli_ctx *ctx, const struct cli_args *a)
 	cairn_agent_options o = CAIRN_AGENT_OPTIONS_INIT;
 	const char *lvl = args_get(a, "log-level");
 	int fds[2] = {-1, -1}, rc, detached = args_count(a, "detach") > 0;
-	char log[4200];
+	char log[4200], absdir[PATH_MAX];
 	cairn_agent *ag = NULL;
 	if (a->npos && strcmp(a->pos[0], "status"))
 		return cli_usage("'%s' is not an agent command: 'cairn agent' runs it, 'cairn agent status' asks it",
@@ -181,10 +211,12 @@ static int run_agent(struct cli_ctx *ctx, const struct cli_args *a)
 	if ((rc = session_check_journal(ctx)))
 		return rc;
 	o.dir = ctx->dir;
+	if (detached && !(o.dir = realpath(ctx->dir, absdir))) /* the daemon leaves the working directory */
+		return cli_fail(CLI_EXIT_NOTFOUND, "cannot resolve '%s': %s", ctx->dir, strerror(errno));
 	o.config = args_get(a, "config");
 	o.log_file = args_get(a, "log-file");
 	if (detached && !o.log_file) {
-		snprintf(log, sizeof(log), "%s/agent.log", ctx->dir);
+		snprintf(log, sizeof(log), "%s/agent.log", o.dir);
 		o.log_file = log;
 	}
 	if (detached && pipe2(fds, O_CLOEXEC))
@@ -196,6 +228,8 @@ static int run_agent(struct cli_ctx *ctx, const struct cli_args *a)
 		goto out;
 	if (detached && (rc = detach(ctx, fds, o.log_file)) >= 0)
 		goto out; /* the parent */
+	if (detached && (rc = cairn_agent_forked(ag)))
+		goto out_fail;
 	rc = cairn_agent_run(ag);
 	if (rc)
 		rc = cli_lib_fail(rc);

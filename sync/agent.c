@@ -287,7 +287,7 @@ static int open_log(cairn_agent *a)
 		a->cfg.log_level = a->log_level_opt;
 	if (!f[0])
 		return 0;
-	fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(f, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || !(a->log = fdopen(fd, "a"))) {
 		if (fd >= 0)
 			close(fd);
@@ -930,6 +930,16 @@ static void lock_now(cairn_agent *a, const char *why)
 		release_key(a);
 		alog(a, CAIRN_LOG_INFO, "locked (%s): key wiped", why);
 	}
+	/* A running round holds its own copy of the key (its journal's) until it ends: cut its connections
+	 * so that it ends now rather than after its whole transfer. A round stopped anywhere is safe (the
+	 * engine's crash invariants); the next one, after an unlock, completes it. */
+	if (a->busy) {
+		int n = cairn__netstream_abort_all();
+		alog(a, CAIRN_LOG_INFO,
+		     "locked during a round with %s: cut %d network connection(s); its copy of the "
+		     "key goes when it ends",
+		     a->busy_remote, n);
+	}
 	uv_timer_stop(&a->idle_timer);
 	reschedule(a);
 }
@@ -1358,6 +1368,25 @@ static void on_signal(uv_signal_t *h, int sig)
 
 /* ---- lifecycle ---------------------------------------------------------------------------------- */
 
+/*
+ * The agent's socket takes the passphrase of `cairn unlock` and hands out the key, and it writes its pid
+ * and log into the journal directory. In a directory another user owns or may write to, they could put
+ * their own socket in its place or a link where the agent writes: refuse to serve from it.
+ */
+static int private_dir(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return cairn_error_set(CAIRN_ENOTFOUND, "no journal in '%s': run 'cairn init' first", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return cairn_error_set(
+		        CAIRN_ERROR,
+		        "the journal directory '%s' is not private (owner uid %u, mode %03o): other users "
+		        "could take the agent's place; make it yours and 'chmod 700' it",
+		        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
 int cairn_agent_open(cairn_agent **out, const cairn_agent_options *o)
 {
 	cairn_agent *a;
@@ -1382,7 +1411,7 @@ int cairn_agent_open(cairn_agent **out, const cairn_agent_options *o)
 		rc = cairn_error_set(CAIRN_EINVAL, "the journal path '%s' is too long for a unix socket", o->dir);
 		goto fail;
 	}
-	if ((rc = cfg_load(&a->cfg, o->config)) || (rc = open_log(a)))
+	if ((rc = private_dir(o->dir)) || (rc = cfg_load(&a->cfg, o->config)) || (rc = open_log(a)))
 		goto fail;
 	snprintf(pid, sizeof(pid), "%s/key", o->dir);
 	if (access(pid, F_OK) != 0) {
@@ -1390,7 +1419,7 @@ int cairn_agent_open(cairn_agent **out, const cairn_agent_options *o)
 		goto fail;
 	}
 	/* The claim: an flock dies with its process, so a kill -9 leaves nothing that blocks the next start. */
-	a->lockfd = open(a->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	a->lockfd = open(a->lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (a->lockfd < 0) {
 		rc = cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", a->lockpath, strerror(errno));
 		goto fail;
@@ -1411,6 +1440,19 @@ fail:
 }
 
 int cairn_agent_set_key(cairn_agent *a, const unsigned char key[32]) { return set_key(a, key); }
+
+int cairn_agent_forked(cairn_agent *a)
+{
+	unsigned char *k;
+	if (!a->key)
+		return 0;
+	if (!(k = sodium_malloc(32)))
+		return cairn_error_set(CAIRN_ENOMEM, "cannot allocate locked memory");
+	memcpy(k, a->key, 32);
+	sodium_free(a->key); /* wipes the page the fork left unlocked */
+	a->key = k;
+	return 0;
+}
 
 void cairn_agent_set_round_hook(cairn_agent *a, cairn_agent_round_hook fn, void *ud)
 {

@@ -38,6 +38,16 @@ static int connect_agent(const char *dir, int timeout_s, int *fd_out)
 		close(fd);
 		return cairn_error_set(CAIRN_ENOTFOUND, "no agent runs for this journal (%s)", strerror(e));
 	}
+	/* Whoever answers gets the passphrase of `unlock` and hands out keys: it must be us. A socket in a
+	 * directory someone else can write to could be theirs (the agent refuses such a directory; this
+	 * holds even if it did not). */
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) != 0 || cr.uid != geteuid()) {
+		close(fd);
+		return cairn_error_set(CAIRN_ERROR, "the agent socket of '%s' belongs to another user; not using it",
+		                       dir);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	*fd_out = fd;

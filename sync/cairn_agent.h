@@ -45,6 +45,9 @@ typedef struct {
 int cairn_agent_open(cairn_agent **out, const cairn_agent_options *opts);
 /** Start unlocked with this 32-byte data key (copied into secure memory; the caller keeps `key`). */
 int cairn_agent_set_key(cairn_agent *a, const unsigned char key[32]);
+/** Call in the child after a fork() (detaching): mlock does not survive a fork, so the key moves to
+ * fresh locked memory. */
+int cairn_agent_forked(cairn_agent *a);
 /** Listen and sync until SIGINT or SIGTERM. Returns 0 after a clean stop (socket removed). */
 int cairn_agent_run(cairn_agent *a);
 /** Release the claim and wipe the key. Accepts NULL. */

@@ -110,5 +110,49 @@ kill -TERM "${AGENT_PID[a]}"
 check "SIGTERM stops it and removes the socket" \
 	'wait_for 10 gone ${AGENT_PID[a]} && [ ! -e "$T/a/agent.sock" ]'
 AGENT_PID=()
+
+# The journal directory must be private: in one another user may write to, they could put their own
+# socket in the agent's place (and take the passphrase of `cairn unlock`) or a link where it writes.
+c priv init --kdf min >/dev/null 2>&1
+chmod 0777 "$T/priv"
+set +e
+c priv agent --detach >/dev/null 2>"$T/err"; rc=$?
+set -e
+check "an agent refuses a journal directory others may write to ($rc: $(cat "$T/err"))" \
+	'[ $rc -ne 0 ] && grep -q "not private" "$T/err" && [ ! -e "$T/priv/agent.sock" ]'
+# And the client talks only to a socket of its own uid: nobody listens in p's place here.
+chmod 0711 "$T"
+setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(4)
+c, _ = s.accept()
+got = c.recv(4096)
+open(sys.argv[2], "wb").write(got)
+c.sendall(b"ok unlocked\n")' "$T/priv/agent.sock" "$T/priv/got" &
+impostor=$!
+wait_for 10 test -S "$T/priv/agent.sock"
+set +e
+c priv unlock >/dev/null 2>"$T/err"; rc=$?
+set -e
+check "unlock refuses a socket another user listens on ($rc: $(cat "$T/err"))" \
+	'[ $rc -ne 0 ] && grep -q "belongs to another user" "$T/err"'
+kill "$impostor" 2>/dev/null || true
+wait "$impostor" 2>/dev/null || true
+check "and the impostor got no passphrase" '[ ! -s "$T/priv/got" ]'
+chmod 0700 "$T/priv" "$T"
+rm -f "$T/priv/agent.sock" "$T/priv/got"
+
+# A detached agent keeps nothing of its starter: not its working directory (a USB stick it was started
+# from could not be unmounted), nor a descriptor it was handed (here fd 5).
+mkdir -p "$T/cwd"
+cd "$T/cwd"
+agent_start a "$T/cfg" 5>"$T/handed"
+cd - >/dev/null
+check "the detached agent works from / ($(readlink "/proc/${AGENT_PID[a]}/cwd"))" \
+	'[ "$(readlink "/proc/${AGENT_PID[a]}/cwd")" = / ]'
+check "and holds no descriptor it was handed" '! ls -l "/proc/${AGENT_PID[a]}/fd" | grep -q "$T/handed"'
+check "and still answers" '[ "$(ask 0 status | cut -c1-6)" = "$(hex ok)20" ]'
+agent_stop_all
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

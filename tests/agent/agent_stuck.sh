@@ -59,5 +59,23 @@ check "the agent still answers" 'c a status >/dev/null'
 rc2=0
 timeout 60 "$C" --dir "$T/a" --passphrase-file "$T/p" sync --now >/dev/null 2>&1 || rc2=$?
 check "and its next round is cut too, not stuck behind the first ($rc2)" '[ "$rc2" != 124 ]'
+
+# `cairn lock` during a round: the round holds its own copy of the key until it ends, so lock cuts its
+# connections and it ends now, not at round_limit (60 s here).
+agent_stop_all
+agent_cfg "$T/cfg" round_limit=60 net_timeout=120 interval=300 debounce=0.2 backoff_base=30 backoff_cap=30 \
+	probe_timeout=1
+agent_start a "$T/cfg"
+t0=$(date +%s%N)
+timeout 90 "$C" --dir "$T/a" --passphrase-file "$T/p" sync --now >/dev/null 2>&1 &
+bg=$!
+in_round() { [ "$(agent_field a 'd["round"]')" = silent ]; }
+check "a round with the silent server is running" 'wait_for 20 in_round'
+c a lock >/dev/null
+rc3=0
+wait "$bg" || rc3=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "lock ends the running round at once, not at round_limit ($rc3 after $ms ms)" '[ "$rc3" != 124 ] && [ "$ms" -lt 30000 ]'
+check "and says so" 'grep -q "locked during a round with silent: cut 1 network connection" "$T/a/agent.log"'
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
