@@ -262,6 +262,8 @@ static int run_enroll(struct cli_ctx *ctx, const struct cli_args *a)
 	const char *verb = a->pos[0];
 	if (!strcmp(verb, "list"))
 		return a->npos == 1 ? run_enroll_list(ctx, a) : cli_usage("'cairn office enroll list' takes no DEVICE");
+	if (strcmp(verb, "approve") && strcmp(verb, "deny")) /* the verb first: 'enroll bogus' is no missing DEVICE */
+		return cli_usage("'%s' is not a cairn office enroll command (list, approve, deny)", verb);
 	if (a->npos != 2)
 		return cli_usage("'cairn office enroll %s' needs a DEVICE. See 'cairn office --help'.", verb);
 	struct cli_args b = *a;
@@ -272,9 +274,7 @@ static int run_enroll(struct cli_ctx *ctx, const struct cli_args *a)
 			return cli_usage("missing --team NAME for 'cairn office enroll approve'");
 		return run_approve(ctx, &b);
 	}
-	if (!strcmp(verb, "deny"))
-		return run_deny(ctx, &b);
-	return cli_usage("'%s' is not a cairn office enroll command (list, approve, deny)", verb);
+	return run_deny(ctx, &b);
 }
 
 static const struct cli_opt enroll_opts[] = {
@@ -319,7 +319,7 @@ const struct cli_sub cmd_office_subs[] = {
          "Examples:\n"
          "  cairn --dir /srv/cairn/office office revoke DEVICE\n",
          cli_no_opts, run_revoke},
-        {"supervisor", "DEVICE [--off]", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
+        {"supervisor", "DEVICE", 1, 1, "Make an enrolled device a supervisor (or, with --off, no longer).",
          "Once devices hold the office's roster, only a supervisor's 'cairn signoff' counts: 'cairn\n"
          "review' lists a note until a supervisor signed it off, and 'cairn signoff' on another device\n"
          "is refused. A revoked supervisor's earlier sign-offs still count; --off withdraws them.\n"

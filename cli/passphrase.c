@@ -312,6 +312,15 @@ int pass_read(struct pass_source *src, struct pass *out, const char *prompt, con
 	return rc;
 }
 
+static int have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 int pass_read_join(const char *file, struct pass *out, int confirm)
 {
 	struct pass_source src;
@@ -319,6 +328,8 @@ int pass_read_join(const char *file, struct pass *out, int confirm)
 	int rc;
 
 	none.pass_fd = -1;
+	if (!file && !have_tty()) /* name the option this passphrase has, not the journal's */
+		return cli_usage("no join passphrase: run in a terminal or pass --join-passphrase-file FILE");
 	rc = file ? pass_source_open_file(&src, file) : pass_source_open(&src, &none);
 	if (rc)
 		return rc;

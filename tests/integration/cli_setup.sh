@@ -87,6 +87,8 @@ error_line 2 "init --join without a terminal or --join-passphrase-file" "--join-
 error_line 2 "init with a missing --join-passphrase-file" "/nonexistent" \
 	--dir "$T/x2" --passphrase-file "$P" init --kdf min --join "$T/team.join" --join-passphrase-file /nonexistent
 check '[[ ! -e $T/x2 ]]' "an init refused for its join options creates nothing"
+error_line 2 "team join without a terminal or --join-passphrase-file names that option" "--join-passphrase-file" \
+	--dir "$A" --passphrase-file "$P" team join "$T/team.join"
 
 # A wrong join passphrase shows only after the journal exists: all of it goes, parents made for it too.
 error_line 3 "init --join with a wrong join passphrase" "wrong passphrase for join file" \

@@ -35,6 +35,8 @@ c office office enroll approve "$A2" --team A >/dev/null
 c office office enroll approve "$B1" --team B >/dev/null
 set +e; out=$(c office office enroll approve "$A1" --team A 2>&1); rc=$?; set -e
 check "approving twice is refused (exit 9: $out)" '[ $rc -eq 9 ]'
+set +e; out=$(c office office enroll aprove "$A1" --team A 2>&1); rc=$?; set -e
+check "a mistyped enroll verb is named as such, exit 2 ($out)" '[ $rc -eq 2 ] && [[ $out == *"not a cairn office enroll command"* ]]'
 list=$(c office --json office enroll list)
 check "all three enrolled" '[ "$(echo "$list" | grep -o enrolled | wc -l)" = 3 ]'
 
