@@ -195,7 +195,7 @@ static int run_agent(struct cli_ctx *ctx, const struct cli_args *a)
 	cairn_agent_options o = CAIRN_AGENT_OPTIONS_INIT;
 	const char *lvl = args_get(a, "log-level");
 	int fds[2] = {-1, -1}, rc, detached = args_count(a, "detach") > 0;
-	char log[4200], absdir[PATH_MAX];
+	char log[4200], absdir[PATH_MAX], abscfg[PATH_MAX];
 	cairn_agent *ag = NULL;
 	if (a->npos && strcmp(a->pos[0], "status"))
 		return cli_usage("'%s' is not an agent command: 'cairn agent' runs it, 'cairn agent status' asks it",
@@ -214,6 +214,10 @@ static int run_agent(struct cli_ctx *ctx, const struct cli_args *a)
 	if (detached && !(o.dir = realpath(ctx->dir, absdir))) /* the daemon leaves the working directory */
 		return cli_fail(CLI_EXIT_NOTFOUND, "cannot resolve '%s': %s", ctx->dir, strerror(errno));
 	o.config = args_get(a, "config");
+	/* SIGHUP reloads it, after the daemon left the working directory */
+	if (detached && o.config && !(o.config = realpath(args_get(a, "config"), abscfg)))
+		return cli_fail(CLI_EXIT_NOTFOUND, "cannot read the agent config '%s': %s", args_get(a, "config"),
+		                strerror(errno));
 	o.log_file = args_get(a, "log-file");
 	if (detached && !o.log_file) {
 		snprintf(log, sizeof(log), "%s/agent.log", o.dir);

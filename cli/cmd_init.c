@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,7 @@ static const char *const made_names[] = {
 #define N_MADE (sizeof(made_names) / sizeof(made_names[0]))
 
 struct undo {
+	int created;     /* this run created the key file and database (else they are not its to remove) */
 	char *dir;       /* ctx->dir without trailing slashes */
 	size_t top;      /* length of the outermost directory this run creates; 0: none */
 	int had[N_MADE]; /* made_names[i] was there before */
@@ -188,6 +190,72 @@ static int up(char *p, int strip_only)
 		return 0;
 	*s = '\0';
 	return up(p, 1);
+}
+
+/*
+ * The journal directory as the kernel will find it: the real path of its longest existing prefix, then
+ * the components still to be made, none of them "." or "..". Checked and undone by name, "new/../mine"
+ * would name "mine" only once "new" was made: a failed run would then remove what was already there.
+ */
+static int resolve_new_dir(struct cli_ctx *ctx)
+{
+	char *copy = strdup(ctx->dir), *comp[256], *save = NULL, *c, real[PATH_MAX], prefix[PATH_MAX], *out;
+	size_t nc = 0, k, need;
+	int found = 0;
+
+	if (!copy)
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	for (c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (nc == sizeof(comp) / sizeof(comp[0])) {
+			free(copy);
+			return cli_usage("'%s' has too many components", ctx->dir);
+		}
+		comp[nc++] = c;
+	}
+	for (k = nc + 1; !found && k-- > 0;) { /* the longest prefix that exists */
+		int len = snprintf(prefix, sizeof(prefix), "%s", ctx->dir[0] == '/' ? "/" : (k ? "" : "."));
+		for (size_t i = 0; i < k && len < (int)sizeof(prefix); i++)
+			len += snprintf(prefix + len, sizeof(prefix) - (size_t)len, "%s%s", i ? "/" : "", comp[i]);
+		if (len >= (int)sizeof(prefix)) {
+			free(copy);
+			return cli_usage("'%s' is too long", ctx->dir);
+		}
+		if (realpath(prefix, real))
+			found = 1;
+		else if (errno != ENOENT && errno != ENOTDIR) {
+			free(copy);
+			return cli_fail(CLI_EXIT_IO, "cannot use '%s': %s", ctx->dir, strerror(errno));
+		}
+	}
+	if (!found) {
+		free(copy);
+		return cli_fail(CLI_EXIT_IO, "cannot use '%s': no part of it can be found", ctx->dir);
+	}
+	need = strlen(real) + 1;
+	for (size_t i = k; i < nc; i++) {
+		if (!strcmp(comp[i], ".") || !strcmp(comp[i], "..")) {
+			int dots = (int)strlen(comp[i]); /* the message outlives copy */
+			free(copy);
+			return cli_usage("'%s' goes through '%s' after a directory that does not exist yet; give the "
+			                 "directory without it",
+			                 ctx->dir, dots == 1 ? "." : "..");
+		}
+		need += strlen(comp[i]) + 1;
+	}
+	if (!(out = malloc(need))) {
+		free(copy);
+		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	}
+	snprintf(out, need, "%s", real);
+	for (size_t i = k; i < nc; i++) {
+		if (strcmp(out, "/"))
+			strcat(out, "/");
+		strcat(out, comp[i]);
+	}
+	free(copy);
+	free(ctx->dir);
+	ctx->dir = out;
+	return 0;
 }
 
 static int undo_note(struct undo *u, const char *dir)
@@ -230,6 +298,9 @@ static void undo_run(struct cli_ctx *ctx, struct undo *u)
 
 	for (size_t i = 0; i < N_MADE; i++)
 		db_had |= u->had[i] && strncmp(made_names[i], "logs.git", 8);
+	/* Nothing this run did not create: a journal another init made meanwhile (EEXISTS) stays whole. */
+	for (size_t i = 0; !u->created && i < N_MADE; i++)
+		u->had[i] = 1;
 	if (ctx->j) {
 		/* The key file and database as a wipe removes them (overwritten first), when all are ours. */
 		if (!db_had)
@@ -306,18 +377,20 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	struct pass p = {NULL, 0}, jp = {NULL, 0};
 	const char *join = args_get(a, "join"), *worker = args_get(a, "worker"), *url = NULL;
 	char shown[512], buf[4096];
-	struct undo u = {NULL, 0, {0}};
+	struct undo u = {0, NULL, 0, {0}};
 	int rc;
 #ifdef CAIRN_HAVE_SYNC
 	cairn_sync *s = NULL;
 #endif
 
-	if ((rc = check_init_args(a, &url, buf, sizeof(buf))) ||
+	if ((rc = check_init_args(a, &url, buf, sizeof(buf))) || (rc = session_dir(ctx)) ||
+	    (rc = resolve_new_dir(ctx)) ||
 	    (rc = read_new_pass(ctx, args_get(a, "kdf"), &io, &p, shown, sizeof(shown))) ||
 	    (join && (rc = pass_read_join(args_get(a, "join-passphrase-file"), &jp, 0))) ||
 	    (rc = undo_note(&u, ctx->dir)))
 		goto out;
 	rc = create_journal(ctx, &io, &p);
+	u.created = rc == 0;
 	if (!rc && (rc = cairn_journal_open(&ctx->j, ctx->dir, p.buf, p.len)))
 		rc = cli_fail(cli_exit_code(rc), "cannot open the new journal in '%s': %s", shown, cairn_error_last());
 	if (!rc && worker && (rc = cairn_worker_set(ctx->j, worker)))

@@ -580,6 +580,8 @@ static int finish_own_fork(cairn_sync *s)
 		return cairn_error_set(CAIRN_ECORRUPT, "the record of an unfinished identity change is malformed");
 	}
 	free(m);
+	if (!strcmp(base, "-"))
+		base[0] = '\0';
 	if (strcmp(old, cairn_journal_device(s->j))) {
 		snprintf(c.commit, sizeof(c.commit), "%s", base);
 		log_ref(lref, sizeof(lref), old);
@@ -612,7 +614,7 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 			r->quarantined++;
 		return 0;
 	}
-	snprintf(todo, sizeof(todo), "%s %s %s", own, base, good);
+	snprintf(todo, sizeof(todo), "%s %s %s", own, *base ? base : "-", good); /* "-": no common ancestor */
 	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, keep, NULL)) ||
 	    (rc = finish_own_fork(s)))
 		return rc;

@@ -89,6 +89,15 @@ error_line 2 "init with a missing --join-passphrase-file" "/nonexistent" \
 check '[[ ! -e $T/x2 ]]' "an init refused for its join options creates nothing"
 error_line 2 "team join without a terminal or --join-passphrase-file names that option" "--join-passphrase-file" \
 	--dir "$A" --passphrase-file "$P" team join "$T/team.join"
+# A failed init never removes what was there: not through "new/.." (which names an existing journal only
+# once "new" is made), and not an empty directory. Before, the first case deleted the journal, key included.
+error_line 2 "init through a missing directory and '..' is refused" "goes through '..'" \
+	--dir "$T/nothere/../a" --passphrase-file "$P" init --kdf min
+check '[[ -s $T/a/key && -s $T/a/journal.db && ! -e $T/nothere ]]' "and the journal it named is untouched"
+mkdir "$T/empty"
+error_line 2 "init into an empty directory through '..' is refused" "goes through '..'" \
+	--dir "$T/nothere/../empty" --passphrase-file "$P" init --kdf min
+check '[[ -d $T/empty ]]' "and the empty directory is still there"
 
 # A wrong join passphrase shows only after the journal exists: all of it goes, parents made for it too.
 error_line 3 "init --join with a wrong join passphrase" "wrong passphrase for join file" \

@@ -71,5 +71,22 @@ nb=$(c b --json contact list | python3 -c 'import json,sys; print(" ".join(sorte
 check "everything d ever recorded arrives (got: $nb)" '[ "$nb" = "Dee after restore Dee one Dee two" ]'
 c d sync >/dev/null
 check "d and b agree" '[ "$(c d digest)" = "$(c b digest)" ]'
+# Part 3: a backup taken before the first sync: the published log and the restored one share no segment
+# (no common ancestor). The change of identity must still complete, and every later sync work.
+c e init --kdf min --join "$T/join" --join-passphrase-file "$T/tp" >/dev/null 2>&1
+c e remote add central "$T/central.git" >/dev/null
+c e contact add "Eve one" >/dev/null
+cp -a e e.backup                                    # nothing sealed or published yet
+c e sync >/dev/null
+eold=$(c e --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+rm -rf e && cp -a e.backup e
+c e contact add "Eve after restore" >/dev/null
+set +e; out=$(c e sync 2>&1); rc=$?; out2=$(c e sync 2>&1); rc2=$?; set -e
+check "with no common ancestor, sync after a restore succeeds, and again (rc=$rc/$rc2: $out $out2)" \
+	'[ $rc -eq 0 ] && [ $rc2 -eq 0 ]'
+check "e continues under a new id" '[ "$(c e --json status | python3 -c "import json,sys; print(json.load(sys.stdin)[\"device\"])")" != "$eold" ]'
+c b sync >/dev/null
+ne=$(c b --json contact list | python3 -c 'import json,sys; print(" ".join(sorted(x["name"] for x in json.load(sys.stdin) if x["name"].startswith("Eve"))))')
+check "everything e recorded arrives (got: $ne)" '[ "$ne" = "Eve after restore Eve one" ]'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
