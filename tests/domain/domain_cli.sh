@@ -14,38 +14,12 @@ unset CAIRN_DIR CAIRN_DEBUG
 export HOME="$T/home" XDG_DATA_HOME="$T/xdg"
 mkdir -p "$HOME"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*" >&2
-}
-rc=0
+. "$(cd "$(dirname "$0")/../integration/lib" && pwd)/cli_checks.sh"
 run() {
 	set +e
 	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	set -e
-}
-show_err() { head -c 400 "$T/err" | tr '\n' ' '; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
-# error_line CODE DESCRIPTION REGEX ARGS...: exit CODE, nothing on stdout, one error line matching REGEX.
-error_line() {
-	local want=$1 what=$2 re=$3
-	shift 3
-	run "$@"
-	if [[ $rc != "$want" ]]; then
-		bad "$what: exit $rc, want $want (stderr: $(show_err))"
-	elif [[ -s $T/out ]]; then
-		bad "$what: wrote to stdout: $(head -c 200 "$T/out")"
-	elif [[ $(grep -vc '^cairn: warning: ' "$T/err") != 1 ]]; then
-		bad "$what: want one error line, got: $(show_err)"
-	elif ! grep -v '^cairn: warning: ' "$T/err" | grep -Eq "^cairn: .*$re"; then
-		bad "$what: stderr does not match '$re': $(show_err)"
-	else
-		ok
-	fi
 }
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/out" "$1"; }
 py_stdin() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }

@@ -18,16 +18,9 @@ trap 'for p in $SERVE_PID $BUSY_PID; do kill "$p" 2>/dev/null; done; rm -rf "$T"
 unset CAIRN_DIR CAIRN_DEBUG
 export HOME="$T/home" XDG_DATA_HOME="$T/xdg"
 mkdir -p "$HOME"
+. "$(cd "$(dirname "$0")" && pwd)/lib/cli_checks.sh"
 cd "$T"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*" >&2
-}
-rc=0
 # run ARGS...: cairn with stdout in $T/out, stderr in $T/err, the exit code in $rc; never waits on a
 # terminal (setsid: no controlling tty), never runs longer than 20 s (a daemon that should not start).
 run() {
@@ -35,27 +28,6 @@ run() {
 	setsid timeout 20 "$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
 	rc=$?
 	set -e
-}
-show_err() { head -c 400 "$T/err" | tr '\n' ' '; }
-check() {
-	if eval "$1"; then ok; else bad "$2"; fi
-}
-# error_line CODE DESCRIPTION REGEX ARGS...: exit CODE, nothing on stdout, one error line matching REGEX.
-error_line() {
-	local want=$1 what=$2 re=$3
-	shift 3
-	run "$@"
-	if [[ $rc != "$want" ]]; then
-		bad "$what: exit $rc, want $want (stderr: $(show_err))"
-	elif [[ -s $T/out ]]; then
-		bad "$what: wrote to stdout: $(head -c 200 "$T/out")"
-	elif [[ $(grep -vc '^cairn: warning: ' "$T/err") != 1 ]]; then
-		bad "$what: want one error line, got: $(show_err)"
-	elif ! grep -v '^cairn: warning: ' "$T/err" | grep -Eq "^cairn: .*$re"; then
-		bad "$what: stderr does not match '$re': $(show_err)"
-	else
-		ok
-	fi
 }
 # Every entry under a directory, with the hash of each file's content.
 tree() { (cd "$1" && find . | sort && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); }

@@ -18,16 +18,9 @@ unset CAIRN_DIR CAIRN_DEBUG
 export HOME="$T/home" XDG_DATA_HOME="$T/xdg"
 mkdir -p "$HOME"
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*" >&2
-}
+. "$(cd "$(dirname "$0")" && pwd)/lib/cli_checks.sh"
 
 # run ARGS...: run cairn, keep stdout in $T/out, stderr in $T/err, the exit code in $rc.
-rc=0
 run() {
 	set +e
 	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
@@ -43,7 +36,6 @@ run_in() {
 	rc=$?
 	set -e
 }
-show_err() { head -c 400 "$T/err" | tr '\n' ' '; }
 
 # expect CODE DESCRIPTION ARGS...: the command exits with CODE.
 expect() {
@@ -55,27 +47,7 @@ expect() {
 
 # usage_error DESCRIPTION REGEX ARGS...: exit 2, nothing on stdout, one stderr line "cairn: ..." matching REGEX.
 usage_error() { error_line 2 "$@"; }
-error_line() {
-	local want=$1 what=$2 re=$3
-	shift 3
-	run "$@"
-	if [[ $rc != "$want" ]]; then
-		bad "$what: exit $rc, want $want (stderr: $(show_err))"
-	elif [[ -s $T/out ]]; then
-		bad "$what: wrote to stdout: $(head -c 200 "$T/out")"
-	elif [[ $(grep -vc '^cairn: warning: ' "$T/err") != 1 ]]; then
-		bad "$what: want one error line, got: $(show_err)"
-	elif ! grep -v '^cairn: warning: ' "$T/err" | grep -Eq "^cairn: .*$re"; then
-		bad "$what: stderr does not match '$re': $(show_err)"
-	else
-		ok
-	fi
-}
 
-# check CONDITION DESCRIPTION: a shell test.
-check() {
-	if eval "$1"; then ok; else bad "$2"; fi
-}
 
 # py EXPR: evaluate a Python expression with `d` bound to the JSON document on stdout ($T/out).
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/out" "$1"; }
