@@ -262,7 +262,7 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 	char parent[CAIRN_OID_HEX], reason[300] = "";
 	uint64_t applied = 0;
 	int rc = cairn__gitlog_read(s->g, commit, &buf, &len, parent);
-	if (rc && TRANSIENT(rc))
+	if (TRANSIENT(rc))
 		goto out; /* not the segment's fault: a quarantine is for good, this is for the next round */
 	if (rc) {
 		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
