@@ -31,6 +31,7 @@
 #include <time.h>
 
 #define CRISIS_STAMP_SLACK 120 /* seconds: two phones stamping one arrival a minute apart agree */
+#define CRISIS_FUTURE_SLACK 600 /* seconds: a stamp typed a few minutes ahead is a rounded clock, not a typo */
 #define CRISIS_JOIN_MIN 13     /* characters of an id to join a crisis not synced yet: its ms time */
 
 static const char *const sources[] = {"988", "911", "walk-in", "self", "family", "police", "other"};
@@ -554,6 +555,26 @@ int cairn_crisis_resolve(cairn_journal *j, const char *prefix, char id_out[CAIRN
 	return 0;
 }
 
+/*
+ * A time typed on this device: well formed, and not later than this device's clock allows. Times in
+ * the future are typos (a local time given with Z, 2062 for 2026) that would sort the crisis wrongly in
+ * every report; they are refused here, where the person typing can fix them. Events from other devices
+ * are not checked against this clock (theirs may differ).
+ */
+static int stamp_valid(const char *s, const char *what)
+{
+	int64_t t = cairn__crisis_time(s), now = (int64_t)(cairn__clock_ms() / 1000);
+	char limit[21];
+	if (t < 0)
+		return cairn__error(CAIRN_EINVAL, "invalid time '%s' for %s (expected YYYY-MM-DDTHH:MM:SSZ, in UTC)", s,
+		                    what);
+	if (t > now + CRISIS_FUTURE_SLACK) {
+		cairn__crisis_iso(limit, now);
+		return cairn__error(CAIRN_EINVAL, "%s %s is in the future (it is now %s)", what, s, limit);
+	}
+	return 0;
+}
+
 static int check_value(const struct field *f, json_t *v)
 {
 	const char *s = json_string_value(v);
@@ -565,10 +586,7 @@ static int check_value(const struct field *f, json_t *v)
 		return cairn__error(CAIRN_EINVAL, "crisis field '%s' must be a string", f->name);
 	switch (f->type) {
 	case F_STAMP:
-		if (cairn__crisis_time(s) < 0)
-			return cairn__error(CAIRN_EINVAL, "invalid time '%s' for %s (expected YYYY-MM-DDTHH:MM:SSZ)", s,
-			                    f->name);
-		return 0;
+		return stamp_valid(s, f->name);
 	case F_ENUM:
 		return cairn__in_list(s, f->values, f->n) ? 0 : cairn__error(CAIRN_EINVAL, "unknown %s '%s'", f->name, s);
 	case F_CONTACT:
@@ -859,11 +877,8 @@ int cairn_crisis_intervention(cairn_journal *j, const char *crisis, const char *
 	if ((rc = cairn__req_str(o, "type", interventions, CAIRN__COUNT(interventions), 32)) ||
 	    (rc = cairn__req_str(o, "at", NULL, 0, 20)) || (rc = cairn__opt_str(o, "detail", NULL, 0, CAIRN__MAX_FIELD)))
 		goto out;
-	if (cairn__crisis_time(json_string_value(json_object_get(o, "at"))) < 0) {
-		rc = cairn__error(CAIRN_EINVAL, "invalid time '%s' for an intervention (expected YYYY-MM-DDTHH:MM:SSZ)",
-		                  json_string_value(json_object_get(o, "at")));
+	if ((rc = stamp_valid(json_string_value(json_object_get(o, "at")), "intervention time")))
 		goto out;
-	}
 	rc = append_entry(j, crisis, "crisis.intervention", o);
 out:
 	json_decref(o);

@@ -11,6 +11,7 @@ Usage: report_check.py CAIRN CRISIS_SEED ARTIFACT_DIR
 """
 import csv
 import io
+import json
 import os
 import random
 import shutil
@@ -247,6 +248,22 @@ r = cairn("report", "crisis", "--from", "2026-10-31", "--to", "2026-10-01", ok=F
 check(r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, "a reversed period is one usage error: %r" % r.stderr)
 r = cairn("crisis", "list", "--from", "2026-10-31", "--to", "2026-10-01", ok=False)
 check(r.returncode == 2 and "is after" in r.stderr, "crisis list: a reversed period is a usage error too: %r" % r.stderr)
+
+# A time that has not come yet is a typo (a local time given as UTC, 2062 for 2026): refused where it is
+# typed, with nothing recorded; a few minutes ahead is a clock rounded up, and taken.
+ahead = lambda s: (datetime.now(timezone.utc) + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+X = cairn("crisis", "open", "--source", "988", "--received", ahead(-600)).stdout.strip()
+before = cairn("digest").stdout
+for args in (["crisis", "open", "--source", "988", "--received", ahead(86400)],
+             ["crisis", "stamp", X, "arrived", "--at", "2062-10-01T10:00:00Z"],
+             ["crisis", "followup", X, "--at", ahead(3 * 3600)],
+             ["crisis", "intervention", X, "de-escalation", "--at", ahead(3600)]):
+    r = cairn(*args, ok=False)
+    check(r.returncode == 2 and "is in the future" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "%s: a time in the future is one clear error: %r" % (args[1], r.stderr))
+check(cairn("digest").stdout == before, "nothing was recorded by the refused times")
+r = cairn("crisis", "stamp", X, "dispatched", "--at", ahead(120), ok=False)
+check(r.returncode == 0, "a stamp two minutes ahead is taken: %r" % r.stderr)
 
 shutil.rmtree(tmp)
 print("ok" if not cli.failures else "%d failures" % cli.failures)
