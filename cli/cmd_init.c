@@ -146,35 +146,15 @@ static int create_journal(struct cli_ctx *ctx, const cairn_init_options *io, con
 	return rc;
 }
 
-int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n)
-{
-	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
-	struct pass p = {NULL, 0};
-	int rc = read_new_pass(ctx, kdf, &io, &p, shown, n);
-
-	if (!rc && (rc = create_journal(ctx, &io, &p)))
-		pass_free(&p);
-	if (!rc)
-		*out = p;
-	return rc;
-}
-
 /*
  * A failed `init` takes back what it made, so that the same command can simply run again: the files
  * below that were not there before (logs.git/cairn.lock: the sync lock, in a logs.git that was), and the
  * directories it created. Nothing that was there is touched.
  */
-static const char *const made_names[] = {
+static const char *const made_names[CLI_UNDO_NAMES] = {
         "key",     "journal.db", "journal.db-wal", "journal.db-shm", "journal.db-journal", "logs.git/cairn.lock",
         "logs.git"};
-#define N_MADE (sizeof(made_names) / sizeof(made_names[0]))
-
-struct undo {
-	int created;     /* this run created the key file and database (else they are not its to remove) */
-	char *dir;       /* ctx->dir without trailing slashes */
-	size_t top;      /* length of the outermost directory this run creates; 0: none */
-	int had[N_MADE]; /* made_names[i] was there before */
-};
+#define N_MADE CLI_UNDO_NAMES
 
 /* "a/b/" -> "a/b", "a/b" -> "a": the parent, in place. Returns 0 at the top. */
 static int up(char *p, int strip_only)
@@ -258,7 +238,7 @@ static int resolve_new_dir(struct cli_ctx *ctx)
 	return 0;
 }
 
-static int undo_note(struct undo *u, const char *dir)
+static int undo_note(struct cli_undo *u, const char *dir)
 {
 	char path[4200], *p;
 	struct stat st;
@@ -291,7 +271,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-static void undo_run(struct cli_ctx *ctx, struct undo *u)
+void cli_rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+void cli_undo_run(struct cli_ctx *ctx, struct cli_undo *u)
 {
 	char path[4200];
 	int db_had = 0;
@@ -313,7 +295,7 @@ static void undo_run(struct cli_ctx *ctx, struct undo *u)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", u->dir, made_names[i]);
 		if (!strcmp(made_names[i], "logs.git"))
-			nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+			cli_rm_tree(path);
 		else if (unlink(path) != 0 && errno != ENOENT)
 			cli_warn("could not remove '%s': %s", path, strerror(errno));
 	}
@@ -326,6 +308,34 @@ static void undo_run(struct cli_ctx *ctx, struct undo *u)
 		if (!up(u->dir, 0))
 			break;
 	}
+}
+
+void cli_undo_free(struct cli_undo *u)
+{
+	free(u->dir);
+	u->dir = NULL;
+}
+
+int cli_create_journal(struct cli_ctx *ctx, const char *kdf, struct pass *out, char *shown, size_t n,
+                       struct cli_undo *u)
+{
+	cairn_init_options io = CAIRN_INIT_OPTIONS_INIT;
+	struct pass p = {NULL, 0};
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (!(rc = session_dir(ctx)) && !(rc = resolve_new_dir(ctx)) &&
+	    !(rc = read_new_pass(ctx, kdf, &io, &p, shown, n)) && !(rc = undo_note(u, ctx->dir))) {
+		rc = create_journal(ctx, &io, &p);
+		u->created = rc == 0;
+		if (rc)
+			cli_undo_run(ctx, u); /* the directories it made */
+	}
+	if (rc)
+		pass_free(&p);
+	else
+		*out = p;
+	return rc;
 }
 
 /* Only once everything succeeded: the device id the library minted. */
@@ -377,7 +387,7 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	struct pass p = {NULL, 0}, jp = {NULL, 0};
 	const char *join = args_get(a, "join"), *worker = args_get(a, "worker"), *url = NULL;
 	char shown[512], buf[4096];
-	struct undo u = {0, NULL, 0, {0}};
+	struct cli_undo u = {0, NULL, 0, {0}};
 	int rc;
 #ifdef CAIRN_HAVE_SYNC
 	cairn_sync *s = NULL;
@@ -407,7 +417,7 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	}
 #endif
 	if (rc) {
-		undo_run(ctx, &u);
+		cli_undo_run(ctx, &u);
 		goto out;
 	}
 	rc = report_init(ctx, shown);
@@ -419,7 +429,7 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	cairn_sync_free(s);
 #endif
 out:
-	free(u.dir);
+	cli_undo_free(&u);
 	pass_free(&p);
 	pass_free(&jp);
 	return rc;

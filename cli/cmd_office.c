@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cairn_sync.h"
@@ -43,6 +44,28 @@ static int office_repo(struct cli_ctx *ctx, char **repo)
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
+/* The nearest part of the repository's path that exists must be a directory (libgit2 would say "directory
+ * exists" about a file in the way, and only once the office journal is made). */
+static int repo_parent_ok(const char *repo)
+{
+	char p[4096], *slash;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s", repo);
+	while ((slash = strrchr(p, '/')) && slash != p) {
+		*slash = '\0';
+		if (stat(p, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				return 0;
+			return cli_usage("cannot create the central repository '%s': '%s' is not a directory", repo, p);
+		}
+		if (errno != ENOENT && errno != ENOTDIR) /* ENOTDIR: a file further up, found next */
+			return cli_fail(CLI_EXIT_IO, "cannot create the central repository '%s': %s: %s", repo, p,
+			                strerror(errno));
+	}
+	return 0;
+}
+
 static const struct cli_opt init_opts[] = {
         {"repo", 0, "PATH", "where to create the central bare repository (default: DIR/central.git)", 0},
         {"kdf", 0, "LEVEL", "Argon2id cost of the office journal: default, interactive, min (tests only)", 0},
@@ -55,6 +78,7 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	char shown[512], repo[4096], cmd[4200], hex[65];
 	unsigned char pk[32];
 	cairn_sync *s = NULL;
+	struct cli_undo u;
 	int rc;
 	if ((rc = hook_command(cmd, sizeof(cmd))) || (rc = session_dir(ctx)))
 		return rc;
@@ -72,8 +96,12 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 		                "'%s' already exists: the office creates its central repository "
 		                "(choose another --repo)",
 		                repo);
-	if ((rc = cli_create_journal(ctx, args_get(a, "kdf"), &p, shown, sizeof(shown))))
+	if ((rc = repo_parent_ok(repo)))
 		return rc;
+	if ((rc = cli_create_journal(ctx, args_get(a, "kdf"), &p, shown, sizeof(shown), &u))) {
+		cli_undo_free(&u);
+		return rc;
+	}
 	rc = cairn_journal_open(&ctx->j, ctx->dir, p.buf, p.len);
 	pass_free(&p);
 	if (!rc && !(rc = cairn_office_init_repo(ctx->j, repo, cmd)) &&
@@ -81,8 +109,16 @@ static int run_init(struct cli_ctx *ctx, const struct cli_args *a)
 	    !(rc = cairn_sync_open(&s, ctx->j)))
 		rc = cairn_remote_add(s, "central", repo, NULL);
 	cairn_sync_free(s);
+	if (rc) {
+		/* Take back this run's journal and repository (it did not exist), so that the command can run
+		 * again as it is once the cause is mended. */
+		rc = cli_lib_fail(rc);
+		cli_rm_tree(repo);
+		cli_undo_run(ctx, &u);
+	}
+	cli_undo_free(&u);
 	if (rc)
-		return cli_lib_fail(rc);
+		return rc;
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", pk[i]);
 	if (ctx->opt->json)

@@ -100,8 +100,10 @@ int cairn__gitlog_open(cairn_gitlog **out, const char *path)
 		rc = git_repository_init_ext(&g->repo, path, &o);
 	}
 	if (rc) {
+		char what[4200];
 		free(g);
-		return git_fail(CAIRN_EIO, "cannot open the log repository");
+		snprintf(what, sizeof(what), "cannot open or create the git repository '%s'", path);
+		return git_fail(CAIRN_EIO, what);
 	}
 	no_delta_search(g->repo);
 	*out = g;

@@ -108,6 +108,29 @@ run --dir "$T/x6" --passphrase-file "$P" --json remote list
 url=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["url"])' <"$T/out" || true)
 check '[[ $url == "$T/central.git" ]]' "init --remote with a relative path stores it absolute: '$url'"
 
+# ---- office init: the same, for the office journal and its central repository -----------------------
+touch "$T/afile"
+error_line 2 "office init with a file in the way of --repo" "'$T/afile' is not a directory" \
+	--dir "$T/o1" --passphrase-file "$P" office init --kdf min --repo "$T/afile/deep/central.git"
+check '[[ ! -e $T/o1 ]]' "an office init refused for its --repo creates nothing"
+# A directory that cannot take the repository fails only once the journal exists; it all goes again.
+# (root ignores permissions, so root makes the directory immutable; chattr needs ext2/3/4 or the like.)
+mkdir "$T/ro"
+if [[ $(id -u) == 0 ]]; then chattr +i "$T/ro" 2>/dev/null || true; else chmod 555 "$T/ro"; fi
+if mkdir "$T/ro/probe" 2>/dev/null; then
+	rmdir "$T/ro/probe"
+	echo "SKIP: cannot make a directory read-only here: the late office init failure is not checked" >&2
+else
+	error_line 10 "office init whose repository cannot be made" "cannot open or create the git repository '$T/ro/central.git'" \
+		--dir "$T/o2/deep" --passphrase-file "$P" office init --kdf min --repo "$T/ro/central.git"
+	check '[[ ! -e $T/o2 && ! -e $T/ro/central.git ]]' \
+		"a failed office init removes its journal and the directories it made: $(find "$T/o2" 2>/dev/null | tr '\n' ' ')"
+fi
+if [[ $(id -u) == 0 ]]; then chattr -i "$T/ro" 2>/dev/null || true; else chmod 755 "$T/ro"; fi
+run --dir "$T/o2/deep" --passphrase-file "$P" office init --kdf min --repo "$T/ro/central.git"
+check '[[ $rc == 0 && -s $T/o2/deep/key && -d $T/ro/central.git ]]' \
+	"the same office init runs again once the directory can take it ($(show_err))"
+
 # ---- remote add ---------------------------------------------------------------------------------------
 # Each under its own name, so that one accepted by mistake does not make the next fail for that.
 error_line 2 "remote add ftp://" "unsupported URL scheme 'ftp://'" --dir "$A" --passphrase-file "$P" remote add x1 ftp://foo
