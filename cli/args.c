@@ -279,6 +279,36 @@ static int opt_width(const struct cli_opt *o)
 	return w;
 }
 
+/* `text` then `tail`, from column `col`, broken between words before column HELP_WIDTH; later lines
+ * start at `col` too. A word longer than a line stays whole. */
+#define HELP_WIDTH 100
+static void print_wrapped(FILE *f, const char *text, const char *tail, int col)
+{
+	char buf[1024];
+	int at = col;
+
+	snprintf(buf, sizeof(buf), "%s%s", text, tail);
+	for (char *w = buf, *end; *w; w = end) {
+		int len;
+		while (*w == ' ')
+			w++;
+		end = w + strcspn(w, " ");
+		len = (int)(end - w);
+		if (!len)
+			break;
+		if (at > col && at + 1 + len > HELP_WIDTH) {
+			fprintf(f, "\n%*s", col, "");
+			at = col;
+		} else if (at > col) {
+			fputc(' ', f);
+			at++;
+		}
+		fwrite(w, 1, (size_t)len, f);
+		at += len;
+	}
+	fputc('\n', f);
+}
+
 void args_print_opt_list(FILE *f, const struct cli_opt *opts)
 {
 	const struct cli_opt *o;
@@ -296,7 +326,8 @@ void args_print_opt_list(FILE *f, const struct cli_opt *opts)
 		n += fprintf(f, "--%s", o->name);
 		if (o->arg)
 			n += fprintf(f, " %s", o->arg);
-		fprintf(f, "%*s  %s%s\n", w - n, "", o->help, (o->flags & CLI_OPT_MULTI) ? " (repeatable)" : "");
+		fprintf(f, "%*s  ", w - n, "");
+		print_wrapped(f, o->help, (o->flags & CLI_OPT_MULTI) ? " (repeatable)" : "", w + 4);
 	}
 }
 
@@ -315,7 +346,7 @@ void args_print_synopsis_opts(FILE *f, const struct cli_opt *opts, int col, int 
 		else
 			n = snprintf(tok, sizeof(tok), "%s--%s%s%s%s", req ? "" : "[", o->name, o->arg ? " " : "",
 			             o->arg ? o->arg : "", req ? "" : "]");
-		if (col + 1 + n > 100) {
+		if (col + 1 + n > HELP_WIDTH) {
 			fprintf(f, "\n%*s", indent, "");
 			col = indent;
 		} else {

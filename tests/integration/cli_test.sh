@@ -480,6 +480,25 @@ for fam in contact note referral; do
 	done
 done
 usage_error "help for an unknown command" "'frob' is not a cairn command" help frob
+# Every command and subcommand: help with examples, and no line wider than 100 columns (option help
+# wraps under its own column).
+section_commands() { awk '/^Commands:/{f=1; next} /^$/{f=0} f && /^  [a-z]/{print $1}' "$T/out"; }
+run --help
+read -r -a top <<<"$(section_commands | tr '\n' ' ')"
+helps=0
+for cmd in "${top[@]}"; do
+	run "$cmd" --help
+	read -r -a subs <<<"$(section_commands | tr '\n' ' ')"
+	[[ $cmd == help ]] && subs=()
+	for sub in "" "${subs[@]}"; do
+		if [[ -n $sub ]]; then run "$cmd" "$sub" --help; else run "$cmd" --help; fi
+		helps=$((helps + 1))
+		check "[[ \$rc == 0 ]] && awk 'length > 100 { exit 1 }' '$T/out'" \
+			"cairn $cmd $sub --help: exit $rc; lines over 100 columns: $(awk 'length > 100' "$T/out" | head -c 300)"
+		[[ -n $sub || ${#subs[@]} == 0 ]] && check "grep -q '^Examples' '$T/out'" "cairn $cmd $sub --help has examples"
+	done
+done
+check '[[ $helps -gt 100 ]]' "every command's help was read ($helps)"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
