@@ -30,94 +30,6 @@ static const struct cli_opt disclose_opts[] = {
         CLI_OPT_END,
 };
 
-static int wants(const char *what, const char *k)
-{
-	size_t n = strlen(k);
-	const char *p = what;
-
-	for (; (p = strstr(p, k)); p += n)
-		if ((p == what || p[-1] == ',' || p[-1] == ' ') && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
-			return 1;
-	return 0;
-}
-
-/* Add query `text` (rc from the query) under `key`; the text is wiped. */
-static int add_part(json_t *rec, const char *key, int rc, char *text)
-{
-	json_t *v;
-
-	if (rc)
-		return cli_lib_fail(rc);
-	v = out_parse(text);
-	out_free_text(text);
-	if (!v)
-		return CLI_EXIT_FAIL;
-	json_object_set_new(rec, key, v);
-	return 0;
-}
-
-static int plan_part(struct cli_ctx *ctx, json_t *rec, const char *id, const char *type)
-{
-	char *text = NULL;
-	int rc = cairn_plan_show(ctx->j, id, type, NULL, &text);
-
-	if (rc == CAIRN_ENOTFOUND) { /* no plan of this type: nothing to send */
-		cairn_error_clear();
-		return 0;
-	}
-	return add_part(rec, type, rc, text);
-}
-
-/* Goals, plans, assessments and groups, when the disclosure covers them. */
-static int add_families(struct cli_ctx *ctx, const char *id, const char *what, json_t *rec)
-{
-	int all = wants(what, "all"), rc = 0;
-	char *text = NULL;
-
-	/* Each query runs before add_part() reads `text` (argument evaluation order is unspecified). */
-	if (!rc && (all || wants(what, "goals"))) {
-		rc = cairn_goal_list(ctx->j, id, &text);
-		rc = add_part(rec, "goals", rc, text);
-	}
-	if (!rc && (all || wants(what, "assessments"))) {
-		rc = cairn_assess_list(ctx->j, id, NULL, &text);
-		rc = add_part(rec, "assessments", rc, text);
-	}
-	if (!rc && (all || wants(what, "groups"))) {
-		rc = cairn_group_list(ctx->j, id, &text);
-		rc = add_part(rec, "groups", rc, text);
-	}
-	if (!rc && (all || wants(what, "plans"))) {
-		json_t *plans = json_object();
-
-		json_object_set_new(rec, "plans", plans);
-		if (!(rc = plan_part(ctx, plans, id, "relapse")))
-			rc = plan_part(ctx, plans, id, "safety");
-	}
-	return rc;
-}
-
-/* The person's record, limited to what the disclosure covers. */
-static int build_record(struct cli_ctx *ctx, const char *id, const char *what, json_t *rec)
-{
-	static const char *const card[][2] = {{"identity", "fields"}, {"notes", "notes"}, {"referrals", "referrals"}};
-	char *text = NULL;
-	json_t *show;
-	size_t i;
-	int rc = cairn_contact_show(ctx->j, id, &text);
-
-	if ((rc = add_part(rec, "contact", rc, text)))
-		return rc;
-	show = json_object_get(rec, "contact");
-	for (i = 0; i < sizeof(card) / sizeof(card[0]); i++)
-		if (!wants(what, card[i][0]) && !wants(what, "all"))
-			json_object_del(show, card[i][1]);
-	if (!wants(what, "identity") && !wants(what, "all"))
-		json_object_del(show, "merged_fields");
-	json_object_del(show, "conflicts");
-	return add_families(ctx, id, what, rec);
-}
-
 /* --output, or its old name --out (the parser has no hidden aliases: both are listed, one may be given). */
 static const char *output_arg(const struct cli_args *a)
 {
@@ -188,9 +100,9 @@ static int emit(struct cli_ctx *ctx, json_t *doc, struct outfile *of, const char
 static int run_disclose(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *path = output_arg(a), *what = args_get(a, "what");
-	char id[CAIRN_ID_LEN], *consent = NULL;
+	char id[CAIRN_ID_LEN], *consent = NULL, *text = NULL;
 	struct outfile of = {0};
-	json_t *doc, *rec;
+	json_t *doc, *rec = NULL;
 	int rc;
 
 	if (check_disclose(a))
@@ -203,11 +115,15 @@ static int run_disclose(struct cli_ctx *ctx, const struct cli_args *a)
 		outfile_close(&of, 0);
 		return cli_lib_fail(rc);
 	}
-	rec = json_object();
 	doc = json_pack("{s:s,s:{s:s,s:s,s:s,s:s?,s:s?}}", "notice", cairn_redisclosure_notice(), "disclosure",
 	                "recipient", args_get(a, "to"), "purpose", args_get(a, "purpose"), "what", what, "consent",
 	                consent, "emergency", consent ? NULL : args_get(a, "emergency"));
-	if (!doc || !rec || (rc = build_record(ctx, id, what, rec))) {
+	if ((rc = cairn_disclosure_record(ctx->j, id, what, &text)))
+		rc = cli_lib_fail(rc);
+	else if (!(rec = out_parse(text)))
+		rc = CLI_EXIT_FAIL;
+	out_free_text(text);
+	if (rc || !doc) {
 		json_decref(doc);
 		json_decref(rec);
 		rc = rc ? rc : cli_fail(CLI_EXIT_FAIL, "out of memory");

@@ -31,13 +31,19 @@ static const struct cli_opt export_opts[] = {
 #define FHIR_WHAT "identity,notes,referrals"
 #define FHIR_WHAT_ASSESSED FHIR_WHAT ",assessments"
 
-/* The surviving ids (merged records mapped by their Patient.link replaced-by) of every Observation's subject
- * in the bundle, as an object used as a set; NULL when the bundle cannot be read back. */
-static json_t *assessed(const char *text)
+/*
+ * Who the bundle is about, read back from the bundle itself (so that the gate checks exactly the people
+ * who leave, never a list computed apart from it): one entry per person, keyed by the survivor of their
+ * merge group (a Patient.link replaced-by, else the Patient's own id), with "via" the id the disclosure
+ * is recorded under (the survivor when it is in the bundle, else the first member that is) and
+ * "assessed" when an Observation is about any member. NULL when the bundle cannot be read back.
+ */
+static json_t *subjects(const char *text)
 {
 	json_t *b = json_loads(text, 0, NULL), *canon = json_object(), *set = json_object(), *e, *l;
 	size_t i, k;
-	if (!b) {
+	if (!b || !canon || !set) {
+		json_decref(b);
 		json_decref(canon);
 		json_decref(set);
 		return NULL;
@@ -56,14 +62,27 @@ static json_t *assessed(const char *text)
 	}
 	json_array_foreach(json_object_get(b, "entry"), i, e)
 	{
-		json_t *r = json_object_get(e, "resource"), *c;
-		const char *who = json_string_value(json_object_get(json_object_get(r, "subject"), "reference"));
-		const char *type = json_string_value(json_object_get(r, "resourceType"));
-		if (!type || strcmp(type, "Observation") || !who || strlen(who) <= 9)
+		json_t *r = json_object_get(e, "resource"), *c, *p;
+		const char *type = json_string_value(json_object_get(r, "resourceType")), *id, *key;
+		if (!type)
 			continue;
-		who += 9; /* "urn:uuid:" */
-		c = json_object_get(canon, who);
-		json_object_set_new(set, c ? json_string_value(c) : who, json_true());
+		if (!strcmp(type, "Patient")) {
+			id = json_string_value(json_object_get(r, "id"));
+		} else if (!strcmp(type, "Observation")) {
+			id = json_string_value(json_object_get(json_object_get(r, "subject"), "reference"));
+			id = id && strlen(id) > 9 ? id + 9 : NULL; /* "urn:uuid:" */
+		} else {
+			continue;
+		}
+		if (!id)
+			continue;
+		key = (c = json_object_get(canon, id)) ? json_string_value(c) : id;
+		if (!(p = json_object_get(set, key)))
+			json_object_set_new(set, key, p = json_object());
+		if (!strcmp(type, "Observation"))
+			json_object_set_new(p, "assessed", json_true());
+		else if (!json_object_get(p, "via") || !strcmp(id, key))
+			json_object_set_new(p, "via", json_string(id));
 	}
 	json_decref(canon);
 	json_decref(b);
@@ -75,44 +94,29 @@ static json_t *assessed(const char *text)
  * recorded) or the first refusal ends it and the batch is rolled back, so nobody's disclosure is
  * recorded for a bundle that was never written.
  */
-static int gate(struct cli_ctx *ctx, const char *one, const struct cli_args *a, const char *bundle, size_t *n)
+static int gate(struct cli_ctx *ctx, const struct cli_args *a, const char *bundle, size_t *n)
 {
-	char *list = NULL;
-	json_t *people, *p, *obs = assessed(bundle);
-	const char *id;
-	size_t i;
+	json_t *people = subjects(bundle), *p;
+	const char *key;
 	int rc = 0;
 
-	if (!obs)
+	if (!people)
 		return cairn_error_set(CAIRN_ERROR, "cannot read back the FHIR bundle");
-	if (one) {
-		rc = cairn_disclose_via(ctx->j, "fhir", one, args_get(a, "to"), args_get(a, "purpose"),
-		                        json_object_size(obs) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
-		                        args_get(a, "emergency"), NULL);
-		json_decref(obs);
-		*n = !rc;
-		return rc;
-	}
-	if ((rc = cairn_contact_list(ctx->j, 0, &list))) {
-		json_decref(obs);
-		return rc;
-	}
-	people = json_loads(list, 0, NULL);
-	cairn_free(list);
-	if (!json_is_array(people))
-		rc = cairn_error_set(CAIRN_ERROR, "cannot read the list of people");
-	json_array_foreach(people, i, p)
+	json_object_foreach(people, key, p)
 	{
+		const char *via = json_string_value(json_object_get(p, "via"));
+		if (!via) /* an Observation about nobody in the bundle cannot be: refuse rather than guess */
+			rc = cairn_error_set(CAIRN_ERROR,
+			                     "the FHIR bundle holds an assessment of '%s', who is not in it", key);
+		else
+			rc = cairn_disclose_via(ctx->j, "fhir", via, args_get(a, "to"), args_get(a, "purpose"),
+			                        json_object_get(p, "assessed") ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
+			                        args_get(a, "emergency"), NULL);
 		if (rc)
 			break;
-		id = json_string_value(json_object_get(p, "id"));
-		rc = cairn_disclose_via(ctx->j, "fhir", id, args_get(a, "to"), args_get(a, "purpose"),
-		                        json_object_get(obs, id) ? FHIR_WHAT_ASSESSED : FHIR_WHAT,
-		                        args_get(a, "emergency"), NULL);
-		*n += !rc;
+		*n += 1;
 	}
 	json_decref(people);
-	json_decref(obs);
 	return rc;
 }
 
@@ -172,7 +176,7 @@ static int run_export(struct cli_ctx *ctx, const struct cli_args *a)
 	if (path && (rc = outfile_open(&of, path)))
 		return rc;
 	if ((rc = cairn_batch_begin(ctx->j)) || (rc = cairn_export_fhir(ctx->j, &o, &text)) ||
-	    (rc = gate(ctx, o.contact, a, text, &n)) || (rc = cairn_batch_commit(ctx->j))) {
+	    (rc = gate(ctx, a, text, &n)) || (rc = cairn_batch_commit(ctx->j))) {
 		rc = cli_lib_fail(rc); /* first: the rollback may replace the library's message */
 		cairn_batch_rollback(ctx->j);
 	} else {

@@ -504,6 +504,16 @@ int cairn_disclose(cairn_journal *j, const char *contact, const char *recipient,
 /** cairn_disclose() recording `channel` ("export", "report", "referral", "fhir", ...) in the entry. */
 int cairn_disclose_via(cairn_journal *j, const char *channel, const char *contact, const char *recipient,
                        const char *purpose, const char *what, const char *emergency_reason, char **consent_id_out);
+/**
+ * What a disclosure of `contact` under `what` (as given to cairn_disclose_via, which the caller runs
+ * first) sends: {"contact": the card of cairn_contact_show cut to the categories covered, "goals",
+ * "assessments", "groups", "plans": present when covered}. Cut as the FHIR export is: notes and
+ * referrals struck as entered in error are left out; an amended note is sent as it reads now (with
+ * "amended": true, without the wording it replaced); without "identity" no name or other field goes out,
+ * not even a referral's contact name; a group session gives its "attendee_count", never the other
+ * attendees; conflicts are left out. *out is freed with cairn_free.
+ */
+int cairn_disclosure_record(cairn_journal *j, const char *contact, const char *what, char **out);
 /** The accounting of disclosures of `contact` (NULL: all), newest first: [{"id","contact","recipient",
  * "purpose","what","channel","consent","emergency","worker","device","time"}]. */
 int cairn_disclosure_list(cairn_journal *j, const char *contact, char **out);

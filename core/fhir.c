@@ -170,7 +170,10 @@ static int patient_links(struct cairn__fhir_ctx *x, json_t *entries)
 #define PATIENT_SQL(where)                                                                                            \
 	"SELECT c.entity, " CAIRN__CANON("c.entity") ", " FIELD("name") ", " FIELD("alias") ", " FIELD("dob") ", "           \
 	FIELD("phone") ", " FIELD("email") ", " FIELD("language") ", " FIELD("location")                              \
-	" FROM contacts c WHERE c.cl % 2 = 1 AND " where " ORDER BY c.entity"
+	" FROM contacts c WHERE c.cl % 2 = 1 AND " where                                                             \
+	/* a person is deleted with the survivor of their merge group (a survivor not here yet: alive) */              \
+	" AND coalesce((SELECT k.cl % 2 FROM contacts k WHERE k.entity = " CAIRN__CANON("c.entity") "), 1) = 1"      \
+	" ORDER BY c.entity"
 
 static int patients(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)
 {

@@ -299,5 +299,54 @@ c contact delete "$B" >/dev/null
 cj --json due --today 2027-01-10 --within 60
 check_json "not any(i['contact'] == '$B' for i in d)" "a deleted person has nothing due"
 
+# ---- what a disclosure sends: only the person's, only what is current, only what is covered ----------
+P=$(c contact add "Pia Canary" --phone 555-0199)
+Q=$(c contact add "Quinn Other")
+NS=$(c note add "$P" --text "WRONG-PERSON second")
+c note strike "$NS" --reason "written in the wrong record" >/dev/null
+c note strike "$(c note add "$P" --text "WRONG-PERSON third")" --reason "wrong person" >/dev/null
+NA=$(c note add "$P" --text "ORIGINAL wording, later corrected")
+c note amend "$NA" --text "Met at the drop-in" --reason "worker error" >/dev/null
+c note add "$P" --text "Kept text" >/dev/null
+RS=$(c referral add "$P" --category mat --to "WRONG-PERSON clinic")
+c referral status "$RS" entered-in-error >/dev/null
+c referral add "$P" --category housing --to "Harbor House" >/dev/null
+c group add "Relapse prevention" --facilitator "Sam Rivera" -a "$P" -a "$Q" >/dev/null
+c consent grant "$P" --from P --to "Harbor House" --info notes,referrals,groups --purpose referral --expires 2099-12-31 \
+	--signed-by Pia --method wet >/dev/null
+cj disclose "$P" --to "Harbor House" --purpose referral --what notes,referrals,groups -o "$T/p.json"
+check '[[ $rc == 0 ]] && ! grep -q "WRONG-PERSON" "$T/p.json"' \
+	"notes and referrals struck as entered in error are left out of a disclosure"
+check '! grep -q "ORIGINAL" "$T/p.json" && grep -q "Met at the drop-in" "$T/p.json"' \
+	"an amended note is sent as it reads now, not with the wording it replaced"
+check '! grep -q "$Q" "$T/p.json" && ! grep -q "Quinn" "$T/p.json"' "a group session does not name the other attendees"
+check '! grep -q "Pia\|555-0199" "$T/p.json"' "without identity no name goes out (not even a referral's contact name)"
+python3 -c 'import json,sys
+r = json.load(open(sys.argv[1]))["record"]
+notes, refs, groups = r["contact"]["notes"], r["contact"]["referrals"], r["groups"]
+assert sorted(n["text"] for n in notes) == ["Kept text", "Met at the drop-in"], notes
+assert sum(n["amended"] for n in notes) == 1, notes
+assert [x["to"] for x in refs] == ["Harbor House"], refs
+assert groups[0]["attendee_count"] == 2 and "attendees" not in groups[0], groups' "$T/p.json" 2>"$T/py.err" && ok ||
+	bad "the disclosed record holds the current notes, the live referral and a head count: $(cat "$T/py.err")"
+
+# The FHIR export checks exactly the people in its bundle: a person whose merge survivor was deleted is
+# deleted with it, never exported without a consent (the gate used to look only at 'contact list').
+J2="$T/j2"
+"$CAIRN" --dir "$J2" --passphrase-file "$PW" init --kdf min >/dev/null 2>&1
+c2() { "$CAIRN" --dir "$J2" --passphrase-file "$PW" "$@" 2>/dev/null; }
+X=$(c2 contact add "Xena Older")
+Y=$(c2 contact add "Yara CANARY" --dob 1980-02-03)
+c2 note add "$Y" --text "CANARY relapse" >/dev/null
+c2 contact merge "$X" "$Y" >/dev/null
+S=$(printf '%s\n%s\n' "$X" "$Y" | sort | head -1)
+c2 contact delete "$S" >/dev/null
+run --dir "$J2" --passphrase-file "$PW" export fhir --to Nobody --purpose none --with-notes -o "$T/f.json"
+check '! grep -q CANARY "$T/f.json" 2>/dev/null' "a deleted person's merged record is not in the FHIR bundle (exit $rc)"
+c2 contact restore "$S" >/dev/null
+error_line 11 "the restored person is exported only under a consent" "no consent" \
+	--dir "$J2" --passphrase-file "$PW" export fhir --to Nobody --purpose none --with-notes -o "$T/f2.json"
+check '[[ ! -e $T/f2.json ]]' "and no bundle is written"
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
