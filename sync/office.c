@@ -201,10 +201,13 @@ typedef struct {
 	char tip[CAIRN_OID_HEX];
 } office;
 
+/* Idempotent: office_open closes what it opened when it fails, and callers close in every case. */
 static void office_close(office *o)
 {
 	cairn_roster_free(o->r);
 	cairn__gitlog_free(o->g);
+	o->r = NULL;
+	o->g = NULL;
 }
 
 static int org_sign_cb(void *ud, const unsigned char *m, size_t n, unsigned char sig[64])
@@ -536,13 +539,13 @@ int cairn_office_enroll_list(cairn_journal *j, const char *repo, char **out)
 		}
 		json_array_append_new(arr, json_pack("{ssss}", "device", devs[i], "state", state));
 	}
-	cairn_error_clear();
+	if (!rc) /* the lookups of devices never denied; a failure keeps its message */
+		cairn_error_clear();
 	if (!rc && !(*out = json_dumps(arr, JSON_COMPACT)))
 		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	cairn__gitlog_list_free(devs, n);
 	json_decref(arr);
-	if (o.g)
-		office_close(&o);
+	office_close(&o);
 	return rc;
 }
 
@@ -616,11 +619,11 @@ int cairn_office_devices(cairn_journal *j, const char *repo, char **out)
 		                       (d->flags & CAIRN_ROSTER_SUPERVISOR) != 0));
 		free(name);
 	}
-	cairn_error_clear();
+	if (!rc) /* the probes of each log; a failure keeps its message */
+		cairn_error_clear();
 	if (!rc && !(*out = json_dumps(arr, JSON_COMPACT)))
 		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	json_decref(arr);
-	if (!rc)
-		office_close(&o);
+	office_close(&o);
 	return rc;
 }

@@ -142,5 +142,17 @@ check "b1's pending event reached the office" 'has office "Bravo unsent"'
 
 check "the office, which syncs too, files no enrollment request for itself" \
 	'[ "$(c office --json office enroll list | grep -o "\"device\"" | wc -l)" = 3 ]'
+
+# ---- a roster on central that does not verify: every office command says so, none crashes ----
+good=$(git -C "$central" rev-parse refs/heads/roster)
+blob=$(head -c 300 /dev/urandom | git -C "$central" hash-object -w --stdin)
+tree=$(printf '100644 blob %s\troster\n' "$blob" | git -C "$central" mktree)
+git -C "$central" update-ref refs/heads/roster "$(echo x | canon git -C "$central" commit-tree "$tree" -p "$good")"
+for cmd in "office devices" "office enroll list"; do
+	set +e; out=$(c office $cmd 2>&1); rc=$?; set -e
+	check "$cmd with a roster that does not verify: exit 5 and the reason ($rc: $out)" \
+		'[ $rc -eq 5 ] && echo "$out" | grep -q roster'
+done
+git -C "$central" update-ref refs/heads/roster "$good"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
