@@ -942,8 +942,10 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	int rc, worst = 0;
 	/* process-wide (one round at a time), for this run only: the default again at its end */
 	cairn__netstream_set_timeout(opts && opts->version >= 2 ? opts->timeout_ms : 0);
-	/* Own log first: a journal behind its git (restored database) catches up before sealing. */
-	if ((rc = cairn_sync_import(s, &local)) || (rc = cairn_sync_seal(s, &local)))
+	/* Own log first: a journal behind its git (restored database) catches up before sealing. Sealing
+	 * waits for the rounds: each seals once it has adopted the remote's roster, so that what was written
+	 * since a teammate's revocation is sealed under the new epoch, which the revoked device lacks. */
+	if ((rc = cairn_sync_import(s, &local)))
 		goto out;
 	if (remote) {
 		names = calloc(1, sizeof(char *));
@@ -961,7 +963,9 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 			err = strdup(cairn_error_last());
 		}
 	}
-	rc = cairn_sync_import(s, &total);
+	/* No remote reached (or none): what is pending is sealed all the same, under the roster held. */
+	if ((rc = cairn_sync_seal(s, &local)) == 0)
+		rc = cairn_sync_import(s, &total);
 	if (!rc) {
 		int wiped = 0;
 		rc = cairn_sync_wipe(s, &wiped);

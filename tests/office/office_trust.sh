@@ -100,6 +100,7 @@ c a1 remote remove viahttp >/dev/null
 # ---- revocation: new epoch; the revoked device's later push is refused by the hook ----
 seq_before=$(git -C "$central" rev-parse refs/heads/logs/$A2)
 c office office revoke "$A2" >/dev/null
+c a1 contact add "Alpha unsynced at revocation" >/dev/null # sealed by the sync that brings the new roster
 c a1 sync >/dev/null 2>&1
 c a1 contact add "Alpha after revocation" >/dev/null
 c a1 sync >/dev/null
@@ -108,8 +109,9 @@ set +e; out=$(c a2 sync 2>&1); rc=$?; set -e
 check "the revoked device's push is refused by the hook (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep -q "revoked"'
 check "central kept a2's log as it was" '[ "$(git -C "$central" rev-parse refs/heads/logs/$A2)" = "$seq_before" ]'
 check "the revoked device cannot read what its team wrote after (new epoch)" '! has a2 "Alpha after revocation"'
+check "nor what a teammate wrote before the sync that brought it the revocation" '! has a2 "Alpha unsynced at revocation"'
 c office sync >/dev/null 2>&1 || true
-check "the office reads the new epoch" 'has office "Alpha after revocation"'
+check "the office reads the new epoch" 'has office "Alpha after revocation" && has office "Alpha unsynced at revocation"'
 check "the office never has the revoked device's later record" '! has office "Alpha two revoked"'
 # a relay that carries the revoked device's later segments: quarantined on import, not adopted
 git init -q --bare relay.git
