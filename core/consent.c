@@ -313,7 +313,7 @@ int cairn_consent_list(cairn_journal *j, const char *contact, const char *today,
 /* ---- the gate ---- */
 
 /* Split "notes, referrals" into a JSON array of known categories. */
-static int parse_what(const char *what, json_t **out)
+int cairn__parse_what(const char *what, json_t **out)
 {
 	json_t *a = json_array();
 	const char *p = what ? what : "";
@@ -497,7 +497,7 @@ int cairn_disclose_via(cairn_journal *j, const char *channel, const char *contac
 	if (emergency_reason && (!*emergency_reason || strlen(emergency_reason) > CAIRN__MAX_FIELD))
 		return cairn__error(CAIRN_EINVAL, "an emergency disclosure needs a reason (at most %d characters)",
 		                    CAIRN__MAX_FIELD);
-	if ((rc = parse_what(what, &want)))
+	if ((rc = cairn__parse_what(what, &want)))
 		return rc;
 	if (!(rc = cairn__txn_begin(j)))
 		rc = cairn__txn_end(j, disclose_locked(j, channel, contact, recipient, purpose, want, emergency_reason,

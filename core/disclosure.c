@@ -20,20 +20,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* `what` (comma-separated) names category `k`, or "all". */
-static int covers(const char *what, const char *k)
+/* The parsed categories `what` name category `k`, or "all". */
+static int covers(const json_t *what, const char *k)
 {
-	for (const char *p = what; p && *p;) {
-		size_t n = strcspn(p, ",");
-		const char *s = p, *e = p + n;
-		while (s < e && *s == ' ')
-			s++;
-		while (e > s && e[-1] == ' ')
-			e--;
-		if (((size_t)(e - s) == strlen(k) && !strncmp(s, k, strlen(k))) ||
-		    ((e - s) == 3 && !strncmp(s, "all", 3)))
+	const json_t *w;
+	size_t i;
+	json_array_foreach(what, i, w)
+	{
+		if (!strcmp(json_string_value(w), k) || !strcmp(json_string_value(w), "all"))
 			return 1;
-		p += n + (p[n] == ',');
 	}
 	return 0;
 }
@@ -100,7 +95,7 @@ static void trim_groups(json_t *groups)
 }
 
 /* The contact card: the categories covered, cut as above. */
-static int card(cairn_journal *j, const char *contact, const char *what, json_t *rec)
+static int card(cairn_journal *j, const char *contact, const json_t *what, json_t *rec)
 {
 	char *text = NULL;
 	json_t *show;
@@ -138,15 +133,19 @@ static int plan(cairn_journal *j, const char *contact, const char *type, json_t 
 	return rc;
 }
 
-int cairn_disclosure_record(cairn_journal *j, const char *contact, const char *what, char **out)
+int cairn_disclosure_record(cairn_journal *j, const char *contact, const char *what_list, char **out)
 {
-	json_t *rec = json_object(), *v;
+	json_t *rec, *v, *what = NULL;
 	char *text = NULL;
 	int rc;
 
 	*out = NULL;
-	if (!rec)
+	if ((rc = cairn__parse_what(what_list, &what)))
+		return rc;
+	if (!(rec = json_object())) {
+		json_decref(what);
 		return cairn__error(CAIRN_ENOMEM, "out of memory");
+	}
 	rc = card(j, contact, what, rec);
 	if (!rc && covers(what, "goals")) {
 		rc = cairn_goal_list(j, contact, &text);
@@ -173,5 +172,6 @@ int cairn_disclosure_record(cairn_journal *j, const char *contact, const char *w
 	if (!rc && !(*out = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS)))
 		rc = cairn__error(CAIRN_ENOMEM, "out of memory");
 	json_decref(rec);
+	json_decref(what);
 	return rc;
 }

@@ -51,6 +51,10 @@ char *cairn__worker(cairn_journal *j);
 #define CAIRN__PERSON(col) col " IN " CAIRN__GROUP("?1")
 #define CAIRN__EVERYONE "1"
 
+/* The categories of a disclosure ("identity,notes", comma-separated, spaces around words allowed) as a
+ * JSON array of known words (*out, the caller's); CAIRN_EINVAL for an unknown or empty list. consent.c. */
+int cairn__parse_what(const char *what, json_t **out);
+
 /* A consent's status as SQL over `consents c`, with ?2 today: revoked from the earliest revocation date,
  * expired after `expires`, else active. Shared with the FHIR export (fhir.c). */
 #define CAIRN__CONSENT_STATUS                                                                                      \
