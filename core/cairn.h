@@ -642,7 +642,11 @@ int cairn_org_sign(cairn_journal *j, const unsigned char *m, size_t n, unsigned 
  * it does not open.
  */
 int cairn_device_unseal(cairn_journal *j, const unsigned char *c, size_t clen, unsigned char **key_out);
-/** Store the key of `team` at `epoch`; `current` makes it the key this device seals with. */
+/**
+ * Store the key of `team` at `epoch`; `current` makes it the key this device seals with. Storing the
+ * same key again only sets `current`; a different key under a stored (team, epoch) is refused
+ * (CAIRN_EEXISTS) and changes nothing.
+ */
 int cairn_team_key_store(cairn_journal *j, const unsigned char team[CAIRN_TEAM_BYTES], uint32_t epoch,
                          const unsigned char key[32], int current);
 /** Office team names (kept in the office's journal only). id: CAIRN_ENOTFOUND when unknown. */

@@ -126,7 +126,23 @@ int cairn_team_key_store(cairn_journal *j, const unsigned char team[CAIRN_TEAM_B
 	int rc = cairn__exec(j, "BEGIN IMMEDIATE");
 	if (rc)
 		return rc;
-	if (current)
+	/* A team's key for an epoch never changes: another one under the same (team, epoch) would make
+	 * everything sealed with the first unreadable here. Refused, not replaced. */
+	if (!(rc = cairn__prepare(j, &st, "SELECT key FROM teams WHERE team = ?1 AND epoch = ?2"))) {
+		sqlite3_bind_blob(st, 1, team, CAIRN_TEAM_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, epoch);
+		int step = sqlite3_step(st);
+		if (step == SQLITE_ROW &&
+		    (sqlite3_column_bytes(st, 0) != 32 || !cairn__ct_equal(sqlite3_column_blob(st, 0), key, 32)))
+			rc = cairn__error(CAIRN_EEXISTS,
+			                  "a different key of this team for epoch %u is already stored here: refused "
+			                  "(a roster signed again after a rollback?)",
+			                  (unsigned)epoch);
+		else if (step != SQLITE_ROW && step != SQLITE_DONE)
+			rc = cairn__sqlerr(j, step, "reading a team key");
+		cairn__finalize(j, st);
+	}
+	if (!rc && current)
 		rc = cairn__exec(j, "UPDATE teams SET current = 0");
 	if (!rc && !(rc = cairn__prepare(j, &st, "INSERT OR REPLACE INTO teams VALUES (?1, ?2, ?3, ?4)"))) {
 		sqlite3_bind_blob(st, 1, team, CAIRN_TEAM_BYTES, SQLITE_STATIC);

@@ -48,6 +48,10 @@ struct cairn_sync {
 	/* The org-signed roster this device holds (NULL before the office exists or before enrollment):
 	 * segments of devices it does not admit are neither adopted, relayed nor imported. */
 	cairn_roster *roster;
+	/* The version of the newest roster this journal took (0 none) when the log repository holds no
+	 * roster that new: lost, or restored from an older copy. Other logs then wait for a remote that
+	 * offers one, rather than being judged by an older roster or by none. */
+	uint64_t roster_needed;
 	/* An import group is open (cairn_sync_import): its size so far, in events applied. */
 	int grouping;
 	uint64_t group_events;
@@ -77,17 +81,32 @@ static int take_lock(cairn_sync *s, const char *repo)
 static int load_roster(cairn_sync *s)
 {
 	unsigned char org[32];
+	char tip[CAIRN_OID_HEX] = "", seen_tip[CAIRN_OID_HEX];
+	uint64_t seen = 0;
 	int rc = cairn__org_pinned(s->j, org);
 	if (rc)
 		return rc == CAIRN_ENOTFOUND ? 0 : rc;
+	if ((rc = cairn__roster_seen(s->j, &seen, seen_tip)))
+		return rc;
 	rc = cairn__roster_load(s->g, CAIRN_ROSTER_REF, org, &s->roster);
-	if (rc == 0)
-		rc = cairn__roster_apply(s->g, s->j, s->roster);
+	if (rc == 0 && !(rc = cairn__gitlog_tip(s->g, CAIRN_ROSTER_REF, tip)) &&
+	    cairn__roster_check(s->j, s->roster->version, tip, "the log repository holds")) {
+		cairn_roster_free(s->roster); /* older than what the journal took: wait for a newer one */
+		s->roster = NULL;
+	}
+	cairn_error_clear();
+	if (rc == 0 && s->roster)
+		rc = cairn__roster_apply(s->g, s->j, s->roster, tip);
+	if ((rc == 0 || rc == CAIRN_ENOTFOUND) && !s->roster && seen)
+		s->roster_needed = seen;
 	/* The directory held here, when the journal lacks it (a rebuild after a restore clears it). */
 	if (rc == 0 || rc == CAIRN_ENOTFOUND)
 		rc = cairn__directory_apply(s->g, s->j);
 	return rc;
 }
+
+/* Other devices' logs wait: the journal took a newer roster than any held here (see roster_needed). */
+static int roster_missing(const cairn_sync *s) { return s->roster_needed && !s->roster; }
 
 static int finish_own_fork(cairn_sync *s);
 
@@ -181,6 +200,19 @@ static int tip_state(cairn_sync *s, const char *tip, uint64_t *last, unsigned ch
 	return cairn__log_tip_state(s->g, tip, last, hash);
 }
 
+/*
+ * This journal sealed further than its log repository holds (logs.git lost, or restored from an older
+ * copy): sealing from the older tip would write a second log under seqs already published, which every
+ * remote sees as a fork. `held` is the last seq at the tip held here.
+ */
+static int own_log_lost(cairn_sync *s, uint64_t held)
+{
+	cairn_cursor c;
+	int lost = !cairn_cursor_get(s->j, cairn_journal_device(s->j), &c) && c.last_seq > held;
+	cairn_error_clear();
+	return lost;
+}
+
 int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
 {
 	const char *own = cairn_journal_device(s->j);
@@ -199,6 +231,8 @@ int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
 		return rc;
 	if (max <= h.first_seq)
 		return 0; /* nothing pending (or the journal is behind git: import repairs it) */
+	if (own_log_lost(s, h.first_seq))
+		return 0; /* a remote gives the published log back first (reconcile adopts it) */
 	rc = cairn_team_current(s->j, h.team, &h.epoch, &key);
 	if (rc == CAIRN_ENOTFOUND)
 		return 0; /* no team yet: record locally and wait (DESIGN: until approved) */
@@ -418,7 +452,7 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 		s->grouping = 1;
 		s->group_events = 0;
 	}
-	for (size_t i = 0; i < n && !rc; i++)
+	for (size_t i = 0; i < n && !rc && !roster_missing(s); i++)
 		if (strcmp(devs[i], cairn_journal_device(s->j)))
 			rc = import_log(s, devs[i], r);
 	if (s->grouping)
@@ -744,7 +778,7 @@ static int add_spec(char **specs, size_t *k, const char *ref)
  * "Fully synced" head: signed (seq, tip segment hash) of our own log, pushed with the log it describes
  * when nothing is pending, so the office can tell a device that has handed in everything it wrote.
  */
-static int head_spec(cairn_sync *s, char **specs, size_t *k)
+static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
 	unsigned char pk[32], hash[32], head[CAIRN_HEAD_BYTES], *old = NULL, opk[32], ohash[32];
@@ -758,7 +792,14 @@ static int head_spec(cairn_sync *s, char **specs, size_t *k)
 	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) ||
 	    cairn_events_max_seq(s->j, own, &max) || seq != max)
 		return 0; /* nothing published yet, or something pending: no claim to make */
-	if (!cairn__gitlog_tip(s->g, ref, htip) && !cairn__gitlog_read_blob(s->g, htip, "head", &old, &olen, parent) &&
+	/* Ours, or when this repository has none (logs.git lost), the remote's: the chain continues. */
+	char rref[300];
+	snprintf(rref, sizeof(rref), "refs/remotes/%s/synced/%s", remote, own);
+	if (cairn__gitlog_tip(s->g, ref, htip) && !cairn__gitlog_tip(s->g, rref, htip) &&
+	    (rc = cairn__gitlog_set(s->g, ref, htip, NULL)))
+		return rc;
+	cairn_error_clear();
+	if (htip[0] && !cairn__gitlog_read_blob(s->g, htip, "head", &old, &olen, parent) &&
 	    !cairn_head_decode(old, olen, opk, &oseq, ohash, hex) && oseq == seq && !memcmp(ohash, hash, 32)) {
 		free(old);
 		return add_spec(specs, k, ref);
@@ -785,7 +826,7 @@ static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *
 	    !cairn__gitlog_tip(s->g, ref, ltip))
 		rc = add_spec(specs, k, ref);
 	if (!rc && s->roster && cairn_roster_device_find(s->roster, own))
-		rc = head_spec(s, specs, k);
+		rc = head_spec(s, remote, specs, k);
 	/* The roster and the resource directory, when the remote lacks ours or holds an older one. */
 	static const char *const docs[][2] = {{CAIRN_ROSTER_REF, "roster"}, {CAIRN_DIRECTORY_REF, "directory"}};
 	for (size_t i = 0; i < 2 && !rc && s->roster; i++) {
@@ -800,12 +841,57 @@ static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *
 	return rc;
 }
 
-/* Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward). */
+/*
+ * A relayed log goes out only as far as the roster we hold admits it. A relay may have taken a revoked
+ * device's later segments before it knew of the revocation; the hook refuses those, and a pre-receive
+ * refusal refuses every ref of its push. The admitted part goes through a local ref of its own (libgit2
+ * pushes from references only). `*src` is the ref to push from, or NULL when there is nothing to send.
+ */
+static int relay_source(cairn_sync *s, const char *dev, const char *lref, const char *ltip, const char *rtip, char *src,
+                        size_t srclen, char tip[CAIRN_OID_HEX])
+{
+	char bad[CAIRN_OID_HEX], reason[300];
+	const cairn_roster_device *d = s->roster ? cairn_roster_device_find(s->roster, dev) : NULL;
+	snprintf(src, srclen, "%s", lref);
+	snprintf(tip, CAIRN_OID_HEX, "%s", ltip);
+	if (roster_missing(s)) {
+		src[0] = '\0';
+		return 0;
+	}
+	if (!s->roster || (d && d->status == CAIRN_ROSTER_ENROLLED))
+		return 0;
+	int rc = verified_prefix(s, dev, rtip, ltip, tip, bad, reason, sizeof(reason));
+	if (rc || !strcmp(tip, rtip)) {
+		src[0] = '\0';
+		return rc;
+	}
+	snprintf(src, srclen, "refs/cairn/relay/%s", dev);
+	return cairn__gitlog_set(s->g, src, tip, NULL);
+}
+
+static int push_specs(cairn_sync *s, const char *remote, char **specs, size_t k, cairn__transfer *t,
+                      cairn_sync_result *r, size_t *rejected)
+{
+	size_t no = 0;
+	int rc = k ? cairn__gitlog_push(s->g, remote, specs, k, t, &no) : 0;
+	if (!rc) {
+		r->bytes_sent += t->bytes_sent;
+		*rejected += no;
+	}
+	return rc;
+}
+
+/*
+ * Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward).
+ * Our own log and the refs of trust go in a push of their own, before the relayed logs: whatever a hook
+ * makes of a log we carry for someone else, it cannot hold back what this device wrote.
+ */
 static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, cairn__transfer *t)
 {
-	char **devs = NULL, **specs = NULL, lref[128], rref[256], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX];
-	size_t n = 0, k = 0, rejected = 0;
-	uint64_t commits = 0, relayed = 0;
+	char **devs = NULL, **specs = NULL, lref[128], rref[256], src[160], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX],
+	     good[CAIRN_OID_HEX];
+	size_t n = 0, k = 0, own = 0, rejected = 0;
+	uint64_t commits[2] = {0, 0}, relayed = 0;
 	int rc = cairn__gitlog_list(s->g, "refs/heads/logs/", &devs, &n);
 	if (rc)
 		return rc;
@@ -813,35 +899,57 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	 * enrollment request in the same push). */
 	int waiting = waiting_for_roster(s);
 	specs = calloc(n + 4, sizeof(char *));
-	for (size_t i = 0; specs && i < n && !rc && !waiting; i++) {
+	if (!specs)
+		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	/* specs[0, own): our log and the refs of trust; specs[own, k): relayed logs */
+	const char *me = cairn_journal_device(s->j);
+	log_ref(lref, sizeof(lref), me);
+	if (!rc && !waiting && !cairn__gitlog_tip(s->g, lref, ltip)) {
+		snprintf(rref, sizeof(rref), "refs/remotes/%s/logs/%s", remote, me);
+		int have = cairn__gitlog_tip(s->g, rref, rtip) == 0;
+		if (!have || (strcmp(ltip, rtip) && cairn__gitlog_descends(s->g, ltip, rtip) == 1)) {
+			commits[0] = count_between(s, ltip, have ? rtip : "");
+			rc = add_spec(specs, &k, lref);
+		}
+	}
+	cairn_error_clear();
+	if (!rc)
+		rc = trust_specs(s, remote, specs, &k);
+	own = k;
+	for (size_t i = 0; i < n && !rc && !waiting; i++) {
+		if (!strcmp(devs[i], me))
+			continue;
 		log_ref(lref, sizeof(lref), devs[i]);
 		snprintf(rref, sizeof(rref), "refs/remotes/%s/logs/%s", remote, devs[i]);
 		if ((rc = cairn__gitlog_tip(s->g, lref, ltip)))
 			break;
 		int have = cairn__gitlog_tip(s->g, rref, rtip) == 0;
+		if (!have)
+			rtip[0] = '\0';
 		if (have && (!strcmp(ltip, rtip) || cairn__gitlog_descends(s->g, ltip, rtip) != 1))
 			continue; /* up to date, or a fork that reconcile() reported */
-		commits += count_between(s, ltip, have ? rtip : "");
-		relayed += strcmp(devs[i], cairn_journal_device(s->j)) != 0;
-		size_t len = 2 * strlen(lref) + 2;
-		if ((specs[k] = malloc(len)))
-			snprintf(specs[k++], len, "%s:%s", lref, lref);
-	}
-	if (!specs)
-		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
-	else if (!rc)
-		rc = trust_specs(s, remote, specs, &k);
-	if (!rc && k) {
-		rc = cairn__gitlog_push(s->g, remote, specs, k, t, &rejected);
-		if (!rc) {
-			r->segments_sent += commits;
-			r->refs_relayed += relayed;
-			r->rejected += rejected;
-			r->bytes_sent += t->bytes_sent;
-			if (rejected)
-				rc = cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused %zu of %zu log updates (%s)",
-				                     remote, rejected, k, t->first_rejection);
+		if ((rc = relay_source(s, devs[i], lref, ltip, rtip, src, sizeof(src), good)) || !src[0])
+			continue;
+		size_t len = strlen(src) + strlen(lref) + 2;
+		if (!(specs[k] = malloc(len))) {
+			rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+			break;
 		}
+		snprintf(specs[k++], len, "%s:%s", src, lref);
+		commits[1] += count_between(s, good, rtip);
+		relayed++;
+	}
+	if (!rc && !(rc = push_specs(s, remote, specs, own, t, r, &rejected)) && !rejected)
+		r->segments_sent += commits[0];
+	size_t before = rejected;
+	if (!rc && !(rc = push_specs(s, remote, specs + own, k - own, t, r, &rejected)) && rejected == before) {
+		r->segments_sent += commits[1];
+		r->refs_relayed += relayed;
+	}
+	if (!rc && rejected) {
+		r->rejected += rejected;
+		rc = cairn_error_set(CAIRN_EREJECTED, "remote '%s' refused %zu of %zu log updates (%s)", remote,
+		                     rejected, k, t->first_rejection);
 	}
 	for (size_t i = 0; i < k; i++)
 		free(specs[i]);
@@ -893,7 +1001,7 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	char roster_err[300] = "";
 	int rc = cairn__gitlog_remote_url(s->g, remote, &url), roster_rc = 0;
 	if (!rc)
-		rc = cairn__gitlog_fetch(s->g, remote, &t);
+		rc = cairn__gitlog_fetch(s->g, remote, cairn_journal_device(s->j), &t);
 	if (!rc) {
 		r->bytes_received += t.bytes_received;
 		/* A refused roster (rollback, wrong org) stops no log: report it after the exchange. */
@@ -975,6 +1083,21 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 		rc = worst;
 		cairn_error_set(rc, "%s", err ? err : "sync failed");
 	}
+	if (!rc && roster_missing(s))
+		rc = cairn_error_set(CAIRN_EREJECTED,
+		                     "this journal took roster version %llu, and no remote offered it again: other "
+		                     "devices' logs wait (this journal's log repository was lost or restored from an "
+		                     "older copy); sync with a remote that holds version %llu or newer",
+		                     (unsigned long long)s->roster_needed, (unsigned long long)s->roster_needed);
+	uint64_t held = 0;
+	unsigned char hash[32];
+	char lref[128], tip[CAIRN_OID_HEX] = "";
+	log_ref(lref, sizeof(lref), cairn_journal_device(s->j));
+	if (!rc && (cairn__gitlog_tip(s->g, lref, tip) || !tip_state(s, tip, &held, hash)) && own_log_lost(s, held))
+		rc = cairn_error_set(CAIRN_EREJECTED,
+		                     "this journal sealed its events up to a later seq than its log repository holds "
+		                     "(lost, or restored from an older copy), and no remote gave the published log "
+		                     "back: new events wait; sync with a remote that holds this device's log");
 out:
 	add_result(&total, &local);
 	if (out)
@@ -1001,7 +1124,7 @@ static int landed(cairn_sync *s, const char *remote, const char *ltip)
 	cairn__transfer t = {NULL, NULL, 0, 0, NULL, ""};
 	char ref[256], rtip[CAIRN_OID_HEX];
 	snprintf(ref, sizeof(ref), "refs/remotes/%s/logs/%s", remote, cairn_journal_device(s->j));
-	if (cairn__gitlog_fetch(s->g, remote, &t) || cairn__gitlog_tip(s->g, ref, rtip))
+	if (cairn__gitlog_fetch(s->g, remote, NULL, &t) || cairn__gitlog_tip(s->g, ref, rtip))
 		return 0;
 	return !strcmp(rtip, ltip);
 }

@@ -878,7 +878,7 @@ static int apply_ca(cairn_gitlog *g, const char *remote)
 	return rc ? git_fail(CAIRN_EINVAL, "cannot load the CA file") : 0;
 }
 
-int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
+int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, const char *own, cairn__transfer *t)
 {
 	git_remote *r = NULL;
 	git_fetch_options o;
@@ -896,14 +896,17 @@ int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t)
 	cairn_error_clear();
 	sigpipe_guard sg;
 	sigpipe_block(&sg);
-	/* The logs (the configured refspec), the roster and the resource directory; a remote without a
-	 * roster or a directory is not an error. */
-	char logs[160], roster[160], directory[160];
-	char *specv[] = {logs, roster, directory};
-	git_strarray specs = {specv, 3};
+	/* The logs (the configured refspec), the roster, the resource directory and this device's own
+	 * "fully synced" head (a journal whose logs.git was lost continues that chain, which is
+	 * append-only on a central); a remote without any of the last three is not an error. */
+	char logs[160], roster[160], directory[160], head[200];
+	char *specv[] = {logs, roster, directory, head};
+	git_strarray specs = {specv, own ? 4 : 3};
 	snprintf(logs, sizeof(logs), "+refs/heads/logs/*:refs/remotes/%s/logs/*", remote);
 	snprintf(roster, sizeof(roster), "+refs/heads/roster:refs/remotes/%s/roster", remote);
 	snprintf(directory, sizeof(directory), "+refs/heads/directory:refs/remotes/%s/directory", remote);
+	snprintf(head, sizeof(head), "+refs/heads/synced/%s:refs/remotes/%s/synced/%s", own ? own : "", remote,
+	         own ? own : "");
 	cairn__netstream_silenced(); /* forget a cut from an earlier transfer */
 	rc = git_remote_fetch(r, &specs, &o, NULL) ? fetch_error(&x, r) : 0;
 	sigpipe_restore(&sg);

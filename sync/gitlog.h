@@ -77,7 +77,8 @@ typedef struct {
 	char first_rejection[256]; /* "ref: reason" of the first refusal, for the one-line error */
 } cairn__transfer;
 
-int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, cairn__transfer *t);
+/* `own`: also this device's refs/heads/synced/<own> (NULL: not). */
+int cairn__gitlog_fetch(cairn_gitlog *g, const char *remote, const char *own, cairn__transfer *t);
 /* Push each "src:dst" refspec; server refusals go to t->rejected and the count to *rejected. */
 int cairn__gitlog_push(cairn_gitlog *g, const char *remote, char **refspecs, size_t n, cairn__transfer *t,
                        size_t *rejected);

@@ -17,13 +17,16 @@
 #include "segment.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- device side ---- */
 
@@ -64,6 +67,76 @@ int cairn__roster_load(cairn_gitlog *g, const char *ref, const unsigned char org
 	return rc ? rc : read_roster(g, tip, org_pk, out);
 }
 
+/*
+ * The newest roster this journal has taken, as a device (adopted) or as the office (signed): sync state
+ * "roster_seen" = "<version> <commit>". It outlives the log repository, so a journal whose logs.git was
+ * lost or restored from an old copy, and an office whose central repository was rolled back, still
+ * refuse an older roster or another one under the same version. Journals from before it fall back to the
+ * versions recorded with the roster's devices and keys, with no commit to compare.
+ */
+static uint64_t state_u64(cairn_journal *j, const char *key)
+{
+	char *v = NULL;
+	uint64_t n = 0;
+	if (!cairn_state_get(j, key, &v))
+		n = strtoull(v, NULL, 10);
+	free(v);
+	cairn_error_clear();
+	return n;
+}
+
+int cairn__roster_seen(cairn_journal *j, uint64_t *version, char tip[CAIRN_OID_HEX])
+{
+	char *v = NULL;
+	unsigned long long n = 0;
+	tip[0] = '\0';
+	int rc = cairn_state_get(j, "roster_seen", &v);
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		uint64_t a = state_u64(j, "roster_applied"), d = state_u64(j, "roster_devices");
+		*version = a > d ? a : d;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (sscanf(v, "%llu %40s", &n, tip) != 2 || strlen(tip) != CAIRN_OID_HEX - 1)
+		rc = cairn_error_set(CAIRN_ECORRUPT, "this journal's record of its newest roster is damaged");
+	free(v);
+	*version = n;
+	return rc;
+}
+
+static int roster_mark(cairn_journal *j, uint64_t version, const char *tip)
+{
+	char now[CAIRN_OID_HEX], buf[80];
+	uint64_t seen = 0;
+	int rc = cairn__roster_seen(j, &seen, now);
+	if (rc || (seen > version && now[0]))
+		return rc;
+	snprintf(buf, sizeof(buf), "%llu %s", (unsigned long long)version, tip);
+	return cairn_state_set(j, "roster_seen", buf);
+}
+
+int cairn__roster_check(cairn_journal *j, uint64_t version, const char *tip, const char *what)
+{
+	char seen_tip[CAIRN_OID_HEX];
+	uint64_t seen = 0;
+	int rc = cairn__roster_seen(j, &seen, seen_tip);
+	if (rc)
+		return rc;
+	if (version < seen)
+		return cairn_error_set(CAIRN_EREJECTED,
+		                       "%s roster version %llu, older than version %llu this journal already took: "
+		                       "refused (rollback)",
+		                       what, (unsigned long long)version, (unsigned long long)seen);
+	if (version == seen && seen_tip[0] && strcmp(tip, seen_tip))
+		return cairn_error_set(CAIRN_EREJECTED,
+		                       "%s a different roster under version %llu, the version this journal already "
+		                       "took: refused",
+		                       what, (unsigned long long)version);
+	return 0;
+}
+
 /* Which device is in which team, into the journal (team-scoped reports count exactly those devices). */
 static int record_devices(cairn_journal *j, const cairn_roster *r)
 {
@@ -80,7 +153,7 @@ static int record_devices(cairn_journal *j, const cairn_roster *r)
 	return rc;
 }
 
-int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r)
+int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r, const char *tip)
 {
 	const cairn_roster_device *me = cairn_roster_device_find(r, cairn_journal_device(j));
 	const cairn_roster_team *t;
@@ -89,7 +162,7 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 	(void)g;
 	if (!cairn_state_get(j, "roster_applied", &v) && strtoull(v, NULL, 10) >= r->version) {
 		free(v);
-		return 0;
+		return roster_mark(j, r->version, tip);
 	}
 	free(v);
 	if (me && me->status == CAIRN_ROSTER_ENROLLED && (t = cairn_roster_team_find(r, me->team))) {
@@ -109,7 +182,9 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->version);
 	if (!rc)
 		rc = record_devices(j, r);
-	return rc ? rc : cairn_state_set(j, "roster_applied", num);
+	if (!rc)
+		rc = cairn_state_set(j, "roster_applied", num);
+	return rc ? rc : roster_mark(j, r->version, tip);
 }
 
 int cairn__roster_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote, cairn_roster **cache)
@@ -126,6 +201,10 @@ int cairn__roster_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote, c
 	if ((rc = read_roster(g, rtip, org, &theirs)))
 		return cairn_error_set(rc == CAIRN_ENEWER ? rc : CAIRN_EREJECTED, "roster from remote '%s' refused: %s",
 		                       remote, cairn_error_last());
+	char what[300];
+	snprintf(what, sizeof(what), "remote '%s' offers", remote);
+	if ((rc = cairn__roster_check(j, theirs->version, rtip, what)))
+		goto out;
 	if (!cairn__gitlog_tip(g, CAIRN_ROSTER_REF, ltip)) {
 		if (!strcmp(ltip, rtip)) {
 			cairn_roster_free(theirs);
@@ -145,7 +224,7 @@ int cairn__roster_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote, c
 			goto out;
 		}
 	}
-	if ((rc = cairn__gitlog_set(g, CAIRN_ROSTER_REF, rtip, NULL)) || (rc = cairn__roster_apply(g, j, theirs)))
+	if ((rc = cairn__gitlog_set(g, CAIRN_ROSTER_REF, rtip, NULL)) || (rc = cairn__roster_apply(g, j, theirs, rtip)))
 		goto out;
 	cairn_roster_free(*cache);
 	*cache = theirs;
@@ -199,6 +278,7 @@ typedef struct {
 	cairn_gitlog *g;
 	cairn_roster *r;
 	char tip[CAIRN_OID_HEX];
+	int lockfd; /* flock on the central repository's cairn-office.lock, -1 none */
 } office;
 
 /* Idempotent: office_open closes what it opened when it fails, and callers close in every case. */
@@ -208,11 +288,54 @@ static void office_close(office *o)
 	cairn__gitlog_free(o->g);
 	o->r = NULL;
 	o->g = NULL;
+	if (o->lockfd >= 0)
+		close(o->lockfd); /* releases the flock */
+	o->lockfd = -1;
 }
 
 static int org_sign_cb(void *ud, const unsigned char *m, size_t n, unsigned char sig[64])
 {
 	return cairn_org_sign(ud, m, n, sig);
+}
+
+/*
+ * One office operation on a central repository at a time: each reads the roster, signs the next version
+ * and stores any new team key, and two interleaved runs would sign on top of the same version (the loser
+ * leaving a key nobody holds). The lock is taken before the roster is read.
+ */
+static int office_lock(office *o, const char *repo)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/cairn-office.lock", repo);
+	o->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (o->lockfd < 0)
+		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(o->lockfd, LOCK_EX) != 0)
+		return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Central's roster must be the newest one this office signed (or newer). A central restored from a
+ * backup holds an older one: signing on top of it would reuse a version number the devices already hold
+ * (they refuse the second one for good) and an epoch whose key is in use.
+ */
+static int office_current(office *o)
+{
+	char seen_tip[CAIRN_OID_HEX];
+	uint64_t seen = 0, have = o->r->version;
+	int rc = cairn__roster_seen(o->j, &seen, seen_tip);
+	if (rc)
+		return rc;
+	if (have < seen || (have == seen && seen_tip[0] && strcmp(seen_tip, o->tip)))
+		return cairn_error_set(CAIRN_EREJECTED,
+		                       "the central repository's roster (version %llu) is %s version %llu, which this "
+		                       "office signed: was central restored from a backup? Refused, so that no version "
+		                       "is signed twice. Put the newest roster back on central's refs/heads/roster "
+		                       "(any device that synced since holds it in its logs.git), then try again",
+		                       (unsigned long long)have, have < seen ? "older than" : "not",
+		                       (unsigned long long)seen);
+	return 0;
 }
 
 static int office_open(office *o, cairn_journal *j, const char *repo)
@@ -222,16 +345,20 @@ static int office_open(office *o, cairn_journal *j, const char *repo)
 	int rc;
 	memset(o, 0, sizeof(*o));
 	o->j = j;
+	o->lockfd = -1;
 	if ((rc = cairn_org_public_key(j, org)))
 		return rc;
 	if (stat(repo, &sb) != 0)
 		return cairn_error_set(CAIRN_ENOTFOUND, "no central repository at '%s'", repo);
-	if ((rc = cairn__gitlog_open(&o->g, repo)))
-		return rc;
+	if ((rc = cairn__gitlog_open(&o->g, repo)) || (rc = office_lock(o, cairn__gitlog_path(o->g))))
+		goto out;
 	if ((rc = cairn__gitlog_tip(o->g, CAIRN_ROSTER_REF, o->tip)) == 0)
 		rc = read_roster(o->g, o->tip, org, &o->r);
 	else if (rc == CAIRN_ENOTFOUND)
 		rc = cairn_roster_new(&o->r, org);
+	if (!rc)
+		rc = office_current(o);
+out:
 	if (rc)
 		office_close(o);
 	return rc;
@@ -254,6 +381,8 @@ static int office_commit(office *o)
 	 * follows the roster's teams and epochs (a new team reads it, a revoked device reads no newer one). */
 	if (!rc)
 		rc = record_devices(o->j, o->r);
+	if (!rc)
+		rc = roster_mark(o->j, o->r->version, o->tip);
 	/* The roster change stands whatever happens to the directory: a failure is a warning, and the next
 	 * change or 'cairn office publish' republishes it. */
 	if (!rc && cairn__directory_publish(o->j, o->g, o->r)) {
@@ -463,9 +592,18 @@ int cairn_office_revoke(cairn_journal *j, const char *repo, const char *device)
 	d->last_seq = log_seq(&o, device, tip);
 	t = cairn_roster_team_find(o.r, d->team);
 	t->epoch++;
-	randombytes_buf(key, 32);
-	if ((rc = cairn_team_key_store(j, t->id, t->epoch, key, 0)))
-		goto out;
+	/* A key for the new epoch already here was stored by a run that failed before it signed the
+	 * roster: nobody else has it, and storing another in its place would be refused. */
+	unsigned char *kept = NULL;
+	if (!cairn_team_key(j, t->id, t->epoch, &kept)) {
+		memcpy(key, kept, 32);
+		cairn_key_free(kept);
+	} else {
+		cairn_error_clear();
+		randombytes_buf(key, 32);
+		if ((rc = cairn_team_key_store(j, t->id, t->epoch, key, 0)))
+			goto out;
+	}
 	for (size_t i = 0; i < o.r->ndevices && !rc; i++) {
 		cairn_roster_device *m = &o.r->devices[i];
 		if (m->status == CAIRN_ROSTER_ENROLLED && !memcmp(m->team, t->id, 16))

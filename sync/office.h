@@ -40,7 +40,14 @@ int cairn__roster_load(cairn_gitlog *g, const char *ref, const unsigned char org
  * refs/heads/roster, and unseal this device's team keys. *cache is replaced by the roster now held.
  */
 int cairn__roster_adopt(cairn_gitlog *g, cairn_journal *j, const char *remote, cairn_roster **cache);
-/* Apply the held roster to the journal (team keys sealed to this device) if not done yet. */
-int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r);
+/*
+ * The newest roster this journal took (adopted, or signed as the office), kept in the journal itself:
+ * version, and its commit ("" when only the version is known). Check refuses (CAIRN_EREJECTED) a roster
+ * older than it, or another one under its version; `what` starts the message ("remote 'x' offers").
+ */
+int cairn__roster_seen(cairn_journal *j, uint64_t *version, char tip[CAIRN_OID_HEX]);
+int cairn__roster_check(cairn_journal *j, uint64_t version, const char *tip, const char *what);
+/* Apply the held roster (commit `tip`) to the journal (team keys sealed to this device) if not done yet. */
+int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r, const char *tip);
 
 #endif

@@ -23,6 +23,8 @@ c a3 contact add "Alpha three before" >/dev/null
 for d in a1 a2 a3 a1 a2 a3; do c $d sync >/dev/null 2>&1 || true; done
 check "a1 reads a3 before the revocation" 'has a1 "Alpha three before"'
 v3=$(git -C "$central" rev-parse refs/heads/roster)
+# the version a roster commit carries (u64 big-endian after "CAIRNRST", the format and 3 zero bytes)
+rver() { git -C "$central" cat-file blob "$1:roster" | head -c 20 | tail -c 8 | od -An -tu8 --endian=big | tr -d ' '; }
 
 c office office revoke "$A3" >/dev/null
 v4=$(git -C "$central" rev-parse refs/heads/roster)
@@ -33,6 +35,12 @@ check "a1 and a2 hold the roster that revokes a3" \
 
 # ---- the host rolls the roster back, bypassing the hook ----
 git -C "$central" update-ref refs/heads/roster "$v3"
+# The office must not sign on top of it: that would reuse version 4 (which every device holding the real
+# v4 refuses for good) and, for a revocation, epoch 1 with another key.
+set +e; out=$(c office office supervisor "$A1" 2>&1); rc=$?; set -e
+check "the office refuses to work on the rolled-back roster, naming both versions (exit 7: $out)" \
+	'[ $rc -eq 7 ] && echo "$out" | grep -q "roster (version $(rver "$v3")) is older than version $(rver "$v4"), which this office signed"'
+check "and signs nothing" '[ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v3" ]'
 c a1 contact add "Alpha one after rollback" >/dev/null
 set +e; out=$(c a1 sync 2>&1); rc=$?; set -e
 check "a1 refuses the older roster with a clear message (exit 7: $out)" \
@@ -69,6 +77,43 @@ check "central holds v4 again after a1's sync" '[ "$(git -C "$central" rev-parse
 c a1 contact add "Alpha one after repair" >/dev/null
 check "a1 syncs cleanly once the roster is back" 'c a1 sync >/dev/null 2>&1'
 check "a2 syncs cleanly and reads it" 'c a2 sync >/dev/null 2>&1 && has a2 "Alpha one after repair"'
+
+
+# ---- office operations are one at a time: a second waits for the first's lock ----
+set +e; flock "$central/cairn-office.lock" timeout 3 "$C" --dir "$T/office" --passphrase-file "$T/p" \
+	office supervisor "$A1" >/dev/null 2>&1; rc=$?; set -e
+check "an office command waits while another holds the office lock (timed out: $rc)" \
+	'[ $rc -eq 124 ] && [ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v4" ]'
+check "once the roster is back, the office works again (v5)" 'c office office supervisor "$A1" >/dev/null'
+v5=$(git -C "$central" rev-parse refs/heads/roster)
+for d in a1 a2; do c $d sync >/dev/null 2>&1 || true; done
+check "and a1 and a2 take its roster" \
+	'[ "$(git -C a1/logs.git rev-parse refs/heads/roster)" = "$v5" ] && [ "$(git -C a2/logs.git rev-parse refs/heads/roster)" = "$v5" ]'
+
+# ---- a1 loses its log repository (the journal moved to a new laptop without logs.git) ----
+# The journal remembers the newest roster it took, so an older one is still refused, and other devices'
+# logs wait until a remote offers one at least as new.
+git -C "$central" update-ref refs/heads/roster "$v3" # and the host rolls back once more
+rm -rf a1/logs.git
+c a1 contact add "Alpha one without its logs" >/dev/null
+git init -q --bare stick.git
+c a1 remote add stick "$T/stick.git" >/dev/null
+set +e; out=$(c a1 sync stick 2>&1); rc=$?; set -e
+check "with no roster anywhere, a1 says other logs wait (exit 7: $out)" \
+	'[ $rc -eq 7 ] && echo "$out" | grep -q "took roster version $(rver "$v5"), and no remote offered it again"'
+c a1 remote add central "$URL" >/dev/null
+set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
+check "a1 refuses the rolled-back roster all the same (exit 7: $out)" \
+	'[ $rc -eq 7 ] && echo "$out" | grep -q "offers roster version $(rver "$v3"), older than version $(rver "$v5") this journal already took"'
+check "a1 holds no older roster" '! git -C a1/logs.git rev-parse -q --verify refs/heads/roster >/dev/null'
+check "a1 applies nothing of a3's later record" '! has a1 "Alpha three revoked"'
+set +e; c a2 sync >/dev/null 2>&1; set -e # a2 puts v5 back on central
+set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
+check "once central holds v5 again, a1 syncs cleanly ($rc: $out)" '[ $rc -eq 0 ] && [ "$(git -C a1/logs.git rev-parse refs/heads/roster)" = "$v5" ]'
+check "and still applies nothing of a3's later record" '! has a1 "Alpha three revoked" && has a1 "Alpha three before"'
+check "a1 sealed nothing over seqs it had published: it keeps its device id" '[ "$(dev a1)" = "$A1" ]'
+set +e; c a2 sync >/dev/null 2>&1; set -e
+check "what a1 wrote meanwhile reaches a2" 'has a2 "Alpha one without its logs"'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -121,6 +121,24 @@ c a1 sync relay >/dev/null 2>&1 || true
 check "a1 quarantines the revoked device's later segment" 'c a1 --json sync status | grep -q "was revoked after seq"'
 check "and does not apply it" '! has a1 "Alpha two revoked"'
 c a1 remote remove relay >/dev/null
+# a device that took those segments before it knew of the revocation (b1 has not synced since): its
+# next sync with central brings the revocation, and it must not push them on (the hook refuses them,
+# and with them every ref of the same push, b1's own log among them)
+git init -q --bare stick.git
+git -C a2/logs.git push -q "$T/stick.git" "refs/heads/logs/$A2:refs/heads/logs/$A2"
+c b1 remote add stick "$T/stick.git" >/dev/null
+c b1 sync stick >/dev/null 2>&1 || true
+check "b1, on the old roster, took the revoked device's later segment" \
+	'[ "$(git -C b1/logs.git rev-parse refs/heads/logs/$A2)" = "$(git -C a2/logs.git rev-parse refs/heads/logs/$A2)" ]'
+c b1 contact add "Bravo after the relay" >/dev/null
+set +e; out=$(c b1 sync central 2>&1); rc=$?; set -e
+check "its next sync with central succeeds ($rc: $out)" '[ $rc -eq 0 ]'
+check "its own log reached central" \
+	'[ "$(git -C "$central" rev-parse refs/heads/logs/$B1)" = "$(git -C b1/logs.git rev-parse refs/heads/logs/$B1)" ]'
+check "the revoked device's later segment did not" '[ "$(git -C "$central" rev-parse refs/heads/logs/$A2)" = "$seq_before" ]'
+c office sync >/dev/null 2>&1 || true
+check "the office reads what b1 wrote after the relay" 'has office "Bravo after the relay"'
+c b1 remote remove stick >/dev/null
 
 # ---- rollback: a device refuses a roster older than the one it holds ----
 git init -q --bare old.git

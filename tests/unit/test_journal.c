@@ -453,6 +453,31 @@ static void test_delete_restore(void)
 	cairn_journal_free(b);
 }
 
+/* A team's key for an epoch never changes once stored: the same key again only sets `current`, another
+ * one is refused and the first stays (everything sealed with it must stay readable). */
+static void test_team_key_kept(void)
+{
+	cairn_journal *j = fresh();
+	unsigned char team[CAIRN_TEAM_BYTES], k1[32], k2[32], *got = NULL, cur[CAIRN_TEAM_BYTES];
+	uint32_t epoch = 0;
+	T_REQUIRE(j);
+	memset(team, 7, sizeof(team));
+	memset(k1, 1, sizeof(k1));
+	memset(k2, 2, sizeof(k2));
+	T_OK(cairn_team_key_store(j, team, 1, k1, 0));
+	T_OK(cairn_team_key_store(j, team, 1, k1, 1));
+	T_CHECK(cairn_team_key_store(j, team, 1, k2, 1) == CAIRN_EEXISTS);
+	T_CHECK(strstr(cairn_error_last(), "epoch 1") != NULL);
+	T_OK(cairn_team_key(j, team, 1, &got));
+	T_CHECK(got && !memcmp(got, k1, 32));
+	cairn_key_free(got);
+	got = NULL;
+	T_OK(cairn_team_current(j, cur, &epoch, &got));
+	T_CHECK(epoch == 1 && !memcmp(cur, team, sizeof(team)) && got && !memcmp(got, k1, 32));
+	cairn_key_free(got);
+	cairn_journal_free(j);
+}
+
 static void test_open_errors(void)
 {
 	char dir[300];
@@ -535,6 +560,7 @@ int main(void)
 	T_RUN(test_idempotent_and_fork);
 	T_RUN(test_reused_id_order_independent);
 	T_RUN(test_delete_restore);
+	T_RUN(test_team_key_kept);
 	T_RUN(test_open_errors);
 	T_RUN(test_canary_in_no_file);
 	char cmd[400];
