@@ -19,7 +19,7 @@ static const struct cli_opt add_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only this person's assessments (their trend)", 0},
+        {"contact", 0, "ID", "only this person's assessments (their trend); audited", 0},
         {"instrument", 'i', "ID", "only this instrument", 0},
         CLI_OPT_END,
 };
@@ -120,7 +120,7 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if ((who && check_id(who, "contact id")) || (inst && check_line(inst, "--instrument", 64)))
 		return CLI_EXIT_USAGE;
-	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
+	if ((rc = session_view_contact(ctx, who, "assess list", contact)))
 		return rc;
 	rc = cairn_assess_list(ctx->j, who ? contact : NULL, inst, &text);
 	return out_query(ctx->opt, rc, text, render_list, ctx);

@@ -78,10 +78,13 @@ static int run_worker(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_audit_subs[] = {
         {NULL, "CONTACT", 1, 1, "Show who viewed or exported a person's record, newest first.",
-         "Viewing (contact show, plan print) and exporting (disclose) a record appends an audit\n"
-         "entry: device, worker, what, when. Entries sync like any other record, so this lists\n"
-         "views made on every device of the team once they have synced. 'contact list' and 'due'\n"
-         "are not audited: they show the caseload, not a person's record.\n"
+         "Viewing a person's record appends an audit entry (device, worker, what, when) before\n"
+         "anything is shown: contact show, plan show/history/print, the --contact lists of\n"
+         "referrals, goals, groups, assessments, consents and GPRA interviews, disclosures,\n"
+         "crisis show, log --entity and log --bodies; so does every disclosure. Entries sync like\n"
+         "any other record, so this lists views made on every device of the team once they have\n"
+         "synced. The caseload views (contact list, the lists without --contact, due, search,\n"
+         "review, conflicts, duplicates, log without --entity or --bodies) are not audited.\n"
          "\n"
          "Examples:\n"
          "  cairn audit CONTACT\n",

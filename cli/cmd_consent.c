@@ -37,7 +37,7 @@ static const struct cli_opt revoke_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only this person's consents", 0},
+        {"contact", 0, "ID", "only this person's consents; audited", 0},
         {"today", 0, "YYYY-MM-DD", "judge expiry as of this day (default: today)", 0},
         CLI_OPT_END,
 };
@@ -179,7 +179,7 @@ static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if ((who && check_id(who, "contact id")) || (today && check_date(today, "--today")))
 		return CLI_EXIT_USAGE;
-	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
+	if ((rc = session_view_contact(ctx, who, "consent list", contact)))
 		return rc;
 	rc = cairn_consent_list(ctx->j, who ? contact : NULL, today, &text);
 	return out_query(ctx->opt, rc, text, render_list, ctx);

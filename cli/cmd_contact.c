@@ -466,13 +466,11 @@ static int render_card(void *ud, const json_t *doc)
 static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	char id[CAIRN_ID_LEN], *text = NULL;
-	int rc = session_resolve(ctx, "contact", a->pos[0], id);
+	/* Viewing a record is audited (42 CFR Part 2): without the audit entry nothing is shown. */
+	int rc = session_view_contact(ctx, a->pos[0], "contact show", id);
 
 	if (rc)
 		return rc;
-	/* Viewing a record is audited (42 CFR Part 2): without the audit entry nothing is shown. */
-	if ((rc = cairn_audit_view(ctx->j, id, "contact show")))
-		return cli_lib_fail(rc);
 	rc = cairn_contact_show(ctx->j, id, &text);
 	if (!rc)
 		rc = domain_card_extend(ctx, id, &text);

@@ -583,6 +583,10 @@ static int run_show(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if (rc)
 		return rc;
+	/* The card names the person, their screens and disposition: audited for the person the record names
+	 * (42 CFR Part 2); without the entry nothing is shown. */
+	if ((rc = cairn_audit_record(ctx->j, id, "crisis show")))
+		return cli_lib_fail(rc);
 	rc = cairn_crisis_show(ctx->j, id, &text);
 	return out_query(ctx->opt, rc, text, render_show, ctx);
 }
@@ -654,6 +658,8 @@ const struct cli_sub cmd_crisis_subs[] = {
          "  cairn crisis list --from 2026-11-01 --to 2026-11-30\n",
          list_opts, run_list},
         {"show", "ID", 1, 1, "Show a crisis with every member's entries and who wrote each.",
+         "The view is recorded in the audit trail of the person the crisis names ('cairn audit PERSON').\n"
+         "\n"
          "Examples:\n"
          "  cairn crisis show CRISIS\n",
          cli_no_opts, run_show},

@@ -177,7 +177,7 @@ static int render_disclosures(void *ud, const json_t *doc)
 static int run_disclosures(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	char id[CAIRN_ID_LEN], *text = NULL;
-	int rc = session_resolve(ctx, "contact", a->pos[0], id);
+	int rc = session_view_contact(ctx, a->pos[0], "disclosures", id);
 
 	if (rc)
 		return rc;
@@ -207,7 +207,8 @@ const struct cli_sub cmd_disclose_subs[] = {
 const struct cli_sub cmd_disclosures_subs[] = {
         {NULL, "CONTACT", 1, 1, "List the disclosures of a person's record (42 CFR Part 2 accounting).",
          "Each entry: when, to whom, for what purpose, what was sent, by which path, under which\n"
-         "consent (or EMERGENCY) and by which worker. Entries are never removed.\n"
+         "consent (or EMERGENCY) and by which worker. Entries are never removed. Viewing them is\n"
+         "recorded in the audit trail ('cairn audit CONTACT').\n"
          "\n"
          "Examples:\n"
          "  cairn disclosures CONTACT\n",

@@ -30,7 +30,7 @@ static const struct cli_opt status_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only this person's goals", 0},
+        {"contact", 0, "ID", "only this person's goals; audited", 0},
         CLI_OPT_END,
 };
 
@@ -133,7 +133,7 @@ static int render_list(void *ud, const json_t *doc)
 
 static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	return domain_list_by_contact(ctx, a, cairn_goal_list, render_list);
+	return domain_list_by_contact(ctx, a, "goal list", cairn_goal_list, render_list);
 }
 
 const struct cli_sub cmd_goal_subs[] = {

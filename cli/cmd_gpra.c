@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "domain_card.h"
 #include "outfile.h"
 #include "output.h"
 #include "table.h"
@@ -31,7 +32,7 @@ static const struct cli_opt interview_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only this contact's interviews", 0},
+        {"contact", 0, "ID", "only this contact's interviews; audited", 0},
         CLI_OPT_END,
 };
 const struct cli_opt cmd_export_gpra_opts[] = {
@@ -142,16 +143,7 @@ static int render_list(void *ud, const json_t *doc)
 
 static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	const char *who = args_get(a, "contact");
-	char contact[CAIRN_ID_LEN], *text = NULL;
-	int rc;
-
-	if (who && check_id(who, "contact id"))
-		return CLI_EXIT_USAGE;
-	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
-		return rc;
-	rc = cairn_gpra_list(ctx->j, who ? contact : NULL, &text);
-	return out_query(ctx->opt, rc, text, render_list, ctx);
+	return domain_list_by_contact(ctx, a, "gpra list", cairn_gpra_list, render_list);
 }
 
 /* `cairn export gpra` (and `cairn gpra export`): the grant's CSV. */

@@ -19,7 +19,7 @@ static const struct cli_opt add_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only the sessions this person attended", 0},
+        {"contact", 0, "ID", "only the sessions this person attended; audited", 0},
         CLI_OPT_END,
 };
 
@@ -104,7 +104,7 @@ static int render_list(void *ud, const json_t *doc)
 
 static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	return domain_list_by_contact(ctx, a, cairn_group_list, render_list);
+	return domain_list_by_contact(ctx, a, "group list", cairn_group_list, render_list);
 }
 
 const struct cli_sub cmd_group_subs[] = {

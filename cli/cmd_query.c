@@ -9,10 +9,11 @@
 #include "table.h"
 
 static const struct cli_opt log_opts[] = {
+        {"bodies", 0, NULL, "with --json, include each event's body (record content; audited)", 0},
         {"device", 0, "D", "only events written by device D (16 hex digits)", 0},
         {"entity", 0, "ID",
-         "only events about one record: a contact, note, referral, goal, consent, crisis, assessment or group "
-         "(id or prefix)",
+         "only events about one record: a contact, note, referral, goal, consent, crisis, assessment, group "
+         "or audit entry (id or prefix); audited",
          0},
         {"max-count", 'n', "N", "show at most N events (the newest)", 0},
         CLI_OPT_END,
@@ -96,8 +97,8 @@ static int run_search(struct cli_ctx *ctx, const struct cli_args *a)
 /* --entity may name any kind of record: try each, and insist the prefix picks exactly one. */
 static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_ID_LEN])
 {
-	static const char *const types[] = {"contact", "note",       "referral", "goal", "consent",
-	                                    "crisis",  "assessment", "group",    NULL};
+	static const char *const types[] = {"contact", "note",       "referral", "goal",  "consent",
+	                                    "crisis",  "assessment", "group",    "audit", NULL};
 	char id[CAIRN_ID_LEN];
 	int i, found = 0, rc;
 
@@ -115,8 +116,8 @@ static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_I
 	}
 	if (!found)
 		return cli_fail(CLI_EXIT_NOTFOUND,
-		                "no record (contact, note, referral, goal, consent, crisis, assessment "
-		                "or group) matches '%s'",
+		                "no record (contact, note, referral, goal, consent, crisis, assessment, "
+		                "group or audit entry) matches '%s'",
 		                arg);
 	return 0;
 }
@@ -169,11 +170,14 @@ static int run_log(struct cli_ctx *ctx, const struct cli_args *a)
 	if ((dev && check_device(dev, "--device")) || (ent && check_id(ent, "id for --entity")) ||
 	    (n && check_uint(n, "-n", 1, 1000000000ULL, &limit)))
 		return CLI_EXIT_USAGE;
+	if (args_count(a, "bodies") && !ctx->opt->json)
+		return cli_usage("--bodies goes with --json: the table shows no bodies");
 	if ((rc = ent ? resolve_entity(ctx, ent, entity) : session_open(ctx)))
 		return rc;
 	lo.device = dev;
 	lo.entity = ent ? entity : NULL;
 	lo.limit = limit;
+	lo.bodies = args_count(a, "bodies") > 0;
 	rc = cairn_log(ctx->j, &lo, &text);
 	return out_query(ctx->opt, rc, text, render_log, ctx);
 }
@@ -369,13 +373,17 @@ const struct cli_sub cmd_search_subs[] = {
 
 const struct cli_sub cmd_log_subs[] = {
         {NULL, "", 0, 0, "Show the event log, newest first.",
-         "Every change is an event; nothing is ever removed from the log. --json includes each\n"
-         "event's body.\n"
+         "Every change is an event; nothing is ever removed from the log. The log shows when, which\n"
+         "device, what kind and which record, not what was written: bodies (note text, contact fields)\n"
+         "only with --bodies and --json. Reading is audited ('cairn audit PERSON'): --entity records a\n"
+         "'log' entry for the record's person, --bodies a 'log --bodies' entry for every person the\n"
+         "events shown are about.\n"
          "\n"
          "Examples:\n"
          "  cairn log -n 20\n"
          "  cairn log --entity CONTACT\n"
-         "  cairn log --device DEVICE -n 50\n",
+         "  cairn log --device DEVICE -n 50\n"
+         "  cairn --json log --entity NOTE --bodies\n",
          log_opts, run_log},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "cli.h"
+#include "domain_card.h"
 #include "output.h"
 #include "table.h"
 
@@ -42,7 +43,7 @@ static const struct cli_opt status_opts[] = {
         CLI_OPT_END,
 };
 static const struct cli_opt list_opts[] = {
-        {"contact", 0, "ID", "only the referrals of this contact", 0},
+        {"contact", 0, "ID", "only the referrals of this contact; audited", 0},
         CLI_OPT_END,
 };
 
@@ -265,16 +266,7 @@ static int render_list(void *ud, const json_t *doc)
 
 static int run_list(struct cli_ctx *ctx, const struct cli_args *a)
 {
-	const char *who = args_get(a, "contact");
-	char contact[CAIRN_ID_LEN], *text = NULL;
-	int rc;
-
-	if (who && check_id(who, "contact id"))
-		return CLI_EXIT_USAGE;
-	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
-		return rc;
-	rc = cairn_referral_list(ctx->j, who ? contact : NULL, &text);
-	return out_query(ctx->opt, rc, text, render_list, ctx);
+	return domain_list_by_contact(ctx, a, "referral list", cairn_referral_list, render_list);
 }
 
 const struct cli_sub cmd_referral_subs[] = {

@@ -87,7 +87,8 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	}
 }
 
-int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, domain_list_fn fn, out_render_fn render)
+int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, const char *what, domain_list_fn fn,
+                           out_render_fn render)
 {
 	const char *who = args_get(a, "contact");
 	char contact[CAIRN_ID_LEN], *text = NULL;
@@ -95,7 +96,7 @@ int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, domain
 
 	if (who && check_id(who, "contact id"))
 		return CLI_EXIT_USAGE;
-	if ((rc = who ? session_resolve(ctx, "contact", who, contact) : session_open(ctx)))
+	if ((rc = session_view_contact(ctx, who, what, contact)))
 		return rc;
 	rc = fn(ctx->j, who ? contact : NULL, &text);
 	return out_query(ctx->opt, rc, text, render, ctx);

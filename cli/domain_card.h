@@ -17,9 +17,11 @@ int domain_card_extend(struct cli_ctx *ctx, const char *id, char **text);
 /* Draw those parts for humans, after the notes and referrals. */
 void domain_card_render(struct cli_ctx *ctx, const json_t *doc);
 
-/* `list [--contact ID]` of a record family: resolve the optional contact, run `fn` (contact NULL: all),
- * print with `render(ctx, doc)` or as JSON. Returns an exit code. */
+/* `list [--contact ID]` of a record family: resolve the optional contact (one person's list is audited as
+ * `what`, "goal list": see session_view_contact), run `fn` (contact NULL: all), print with
+ * `render(ctx, doc)` or as JSON. Returns an exit code. */
 typedef int (*domain_list_fn)(cairn_journal *j, const char *contact, char **out);
-int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, domain_list_fn fn, out_render_fn render);
+int domain_list_by_contact(struct cli_ctx *ctx, const struct cli_args *a, const char *what, domain_list_fn fn,
+                           out_render_fn render);
 
 #endif

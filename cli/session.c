@@ -232,6 +232,18 @@ int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
+int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what, char out[CAIRN_ID_LEN])
+{
+	int rc;
+
+	if (!arg)
+		return session_open(ctx);
+	if ((rc = session_resolve(ctx, "contact", arg, out)))
+		return rc;
+	rc = cairn_audit_view(ctx->j, out, what);
+	return rc ? cli_lib_fail(rc) : 0;
+}
+
 /* The length of the shortest prefix of `id` (at least 8) that names it alone among records of `type`. */
 static size_t abbrev_len(struct cli_ctx *ctx, const char *type, const char *id)
 {
@@ -249,8 +261,8 @@ static size_t abbrev_len(struct cli_ctx *ctx, const char *type, const char *id)
 }
 
 /* The record types an id shown in a table may be of ("*"). */
-static const char *const id_types[] = {"contact",    "note",  "referral", "goal", "consent",
-                                       "assessment", "group", "crisis",   NULL};
+static const char *const id_types[] = {"contact",    "note",  "referral", "goal",  "consent",
+                                       "assessment", "group", "crisis",   "audit", NULL};
 
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
 {

@@ -31,6 +31,13 @@ int session_open(struct cli_ctx *ctx);
 /* Resolve an id or unique prefix of a record of `type` ("contact", "note", "referral"). */
 int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char out[CAIRN_ID_LEN]);
 /*
+ * The person whose record a command is about to show (`contact show ARG`, `goal list --contact ARG`):
+ * ARG is resolved into `out` and the view is recorded in the audit trail as `what` ("goal list") before
+ * anything of the record is read; when the entry cannot be written, nothing may be shown (42 CFR Part 2).
+ * ARG NULL (a list of the whole caseload, not audited) only opens the journal. Returns 0 or an exit code.
+ */
+int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what, char out[CAIRN_ID_LEN]);
+/*
  * The short form of an id for tables: its shortest prefix of at least 8 characters that names it alone
  * among records of `type` ("*": among contacts, notes and referrals together, as `log --entity` needs;
  * NULL: just 8 characters). UUIDv7 ids begin with a timestamp, so records made in the same minute share

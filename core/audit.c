@@ -49,16 +49,75 @@ int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
 	return rc;
 }
 
+static int check_what(const char *what)
+{
+	if (!what || !*what || strlen(what) > 100)
+		return cairn__error(CAIRN_EINVAL, "say what was viewed (at most 100 characters)");
+	return 0;
+}
+
 int cairn_audit_view(cairn_journal *j, const char *contact, const char *what)
 {
 	int rc;
-	if (!what || !*what || strlen(what) > 100)
-		return cairn__error(CAIRN_EINVAL, "say what was viewed (at most 100 characters)");
+	if ((rc = check_what(what)))
+		return rc;
 	if ((rc = cairn__txn_begin(j)))
 		return rc;
 	rc = cairn__need(j, "contacts", "contact", contact);
 	if (!rc)
 		rc = cairn__audit_locked(j, contact, what);
+	return cairn__txn_end(j, rc);
+}
+
+int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what)
+{
+	char (*ids)[CAIRN_ID_LEN] = NULL;
+	size_t count = 0, cap = 0, i;
+	int rc;
+	/* Read them all first: each audit entry is written into a table the statement reads. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (!id || strlen(id) >= CAIRN_ID_LEN)
+			continue;
+		if (count == cap) {
+			size_t ncap = cap ? 2 * cap : 16;
+			char(*nids)[CAIRN_ID_LEN] = realloc(ids, ncap * sizeof(*ids));
+			if (!nids) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			ids = nids;
+			cap = ncap;
+		}
+		memcpy(ids[count++], id, strlen(id) + 1);
+	}
+	rc = rc == SQLITE_DONE ? 0
+	   : rc == SQLITE_NOMEM ? cairn__error(CAIRN_ENOMEM, "out of memory")
+	                        : cairn__sqlerr(j, rc, "finding whose record was viewed");
+	cairn__finalize(j, st);
+	for (i = 0; !rc && i < count; i++)
+		rc = cairn__audit_locked(j, ids[i], what);
+	free(ids);
+	return rc;
+}
+
+int cairn_audit_record(cairn_journal *j, const char *entity, const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if ((rc = check_what(what)))
+		return rc;
+	if ((rc = cairn__txn_begin(j)))
+		return rc;
+	rc = cairn__need(j, "events", "record", entity);
+	if (!rc)
+		rc = cairn__prepare(j, &st,
+		                    "WITH ev AS MATERIALIZED (SELECT entity, body FROM events WHERE entity = ?1) "
+		                    CAIRN__PEOPLE_OF_EV);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+		rc = cairn__audit_people_locked(j, st, what);
+	}
 	return cairn__txn_end(j, rc);
 }
 

@@ -255,8 +255,8 @@ int cairn_referral_status(cairn_journal *j, const char *referral, const char *fi
 
 /**
  * Resolve an id or unique id prefix (at least 4 characters) of a record of `type` ("contact", "note",
- * "referral", "goal", "consent", "assessment", "resource", "group", "plan version", "crisis") into a full
- * id. CAIRN_ENOTFOUND or CAIRN_EAMBIGUOUS otherwise; CAIRN_EINVAL for another type.
+ * "referral", "goal", "consent", "assessment", "resource", "group", "plan version", "crisis", "audit":
+ * an audit entry) into a full id. CAIRN_ENOTFOUND or CAIRN_EAMBIGUOUS otherwise; CAIRN_EINVAL for another type.
  */
 int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, char id_out[CAIRN_ID_LEN]);
 
@@ -279,13 +279,21 @@ typedef struct {
 	const char *device; /**< only this device (NULL: all) */
 	const char *entity; /**< only this entity (NULL: all) */
 	uint64_t limit;     /**< 0: no limit; newest first */
+	int bodies;         /**< (version 2) include each event's body: record content, audited */
 } cairn_log_options;
-#define CAIRN_LOG_OPTIONS_VERSION 1
-#define CAIRN_LOG_OPTIONS_INIT                           \
-	{                                                \
-		CAIRN_LOG_OPTIONS_VERSION, NULL, NULL, 0 \
+#define CAIRN_LOG_OPTIONS_VERSION 2
+#define CAIRN_LOG_OPTIONS_INIT                              \
+	{                                                   \
+		CAIRN_LOG_OPTIONS_VERSION, NULL, NULL, 0, 0 \
 	}
-/** Events, newest first: [{"device","seq","hlc","time","kind","entity","body"}]. */
+/**
+ * Events, newest first: [{"device","seq","hlc","time","kind","entity"}], with "body" only when
+ * opts->bodies is set. A body is record content (a note's text, a contact's fields), so reading is
+ * audited here, before *out is returned: with `bodies`, an audit.view "log --bodies" for every person
+ * the events returned are about (as cairn_audit_record finds them); with an `entity` and no bodies, an
+ * audit.view "log" for that record's person. When the entries cannot be written, nothing is returned.
+ * Without entity and bodies (the caseload's metadata) nothing is audited.
+ */
 int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out);
 
 /**
@@ -522,6 +530,14 @@ const char *cairn_redisclosure_notice(void);
 
 /** Record that this worker viewed or exported `contact`'s record (`what`: "contact show", ...). */
 int cairn_audit_view(cairn_journal *j, const char *contact, const char *what);
+/**
+ * Record that this worker viewed record `entity` of any kind, for the person (or people) it belongs to:
+ * a contact is its own person; a note, referral, goal, plan version, consent, disclosure, assessment,
+ * GPRA interview or audit entry belongs to its contact; a group session to each attendee; a crisis to
+ * the person it names now (none: nothing is written). One audit.view `what` per person, in one
+ * transaction. CAIRN_ENOTFOUND when no event has that entity.
+ */
+int cairn_audit_record(cairn_journal *j, const char *entity, const char *what);
 /** Who saw `contact`'s record, newest first: [{"id","what","worker","device","time","hlc"}]. */
 int cairn_audit_list(cairn_journal *j, const char *contact, char **out);
 

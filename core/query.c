@@ -4,6 +4,7 @@
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
+#include "crypto.h"
 #include "domain.h"
 #include "error.h"
 #include "journal.h"
@@ -51,6 +52,8 @@ static const char *table_of(const char *type)
 		return "plan_versions";
 	if (!strcmp(type, "crisis"))
 		return "crises";
+	if (!strcmp(type, "audit"))
+		return "audit_events";
 	return NULL;
 }
 
@@ -275,34 +278,67 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
+/* cairn_log's filter (?1 device, ?2 entity). One statement per filter combination: "?1 IS NULL OR
+ * device = ?1" cannot use an index, and the history of one person (--entity) scanned every event. */
+static const char *log_filter(const cairn_log_options *opts)
+{
+	return opts->device && opts->entity ? "device = ?1 AND entity = ?2"
+	       : opts->device               ? "device = ?1 AND ?2 IS NULL"
+	       : opts->entity               ? "?1 IS NULL AND entity = ?2"
+	                                    : "?1 IS NULL AND ?2 IS NULL";
+}
+
+/* Prepare `sql` (cairn_log's query or the people its events are about) and bind the filter and limit. */
+static int log_prepare(cairn_journal *j, const cairn_log_options *opts, const char *sql, sqlite3_stmt **st)
+{
+	int rc = cairn__prepare(j, st, sql);
+	if (rc)
+		return rc;
+	if (opts->device)
+		sqlite3_bind_text(*st, 1, opts->device, -1, SQLITE_STATIC);
+	if (opts->entity)
+		sqlite3_bind_text(*st, 2, opts->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*st, 3, opts->limit ? (int64_t)opts->limit : -1);
+	return 0;
+}
+
 int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 {
 	cairn_log_options dflt = CAIRN_LOG_OPTIONS_INIT;
 	sqlite3_stmt *st;
-	int rc;
+	char sql[2400];
+	int rc, bodies, audit;
+	*out = NULL;
 	if (!opts)
 		opts = &dflt;
-	/* One statement per filter combination: "?1 IS NULL OR device = ?1" cannot use an index, and the
-	 * history of one person (--entity) scanned every event. */
-#define LOG_SQL(where)                                                                                       \
-	"SELECT json_group_array(json(o)) FROM (SELECT json_object('device', device, 'seq', seq, "                 \
-	" 'hlc', hlc, 'time', strftime('%Y-%m-%dT%H:%M:%fZ', (hlc >> 16) / 1000.0, 'unixepoch'), "                \
-	" 'kind', kind, 'entity', entity, 'body', json(body)) AS o FROM events WHERE " where                       \
-	" ORDER BY hlc DESC, device DESC LIMIT ?3)"
-	rc = cairn__prepare(j, &st,
-	                    opts->device && opts->entity ? LOG_SQL("device = ?1 AND entity = ?2")
-	                    : opts->device               ? LOG_SQL("device = ?1 AND ?2 IS NULL")
-	                    : opts->entity               ? LOG_SQL("?1 IS NULL AND entity = ?2")
-	                                                 : LOG_SQL("?1 IS NULL AND ?2 IS NULL"));
-#undef LOG_SQL
-	if (rc)
+	bodies = opts->version >= 2 && opts->bodies;
+	/* A body is record content, and one record's history is its person's: both are audited (42 CFR
+	 * Part 2) in the transaction that reads them, and nothing is returned unless the entries are written. */
+	audit = bodies || opts->entity;
+	if (audit && (rc = cairn__txn_begin(j)))
 		return rc;
-	if (opts->device)
-		sqlite3_bind_text(st, 1, opts->device, -1, SQLITE_STATIC);
-	if (opts->entity)
-		sqlite3_bind_text(st, 2, opts->entity, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, opts->limit ? (int64_t)opts->limit : -1);
-	return one_text(j, st, out, "[]");
+	snprintf(sql, sizeof(sql),
+	         "SELECT json_group_array(json(o)) FROM (SELECT json_object('device', device, 'seq', seq, "
+	         " 'hlc', hlc, 'time', strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', (hlc >> 16) / 1000.0, 'unixepoch'), "
+	         " 'kind', kind, 'entity', entity%s) AS o FROM events WHERE %s "
+	         " ORDER BY hlc DESC, device DESC LIMIT ?3)",
+	         bodies ? ", 'body', json(body)" : "", log_filter(opts));
+	if (!(rc = log_prepare(j, opts, sql, &st)))
+		rc = one_text(j, st, out, "[]");
+	if (!audit)
+		return rc;
+	snprintf(sql, sizeof(sql),
+	         "WITH ev AS MATERIALIZED (SELECT entity, body FROM events WHERE %s "
+	         " ORDER BY hlc DESC, device DESC LIMIT ?3) " CAIRN__PEOPLE_OF_EV,
+	         log_filter(opts));
+	if (!rc && !(rc = log_prepare(j, opts, sql, &st)))
+		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log");
+	if ((rc = cairn__txn_end(j, rc)) && *out) {
+		cairn__wipe(*out, strlen(*out));
+		free(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 int cairn_journal_stats(cairn_journal *j, char **out)

@@ -45,6 +45,8 @@ verify() { # DAY NCRISES
 	local day=$1 n=$2 json
 	for d in a b; do check "$day: $d holds $n crisis event(s)" \
 		'[ "$(c $d --json crisis list | py "import json,sys; print(len(json.load(sys.stdin)))")" = $n ]'; done
+	# Before the show: reading a crisis appends an audit entry for its person (a record of its own).
+	check "$day: digests equal on both members" '[ "$(c a digest)" = "$(c b digest)" ]'
 	json=$(c a --json crisis show "$X")
 	check "$day: one crisis with both members' entries and interventions, the disposition flagged" "echo '$json' | py '
 import json,sys
@@ -55,7 +57,6 @@ assert sorted(e[\"value\"] for e in d[\"entries\"] if e[\"field\"]==\"dispositio
 assert {i[\"type\"] for i in d[\"interventions\"]}=={\"de-escalation\",\"safety-planning\"}
 assert d[\"review\"]==[\"disposition\"], d[\"review\"]
 '"
-	check "$day: digests equal on both members" '[ "$(c a digest)" = "$(c b digest)" ]'
 }
 
 # Order 1: a syncs through the hub first, then b, then a again.
@@ -69,7 +70,9 @@ verify 2026-11-24 2
 check "nothing reached central while in the field" \
 	'! git -C "$central" rev-parse -q --verify "refs/heads/logs/$(dev a)" >/dev/null || [ "$(git -C "$central" rev-parse "refs/heads/logs/$(dev a)")" != "$(git -C h/logs.git rev-parse "refs/heads/logs/$(dev a)")" ]'
 
-# Back in reach: the hub forwards what it holds; the office reads the same state as the members.
+# Back in reach: the hub forwards what it holds; the office reads the same state as the members. a's
+# last read (its audit entry) goes to the hub first, like any record.
+c a sync hub >/dev/null
 c h remote add central "$URL" >/dev/null
 c h sync central >/dev/null
 c office sync >/dev/null

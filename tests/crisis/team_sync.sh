@@ -23,6 +23,9 @@ c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
 py() { python3 -c "$@"; }
 ncrises() { c "$1" --json crisis list | py 'import json,sys; print(len(json.load(sys.stdin)))'; }
 field() { c "$1" --json crisis show "$2" | py "import json,sys; v=json.load(sys.stdin)$3; print(v if isinstance(v, str) else json.dumps(v))"; }
+# Reading a crisis (crisis show) appends an audit entry for its person, a record that syncs like any
+# other. Before digests are compared after reads, a round carries those entries everywhere.
+settle() { local n=$1; for d in a$n b$n o$n a$n b$n; do c $d sync >/dev/null; done; }
 
 # A fresh team of three devices (a, b and the office) on its own central repository.
 setup() {
@@ -59,6 +62,8 @@ verify() {
 	for d in a$n b$n o$n; do
 		check "run $n: $d holds one crisis event" '[ "$(ncrises $d)" = 1 ]'
 	done
+	check "run $n: digests equal on a, b and the office" \
+		'[ "$(c a$n digest)" = "$(c b$n digest)" ] && [ "$(c b$n digest)" = "$(c o$n digest)" ]'
 	local json
 	json=$(c b$n --json crisis show "${A:0:8}")
 	check "run $n: the surviving id is the smaller of the two" \
@@ -82,8 +87,6 @@ assert sorted(d[\"records\"])==sorted([\"$A\",\"$B\"])
 		"echo '$json' | py 'import json,sys; d=json.load(sys.stdin); assert d[\"arrived\"]==\"2026-11-23T14:31:00Z\" and d[\"cleared\"]==\"2026-11-23T15:20:00Z\", d'"
 	check "run $n: the dispatch stamp only a recorded arrives with the record" \
 		"echo '$json' | py 'import json,sys; d=json.load(sys.stdin); assert d[\"dispatched\"]==\"2026-11-23T14:09:00Z\" and d[\"source\"]==\"988\"'"
-	check "run $n: digests equal on a, b and the office" \
-		'[ "$(c a$n digest)" = "$(c b$n digest)" ] && [ "$(c b$n digest)" = "$(c o$n digest)" ]'
 	check "run $n: the show card names the disagreement" 'c a$n crisis show "${A:0:8}" | grep -q "members disagree"'
 }
 
@@ -105,6 +108,7 @@ c a2 sync >/dev/null; c b2 sync >/dev/null; c o2 sync >/dev/null
 check "the decision clears the review at the office" '[ "$(field o2 "${A:0:8}" "[\"review\"]")" = "[]" ]'
 check "and keeps every earlier value" \
 	'[ "$(c o2 --json crisis show "${A:0:8}" | py "import json,sys; print(sum(1 for e in json.load(sys.stdin)[\"entries\"] if e[\"field\"]==\"disposition\"))")" = 3 ]'
+settle 2
 check "digests still equal" '[ "$(c a2 digest)" = "$(c b2 digest)" ] && [ "$(c b2 digest)" = "$(c o2 digest)" ]'
 
 # Once synced, 8 characters are enough (checked unambiguous here); offline they are not (the first 8 of a
@@ -134,6 +138,7 @@ check "concurrent links in both directions give one record, the smallest id" \
 	'[ "$(field a2 "$P" "[\"id\"]")" = "$s" ] && [ "$(field o2 "$Q" "[\"id\"]")" = "$s" ]'
 check "received is the earliest of the two, flagged (3 minutes apart)" \
 	'[ "$(field o2 "$P" "[\"received\"]")" = "2026-11-24T05:00:00Z" ] && [ "$(field o2 "$P" "[\"review\"]")" = "[\"contact\", \"received\"]" ]'
+settle 2
 check "digests equal after the links" '[ "$(c a2 digest)" = "$(c b2 digest)" ] && [ "$(c b2 digest)" = "$(c o2 digest)" ]'
 
 # Hand-off and follow-up travel too.

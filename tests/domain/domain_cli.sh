@@ -348,5 +348,72 @@ error_line 11 "the restored person is exported only under a consent" "no consent
 	--dir "$J2" --passphrase-file "$PW" export fhir --to Nobody --purpose none --with-notes -o "$T/f2.json"
 check '[[ ! -e $T/f2.json ]]' "and no bundle is written"
 
+# ---- every read of a person's record is audited (42 CFR Part 2 review, finding 4) ---------------------
+# Each per-person read appends an audit entry for that person before anything is shown; the event log
+# shows bodies (note text, fields) only with --bodies, which is audited for every person it covers.
+R=$(c contact add "Rae Reads")
+RN=$(c note add "$R" --text "CANARY-READS pills under the sink")
+c referral add "$R" --category housing --to "Harbor House" >/dev/null
+c goal add "$R" "stay housed" --domain housing >/dev/null
+c assess add "$R" --items 3,3,3,3,3,3,3,3,3,3 >/dev/null
+c gpra interview "$R" --grant TI-084512 --type intake --barc10 4,4,3,4,5,3,3,4,4,3 >/dev/null
+c consent grant "$R" --from P --to "Harbor House" --info notes --purpose referral --expires 2099-12-31 \
+	--signed-by Rae --method wet >/dev/null
+RG=$(c group add "Reading group" --facilitator "Sam Rivera" -a "$R" -a "$A")
+RX=$(c crisis open --source 988 --location home --contact "$R")
+# audited PERSON WHAT: how many audit entries of PERSON say WHAT.
+audited() { c --json audit "$1" | py_stdin "sum(e['what'] == '$2' for e in d)"; }
+# reads PERSON WHAT DESCRIPTION ARGS...: running cairn ARGS exits 0 and adds one WHAT entry for PERSON.
+reads() {
+	local who=$1 what=$2 desc=$3 before
+	shift 3
+	before=$(audited "$who" "$what")
+	cj "$@"
+	check '[[ $rc == 0 && $(audited "$who" "$what") == $((before + 1)) ]]' \
+		"$desc appends a '$what' audit entry (exit $rc, $(show_err); entries: $before -> $(audited "$who" "$what"))"
+}
+reads "$R" "referral list" "referral list --contact" referral list --contact "$R"
+reads "$R" "goal list" "goal list --contact" goal list --contact "$R"
+reads "$R" "assess list" "assess list --contact" assess list --contact "$R"
+reads "$R" "gpra list" "gpra list --contact" gpra list --contact "$R"
+reads "$R" "consent list" "consent list --contact" consent list --contact "$R"
+reads "$R" "group list" "group list --contact" group list --contact "$R"
+reads "$R" "disclosures" "disclosures" disclosures "$R"
+reads "$R" "crisis show" "crisis show" crisis show "$RX"
+check 'grep -q "Rae Reads" "$T/out"' "crisis show still shows the person it audited"
+reads "$R" "log" "log --entity of a contact" --json log --entity "$R"
+reads "$R" "log" "log --entity of a note (its person)" log --entity "$RN"
+reads "$A" "log" "log --entity of a group session (each attendee)" --json log --entity "$RG"
+check '[[ $(audited "$R" log) == 3 ]]' "a group session's log is audited for every attendee"
+reads "$R" "log" "log --entity of a crisis (the person it names)" --json log --entity "$RX"
+n_r=$(c --json audit "$R" | py_stdin "len(d)")
+for args in "referral list" "goal list" "assess list" "gpra list" "consent list" "group list" "crisis list" "log" "--json log"; do
+	# shellcheck disable=SC2086 # the words of a command
+	cj $args
+done
+check '[[ $(c --json audit "$R" | py_stdin "len(d)") == "$n_r" ]]' "the caseload views (lists without --contact, log without --entity) add no audit entry"
+cj --json log
+check '[[ $rc == 0 ]] && ! grep -q "CANARY-READS" "$T/out"' "log --json does not print a note's text without --bodies"
+check_json "all('body' not in e for e in d) and any(e['entity'] == '$RN' for e in d)" "log --json gives each event's metadata, no body"
+cj log
+check '[[ $rc == 0 ]] && ! grep -q "CANARY-READS" "$T/out" && grep -q "note.add" "$T/out"' "the log table prints no note text"
+cj --json log --entity "$RN"
+check '[[ $rc == 0 ]] && ! grep -q "CANARY-READS" "$T/out"' "log --entity --json prints no note text without --bodies"
+error_line 2 "log --bodies without --json" "--bodies goes with --json" --dir "$J" --passphrase-file "$PW" log --bodies
+reads "$R" "log --bodies" "log --entity --bodies" --json log --entity "$RN" --bodies
+check_json "all(e['body']['text'].startswith('CANARY-READS') for e in d if e['kind'] == 'note.add') and len(d) == 1" \
+	"log --entity --bodies gives the bodies"
+# A dump covers exactly the people of the events it shows: -n 1 after a note about Ana is Ana's alone.
+c note add "$A" --text "newest" >/dev/null
+before_a=$(audited "$A" "log --bodies")
+before_r=$(audited "$R" "log --bodies")
+cj --json log --bodies -n 1
+check '[[ $rc == 0 && $(audited "$A" "log --bodies") == $((before_a + 1)) && $(audited "$R" "log --bodies") == "$before_r" ]]' \
+	"log --bodies -n 1 audits the person of the event it shows, nobody else"
+reads "$R" "log --bodies" "log --bodies (the whole log)" --json log --bodies
+check 'grep -q "CANARY-READS" "$T/out"' "log --bodies --json gives the bodies"
+check '[[ $(audited "$B" "log --bodies") == 1 && $(audited "$P" "log --bodies") == 1 ]]' \
+	"log --bodies audits every person the log covers"
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -3,7 +3,8 @@
  * the right aggregates and no names; the families' apply functions are order-independent: the same
  * events ingested in reverse order into another journal give the same state digest; and the resource
  * directory is the office's alone: a device adopts it whole, a resource.set from any device but the
- * office's own journal is never applied, a malformed directory changes nothing.
+ * office's own journal is never applied, a malformed directory changes nothing; and reading the event
+ * log is audited in the library.
  */
 #include "t.h"
 #include "journal.h"
@@ -314,6 +315,92 @@ static void test_directory_is_the_offices(void)
 	cairn_free(again);
 }
 
+/* How many audit entries of `contact` say `what`. */
+static int audited(const char *contact, const char *what)
+{
+	char *out = NULL;
+	json_t *a, *e;
+	size_t i;
+	int n = -1;
+	if (cairn_audit_list(ja, contact, &out) == 0 && (a = json_loads(out, 0, NULL))) {
+		n = 0;
+		json_array_foreach(a, i, e) n += !strcmp(json_string_value(json_object_get(e, "what")), what);
+		json_decref(a);
+	}
+	cairn_free(out);
+	return n;
+}
+
+/* cairn_log(opts) as JSON; NULL when it failed. */
+static json_t *log_of(const cairn_log_options *o)
+{
+	char *out = NULL;
+	json_t *a = NULL;
+	if (cairn_log(ja, o, &out) == 0)
+		a = json_loads(out, 0, NULL);
+	cairn_free(out);
+	return a;
+}
+
+/*
+ * The event log audits in the library, so no caller can skip it: bodies only when asked for (an old
+ * caller's version-1 options get none), each person they cover audited once; one record's history is
+ * audited for its person; the metadata of the whole log is not. cairn_audit_record finds a record's
+ * people (a group session: each attendee; a resource: nobody).
+ */
+static void test_log_is_audited(void)
+{
+	cairn_log_options o = CAIRN_LOG_OPTIONS_INIT, v1 = {1, NULL, NULL, 0, 1};
+	char *out = NULL, a[CAIRN_ID_LEN], b[CAIRN_ID_LEN], note[CAIRN_ID_LEN];
+	json_t *doc, *contacts;
+	int la, lb, ba, bb;
+	T_OK(cairn_contact_list(ja, 1, &out));
+	contacts = json_loads(out, 0, NULL);
+	cairn_free(out);
+	T_REQUIRE(json_array_size(contacts) == 2);
+	/* by name: a is Zelda (the note's), b is Yuri */
+	snprintf(a, sizeof(a), "%s", json_string_value(json_object_get(json_array_get(contacts, 1), "id")));
+	snprintf(b, sizeof(b), "%s", json_string_value(json_object_get(json_array_get(contacts, 0), "id")));
+	json_decref(contacts);
+	la = audited(a, "log"), lb = audited(b, "log"), ba = audited(a, "log --bodies"),
+	bb = audited(b, "log --bodies");
+	T_REQUIRE(la == 0 && lb == 0 && ba == 0 && bb == 0);
+
+	doc = log_of(&v1);
+	T_CHECK(doc && json_array_size(doc) > 10 && !json_object_get(json_array_get(doc, 0), "body"));
+	json_decref(doc);
+	doc = log_of(&o);
+	T_CHECK(doc && !json_object_get(json_array_get(doc, 0), "body"));
+	snprintf(note, sizeof(note), "%s", ""); /* the newest note.add: Zelda's "hello" */
+	for (size_t i = 0; doc && i < json_array_size(doc); i++)
+		if (!*note && !strcmp(json_string_value(json_object_get(json_array_get(doc, i), "kind")), "note.add"))
+			snprintf(note, sizeof(note), "%s",
+			         json_string_value(json_object_get(json_array_get(doc, i), "entity")));
+	json_decref(doc);
+	T_CHECK(audited(a, "log") == 0 && audited(b, "log") == 0 && audited(a, "log --bodies") == 0);
+
+	o.entity = note;
+	doc = log_of(&o);
+	T_CHECK(doc && json_array_size(doc) == 1 && !json_object_get(json_array_get(doc, 0), "body"));
+	json_decref(doc);
+	T_CHECKF(audited(a, "log") == 1 && audited(b, "log") == 0, "a %d, b %d", audited(a, "log"), audited(b, "log"));
+
+	o.entity = NULL;
+	o.bodies = 1;
+	doc = log_of(&o);
+	T_CHECK(doc && json_is_object(json_object_get(json_array_get(doc, 0), "body")));
+	json_decref(doc);
+	T_CHECKF(audited(a, "log --bodies") == 1 && audited(b, "log --bodies") == 1, "a %d, b %d",
+	         audited(a, "log --bodies"), audited(b, "log --bodies"));
+
+	T_CHECK(cairn_audit_record(ja, "018f0000-0000-7000-8000-00000000f00d", "resource show") == 0);
+	T_CHECK(audited(a, "resource show") == 0 && audited(b, "resource show") == 0);
+	T_CHECK(cairn_audit_record(ja, "018f0000-0000-7000-8000-0000000000aa", "x") == CAIRN_ENOTFOUND);
+	T_CHECK(cairn_audit_record(ja, note, "") == CAIRN_EINVAL);
+	T_OK(cairn_audit_record(ja, note, "note show"));
+	T_CHECK(audited(a, "note show") == 1 && audited(b, "note show") == 0);
+}
+
 int main(void)
 {
 	unsigned char org[32];
@@ -329,6 +416,7 @@ int main(void)
 	T_RUN(test_reverse_order_converges);
 	T_RUN(test_directory_is_the_offices);
 	T_RUN(test_person_lists_use_indexes);
+	T_RUN(test_log_is_audited); /* last: its audit entries change the digest */
 	cairn_free(directory);
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);

@@ -51,11 +51,17 @@ set +e
 list=$(c "$R" contact list 2>"$T/err"); rc=$?
 shown=$(c "$R" contact show "$id" 2>"$T/showerr"); showrc=$?
 dig=$(c "$R" digest 2>/dev/null)
+meta=$(c "$R" --json log 2>"$T/err"); metarc=$?
+bodies=$(c "$R" --json log --bodies 2>"$T/bodyerr"); bodiesrc=$?
 set -e
 expect "contact list works read-only (rc=$rc: $(cat "$T/err"))" '[ $rc -eq 0 ] && [[ $list == *"Gus Readonly"* ]]'
 # Viewing a record is audited (42 CFR Part 2): when the audit entry cannot be written, nothing is shown.
 expect "contact show fails closed: exit 10, nothing shown, the cause named ($(cat "$T/showerr"))" \
 	'[ $showrc -eq 10 ] && [ -z "$shown" ] && grep -q "^cairn: .*$cause" "$T/showerr"'
+expect "log (metadata, no bodies) works read-only (rc=$metarc: $(cat "$T/err"))" \
+	'[ $metarc -eq 0 ] && [[ $meta == *note.add* ]] && [[ $meta != *"written while writable"* ]]'
+expect "log --bodies fails closed: exit 10, no body shown ($(cat "$T/bodyerr"))" \
+	'[ $bodiesrc -eq 10 ] && [ -z "$bodies" ] && grep -q "^cairn: .*$cause" "$T/bodyerr"'
 expect "digest works read-only and is unchanged" '[[ $before == *"digest=$dig"* ]]'
 expect "no file of the journal changed" '[ "$(files "$J")" = "$snap" ]'
 

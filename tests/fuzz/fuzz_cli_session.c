@@ -47,6 +47,12 @@ int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char
 	return session_open(ctx);
 }
 
+int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what, char out[CAIRN_ID_LEN])
+{
+	(void)what;
+	return arg ? session_resolve(ctx, "contact", arg, out) : session_open(ctx);
+}
+
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
 {
 	(void)ctx;
