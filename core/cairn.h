@@ -616,13 +616,13 @@ int cairn_crisis_show(cairn_journal *j, const char *crisis, char **out);
  * Record an interview with `contact`. `fields_json`: grant (required), type (intake, followup,
  * discharge; required), date (default today), conducted (default true), reason (required when not
  * conducted: unreachable, refused, incarcerated, hospitalised, moved, deceased, other), barc10 (10 item
- * scores 1-6, the recovery-capital section).
+ * scores 1-6, the recovery-capital section). The grant is case-insensitive: recorded upper-cased.
  */
 int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Interviews, optionally of one contact: [{"id","contact","grant","type","date","conducted",...}]. */
 int cairn_gpra_list(cairn_journal *j, const char *contact, char **out);
 /**
- * The GPRA export of `grant` for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable
+ * The GPRA export of `grant` (case-insensitive) for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable
  * pseudonymous client id, never a name, note or phone. Mints the program's pseudonym secret on first use
  * (an event). *csv_out is malloc'd; free with cairn_free.
  */

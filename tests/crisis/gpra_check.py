@@ -162,6 +162,26 @@ check(not clients & {r["client_id"] for r in csv.DictReader(io.StringIO(other))}
 intake_rows = [r for r in rows if r["interview_type"] == "intake" and r["barc10_total"]]
 check(intake_rows and all(r["barc10_total"] == "41" for r in intake_rows), "BARC-10 total of the intakes")
 
+# ---- grant numbers are case-insensitive: an intake under SM-77 and a follow-up under sm-77 are one client ----
+case_id = cairn("contact", "add", "Client case").stdout.strip()
+ci = months_ago(9)
+cairn("gpra", "interview", case_id, "--grant", "SM-77", "--type", "intake", "--date", ci.isoformat())
+cairn("gpra", "interview", case_id, "--grant", "sm-77", "--type", "followup", "--date", add_months(ci, 6).isoformat())
+upper = cairn("gpra", "export", "--grant", "SM-77", "--from", frm, "--to", to).stdout
+lower = cairn("export", "gpra", "--grant", "sm-77", "--from", frm, "--to", to).stdout
+case_rows = list(csv.DictReader(io.StringIO(upper)))
+check(upper == lower, "the export of sm-77 is the export of SM-77")
+check(len(case_rows) == 2 and len({r["client_id"] for r in case_rows}) == 1
+      and {r["grant_id"] for r in case_rows} == {"SM-77"}
+      and [r["followup_window"] for r in case_rows] == ["", "on-time"],
+      "one client, one pseudonym, intake and on-time follow-up under SM-77: %s" % case_rows)
+case_report = [row for row in csv.reader(io.StringIO(cairn("report", "gpra", "--from", frm, "--to", to,
+                                                            "--format", "csv").stdout))
+               if row and row[0] == "gpra.followup" and row[1].upper() == "SM-77"]
+check([r[1:4] for r in case_report] == [["SM-77", "1", "1"]], "one report row for SM-77: %s" % case_report)
+listed = json.loads(cairn("--json", "gpra", "list", "--contact", case_id).stdout)
+check([i["grant"] for i in listed] == ["SM-77", "SM-77"], "gpra list shows the grant upper-cased")
+
 # ---- bad input: one line, usage exit, nothing written ----
 before = cairn("digest").stdout
 for args, needle in [(["gpra", "interview", ids["Client new"], "--grant", G, "--type", "six-month"], "--type"),

@@ -8,6 +8,7 @@
 #include "t.h"
 #include "journal.h"
 #include "model.h"
+#include "t_journal.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -17,16 +18,6 @@ static char dir_a[] = "/tmp/cairn-domain-report-a.XXXXXX", dir_b[] = "/tmp/cairn
             dir_o[] = "/tmp/cairn-domain-report-o.XXXXXX";
 static cairn_journal *ja, *jb, *jo;
 static char *directory; /* what the office published */
-
-static cairn_journal *open_new(char *tmpl)
-{
-	cairn_init_options o = CAIRN_INIT_OPTIONS_INIT;
-	cairn_journal *j = NULL;
-	o.kdf = CAIRN_KDF_MIN;
-	if (!mkdtemp(tmpl) || cairn_journal_init(tmpl, "pw", 2, &o) || cairn_journal_open(&j, tmpl, "pw", 2))
-		return NULL;
-	return j;
-}
 
 static void fill(void)
 {
@@ -317,9 +308,9 @@ static void test_directory_is_the_offices(void)
 int main(void)
 {
 	unsigned char org[32];
-	ja = open_new(dir_a);
-	jb = open_new(dir_b);
-	jo = open_new(dir_o);
+	ja = t_journal_new(dir_a);
+	jb = t_journal_new(dir_b);
+	jo = t_journal_new(dir_o);
 	if (!ja || !jb || !jo || cairn_org_key_create(jo, org)) {
 		fprintf(stderr, "cannot create journals: %s\n", cairn_error_last());
 		return 1;
