@@ -299,9 +299,24 @@ int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN]);
  * the office gave; NULL: all). A team counts what the devices the roster puts in it recorded.
  * *out: {"from","to","team","sections":[{"id","title","columns":[...],"rows":[[...]],"chart":{...}}]},
  * one or more sections per record family (see core/model.h). Aggregates only: no names, notes or
- * phone numbers. Free with cairn_free.
+ * phone numbers. Small cells are suppressed (cairn_report_min_cell with CAIRN_REPORT_MIN_CELL).
+ * Free with cairn_free.
  */
 int cairn_report(cairn_journal *j, const char *from, const char *to, const char *team, char **out);
+
+/** The usual threshold of small-cell suppression (SAMHSA/CMS practice: counts from 1 to 10 hidden). */
+#define CAIRN_REPORT_MIN_CELL 11
+
+/**
+ * cairn_report with small-cell suppression at `min_cell` (core/cells.c): every count of people or events
+ * from 1 to min_cell - 1, and every cell from which one could be worked out (complementary cells, totals,
+ * rates, medians), becomes the string "*". *out gains "suppression": {"min_cell", "marker", "cells"
+ * (how many hidden), "note"}. `min_cell` 0 or 1 suppresses nothing, for use inside the program only:
+ * "suppression" is then {"min_cell": 0, "note"} and the note says the report is not suppressed.
+ * CAIRN_EINVAL when min_cell is negative or above 1000.
+ */
+int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, const char *team, int min_cell,
+                          char **out);
 
 /**
  * What is due per person by `today` (YYYY-MM-DD; NULL: the current date) plus `horizon_days`:
