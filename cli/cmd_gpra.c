@@ -23,7 +23,7 @@ static const char *const reasons[] = {"unreachable", "refused",  "incarcerated",
                                       "moved",       "deceased", "other",        NULL};
 
 static const struct cli_opt interview_opts[] = {
-        {"grant", 0, "NUMBER", "the grant the interview is reported under", CLI_OPT_REQUIRED},
+        {"grant", 0, "NUMBER", "the grant the interview is reported under (case-insensitive)", CLI_OPT_REQUIRED},
         {"type", 0, "T", "intake, followup (6-month) or discharge", CLI_OPT_REQUIRED},
         {"date", 0, "YYYY-MM-DD", "when it took place (default: today)", 0},
         {"not-conducted", 0, "REASON",
@@ -36,7 +36,7 @@ static const struct cli_opt list_opts[] = {
         CLI_OPT_END,
 };
 const struct cli_opt cmd_export_gpra_opts[] = {
-        {"grant", 0, "NUMBER", "the grant to export", CLI_OPT_REQUIRED},
+        {"grant", 0, "NUMBER", "the grant to export (case-insensitive)", CLI_OPT_REQUIRED},
         {"from", 0, "YYYY-MM-DD", "interviews on or after", CLI_OPT_REQUIRED},
         {"to", 0, "YYYY-MM-DD", "interviews on or before", CLI_OPT_REQUIRED},
         {"output", 'o', "FILE", "write the CSV to a new FILE (mode 0600; an existing file is never replaced)", 0},

@@ -3,7 +3,8 @@
  * self-contained HTML file.
  *
  * The library computes every section (core/report.c and each record family's writer); this file only
- * picks sections and draws them. A report holds counts only, so it may leave the journal; --output still
+ * picks sections and draws them. A report holds counts only, with small cells suppressed (core/cells.c)
+ * unless --min-cell 0 / --no-suppression says otherwise, so it may leave the program; --output still
  * creates a new file with mode 0600 and never replaces one (outfile.c).
  */
 #include <stdio.h>
@@ -24,6 +25,8 @@ static const struct cli_opt report_opts[] = {
          "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)",
          0},
         {"format", 0, "F", "table (default), csv, json or html", 0},
+        {"min-cell", 0, "N", "hide counts from 1 to N-1 and the cells that reveal them (default 11; 0: none)", 0},
+        {"no-suppression", 0, NULL, "show small counts: for use inside the program only (same as --min-cell 0)", 0},
         {"output", 'o', "FILE", "write to a new FILE (mode 0600; an existing file is never replaced)", 0},
         CLI_OPT_END,
 };
@@ -63,14 +66,23 @@ static int render(FILE *f, const char *format, const json_t *doc, int fit)
 	return report_render_table(f, doc, fit);
 }
 
-static int check_args(const struct cli_args *a, const struct cli_opts *g, const char **format)
+static int check_args(const struct cli_args *a, const struct cli_opts *g, const char **format, int *min_cell)
 {
-	const char *from = args_get(a, "from"), *to = args_get(a, "to"), *team = args_get(a, "team");
+	const char *from = args_get(a, "from"), *to = args_get(a, "to"), *team = args_get(a, "team"),
+	           *min = args_get(a, "min-cell");
+	unsigned long long n = CAIRN_REPORT_MIN_CELL;
 
 	*format = args_get(a, "format");
 	if (check_date(from, "--from") || check_date(to, "--to") ||
-	    (*format && check_enum(*format, "--format", formats)))
+	    (*format && check_enum(*format, "--format", formats)) ||
+	    (min && check_uint(min, "--min-cell", 0, 1000, &n)))
 		return CLI_EXIT_USAGE;
+	if (args_count(a, "no-suppression")) {
+		if (min && n)
+			return cli_usage("--no-suppression and --min-cell %s contradict each other; give one", min);
+		n = 0;
+	}
+	*min_cell = (int)n;
 	if (strcmp(from, to) > 0)
 		return cli_usage("--from %s is after --to %s", from, to);
 	if (team && (!*team || strlen(team) > 64))
@@ -87,7 +99,8 @@ struct job {
 	const struct cli_ctx *ctx;
 	const struct cli_args *a;
 	const char *format;
-	FILE *out; /* --output, or NULL for stdout */
+	int min_cell; /* --min-cell (0: not suppressed) */
+	FILE *out;    /* --output, or NULL for stdout */
 };
 
 /* Pick, then draw. `doc` is ours to change: out_query releases it after. */
@@ -107,19 +120,20 @@ static int draw(void *ud, const json_t *cdoc)
 static int run_report(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *path = args_get(a, "output");
-	struct job job = {ctx, a, NULL, NULL};
+	struct job job = {ctx, a, NULL, CAIRN_REPORT_MIN_CELL, NULL};
 	struct outfile of = {0};
 	struct cli_opts plain;
 	char *text = NULL;
 	int rc;
 
-	if ((rc = check_args(a, ctx->opt, &job.format)) || (rc = session_open(ctx)))
+	if ((rc = check_args(a, ctx->opt, &job.format, &job.min_cell)) || (rc = session_open(ctx)))
 		return rc;
 	/* The file before the work: an existing one is refused without computing the report. */
 	if (path && (rc = outfile_open(&of, path)))
 		return rc;
 	job.out = of.f;
-	rc = cairn_report(ctx->j, args_get(a, "from"), args_get(a, "to"), args_get(a, "team"), &text);
+	rc = cairn_report_min_cell(ctx->j, args_get(a, "from"), args_get(a, "to"), args_get(a, "team"), job.min_cell,
+	                           &text);
 	/* --json is one of our formats: the document is filtered before it is printed. */
 	plain = *ctx->opt;
 	plain.json = 0;
@@ -130,8 +144,10 @@ static int run_report(struct cli_ctx *ctx, const struct cli_args *a)
 		return rc;
 	return outfile_written(
 	        ctx->opt,
-	        json_pack("{s:s,s:s,s:s}", "format", job.format, "from", args_get(a, "from"), "to", args_get(a, "to")),
-	        path, "Wrote the %s report to %s.", job.format, path);
+	        json_pack("{s:s,s:s,s:s,s:i}", "format", job.format, "from", args_get(a, "from"), "to",
+	                  args_get(a, "to"), "min_cell", job.min_cell),
+	        path, job.min_cell > 1 ? "Wrote the %s report to %s." : "Wrote the %s report to %s (NOT SUPPRESSED).",
+	        job.format, path);
 }
 
 const struct cli_sub cmd_report_subs[] = {
@@ -145,17 +161,25 @@ const struct cli_sub cmd_report_subs[] = {
          "referral dated in the period. The funnel counts referrals dated in the period that reached\n"
          "each state, with the median days from the referral's date to the first time it did.\n"
          "\n"
+         "Small cells are suppressed, since a report leaves the program (42 CFR Part 2): a count of\n"
+         "people or events from 1 to 10, and every cell from which one could be worked out (the next\n"
+         "smallest of its row or column, the row's total, rates and medians over it), shows as *; zero\n"
+         "is shown. --min-cell N moves the threshold; --min-cell 0 or --no-suppression shows every\n"
+         "count, and the report says so at its top (json: \"suppression\"; csv: a 'suppression' row).\n"
+         "\n"
          "Formats: table (aligned columns), csv (RFC 4180; each section starts with a header row\n"
          "'section,<columns>'), json (the library's document, also with --json) and html (one file\n"
          "with inline bar charts that opens offline: no script, no link, no URL).\n"
          "\n"
          "--output creates FILE (mode 0600) and refuses one that exists (exit 9). It prints the file\n"
-         "name; with --json {\"file\",\"format\",\"from\",\"to\"} (the file is json unless --format says).\n"
+         "name; with --json {\"file\",\"format\",\"from\",\"to\",\"min_cell\"} (the file is json\n"
+         "unless --format says).\n"
          "\n"
          "Examples:\n"
          "  cairn report --from 2026-07-01 --to 2026-09-30\n"
          "  cairn report referrals.funnel --from 2026-07-01 --to 2026-09-30 --format csv\n"
-         "  cairn report --from 2026-07-01 --to 2026-09-30 --format html -o q3-report.html\n",
+         "  cairn report --from 2026-07-01 --to 2026-09-30 --format html -o q3-report.html\n"
+         "  cairn report --from 2026-09-01 --to 2026-09-30 --team north --no-suppression   # in-house\n",
          report_opts, run_report},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -41,7 +41,7 @@ static const char *str_of(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-static void html_table(FILE *f, const json_t *s)
+static void html_table(FILE *f, const json_t *s, const char *marker)
 {
 	const json_t *v, *row;
 	size_t k, r;
@@ -61,7 +61,12 @@ static void html_table(FILE *f, const json_t *s)
 		{
 			char *cell = report_cell_text(v);
 
-			fputs(json_is_number(v) ? "<td class=\"n\">" : "<td>", f);
+			/* Numbers and the suppression marker that stands for one are right-aligned. */
+			fputs(json_is_number(v) ||
+			                      (marker && json_is_string(v) && !strcmp(json_string_value(v), marker))
+			              ? "<td class=\"n\">"
+			              : "<td>",
+			      f);
 			esc(f, cell);
 			fputs("</td>", f);
 			free(cell);
@@ -128,7 +133,8 @@ static const char css[] =
         "h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em;border-bottom:1px solid #ccc}"
         "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:.2em .6em}"
         "th{background:#f0f0f0;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-        "svg.chart text{font-size:12px;fill:#222}.empty{color:#777}.meta{color:#555}";
+        "svg.chart text{font-size:12px;fill:#222}.empty{color:#777}.meta{color:#555}"
+        ".unsuppressed{color:#a00;font-weight:bold;border:2px solid #a00;padding:.4em}";
 
 int report_render_html(FILE *f, const json_t *doc)
 {
@@ -154,6 +160,12 @@ int report_render_html(FILE *f, const json_t *doc)
 	fputs(". Made ", f);
 	esc(f, str_of(doc, "today"));
 	fputs(" by cairn. Counts only: no names, notes or phone numbers.</p>\n", f);
+	fputs(json_integer_value(json_object_get(json_object_get(doc, "suppression"), "min_cell")) > 1
+	              ? "<p class=\"meta\" id=\"suppression\">"
+	              : "<p class=\"unsuppressed\" id=\"suppression\">",
+	      f);
+	esc(f, report_suppression_note(doc));
+	fputs("</p>\n", f);
 	json_array_foreach(json_object_get(doc, "sections"), i, s)
 	{
 		fputs("<section id=\"", f);
@@ -167,7 +179,7 @@ int report_render_html(FILE *f, const json_t *doc)
 		}
 		if (json_object_get(s, "chart"))
 			html_chart(f, s);
-		html_table(f, s);
+		html_table(f, s, json_string_value(json_object_get(json_object_get(doc, "suppression"), "marker")));
 		fputs("</section>\n", f);
 	}
 	fputs("</body>\n</html>\n", f);

@@ -71,8 +71,10 @@ int report_render_table(FILE *f, const json_t *doc, int fit)
 	size_t i;
 	const char *team = json_string_value(json_object_get(doc, "team"));
 
-	fprintf(f, "Report %s to %s, %s%s\n\n", json_string_value(json_object_get(doc, "from")),
+	fprintf(f, "Report %s to %s, %s%s\n", json_string_value(json_object_get(doc, "from")),
 	        json_string_value(json_object_get(doc, "to")), team ? "team " : "all teams", team ? team : "");
+	out_safe(f, report_suppression_note(doc), 1);
+	fputs("\n\n", f);
 	json_array_foreach(json_object_get(doc, "sections"), i, s) if (table_section(f, s, fit)) return -1;
 	return 0;
 }
@@ -95,10 +97,33 @@ static void csv_field(FILE *f, const char *s, int first)
 	fputc('"', f);
 }
 
+const char *report_suppression_note(const json_t *doc)
+{
+	const char *note = json_string_value(json_object_get(json_object_get(doc, "suppression"), "note"));
+	return note ? note : "NOT SUPPRESSED: this report says nothing of small-cell suppression.";
+}
+
 int report_render_csv(FILE *f, const json_t *doc)
 {
-	const json_t *s, *v, *row;
+	const json_t *s, *v, *row, *sup = json_object_get(doc, "suppression");
 	size_t i, k, r;
+	char *min = report_cell_text(json_object_get(sup, "min_cell")),
+	     *cells = report_cell_text(json_object_get(sup, "cells"));
+
+	/* First, what a reader must know before any figure: whether small cells are hidden. */
+	if (!min || !cells) {
+		free(min);
+		free(cells);
+		return -1;
+	}
+	fputs("section,min cell,cells suppressed,note\r\n", f);
+	csv_field(f, "suppression", 1);
+	csv_field(f, min, 0);
+	csv_field(f, cells, 0);
+	csv_field(f, report_suppression_note(doc), 0);
+	fputs("\r\n", f);
+	free(min);
+	free(cells);
 
 	json_array_foreach(json_object_get(doc, "sections"), i, s)
 	{

@@ -307,9 +307,24 @@ int cairn_digest(cairn_journal *j, char hex_out[CAIRN_DIGEST_LEN]);
  * the office gave; NULL: all). A team counts what the devices the roster puts in it recorded.
  * *out: {"from","to","team","sections":[{"id","title","columns":[...],"rows":[[...]],"chart":{...}}]},
  * one or more sections per record family (see core/model.h). Aggregates only: no names, notes or
- * phone numbers. Free with cairn_free.
+ * phone numbers. Small cells are suppressed (cairn_report_min_cell with CAIRN_REPORT_MIN_CELL).
+ * Free with cairn_free.
  */
 int cairn_report(cairn_journal *j, const char *from, const char *to, const char *team, char **out);
+
+/** The usual threshold of small-cell suppression (SAMHSA/CMS practice: counts from 1 to 10 hidden). */
+#define CAIRN_REPORT_MIN_CELL 11
+
+/**
+ * cairn_report with small-cell suppression at `min_cell` (core/cells.c): every count of people or events
+ * from 1 to min_cell - 1, and every cell from which one could be worked out (complementary cells, totals,
+ * rates, medians), becomes the string "*". *out gains "suppression": {"min_cell", "marker", "cells"
+ * (how many hidden), "note"}. `min_cell` 0 or 1 suppresses nothing, for use inside the program only:
+ * "suppression" is then {"min_cell": 0, "note"} and the note says the report is not suppressed.
+ * CAIRN_EINVAL when min_cell is negative or above 1000.
+ */
+int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, const char *team, int min_cell,
+                          char **out);
 
 /**
  * What is due per person by `today` (YYYY-MM-DD; NULL: the current date) plus `horizon_days`:
@@ -632,13 +647,13 @@ int cairn_crisis_show(cairn_journal *j, const char *crisis, char **out);
  * Record an interview with `contact`. `fields_json`: grant (required), type (intake, followup,
  * discharge; required), date (default today), conducted (default true), reason (required when not
  * conducted: unreachable, refused, incarcerated, hospitalised, moved, deceased, other), barc10 (10 item
- * scores 1-6, the recovery-capital section).
+ * scores 1-6, the recovery-capital section). The grant is case-insensitive: recorded upper-cased.
  */
 int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Interviews, optionally of one contact: [{"id","contact","grant","type","date","conducted",...}]. */
 int cairn_gpra_list(cairn_journal *j, const char *contact, char **out);
 /**
- * The GPRA export of `grant` for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable
+ * The GPRA export of `grant` (case-insensitive) for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable
  * pseudonymous client id, never a name, note or phone. Mints the program's pseudonym secret on first use
  * (an event). *csv_out is malloc'd; free with cairn_free.
  */

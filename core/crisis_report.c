@@ -11,7 +11,8 @@
  *    crisis-stabilisation-unit, over events with a disposition (no ED, no custody, no involuntary hold).
  *  - Law-enforcement involvement: a police role other than "none", over all events.
  *  - Follow-up within N hours: follow-up done at most N hours after `received`, over all events.
- *  - Percentages are rounded to 0.1; a percentage over nothing is null.
+ *  - Percentages are rounded to 0.1; a percentage over nothing is null; a percentage whose numerator,
+ *    denominator or their difference is a small count shows the suppression marker (cells.c).
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -128,9 +129,10 @@ static json_t *quantile(const struct series *s, double p)
 	return json_real(round1(s->v[lo] + (s->v[hi] - s->v[lo]) * (pos - (double)lo)));
 }
 
-static json_t *percent(size_t n, size_t d)
+/* n / d in %, suppressed when n, d or d - n is a small count (cells.c): the counts are not all shown. */
+static json_t *percent(const cairn__report_range *r, size_t n, size_t d)
 {
-	return d ? json_real(round1(100.0 * (double)n / (double)d)) : json_null();
+	return cairn__report_share(r, (json_int_t)n, (json_int_t)d);
 }
 
 static int section(json_t *sections, const char *id, const char *title, json_t *columns, json_t *rows,
@@ -144,7 +146,7 @@ static int section(json_t *sections, const char *id, const char *title, json_t *
 	return 0;
 }
 
-static int write_sections(const struct tally *t, json_t *sections)
+static int write_sections(const cairn__report_range *r, const struct tally *t, json_t *sections)
 {
 	static const char *const intervals[] = {"received to dispatched", "received to arrived",
 	                                        "arrived to cleared"};
@@ -153,9 +155,9 @@ static int write_sections(const struct tally *t, json_t *sections)
 	int rc;
 
 	rows = json_pack("[[s,I],[s,o],[s,o],[s,o],[s,I]]", "events", (json_int_t)t->events,
-	                 "resolved in the community %", percent(t->in_community, t->with_disp),
-	                 "law enforcement involved %", percent(t->police, t->events), "events with a disposition %",
-	                 percent(t->with_disp, t->events), "events with values under review", (json_int_t)t->review);
+	                 "resolved in the community %", percent(r, t->in_community, t->with_disp),
+	                 "law enforcement involved %", percent(r, t->police, t->events), "events with a disposition %",
+	                 percent(r, t->with_disp, t->events), "events with values under review", (json_int_t)t->review);
 	if ((rc = section(sections, "crisis.summary", "Crisis events: summary", json_pack("[ss]", "measure", "value"),
 	                  rows, NULL)))
 		return rc;
@@ -164,7 +166,7 @@ static int write_sections(const struct tally *t, json_t *sections)
 	for (size_t i = 0; i <= NSRC; i++)
 		if (i < NSRC || t->by_source[i])
 			json_array_append_new(rows, json_pack("[sIo]", i < NSRC ? sources[i] : "not recorded",
-			                                       (json_int_t)t->by_source[i], percent(t->by_source[i], t->events)));
+			                                       (json_int_t)t->by_source[i], percent(r, t->by_source[i], t->events)));
 	if ((rc = section(sections, "crisis.source", "Crisis events by source", json_pack("[sss]", "source", "events", "%"),
 	                  rows, json_pack("{s:s,s:i,s:i}", "type", "bar", "label", 0, "value", 1))))
 		return rc;
@@ -173,7 +175,7 @@ static int write_sections(const struct tally *t, json_t *sections)
 	for (size_t i = 0; i <= NDISP; i++)
 		if (i < NDISP || t->by_disp[i])
 			json_array_append_new(rows, json_pack("[sIo]", i < NDISP ? dispositions[i] : "not recorded",
-			                                       (json_int_t)t->by_disp[i], percent(t->by_disp[i], t->events)));
+			                                       (json_int_t)t->by_disp[i], percent(r, t->by_disp[i], t->events)));
 	if ((rc = section(sections, "crisis.disposition", "Crisis events by disposition",
 	                  json_pack("[sss]", "disposition", "events", "%"), rows,
 	                  json_pack("{s:s,s:i,s:i}", "type", "bar", "label", 0, "value", 1))))
@@ -205,7 +207,7 @@ static int write_sections(const struct tally *t, json_t *sections)
 	rows = json_array();
 	for (size_t i = 0; i < CAIRN__COUNT(followup_hours); i++)
 		json_array_append_new(rows, json_pack("[iIo]", followup_hours[i], (json_int_t)t->followup[i],
-		                                      percent(t->followup[i], t->events)));
+		                                      percent(r, t->followup[i], t->events)));
 	return section(sections, "crisis.followup", "Crisis follow-ups done within hours of the call",
 	               json_pack("[sss]", "within hours", "events", "%"), rows, NULL);
 }
@@ -244,7 +246,7 @@ int cairn__crisis_report(cairn_journal *j, const cairn__report_range *r, json_t 
 		for (int i = 0; i < 3; i++)
 			if (t.iv[i].n) /* qsort(NULL, 0, ...) is undefined */
 				qsort(t.iv[i].v, t.iv[i].n, sizeof(double), cmp_double);
-		rc = write_sections(&t, sections);
+		rc = write_sections(r, &t, sections);
 	} else if (rc > 0) {
 		rc = cairn__sqlerr(j, rc, "reading crisis events");
 	}

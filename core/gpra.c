@@ -12,6 +12,10 @@
  *     under the program's secret. The secret is an event (gpra.secret) so every device and the office
  *     hold the same one; when devices minted one each before syncing, the one with the smallest
  *     (hlc, device) is used everywhere, so pseudonyms converge with the journals.
+ *  4. A grant number is case-insensitive: it is upper-cased (ASCII) when recorded, when applied (an event
+ *     from another or an older device may carry lower case), when exporting and in the pseudonym, so
+ *     `sm-1` and `SM-1` are one grant and an upper-case grant's pseudonyms are what they always were.
+ *     Migration 0012 upper-cased the grants of journals made before.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -30,6 +34,14 @@ static const char *const reasons[] = {"unreachable", "refused", "incarcerated", 
 #define step_done cairn__step_done
 #define bind_str cairn__bind_json_str
 
+/* `n` bytes of `g` upper-cased (ASCII only, whatever SQLite's upper() was built with; invariant 4). */
+static void grant_upper(char *out, const char *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = g[i] >= 'a' && g[i] <= 'z' ? (char)(g[i] - 'a' + 'A') : g[i];
+	out[n] = 0;
+}
+
 /* ---- apply ---- */
 
 static int apply_interview(cairn_journal *j, const cairn_event *ev, json_t *body)
@@ -38,7 +50,7 @@ static int apply_interview(cairn_journal *j, const cairn_event *ev, json_t *body
 	       *type = json_object_get(body, "type"), *date = json_object_get(body, "date"),
 	       *conducted = json_object_get(body, "conducted"), *barc = json_object_get(body, "barc10");
 	sqlite3_stmt *st;
-	char *btext = NULL;
+	char *btext = NULL, *g;
 	int rc;
 	if (!json_is_string(contact) || !json_is_string(grant) || !json_is_string(type) || !json_is_string(date) ||
 	    !json_is_boolean(conducted))
@@ -57,11 +69,17 @@ static int apply_interview(cairn_journal *j, const cairn_event *ev, json_t *body
 	                                     "reason = excluded.reason, "
 	                                     "barc10 = excluded.barc10"))))
 		return rc;
+	/* Any length: the event may come from a device that did not check it. */
+	if (!(g = malloc(json_string_length(grant) + 1))) {
+		cairn__finalize(j, st);
+		return cairn__error(CAIRN_ENOMEM, "out of memory");
+	}
+	grant_upper(g, json_string_value(grant), json_string_length(grant));
 	if (json_is_array(barc))
 		btext = json_dumps(barc, JSON_COMPACT);
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
 	bind_str(st, 2, contact);
-	bind_str(st, 3, grant);
+	sqlite3_bind_text(st, 3, g, (int)json_string_length(grant), SQLITE_TRANSIENT);
 	bind_str(st, 4, type);
 	bind_str(st, 5, date);
 	sqlite3_bind_int(st, 6, json_is_true(conducted));
@@ -71,6 +89,7 @@ static int apply_interview(cairn_journal *j, const cairn_event *ev, json_t *body
 	sqlite3_bind_int64(st, 9, (int64_t)ev->hlc);
 	sqlite3_bind_text(st, 10, ev->device, -1, SQLITE_STATIC);
 	free(btext);
+	free(g);
 	return step_done(j, st, "recording a GPRA interview");
 }
 
@@ -148,8 +167,9 @@ static int check_barc10(json_t *b)
 
 int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN])
 {
-	json_t *o = cairn__parse_object(fields_json, "interview fields");
+	json_t *o = cairn__parse_object(fields_json, "interview fields"), *grant;
 	cairn_event_info info;
+	char g[33];
 	int rc;
 	if (!o)
 		return CAIRN_EINVAL;
@@ -176,6 +196,9 @@ int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fiel
 		rc = cairn__error(CAIRN_EINVAL, "an interview not conducted has no answers (barc10)");
 		goto out;
 	}
+	grant = json_object_get(o, "grant");
+	grant_upper(g, json_string_value(grant), json_string_length(grant)); /* checked: 1 to 32 characters */
+	json_object_set_new(o, "grant", json_string(g));
 	json_object_set_new(o, "contact", json_string(contact ? contact : ""));
 	if ((rc = cairn__txn_begin(j)))
 		goto out;
@@ -432,9 +455,11 @@ int cairn_gpra_export(cairn_journal *j, const char *grant, const char *from, con
 {
 	struct buf b = {0};
 	unsigned char *key;
+	char g[33];
 	int rc;
 	if ((rc = check_grant(grant)))
 		return rc;
+	grant_upper(g, grant, strlen(grant)); /* stored upper-cased (invariant 4) */
 	if (!cairn__date_valid(from) || !cairn__date_valid(to))
 		return cairn__error(CAIRN_EINVAL, "invalid period (expected YYYY-MM-DD for --from and --to)");
 	if (strcmp(from, to) > 0)
@@ -443,7 +468,7 @@ int cairn_gpra_export(cairn_journal *j, const char *grant, const char *from, con
 		return CAIRN_ENOMEM;
 	/* A write transaction: the first export of a program mints its secret (invariant 3). */
 	if (!(rc = cairn__txn_begin(j)))
-		rc = cairn__txn_end(j, export_locked(j, grant, from, to, key, &b));
+		rc = cairn__txn_end(j, export_locked(j, g, from, to, key, &b));
 	cairn__secure_free(key);
 	if (rc) {
 		if (b.p)

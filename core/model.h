@@ -30,6 +30,7 @@ typedef struct {
 	const char *from, *to;
 	const char *team;  /* a team id (hex) or NULL for every team */
 	const char *today; /* YYYY-MM-DD: "now" for ages, due dates and expiries */
+	int min_cell;      /* counts from 1 to min_cell - 1 are suppressed (cells.c); 0 or 1: none */
 } cairn__report_range;
 
 /*
@@ -56,6 +57,17 @@ json_t *cairn__report_section(const char *id, const char *title, const char *con
  * section to `sections`. Takes ownership of `section` (NULL: out of memory). */
 int cairn__report_sql(cairn_journal *j, const cairn__report_range *r, json_t *sections, json_t *section,
                       const char *sql);
+
+/*
+ * Small-cell suppression (cells.c). cairn__report_roles: the role of each column of section `id` ("lcsTpd",
+ * see cells.c), NULL for a section it does not know (then judged by its cells). cairn__report_share: the
+ * percentage n / d (0.1), null when d is 0, the suppression marker when n, d or d - n is from 1 to
+ * r->min_cell - 1: for a writer's percentages of counts it does not show. cairn__report_suppress: hide
+ * the small cells of every section of `doc` and set doc.suppression (min <= 1: none, and says so).
+ */
+const char *cairn__report_roles(const char *id);
+json_t *cairn__report_share(const cairn__report_range *r, json_int_t n, json_int_t d);
+int cairn__report_suppress(json_t *doc, json_int_t min);
 
 /*
  * A due-list writer appends items to the JSON array `items`, each

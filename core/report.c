@@ -9,6 +9,9 @@
  *  3. The scope (a team, or everyone) is the set of authoring devices in temp.report_devices, filled
  *     once per report; writers filter with CAIRN__IN_SCOPE (model.h), so a team's report counts what
  *     its own devices recorded.
+ *  4. Small cells are suppressed (cells.c) after every writer ran, over the whole document: writers
+ *     compute true figures; only a percentage of counts a writer does not show is suppressed by the
+ *     writer itself (cairn__report_share).
  *
  * Definitions (what a number means; README "Reports" repeats them for readers of the report):
  *  - a person is a contact's surviving id (merged contacts count once); deleted people are not counted;
@@ -324,11 +327,20 @@ static int fill_scope(cairn_journal *j, const char *team)
 
 int cairn_report(cairn_journal *j, const char *from, const char *to, const char *team, char **out)
 {
+	return cairn_report_min_cell(j, from, to, team, CAIRN_REPORT_MIN_CELL, out);
+}
+
+int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, const char *team, int min_cell,
+                          char **out)
+{
 	char today[11];
-	cairn__report_range r = {from, to, team, today};
+	cairn__report_range r = {from, to, team, today, min_cell};
 	json_t *sections, *doc;
 	int rc, own;
 	*out = NULL;
+	if (min_cell < 0 || min_cell > 1000)
+		return cairn__error(CAIRN_EINVAL, "invalid small-cell threshold %d (0 to 1000; 0: no suppression)",
+		                    min_cell);
 	if ((rc = date_check(from, "--from")) || (rc = date_check(to, "--to")))
 		return rc;
 	if (strcmp(from, to) > 0)
@@ -354,7 +366,10 @@ int cairn_report(cairn_journal *j, const char *from, const char *to, const char 
 	}
 	doc = json_pack("{s:s,s:s,s:s?,s:s,s:o}", "from", from, "to", to, "team", team, "today", today, "sections",
 	                sections);
-	*out = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+	if (!doc)
+		return cairn__error(CAIRN_ENOMEM, "out of memory");
+	if (!(rc = cairn__report_suppress(doc, min_cell)) && !(*out = json_dumps(doc, JSON_COMPACT)))
+		rc = cairn__error(CAIRN_ENOMEM, "out of memory");
 	json_decref(doc);
-	return *out ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
+	return rc;
 }

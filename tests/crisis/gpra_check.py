@@ -98,7 +98,9 @@ for name, (grant, intake, fus) in cohort.items():
     row[st] += 1
 frm, to = (today - timedelta(days=730)).isoformat(), (today + timedelta(days=365)).isoformat()
 got = {}
-for row in csv.reader(io.StringIO(cairn("report", "gpra", "--from", frm, "--to", to, "--format", "csv").stdout)):
+# The cohort is small: its exact figures unsuppressed (--min-cell 0); as released, below.
+for row in csv.reader(io.StringIO(cairn("report", "gpra", "--from", frm, "--to", to, "--format", "csv",
+                                        "--min-cell", "0").stdout)):
     if row and row[0] == "gpra.followup":
         got[row[1]] = row[2:]
 check(sorted(got) == sorted(want_rows), "one report row per grant: %s" % sorted(got))
@@ -110,6 +112,15 @@ for grant, w in want_rows.items():
     check(len(g) == 7 and all(abs(float(x) - float(y)) < 1e-9 for x, y in zip(g, exp)),
           "grant %s: report %s, expected %s" % (grant, g, exp))
 print("follow-up rate of %s: %s" % (G, got.get(G, ["?"] * 7)[6]))
+# As released (suppressed by default): the follow-up rate goes to the funder, so its small counts and the
+# rate computed from them are hidden; the counts 11 and over would be shown.
+released = {row[1]: row[2:] for row in csv.reader(io.StringIO(cairn("report", "gpra", "--from", frm, "--to", to,
+                                                                   "--format", "csv").stdout))
+            if row and row[0] == "gpra.followup"}
+check(sorted(released) == sorted(want_rows) and all(
+      all(c == "*" or (c == "0" and w == 0) for c, w in zip(r, [want_rows[g][k] for k in
+          ("clients", "on time", "late", "early", "missed", "pending")] + [None])) and r[6] == "*"
+      for g, r in released.items()), "report gpra as released hides the small cohort's counts and rate: %s" % released)
 check(want_rows[G]["on time"] == 3 and want_rows[G]["missed"] == 2 and want_rows[G]["pending"] == 4,
       "the cohort has the mix it was built for: %s" % want_rows[G])
 
@@ -161,6 +172,26 @@ other = cairn("gpra", "export", "--grant", G2, "--from", frm, "--to", to).stdout
 check(not clients & {r["client_id"] for r in csv.DictReader(io.StringIO(other))}, "pseudonyms differ per grant")
 intake_rows = [r for r in rows if r["interview_type"] == "intake" and r["barc10_total"]]
 check(intake_rows and all(r["barc10_total"] == "41" for r in intake_rows), "BARC-10 total of the intakes")
+
+# ---- grant numbers are case-insensitive: an intake under SM-77 and a follow-up under sm-77 are one client ----
+case_id = cairn("contact", "add", "Client case").stdout.strip()
+ci = months_ago(9)
+cairn("gpra", "interview", case_id, "--grant", "SM-77", "--type", "intake", "--date", ci.isoformat())
+cairn("gpra", "interview", case_id, "--grant", "sm-77", "--type", "followup", "--date", add_months(ci, 6).isoformat())
+upper = cairn("gpra", "export", "--grant", "SM-77", "--from", frm, "--to", to).stdout
+lower = cairn("export", "gpra", "--grant", "sm-77", "--from", frm, "--to", to).stdout
+case_rows = list(csv.DictReader(io.StringIO(upper)))
+check(upper == lower, "the export of sm-77 is the export of SM-77")
+check(len(case_rows) == 2 and len({r["client_id"] for r in case_rows}) == 1
+      and {r["grant_id"] for r in case_rows} == {"SM-77"}
+      and [r["followup_window"] for r in case_rows] == ["", "on-time"],
+      "one client, one pseudonym, intake and on-time follow-up under SM-77: %s" % case_rows)
+case_report = [row for row in csv.reader(io.StringIO(cairn("report", "gpra", "--from", frm, "--to", to,
+                                                            "--format", "csv", "--min-cell", "0").stdout))
+               if row and row[0] == "gpra.followup" and row[1].upper() == "SM-77"]
+check([r[1:4] for r in case_report] == [["SM-77", "1", "1"]], "one report row for SM-77: %s" % case_report)
+listed = json.loads(cairn("--json", "gpra", "list", "--contact", case_id).stdout)
+check([i["grant"] for i in listed] == ["SM-77", "SM-77"], "gpra list shows the grant upper-cased")
 
 # ---- bad input: one line, usage exit, nothing written ----
 before = cairn("digest").stdout

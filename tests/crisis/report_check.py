@@ -141,7 +141,7 @@ def expected(team):
 def parse_csv(text):
     got = {}
     for row in csv.reader(io.StringIO(text)):
-        if not row or row[0] == "section":
+        if not row or row[0] in ("section", "suppression"):
             continue
         got.setdefault(row[0], []).append(row[1:])
     return got
@@ -159,8 +159,10 @@ def same(cell, want):
 
 
 def compare(team):
+    """Every figure, unsuppressed (--min-cell 0); then as released (suppressed by default): every cell shown is
+    the true figure, and no count of events from 1 to 10 is shown."""
     args = ["report", "crisis", "--from", FROM, "--to", TO, "--format", "csv"] + (["--team", team] if team else [])
-    got = parse_csv(cairn(*args).stdout)
+    got = parse_csv(cairn(*args, "--min-cell", "0").stdout)
     want = expected(team)
     label = "team %s" % team[:4] if team else "all teams"
     check(sorted(got) == sorted(want), "%s: sections %s" % (label, sorted(got)))
@@ -172,13 +174,24 @@ def compare(team):
             for k, (w, c) in enumerate(zip(wr, gr)):
                 figures += 1
                 check(same(c, w), "%s: %s row %s column %d: report %r, expected %r" % (label, sec, wr[0], k, c, w))
-    return figures
+    released, hidden = parse_csv(cairn(*args).stdout), 0
+    for sec, rows in want.items():
+        for wr, gr in zip(rows, released.get(sec, [])):
+            for k, (w, c) in enumerate(zip(wr, gr)):
+                small = k == 1 and isinstance(w, int) and 0 < w < 11  # column 1: events (or the summary's value)
+                hidden += c == "*"
+                check(c == "*" or same(c, w), "%s released: %s row %s column %d: %r, expected %r or *"
+                      % (label, sec, wr[0], k, c, w))
+                check(not small or c == "*", "%s released: %s row %s: a count of %r is shown" % (label, sec, wr[0], w))
+    return figures, hidden
 
 
-n = compare(None) + compare(TEAMS[0])
+(n1, h1), (n2, h2) = compare(None), compare(TEAMS[0])
+n = n1 + n2
+check(h1 + h2 > 0, "the seeded set has small cells, so suppression was tested (%d hidden)" % (h1 + h2))
 check(expected(None)["crisis.summary"][0][1] > 250, "about 31 of the 55 seeded days fall in the period")
 check(expected(TEAMS[0])["crisis.summary"][0][1] < expected(None)["crisis.summary"][0][1], "the team filter narrows")
-print("%d report figures compared" % n)
+print("%d report figures compared; %d cells hidden as released" % (n, h1 + h2))
 
 # ---- the HTML report in headless Chromium ----
 html = os.path.join(ART, "crisis_report.html")

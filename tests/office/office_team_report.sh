@@ -38,7 +38,8 @@ sum() { local t=0 d; local -n m=$1; shift; for d in "$@"; do t=$((t + m[$d])); d
 # figures DIR [--team T]: "people notes goals crises" from the JSON report.
 figures() {
 	local d=$1; shift
-	c $d report --from 2000-01-01 --to 2099-12-31 --format json "$@" | python3 -c '
+	# Exact small figures: unsuppressed (small-cell suppression is tested in report/report).
+	c $d report --from 2000-01-01 --to 2099-12-31 --format json --min-cell 0 "$@" | python3 -c '
 import json, sys
 s = {x["id"]: x["rows"] for x in json.load(sys.stdin)["sections"]}
 new = [r[1] for r in s["contacts"] if r[0] == "new"][0]

@@ -12,7 +12,10 @@ person deleted, two records merged. Then checks:
     equals everyone; SECTION filters by id prefix;
   - HTML is one self-contained file (no http(s)://, no src=, no script), renders in headless Chromium
     with its bar charts (screenshot kept as report_screenshot.png; bar-coloured pixels counted);
-  - no seeded name appears in any format; --output is mode 0600; bad input fails with one line.
+  - no seeded name appears in any format; --output is mode 0600; bad input fails with one line;
+  - small-cell suppression, on by default (the figures above are compared with --min-cell 0): a one-day
+    report of another journal hides a count of 1 and the cells that would give it away in CSV, JSON,
+    table and HTML; --min-cell 0 / --no-suppression show the raw counts and say so; the threshold moves.
 Usage: report_test.py PATH/TO/cairn ARTIFACT_DIR
 """
 import csv
@@ -228,13 +231,16 @@ def same_rows(got, want, what):
     check(ok, "%s: got %s, want %s" % (what, got, want))
 
 
+# The seeded set is small (20 people): its exact figures are checked unsuppressed (--min-cell 0); suppression
+# has its own part below.
+RAW = ("--min-cell", "0")
 p = subprocess.run([CAIRN, "--dir", A, "--passphrase-file", PASS, "report", "--from", FROM, "--to", TO, "--format",
-                    "csv"], capture_output=True, check=True)
+                    "csv", *RAW], capture_output=True, check=True)
 raw = p.stdout.decode("utf-8")
 check(raw.endswith("\r\n") and raw.count("\r\n") == raw.count("\n"), "CSV lines end in CRLF (RFC 4180)")
 sections, cur = {}, None
 for row in csv.reader(io.StringIO(raw, newline="")):
-    if row and row[0] == "section":
+    if row and row[0] in ("section", "suppression"):
         cur = None
         continue
     # Other record families add their own sections (crisis, plans, ...): only the core ones are checked here.
@@ -244,25 +250,28 @@ for sid, want in exp.items():
     same_rows(sections.get(sid, []), want, "CSV " + sid)
 
 # ---- JSON, period, team, section filter --------------------------------------------------------------
-doc = cj(A, "report", "--from", FROM, "--to", TO)
+doc = cj(A, "report", "--from", FROM, "--to", TO, *RAW)
 for s in doc["sections"]:
     if s["id"] in exp:
         same_rows(s["rows"], exp[s["id"]], "JSON " + s["id"])
 check(set(exp) <= {s["id"] for s in doc["sections"]}, "JSON has every core section")
 yesterday = (today - datetime.timedelta(days=1)).isoformat()
-d2 = cj(A, "report", "contacts", "--from", FROM, "--to", yesterday)
+d2 = cj(A, "report", "contacts", "--from", FROM, "--to", yesterday, *RAW)
 check(d2["sections"][0]["rows"][0] == ["new", 0], "nobody is new in a period that ends before today")
-dt = cj(A, "report", "--from", FROM, "--to", TO, "--team", team)
+dt = cj(A, "report", "--from", FROM, "--to", TO, "--team", team, *RAW)
 check([s["rows"] for s in dt["sections"]] == [s["rows"] for s in doc["sections"]],
       "--team of the only team counts the same as everyone")
-df = cj(A, "report", "referrals", "--from", FROM, "--to", TO)
+dts = cj(A, "report", "--from", FROM, "--to", TO, "--team", team)
+check(dts["suppression"]["min_cell"] == 11 and dts["suppression"]["cells"] > 0,
+      "a team's report (as the office makes) is suppressed by default: %s" % dts["suppression"])
+df = cj(A, "report", "referrals", "--from", FROM, "--to", TO, *RAW)
 check([s["id"] for s in df["sections"]] == ["referrals.category", "referrals.funnel"], "SECTION filters by prefix")
-dB = cj(B, "report", "caseload", "--from", FROM, "--to", TO)
+dB = cj(B, "report", "caseload", "--from", FROM, "--to", TO, *RAW)
 same_rows(dB["sections"][0]["rows"], exp["caseload"], "the other device reports the same caseload")
 
 # ---- HTML, rendered ------------------------------------------------------------------------------------
 html = os.path.join(W, "report.html")
-c(A, "-q", "report", "--from", FROM, "--to", TO, "--format", "html", "--output", html)
+c(A, "-q", "report", "--from", FROM, "--to", TO, "--format", "html", "--output", html, *RAW)
 text = open(html, encoding="utf-8").read()
 check(oct(os.stat(html).st_mode & 0o777) == "0o600", "--output is written with mode 0600")
 check("http://" not in text and "https://" not in text, "HTML has no URL")
@@ -339,6 +348,74 @@ if chromium and os.path.exists(shot):
     check(bar > 5000, "the bar charts rendered (%d pixels of the bar colour)" % bar)
     check(white < w * h * 0.99, "the screenshot is not blank")
 
+# ---- small-cell suppression (on by default) -------------------------------------------------------------
+# One day: one crisis note and one MAT referral of one person, and twelve encounter notes of twelve others.
+S, DAY = os.path.join(W, "S"), "2026-05-05"
+c(S, "init", "--kdf", "min")
+one = q(S, "contact", "add", "Solo Person")
+q(S, "note", "add", one, "--kind", "crisis", "--text", "x", "--date", DAY, "--minutes", "30")
+q(S, "referral", "add", one, "--category", "mat", "--to", "Org", "--date", DAY)
+for i in range(12):
+    q(S, "note", "add", q(S, "contact", "add", "Other %d" % i), "--kind", "encounter", "--text", "x", "--date", DAY,
+      "--minutes", "10")
+
+
+def rows_of(text):
+    return [r for r in csv.reader(io.StringIO(text, newline=""))]
+
+
+day = ("--from", DAY, "--to", DAY)
+scsv = rows_of(c(S, "report", *day, "--format", "csv").stdout)
+check(scsv[:2] and scsv[1][:2] == ["suppression", "11"] and "shows as *" in scsv[1][3],
+      "CSV opens with the suppression row: %s" % scsv[:2])
+enc = {r[1]: r[2:] for r in scsv if r[0] == "encounters"}
+check(enc.get("crisis") == ["*", "*", "*"], "CSV: the crisis count of 1, its person and minutes are hidden: %s" % enc)
+check(enc.get("encounter") == ["*", "12", "*"],
+      "CSV: the encounter notes (12) are hidden too, else 13 - 12 gives the 1; its people (not additive) shown: %s"
+      % enc)
+cat = [r for r in scsv if r[0] == "referrals.category"]
+check(cat == [["referrals.category", "mat", "*", "0", "*", "0"]], "CSV: the referral, its total and state: %s" % cat)
+check(not any(r[0] in ("encounters", "referrals.category", "referrals.funnel") and "1" in r[2:] for r in scsv),
+      "CSV: no count of 1 anywhere in the core sections")
+sdoc = cj(S, "report", *day)
+ssec = {s["id"]: s["rows"] for s in sdoc["sections"]}
+check(sdoc.get("suppression", {}).get("min_cell") == 11 and sdoc["suppression"].get("cells", 0) >= 5
+      and sdoc["suppression"].get("marker") == "*", "JSON: suppression %s" % sdoc.get("suppression"))
+check(["crisis", "*", "*", "*"] in ssec["encounters"] and ["encounter", "*", 12, "*"] in ssec["encounters"],
+      "JSON: the same cells hidden: %s" % ssec["encounters"])
+stbl = c(S, "report", "encounters", *day).stdout
+check("Small cells suppressed" in stbl.splitlines()[1] and
+      any(l.split() == ["crisis", "*", "*", "*"] for l in stbl.splitlines()),
+      "table: the note line and the hidden crisis row:\n%s" % stbl)
+shtml = os.path.join(W, "s.html")
+c(S, "-q", "report", *day, "--format", "html", "-o", shtml)
+stext = open(shtml, encoding="utf-8").read()
+check("Small cells suppressed" in stext and "<td>crisis</td><td class=\"n\">*</td>" in stext
+      and "<td class=\"n\">1</td>" not in stext, "HTML: the note, the crisis row hidden, no cell of 1")
+# The opt-out shows the true counts and says so in every format.
+for opt in (("--min-cell", "0"), ("--no-suppression",)):
+    u = rows_of(c(S, "report", *day, "--format", "csv", *opt).stdout)
+    check(u[1][:2] == ["suppression", "0"] and "NOT SUPPRESSED" in u[1][3]
+          and ["encounters", "crisis", "1", "1", "30"] in u and ["encounters", "encounter", "12", "12", "120"] in u,
+          "%s: CSV shows the raw counts and says so: %s" % (opt, u[:8]))
+    check("NOT SUPPRESSED" in c(S, "report", *day, *opt).stdout.splitlines()[1], "%s: the table says so" % (opt,))
+    ud = cj(S, "report", *day, *opt)
+    check(ud["suppression"]["min_cell"] == 0 and "NOT SUPPRESSED" in ud["suppression"]["note"]
+          and ["crisis", 1, 1, 30] in {s["id"]: s["rows"] for s in ud["sections"]}["encounters"],
+          "%s: JSON raw and says so" % (opt,))
+uhtml = os.path.join(W, "u.html")
+c(S, "-q", "report", *day, "--format", "html", "-o", uhtml, "--no-suppression")
+check("class=\"unsuppressed\"" in open(uhtml, encoding="utf-8").read(), "HTML: the unsuppressed warning")
+# The threshold moves: at 13 the twelve are small themselves; at 2 only the 1 is, and the 12 hides it.
+t13 = {r[1]: r[2:] for r in rows_of(c(S, "report", "encounters", *day, "--format", "csv", "--min-cell", "13").stdout)
+       if r[0] == "encounters"}
+check(t13.get("encounter") == ["*", "*", "*"] and "1 to 12" in c(S, "report", *day, "--min-cell", "13").stdout,
+      "--min-cell 13 hides 12: %s" % t13)
+t2 = {r[1]: r[2:] for r in rows_of(c(S, "report", "encounters", *day, "--format", "csv", "--min-cell", "2").stdout)
+      if r[0] == "encounters"}
+check(t2.get("crisis") == ["*", "*", "*"] and t2.get("encounter") == ["*", "12", "*"], "--min-cell 2: %s" % t2)
+
+
 # ---- bad input -------------------------------------------------------------------------------------------
 def bad(code, needle, *args):
     p = c(A, *args, ok=False)
@@ -356,6 +433,9 @@ bad(4, "no team 'nothex'", "report", "--from", FROM, "--to", TO, "--team", "noth
 bad(4, "no team", "report", "--from", FROM, "--to", TO, "--team", "0" * 32)
 bad(2, "no report section starts with 'zz'", "report", "zz", "--from", FROM, "--to", TO)
 bad(2, "contradict", "report", "--json", "--format", "csv", "--from", FROM, "--to", TO)
+bad(2, "--min-cell", "report", "--from", FROM, "--to", TO, "--min-cell", "ten")
+bad(2, "--min-cell", "report", "--from", FROM, "--to", TO, "--min-cell", "1001")
+bad(2, "contradict", "report", "--from", FROM, "--to", TO, "--min-cell", "5", "--no-suppression")
 bad(4, "cannot write", "report", "--from", FROM, "--to", TO, "--output", os.path.join(W, "no", "such", "r.html"))
 check(not os.path.exists(os.path.join(W, "no")), "a failed --output leaves nothing")
 
