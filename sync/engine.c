@@ -310,7 +310,9 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 		snprintf(reason, sizeof(reason), "segment of device %s found on the log of %s", h.device, dev);
 		goto bad;
 	}
-	if (s->roster && !cairn_roster_admits(s->roster, dev, h.device_pk, h.last_seq, reason, sizeof(reason)))
+	unsigned char sh[32];
+	cairn_segment_hash(buf, len, sh);
+	if (s->roster && !cairn_roster_admits(s->roster, dev, h.device_pk, h.last_seq, sh, reason, sizeof(reason)))
 		goto bad;
 	if (h.first_seq != cur->last_seq + 1 || memcmp(h.prev, cur->last_hash, 32)) {
 		snprintf(reason, sizeof(reason), "segment %llu-%llu does not follow seq %llu in the hash chain",
@@ -388,6 +390,14 @@ static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
 		return 0;
 	if ((rc = cairn__gitlog_walk(s->g, tip, cur.commit, &oids, &n)))
 		return rc;
+	/* A revoked device's log is read only once it holds the segment the office pinned (taken into
+	 * logs.git before this journal had the roster that pins it): until then it waits. */
+	if (s->roster && n &&
+	    (rc = cairn__log_leads_to_pinned(s->g, s->roster, dev, cur.last_seq, (const char(*)[CAIRN_OID_HEX])oids,
+	                                     n))) {
+		free(oids);
+		return rc > 0 ? 0 : rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		rc = cairn_quarantine_has(s->j, dev, oids[i]);
 		if (rc == 1) {
@@ -639,8 +649,11 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 	if (rc || (rc = tip_state(s, base, &keep, hash)))
 		return rc;
 	/* Only segments that verify as our own prove a restore; anything else on our log is junk. */
-	if ((rc = verified_prefix(s, own, base, rtip, good, bad, reason, sizeof(reason))))
+	if ((rc = verified_prefix(s, own, base, rtip, good, bad, reason, sizeof(reason))) < 0)
 		return rc;
+	if (rc > 0)
+		bad[0] = '\0'; /* (good is the base) */
+	rc = 0;
 	r->forks++;
 	if (!strcmp(good, base)) {
 		if (bad[0] && cairn_quarantine_has(s->j, own, bad) == 0 &&
@@ -681,7 +694,7 @@ static int adopt(cairn_sync *s, const char *dev, const char *lref, const char *l
 	char good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], reason[300] = "";
 	int rc = verified_prefix(s, dev, ltip, rtip, good, bad, reason, sizeof(reason));
 	if (rc)
-		return rc;
+		return rc > 0 ? 0 : rc; /* does not lead to a pinned segment: not adopted, nor proven bad */
 	if (strcmp(good, ltip)) {
 		r->segments_received += count_between(s, good, ltip);
 		if ((rc = cairn__gitlog_set(s->g, lref, good, ltip)))
@@ -863,7 +876,7 @@ static int relay_source(cairn_sync *s, const char *dev, const char *lref, const 
 	int rc = verified_prefix(s, dev, rtip, ltip, tip, bad, reason, sizeof(reason));
 	if (rc || !strcmp(tip, rtip)) {
 		src[0] = '\0';
-		return rc;
+		return rc > 0 ? 0 : rc;
 	}
 	snprintf(src, srclen, "refs/cairn/relay/%s", dev);
 	return cairn__gitlog_set(s->g, src, tip, NULL);

@@ -138,7 +138,7 @@ static int check_head(hook *h, const char *dev, const char *new, char *why, size
 	else if (!h->roster)
 		snprintf(why, n, "no roster: nobody is enrolled here");
 	else
-		ok = cairn_roster_admits(h->roster, dev, pk, seq, why, n);
+		ok = cairn_roster_admits(h->roster, dev, pk, seq, hash, why, n);
 	free(buf);
 	return ok;
 }
@@ -156,11 +156,11 @@ static int check_log(hook *h, const char *dev, const char *old, const char *new,
 		snprintf(why, n, "no roster yet: the office has enrolled nobody");
 		return 0;
 	}
-	if (cairn__log_verified_prefix(h->g, h->roster, dev, base, new, good, bad, why, n)) {
+	if (cairn__log_verified_prefix(h->g, h->roster, dev, base, new, good, bad, why, n) < 0) {
 		snprintf(why, n, "%s", cairn_error_last());
 		return 0;
 	}
-	return bad[0] == '\0';
+	return bad[0] == '\0'; /* a log that does not lead to a pinned segment is refused too (why is set) */
 }
 
 static int check_ref(hook *h, const char *old, const char *new, const char *ref, char *why, size_t n)

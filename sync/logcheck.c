@@ -6,6 +6,7 @@
 #include "office.h"
 #include "segment.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,31 @@ int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster
 	return verified_from(g, roster, dev, base, base_seq, hash, tip, good, bad, reason, rlen);
 }
 
+int cairn__log_leads_to_pinned(cairn_gitlog *g, const cairn_roster *roster, const char *dev, uint64_t last,
+                               const char (*oids)[CAIRN_OID_HEX], size_t n)
+{
+	const cairn_roster_device *d = cairn_roster_pinned(roster, dev);
+	if (!d || last >= d->last_seq)
+		return 0; /* nothing pinned, or already past it: the seq rule judges what follows */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char *buf = NULL, sh[32];
+		size_t len;
+		char parent[CAIRN_OID_HEX];
+		int rc = cairn__gitlog_read(g, oids[i], &buf, &len, parent);
+		if (rc == CAIRN_ENOMEM || rc == CAIRN_EIO)
+			return rc;
+		if (!rc) {
+			cairn_segment_hash(buf, len, sh);
+			rc = sodium_memcmp(sh, d->last_hash, 32) == 0;
+		}
+		free(buf);
+		if (rc == 1)
+			return 0;
+	}
+	cairn_error_clear();
+	return 1;
+}
+
 static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base, uint64_t last,
                          unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX],
                          char *reason, size_t rlen)
@@ -68,9 +94,19 @@ static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char
 	int rc = cairn__gitlog_walk(g, tip, base, &oids, &n);
 	if (rc)
 		return rc;
+	if (n && (rc = cairn__log_leads_to_pinned(g, roster, dev, last, (const char(*)[CAIRN_OID_HEX])oids, n)) != 0) {
+		snprintf(bad, CAIRN_OID_HEX, "%s", oids[0]);
+		if (rc > 0)
+			snprintf(reason, rlen,
+			         "the log of revoked device %s does not lead to the segment the office accepted at "
+			         "its last seq: not admitted",
+			         dev);
+		free(oids);
+		return rc;
+	}
 	for (size_t i = 0; i < n && !bad[0]; i++) {
 		cairn_segment_header h;
-		unsigned char *buf = NULL;
+		unsigned char *buf = NULL, sh[32];
 		size_t len;
 		if (cairn__gitlog_read(g, oids[i], &buf, &len, parent) || cairn_segment_verify(&h, buf, len))
 			snprintf(reason, rlen, "%s", cairn_error_last());
@@ -80,9 +116,10 @@ static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char
 			snprintf(reason, rlen, "segment %llu-%llu does not follow seq %llu in the hash chain",
 			         (unsigned long long)h.first_seq, (unsigned long long)h.last_seq,
 			         (unsigned long long)last);
-		else if (!roster || cairn_roster_admits(roster, dev, h.device_pk, h.last_seq, reason, rlen)) {
+		else if (cairn_segment_hash(buf, len, sh),
+		         !roster || cairn_roster_admits(roster, dev, h.device_pk, h.last_seq, sh, reason, rlen)) {
 			last = h.last_seq;
-			cairn_segment_hash(buf, len, hash);
+			memcpy(hash, sh, 32);
 			snprintf(good, CAIRN_OID_HEX, "%s", oids[i]);
 		}
 		if (strcmp(good, oids[i]))

@@ -557,14 +557,16 @@ static int find_enrolled(office *o, const char *device, cairn_roster_device **d)
 }
 
 /* The seq at the tip of a device's log in the central repository (0 when it has none). */
-static uint64_t log_seq(office *o, const char *device, char tip[CAIRN_OID_HEX])
+/* The last seq of `device`'s log in central, and the hash of the segment that ends it (zeros: none). */
+static uint64_t log_seq(office *o, const char *device, char tip[CAIRN_OID_HEX], unsigned char hash[32])
 {
 	char ref[160];
-	unsigned char h[32];
 	uint64_t seq = 0;
 	snprintf(ref, sizeof(ref), "refs/heads/logs/%s", device);
-	if (cairn__gitlog_tip(o->g, ref, tip) || cairn__log_tip_state(o->g, tip, &seq, h))
+	if (cairn__gitlog_tip(o->g, ref, tip) || cairn__log_tip_state(o->g, tip, &seq, hash)) {
 		seq = 0;
+		memset(hash, 0, 32);
+	}
 	cairn_error_clear();
 	return seq;
 }
@@ -589,7 +591,8 @@ int cairn_office_revoke(cairn_journal *j, const char *repo, const char *device)
 	}
 	/* Invariant 4. */
 	d->status = CAIRN_ROSTER_REVOKED;
-	d->last_seq = log_seq(&o, device, tip);
+	/* Pinned by its hash too: a stolen key cannot write another history under these seqs. */
+	d->last_seq = log_seq(&o, device, tip, d->last_hash);
 	t = cairn_roster_team_find(o.r, d->team);
 	t->epoch++;
 	/* A key for the new epoch already here was stored by a run that failed before it signed the
@@ -732,7 +735,8 @@ int cairn_office_devices(cairn_journal *j, const char *repo, char **out)
 		const cairn_roster_device *d = &o.r->devices[i];
 		char tip[CAIRN_OID_HEX] = "", ref[160], when[32] = "", team[33], *name = NULL;
 		int64_t t = 0;
-		uint64_t seq = log_seq(&o, d->hex, tip);
+		unsigned char hash[32];
+		uint64_t seq = log_seq(&o, d->hex, tip, hash);
 		snprintf(ref, sizeof(ref), "refs/heads/logs/%s", d->hex);
 		if (!*tip || cairn__gitlog_ref_time(o.g, ref, &t) || !t) {
 			snprintf(ref, sizeof(ref), "refs/heads/enroll/%s", d->hex);

@@ -20,6 +20,11 @@ int cairn__log_tip_state(cairn_gitlog *g, const char *tip, uint64_t *last, unsig
  * revocation. `good` receives the last verified commit (base when none); on the first bad one, `bad`
  * and `reason` say which and why ("" when all verified).
  */
+/*
+ * Returns 1, with `bad` the first new segment and `reason` set, when `dev` is a revoked device whose log
+ * must lead to a pinned last segment (roster format 3) and the new segments do not reach it: nothing is
+ * admitted, and nothing is proven bad either (a relay may hold an older part of the genuine log).
+ */
 int cairn__log_verified_prefix(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
                                const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason,
                                size_t rlen);
@@ -28,6 +33,11 @@ int cairn__log_verified_prefix(cairn_gitlog *g, const cairn_roster *roster, cons
 int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base,
                                      uint64_t base_seq, const unsigned char base_hash[32], const char *tip,
                                      char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
+
+/* 0 when the segments `oids` (oldest first) after seq `last` of `dev`'s log lead to the segment the
+ * roster pins for it, or when nothing is pinned or `last` is past it; 1 when they do not; <0 on error. */
+int cairn__log_leads_to_pinned(cairn_gitlog *g, const cairn_roster *roster, const char *dev, uint64_t last,
+                               const char (*oids)[CAIRN_OID_HEX], size_t n);
 
 /* office.c: the roster on a device. */
 /* The org key pinned in a journal (sync state "org_pk"); CAIRN_ENOTFOUND when none. */

@@ -20,6 +20,7 @@
 #define TEAM_REC (16 + 4)
 #define KEY_REC (16 + 4 + 8 + CAIRN_ROSTER_SEALED)
 #define DEV_REC (8 + 32 + 16 + 1 + 1 + 2 + 8)
+#define DEV_REC3 (DEV_REC + 32) /* format 3: and the last segment's hash */
 
 typedef struct {
 	const unsigned char *p;
@@ -148,6 +149,12 @@ static const cairn_roster_team *team_sorted(const cairn_roster *r, const unsigne
 	return r->nteams ? bsearch(id, r->teams, r->nteams, sizeof(*r->teams), team_cmp) : NULL;
 }
 
+static int hash_set(const unsigned char h[32])
+{
+	static const unsigned char zero[32];
+	return sodium_memcmp(h, zero, 32) != 0;
+}
+
 /* Rules that need the whole roster (invariant 2). */
 static const char *check_rules(const cairn_roster *r)
 {
@@ -168,6 +175,8 @@ static const char *check_rules(const cairn_roster *r)
 			return "unknown device flags";
 		if (!team_sorted(r, d->team))
 			return "a device names an unknown team";
+		if (hash_set(d->last_hash) && (d->status != CAIRN_ROSTER_REVOKED || !d->last_seq))
+			return "a last segment is pinned for a device not revoked after one";
 	}
 	for (size_t i = 0; i < r->nkeys; i++) {
 		const cairn_roster_key *k = &r->keys[i];
@@ -182,14 +191,19 @@ static const char *check_rules(const cairn_roster *r)
 	return NULL;
 }
 
-/* Format 2 is format 1 with supervisor flags: a roster without them stays format 1, which older cairn
- * reads; one with them is format 2, which older cairn refuses with "upgrade" rather than as corrupt. */
+/* The lowest format that holds the roster (roster.h): a roster without supervisors or pinned hashes
+ * stays format 1, which older cairn reads; a newer one is refused by older cairn with "upgrade" rather
+ * than as corrupt. */
 static unsigned roster_format(const cairn_roster *r)
 {
-	for (size_t i = 0; i < r->ndevices; i++)
+	unsigned f = 1;
+	for (size_t i = 0; i < r->ndevices; i++) {
+		if (hash_set(r->devices[i].last_hash))
+			return 3;
 		if (r->devices[i].flags & CAIRN_ROSTER_SUPERVISOR)
-			return 2;
-	return 1;
+			f = 2;
+	}
+	return f;
 }
 
 int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len)
@@ -204,7 +218,7 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 		return cairn_error_set(CAIRN_ECORRUPT, "roster is corrupt (size %zu)", len);
 	if (take(&c, magic, 8) || memcmp(magic, ROSTER_MAGIC, 8) || take(&c, fmt, 4))
 		return cairn_error_set(CAIRN_ECORRUPT, "not a cairn roster");
-	if (fmt[0] > 2)
+	if (fmt[0] > 3)
 		return cairn_error_set(CAIRN_ENEWER, "roster format %u is newer than this cairn: upgrade", fmt[0]);
 	if (fmt[0] < 1 || fmt[1] || fmt[2] || fmt[3])
 		return cairn_error_set(CAIRN_ECORRUPT, "roster is corrupt (header)");
@@ -233,7 +247,8 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 		    take(&c, k->sealed, CAIRN_ROSTER_SEALED))
 			return corrupt(r, "key");
 	}
-	if (take_u32(&c, &n) || n > CAIRN_ROSTER_MAX_DEVICES || (size_t)n * DEV_REC > c.left)
+	size_t drec = fmt[0] >= 3 ? DEV_REC3 : DEV_REC;
+	if (take_u32(&c, &n) || n > CAIRN_ROSTER_MAX_DEVICES || (size_t)n * drec > c.left)
 		return corrupt(r, "device count");
 	if (n && !(r->devices = calloc(n, sizeof(*r->devices))))
 		return corrupt(r, "out of memory");
@@ -241,7 +256,7 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 		cairn_roster_device *d = &r->devices[r->ndevices];
 		unsigned char st[4];
 		if (take(&c, d->id, 8) || take(&c, d->pk, 32) || take(&c, d->team, 16) || take(&c, st, 4) ||
-		    take_u64(&c, &d->last_seq))
+		    take_u64(&c, &d->last_seq) || (fmt[0] >= 3 && take(&c, d->last_hash, 32)))
 			return corrupt(r, "device");
 		if (st[2] || st[3])
 			return corrupt(r, "device reserved bytes");
@@ -254,7 +269,7 @@ int cairn_roster_decode(cairn_roster **out, const unsigned char *buf, size_t len
 	if ((why = check_rules(r)))
 		return corrupt(r, why);
 	if (fmt[0] != roster_format(r))
-		return corrupt(r, "format does not match the device flags");
+		return corrupt(r, "format does not match the device records");
 	*out = r;
 	return 0;
 }
@@ -275,13 +290,15 @@ int cairn_roster_encode(unsigned char **out, size_t *len, cairn_roster *r,
 		qsort(r->keys, r->nkeys, sizeof(*r->keys), key_cmp);
 	if ((why = check_rules(r)))
 		return cairn_error_set(CAIRN_EINVAL, "roster would be invalid (%s)", why);
-	n = 8 + 4 + 8 + 32 + 4 + r->nteams * TEAM_REC + 4 + r->nkeys * KEY_REC + 4 + r->ndevices * DEV_REC + 64;
+	unsigned fmt = roster_format(r);
+	n = 8 + 4 + 8 + 32 + 4 + r->nteams * TEAM_REC + 4 + r->nkeys * KEY_REC + 4 +
+	    r->ndevices * (fmt >= 3 ? DEV_REC3 : DEV_REC) + 64;
 	if (n > CAIRN_ROSTER_MAX_BYTES)
 		return cairn_error_set(CAIRN_EINVAL, "roster would be too large (%zu bytes)", n);
 	if (!(p = buf = malloc(n)))
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
 	p = put(p, ROSTER_MAGIC, 8);
-	*p++ = (unsigned char)roster_format(r);
+	*p++ = (unsigned char)fmt;
 	p = put(p, "\0\0\0", 3);
 	p = put_u64(p, r->version);
 	p = put(p, r->org_pk, 32);
@@ -298,6 +315,8 @@ int cairn_roster_encode(unsigned char **out, size_t *len, cairn_roster *r,
 		const cairn_roster_device *d = &r->devices[i];
 		unsigned char st[4] = {d->status, d->flags, 0, 0};
 		p = put_u64(put(put(put(put(p, d->id, 8), d->pk, 32), d->team, 16), st, 4), d->last_seq);
+		if (fmt >= 3)
+			p = put(p, d->last_hash, 32);
 	}
 	if ((rc = sign(ud, buf, n - 64, p))) {
 		free(buf);
@@ -362,8 +381,14 @@ int cairn_roster_key_seal(cairn_roster *r, const cairn_roster_device *dev, const
 	return 0;
 }
 
+const cairn_roster_device *cairn_roster_pinned(const cairn_roster *r, const char *device)
+{
+	const cairn_roster_device *d = r ? cairn_roster_device_find(r, device) : NULL;
+	return d && d->status == CAIRN_ROSTER_REVOKED && d->last_seq && hash_set(d->last_hash) ? d : NULL;
+}
+
 int cairn_roster_admits(const cairn_roster *r, const char *device, const unsigned char pk[32], uint64_t last_seq,
-                        char *why, size_t whylen)
+                        const unsigned char hash[32], char *why, size_t whylen)
 {
 	const cairn_roster_device *d = cairn_roster_device_find(r, device);
 	if (!d) {
@@ -378,6 +403,13 @@ int cairn_roster_admits(const cairn_roster *r, const char *device, const unsigne
 	if (d->status == CAIRN_ROSTER_REVOKED && last_seq > d->last_seq) {
 		snprintf(why, whylen, "device %s was revoked after seq %llu (roster version %llu)", device,
 		         (unsigned long long)d->last_seq, (unsigned long long)r->version);
+		return 0;
+	}
+	if (last_seq == d->last_seq && cairn_roster_pinned(r, device) && sodium_memcmp(hash, d->last_hash, 32)) {
+		snprintf(why, whylen,
+		         "segment ending at seq %llu of revoked device %s is not the one the office accepted "
+		         "(roster version %llu): another history under its key",
+		         (unsigned long long)last_seq, device, (unsigned long long)r->version);
 		return 0;
 	}
 	return 1;

@@ -8,13 +8,21 @@
  *   ‖ key count u32  ‖ per key: team [16] ‖ epoch u32 ‖ device id [8] ‖ sealed [80]
  *   ‖ device count u32 ‖ per device: id [8] ‖ public key [32] ‖ team [16] ‖ status u8 (1 enrolled,
  *     2 revoked) ‖ flags u8 (bit 0: wipe order) ‖ 2 zero bytes ‖ last seq u64    (ids strictly ascending)
+ *     [format 3 only: ‖ last hash [32], BLAKE2b-256 of the segment that ends at last seq, zeros if none]
  *   ‖ Ed25519 signature [64] by the org key over everything before it
+ *
+ * Formats: 1 as above; 2 when a device carries the supervisor flag (bit 1); 3 when a revoked device's
+ * last segment is pinned by its hash. The encoder writes the lowest format that holds the roster, so a
+ * roster older cairn can read stays readable to it; the decoder checks the format is exactly that one.
  *
  * Rules the decoder enforces: every count fits in what is left; a device id is the first 8 bytes of
  * BLAKE2b-256 of its key (self-certifying, as in segments); a device's team and a key's team are listed;
  * a key's epoch is at most its team's current epoch and its device is listed; a key for (team, epoch,
- * device) appears once; nothing follows the signature. "last seq" of a revoked device is the last seq of
- * its log that the office accepted: anything after it is refused by the hook and quarantined on import.
+ * device) appears once; a last hash only on a revoked device with a last seq; nothing follows the
+ * signature. "last seq" of a revoked device is the last seq of its log that the office accepted: anything
+ * after it is refused by the hook and quarantined on import. With format 3, "last hash" pins which
+ * segment that was: a log of the revoked device is admitted only as far as it leads to that segment, so
+ * a stolen key cannot write another history under the seqs it already used.
  * Sealed keys are crypto_box_seal of the 32-byte team key to the X25519 form of the device key.
  *
  * Enrollment request (blob "request" on refs/heads/enroll/<device>), 140 bytes:
@@ -67,6 +75,10 @@ typedef struct {
 	unsigned char team[CAIRN_TEAM_BYTES];
 	uint8_t status, flags;
 	uint64_t last_seq;
+	/* Revoked: the hash of the segment ending at last_seq that the office accepted (all zeros when it
+	 * held none, or in a roster of format 1 or 2). A log must lead to it to be admitted: see
+	 * cairn_roster_admits. */
+	unsigned char last_hash[32];
 } cairn_roster_device;
 
 typedef struct {
@@ -102,11 +114,16 @@ int cairn_roster_key_seal(cairn_roster *r, const cairn_roster_device *dev, const
                           uint32_t epoch, const unsigned char key[32]);
 
 /**
- * Does the roster admit a segment of `device` with public key `pk` ending at `last_seq`? 1 yes; 0 no,
- * with a one-line reason in `why`.
+ * Does the roster admit a segment of `device` with public key `pk` ending at `last_seq`, whose hash is
+ * `hash`? 1 yes; 0 no, with a one-line reason in `why`. For a revoked device this checks the segment
+ * alone: nothing past its last seq, and the segment ending at it only if it is the pinned one. That a
+ * segment before it leads to the pinned one is the caller's check over the chain
+ * (cairn_roster_pinned; sync/logcheck.c, the import in sync/engine.c).
  */
 int cairn_roster_admits(const cairn_roster *r, const char *device, const unsigned char pk[32], uint64_t last_seq,
-                        char *why, size_t whylen);
+                        const unsigned char hash[32], char *why, size_t whylen);
+/** The revoked device `device` whose log must lead to a pinned last segment; NULL when there is none. */
+const cairn_roster_device *cairn_roster_pinned(const cairn_roster *r, const char *device);
 
 /** Build a signed enrollment request (`sign` signs with the device key). */
 int cairn_enroll_encode(unsigned char out[CAIRN_ENROLL_BYTES], const unsigned char device_pk[32],

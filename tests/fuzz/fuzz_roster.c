@@ -65,11 +65,18 @@ static void check_roster(const cairn_roster *r, const unsigned char *buf, size_t
 		if (!cairn_roster_team_find(r, d->team))
 			fail("a device's team is not found");
 		if (cairn_roster_admits(r, d->hex, d->pk, d->status == CAIRN_ROSTER_REVOKED ? d->last_seq : UINT64_MAX,
-		                        why, sizeof(why)) != 1)
+		                        d->last_hash, why, sizeof(why)) != 1)
 			fail("an enrolled device is not admitted up to what the roster allows it");
 		if (d->status == CAIRN_ROSTER_REVOKED && d->last_seq < UINT64_MAX &&
-		    cairn_roster_admits(r, d->hex, d->pk, d->last_seq + 1, why, sizeof(why)) != 0)
+		    cairn_roster_admits(r, d->hex, d->pk, d->last_seq + 1, d->last_hash, why, sizeof(why)) != 0)
 			fail("a revoked device is admitted past its last seq");
+		if (cairn_roster_pinned(r, d->hex)) {
+			unsigned char other[32];
+			memcpy(other, d->last_hash, 32);
+			other[0] ^= 1;
+			if (cairn_roster_admits(r, d->hex, d->pk, d->last_seq, other, why, sizeof(why)) != 0)
+				fail("another segment of a revoked device at its pinned seq is admitted");
+		}
 	}
 	/* encode sorts in place: work on a copy so the caller's roster stays as decoded */
 	cairn_roster copy = *r;

@@ -627,6 +627,11 @@ static int gen_roster(void)
 			cairn_roster_key_seal(r, d, team_a, 1, key);
 	}
 	bad += roster_seeds("teams", r, &rkeys[0]);
+	/* format 3: the revoked device's last segment pinned by its hash */
+	char rhex[CAIRN_DEVICE_LEN];
+	cairn_roster_device_id(rkeys[2].pk, rhex);
+	randombytes_buf(cairn_roster_device_find(r, rhex)->last_hash, 32);
+	bad += roster_seeds("pinned", r, &rkeys[0]);
 	/* the same content signed by another key: decodes (the caller compares it with the pinned key) */
 	memcpy(r->org_pk, rkeys[1].pk, 32);
 	bad += roster_seeds("other-org", r, &rkeys[1]);

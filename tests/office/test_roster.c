@@ -143,7 +143,9 @@ static void test_signed_but_invalid_refused(void)
 	memcpy(c, a, n);
 	T_CHECK(decode_patched(c, n, keys + 4 + 16 + 3, 9) == CAIRN_ECORRUPT); /* epoch above the team's */
 	memcpy(c, a, n);
-	T_CHECK(decode_patched(c, n, 8, 3) == CAIRN_ENEWER);
+	T_CHECK(decode_patched(c, n, 8, 4) == CAIRN_ENEWER);
+	memcpy(c, a, n);
+	T_CHECK(decode_patched(c, n, 8, 3) == CAIRN_ECORRUPT); /* format 3's device records are longer */
 	memcpy(c, a, n);
 	T_CHECK(decode_patched(c, n, 8, 2) == CAIRN_ECORRUPT); /* format 2 names a supervisor; this one has none */
 	memcpy(c, a, n);
@@ -181,12 +183,51 @@ static void test_admission(void)
 	char h[3][CAIRN_DEVICE_LEN], why[200];
 	for (int i = 0; i < 3; i++)
 		cairn_roster_device_id(dev[i].pk, h[i]);
-	T_CHECK(cairn_roster_admits(r, h[0], dev[0].pk, 100, why, sizeof(why)) == 1);
-	T_CHECK(cairn_roster_admits(r, h[0], dev[2].pk, 1, why, sizeof(why)) == 0 && strstr(why, "enrolled key"));
-	T_CHECK(cairn_roster_admits(r, h[1], dev[1].pk, 5, why, sizeof(why)) == 1);
-	T_CHECK(cairn_roster_admits(r, h[1], dev[1].pk, 6, why, sizeof(why)) == 0 && strstr(why, "revoked"));
-	T_CHECK(cairn_roster_admits(r, "0123456789abcdef", dev[0].pk, 1, why, sizeof(why)) == 0 &&
+	unsigned char any[32] = {9};
+	T_CHECK(cairn_roster_admits(r, h[0], dev[0].pk, 100, any, why, sizeof(why)) == 1);
+	T_CHECK(cairn_roster_admits(r, h[0], dev[2].pk, 1, any, why, sizeof(why)) == 0 && strstr(why, "enrolled key"));
+	T_CHECK(cairn_roster_admits(r, h[1], dev[1].pk, 5, any, why, sizeof(why)) == 1); /* format 1: seq only */
+	T_CHECK(cairn_roster_admits(r, h[1], dev[1].pk, 6, any, why, sizeof(why)) == 0 && strstr(why, "revoked"));
+	T_CHECK(cairn_roster_admits(r, "0123456789abcdef", dev[0].pk, 1, any, why, sizeof(why)) == 0 &&
 	        strstr(why, "not enrolled"));
+	T_CHECK(cairn_roster_pinned(r, h[1]) == NULL);
+	cairn_roster_free(r);
+}
+
+/* Format 3: a revoked device's last segment pinned by its hash. Only that segment is admitted at its
+ * seq; the pin survives a round trip; a roster without pins stays format 1 (older cairn reads it). */
+static void test_pinned_last_segment(void)
+{
+	cairn_roster *r = sample(), *d = NULL;
+	char h[CAIRN_DEVICE_LEN], why[200];
+	unsigned char *a = NULL, pin[32], other[32];
+	size_t n;
+	cairn_roster_device_id(dev[1].pk, h);
+	encode(r, &a, &n);
+	T_REQUIRE(a);
+	T_CHECK(a[8] == 1);
+	free(a);
+	memset(pin, 0x5a, sizeof(pin));
+	memcpy(other, pin, sizeof(pin));
+	other[31] ^= 1;
+	memcpy(cairn_roster_device_find(r, h)->last_hash, pin, 32);
+	encode(r, &a, &n);
+	T_REQUIRE(a);
+	T_CHECK(a[8] == 3);
+	T_OK(cairn_roster_decode(&d, a, n));
+	T_CHECK(cairn_roster_pinned(d, h) && !memcmp(cairn_roster_pinned(d, h)->last_hash, pin, 32));
+	T_CHECK(cairn_roster_admits(d, h, dev[1].pk, 5, pin, why, sizeof(why)) == 1);
+	T_CHECK(cairn_roster_admits(d, h, dev[1].pk, 5, other, why, sizeof(why)) == 0 &&
+	        strstr(why, "not the one the office accepted"));
+	T_CHECK(cairn_roster_admits(d, h, dev[1].pk, 4, other, why, sizeof(why)) == 1); /* the chain's to check */
+	T_CHECK(cairn_roster_admits(d, h, dev[1].pk, 6, pin, why, sizeof(why)) == 0 && strstr(why, "revoked"));
+	free(a);
+	cairn_roster_free(d);
+	/* a pin on a device that is not revoked is refused by the encoder (and so by the decoder's rules) */
+	cairn_roster_device_id(dev[0].pk, h);
+	memcpy(cairn_roster_device_find(r, h)->last_hash, pin, 32);
+	a = NULL;
+	T_CHECK(cairn_roster_encode(&a, &n, r, sign_org, NULL) == CAIRN_EINVAL && !a);
 	cairn_roster_free(r);
 }
 
@@ -243,6 +284,7 @@ int main(void)
 	T_RUN(test_signed_but_invalid_refused);
 	T_RUN(test_sealed_keys_open_for_their_device_only);
 	T_RUN(test_admission);
+	T_RUN(test_pinned_last_segment);
 	T_RUN(test_enrollment_request);
 	T_RUN(test_synced_head);
 	T_END();
