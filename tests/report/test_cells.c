@@ -124,9 +124,10 @@ static void test_every_section_has_roles(void)
 		         "section %s: roles %s for %zu columns", id, roles ? roles : "(none)",
 		         json_array_size(json_object_get(s, "columns")));
 	}
-	T_CHECK(cairn_report_min_cell(j, "2026-01-01", "2026-12-31", NULL, -1, &out) == CAIRN_EINVAL);
 	json_decref(doc);
 	cairn_free(out);
+	out = NULL;
+	T_CHECK(cairn_report_min_cell(j, "2026-01-01", "2026-12-31", NULL, -1, &out) == CAIRN_EINVAL && !out);
 	cairn_journal_free(j);
 	if (system("rm -rf /tmp/cairn-cells.*") != 0)
 		fprintf(stderr, "cleanup failed\n");
