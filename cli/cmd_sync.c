@@ -402,6 +402,10 @@ static const struct cli_opt sync_opts[] = {
         {"now", 0, NULL, "have the running agent sync every remote at once, and wait for it", 0},
 #endif
         {"timeout", 0, "SECONDS", "give up on a remote silent this long: connect, or no progress (default 30)", 0},
+        {"new-device-id", 0, NULL,
+         "this journal sealed more than its log repository holds and no remote has it (sealed offline, "
+         "then logs.git lost): continue under a new device id, then sync",
+         0},
         CLI_OPT_END,
 };
 
@@ -436,7 +440,8 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 #ifdef CAIRN_HAVE_AGENT
 	if (args_count(a, "now"))
 		return args_get(a, "timeout") ? cli_usage("--timeout is the agent's setting (net_timeout) with --now")
-		                              : sync_now(ctx, a);
+		       : args_count(a, "new-device-id") ? cli_usage("--new-device-id cannot go with --now")
+		                                        : sync_now(ctx, a);
 #endif
 	if (args_get(a, "timeout")) {
 		unsigned long long secs;
@@ -454,6 +459,10 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 	if (remote && (rc = remote_exists(s, remote))) {
 		cairn_sync_free(s);
 		return rc;
+	}
+	if (args_count(a, "new-device-id") && (rc = cairn_sync_new_device(s))) {
+		cairn_sync_free(s);
+		return cli_lib_fail(rc);
 	}
 	if (isatty(2) && !ctx->opt->quiet && !ctx->opt->json)
 		so.progress = on_progress;
@@ -483,6 +492,8 @@ const struct cli_sub cmd_sync_subs[] = {
          "--now asks the running agent (cairn agent) to sync at once and waits for its rounds.\n"
          "A remote that does not answer a connect, or makes no progress, for --timeout seconds fails\n"
          "the round with exit 7 (offline); the others are still synced.\n"
+         "A journal whose log repository (logs.git) was lost or restored from an older copy takes its\n"
+         "own log back from the remotes; --new-device-id is for when none has it.\n"
          "\n"
          "Examples:\n"
          "  cairn sync\n"

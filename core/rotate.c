@@ -185,7 +185,9 @@ int cairn_device_rotate(cairn_journal *j, uint64_t keep, char old_out[CAIRN_DEVI
 	}
 	free(m);
 	if (!rc)
-		cairn__log(CAIRN_LOG_WARN, "own log was published further than this journal (restored from a backup?): "
-		           "%zu unpublished events continue as device %s", n, j->device);
+		cairn__log(CAIRN_LOG_WARN,
+		           "this device's log elsewhere differs from what this journal sealed (journal restored from a "
+		           "backup, or its log repository lost): %zu unpublished events continue as device %s",
+		           n, j->device);
 	return rc;
 }

@@ -90,6 +90,14 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r);
  */
 int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *r,
                    char **report);
+/**
+ * This journal sealed further than its log repository holds (logs.git lost or restored from an older
+ * copy) and no remote gives the rest back (sealed offline, never synced): continue under a new device
+ * id from the seq the repository holds, as after a restore from a backup; the events past it are written
+ * again under the new id. Sealing the same seqs again would fork this device's log wherever the lost
+ * segments are. CAIRN_EINVAL when nothing is lost. Local only: the next sync publishes.
+ */
+int cairn_sync_new_device(cairn_sync *s);
 /** {"device","own_seq","sealed_seq","logs":[{"device","tip_seq","imported_seq"}],"quarantine":[...],
  *   "remotes":[...]} */
 int cairn_sync_status(cairn_sync *s, char **out);

@@ -388,16 +388,23 @@ static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
 		return rc == CAIRN_ENOTFOUND ? 0 : rc;
 	if (!strcmp(cur.commit, tip))
 		return 0;
+	/* The log repository lacks the segment this journal imported last (logs.git lost, or restored
+	 * from an older copy): this log waits for a remote to give it back, and the round goes on. */
+	if (cur.commit[0] && !cairn__gitlog_has(s->g, cur.commit))
+		return 0;
+	/* A revoked device whose last segment the roster pins (taken into logs.git before this journal had
+	 * that roster): read only as far as the verified chain reaches that segment. */
+	const cairn_roster_device *pin = s->roster ? cairn_roster_pinned(s->roster, dev) : NULL;
+	if (pin && cur.last_seq < pin->last_seq) {
+		char good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], reason[300];
+		rc = cairn__log_verified_prefix_known(s->g, s->roster, dev, cur.commit, cur.last_seq, cur.last_hash,
+		                                      tip, good, bad, reason, sizeof(reason));
+		if (rc || !strcmp(good, cur.commit))
+			return rc > 0 ? 0 : rc;
+		snprintf(tip, sizeof(tip), "%s", good);
+	}
 	if ((rc = cairn__gitlog_walk(s->g, tip, cur.commit, &oids, &n)))
 		return rc;
-	/* A revoked device's log is read only once it holds the segment the office pinned (taken into
-	 * logs.git before this journal had the roster that pins it): until then it waits. */
-	if (s->roster && n &&
-	    (rc = cairn__log_leads_to_pinned(s->g, s->roster, dev, cur.last_seq, (const char(*)[CAIRN_OID_HEX])oids,
-	                                     n))) {
-		free(oids);
-		return rc > 0 ? 0 : rc;
-	}
 	for (size_t i = 0; i < n; i++) {
 		rc = cairn_quarantine_has(s->j, dev, oids[i]);
 		if (rc == 1) {
@@ -632,7 +639,7 @@ static int finish_own_fork(cairn_sync *s)
 		/* The old identity's log is now the published one; import resumes from the common ancestor. */
 		if ((rc = tip_state(s, base, &c.last_seq, c.last_hash)) ||
 		    (rc = cairn_import_segment(s->j, old, NULL, 0, &c, NULL)) ||
-		    (rc = cairn__gitlog_set(s->g, lref, good, NULL)))
+		    (strcmp(good, "-") && (rc = cairn__gitlog_set(s->g, lref, good, NULL))))
 			return rc;
 	}
 	return cairn_state_set(s->j, OWN_FORK_KEY, "");
@@ -705,6 +712,39 @@ static int adopt(cairn_sync *s, const char *dev, const char *lref, const char *l
 	return 0;
 }
 
+/*
+ * A revoked device's log held here diverges from a remote's, and the remote's reaches the segment the
+ * roster pins while the journal has not imported that far: ours is a history the pin rules out (taken
+ * before this device had the roster, or from a hostile remote), and nothing of it past the journal's
+ * cursor was applied. Ours is replaced by the remote's verified part. 1 replaced, 0 not the case.
+ */
+static int repin(cairn_sync *s, const char *dev, const char *lref, const char *ltip, const char *rtip,
+                 cairn_sync_result *r)
+{
+	const cairn_roster_device *pin = s->roster ? cairn_roster_pinned(s->roster, dev) : NULL;
+	char good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], reason[300];
+	cairn_cursor cur = {0};
+	if (!pin)
+		return 0;
+	int rc = cairn_cursor_get(s->j, dev, &cur);
+	if (rc && rc != CAIRN_ENOTFOUND)
+		return rc;
+	cairn_error_clear();
+	if (rc == CAIRN_ENOTFOUND)
+		memset(&cur, 0, sizeof(cur));
+	if (cur.last_seq >= pin->last_seq ||
+	    (cur.commit[0] && strcmp(cur.commit, rtip) && cairn__gitlog_descends(s->g, rtip, cur.commit) != 1))
+		return 0; /* what this journal imported is not the remote's either: a fork to look at */
+	rc = cairn__log_verified_prefix_known(s->g, s->roster, dev, cur.commit, cur.last_seq, cur.last_hash, rtip, good,
+	                                      bad, reason, sizeof(reason));
+	if (rc)
+		return rc > 0 ? 0 : rc;
+	if ((rc = cairn__gitlog_set(s->g, lref, good, ltip)))
+		return rc;
+	r->segments_received += count_between(s, good, cur.commit);
+	return 1;
+}
+
 /* Invariant 3: adopt a fetched log only when it extends ours, and only as far as it verifies. */
 static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, json_t *forks)
 {
@@ -735,6 +775,8 @@ static int reconcile(cairn_sync *s, const char *remote, cairn_sync_result *r, js
 			                      json_pack("{ssssss}", "device", devs[i], "remote_tip", rtip, "action",
 			                                "restored from a backup: continuing under a new device id"));
 			rc = own_fork(s, ltip, rtip, r);
+		} else if (d == 0 && (rc = repin(s, devs[i], lref, ltip, rtip, r)) != 0) {
+			rc = rc > 0 ? 0 : rc;
 		} else if (d == 0) {
 			char reason[200];
 			snprintf(reason, sizeof(reason), "fork: the log of %s on remote '%s' diverges from ours",
@@ -790,48 +832,66 @@ static int add_spec(char **specs, size_t *k, const char *ref)
 /*
  * "Fully synced" head: signed (seq, tip segment hash) of our own log, pushed with the log it describes
  * when nothing is pending, so the office can tell a device that has handed in everything it wrote.
+ * Heads are append-only on a central, and each remote may hold another point of the chain (a stick that
+ * missed some, a central from before logs.git was lost): the head for a remote is built on that
+ * remote's own head, so its push is always a fast-forward. Our latest is kept on refs/heads/synced/<own>
+ * for remotes that hold none.
  */
 static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
 	unsigned char pk[32], hash[32], head[CAIRN_HEAD_BYTES], *old = NULL, opk[32], ohash[32];
-	char lref[128], ref[160], tip[CAIRN_OID_HEX], htip[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX],
-	                                              hex[CAIRN_DEVICE_LEN];
+	char lref[128], ref[160], rref[300], href[300], tip[CAIRN_OID_HEX],
+	        rtip[CAIRN_OID_HEX] = "", base[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
 	uint64_t seq, max = 0, oseq = 0;
 	size_t olen;
 	int rc;
 	log_ref(lref, sizeof(lref), own);
 	snprintf(ref, sizeof(ref), "refs/heads/synced/%s", own);
-	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) ||
-	    cairn_events_max_seq(s->j, own, &max) || seq != max)
-		return 0; /* nothing published yet, or something pending: no claim to make */
-	/* Ours, or when this repository has none (logs.git lost), the remote's: the chain continues. */
-	char rref[300];
 	snprintf(rref, sizeof(rref), "refs/remotes/%s/synced/%s", remote, own);
-	if (cairn__gitlog_tip(s->g, ref, htip) && !cairn__gitlog_tip(s->g, rref, htip) &&
-	    (rc = cairn__gitlog_set(s->g, ref, htip, NULL)))
-		return rc;
+	snprintf(href, sizeof(href), "refs/cairn/head/%s", remote);
+	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) ||
+	    cairn_events_max_seq(s->j, own, &max) || seq != max) {
+		cairn_error_clear();
+		return 0; /* nothing published yet, or something pending: no claim to make */
+	}
+	if (cairn__gitlog_tip(s->g, rref, rtip) == 0)
+		snprintf(base, sizeof(base), "%s", rtip);
+	else if (cairn__gitlog_tip(s->g, ref, base))
+		base[0] = '\0';
 	cairn_error_clear();
-	if (htip[0] && !cairn__gitlog_read_blob(s->g, htip, "head", &old, &olen, parent) &&
+	if (base[0] && !cairn__gitlog_read_blob(s->g, base, "head", &old, &olen, parent) &&
 	    !cairn_head_decode(old, olen, opk, &oseq, ohash, hex) && oseq == seq && !memcmp(ohash, hash, 32)) {
 		free(old);
-		return add_spec(specs, k, ref);
+		if (!strcmp(base, rtip))
+			return 0; /* the remote holds this claim already */
+		rc = cairn__gitlog_set(s->g, href, base, NULL);
+	} else {
+		free(old);
+		char made[CAIRN_OID_HEX];
+		/* the new head's parent is `base`, and the commit moves href from there ("": a root) */
+		rc = base[0] ? cairn__gitlog_set(s->g, href, base, NULL) : cairn__gitlog_delete_ref(s->g, href);
+		if ((rc && rc != CAIRN_ENOTFOUND) || (rc = cairn_device_public_key(s->j, pk)) ||
+		    (rc = cairn_head_encode(head, pk, seq, hash, sign_cb, s->j)))
+			return rc;
+		if ((rc = cairn__gitlog_commit_blob(s->g, href, "head", base, head, sizeof(head), made)) ||
+		    (rc = cairn__gitlog_set(s->g, ref, made, NULL)))
+			return rc;
 	}
-	free(old);
-	if ((rc = cairn_device_public_key(s->j, pk)) || (rc = cairn_head_encode(head, pk, seq, hash, sign_cb, s->j)) ||
-	    (rc = cairn__gitlog_commit_blob(s->g, ref, "head", htip, head, sizeof(head), tip)))
+	if (rc)
 		return rc;
-	return add_spec(specs, k, ref);
+	size_t len = strlen(href) + strlen(ref) + 2;
+	if (!(specs[*k] = malloc(len)))
+		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	snprintf(specs[(*k)++], len, "%s:%s", href, ref);
+	return 0;
 }
 
-/*
- * The refs of trust that travel with the logs: our enrollment request until the roster names us, and
- * the roster when the remote's is older (a field hub learns revocations from whoever brings them).
- */
+/* What travels with our own log: our enrollment request until the roster names us, and our head. */
 static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
-	char ref[160], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX];
+	char ref[160], ltip[CAIRN_OID_HEX];
 	int rc = 0;
 	unsigned char org[32];
 	snprintf(ref, sizeof(ref), "refs/heads/enroll/%s", own);
@@ -840,7 +900,16 @@ static int trust_specs(cairn_sync *s, const char *remote, char **specs, size_t *
 		rc = add_spec(specs, k, ref);
 	if (!rc && s->roster && cairn_roster_device_find(s->roster, own))
 		rc = head_spec(s, remote, specs, k);
-	/* The roster and the resource directory, when the remote lacks ours or holds an older one. */
+	cairn_error_clear();
+	return rc;
+}
+
+/* The roster and the resource directory, when the remote lacks ours or holds an older one (a field hub
+ * learns revocations from whoever brings them). */
+static int doc_specs(cairn_sync *s, const char *remote, char **specs, size_t *k)
+{
+	char ref[160], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX];
+	int rc = 0;
 	static const char *const docs[][2] = {{CAIRN_ROSTER_REF, "roster"}, {CAIRN_DIRECTORY_REF, "directory"}};
 	for (size_t i = 0; i < 2 && !rc && s->roster; i++) {
 		snprintf(ref, sizeof(ref), "refs/remotes/%s/%s", remote, docs[i][1]);
@@ -914,7 +983,10 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	specs = calloc(n + 4, sizeof(char *));
 	if (!specs)
 		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
-	/* specs[0, own): our log and the refs of trust; specs[own, k): relayed logs */
+	/* Up to three pushes, so that what a hook makes of one cannot hold back another: [own, docs) the
+	 * roster and the directory, first (a hub learns from them whom to admit; an older cairn's hub may
+	 * refuse a roster format it does not know); [0, own) our log, its head and our enrollment request;
+	 * [docs, k) relayed logs. */
 	const char *me = cairn_journal_device(s->j);
 	log_ref(lref, sizeof(lref), me);
 	if (!rc && !waiting && !cairn__gitlog_tip(s->g, lref, ltip)) {
@@ -929,6 +1001,9 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 	if (!rc)
 		rc = trust_specs(s, remote, specs, &k);
 	own = k;
+	if (!rc)
+		rc = doc_specs(s, remote, specs, &k);
+	size_t docs = k;
 	for (size_t i = 0; i < n && !rc && !waiting; i++) {
 		if (!strcmp(devs[i], me))
 			continue;
@@ -952,10 +1027,13 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 		commits[1] += count_between(s, good, rtip);
 		relayed++;
 	}
-	if (!rc && !(rc = push_specs(s, remote, specs, own, t, r, &rejected)) && !rejected)
-		r->segments_sent += commits[0];
+	if (!rc)
+		rc = push_specs(s, remote, specs + own, docs - own, t, r, &rejected);
 	size_t before = rejected;
-	if (!rc && !(rc = push_specs(s, remote, specs + own, k - own, t, r, &rejected)) && rejected == before) {
+	if (!rc && !(rc = push_specs(s, remote, specs, own, t, r, &rejected)) && rejected == before)
+		r->segments_sent += commits[0];
+	before = rejected;
+	if (!rc && !(rc = push_specs(s, remote, specs + docs, k - docs, t, r, &rejected)) && rejected == before) {
 		r->segments_sent += commits[1];
 		r->refs_relayed += relayed;
 	}
@@ -1030,6 +1108,10 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 		rc = cairn_sync_seal(s, r);
 		if (!rc)
 			rc = reconcile(s, remote, r, forks);
+		/* Our own log taken back from the remote (logs.git lost or restored from an older copy): what
+		 * waited for it is sealed now, and goes out in this round. */
+		if (!rc)
+			rc = cairn_sync_seal(s, r);
 	}
 	if (!rc)
 		rc = push_logs(s, remote, r, &t);
@@ -1051,6 +1133,28 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	json_array_append_new(report, o);
 	free(url);
 	return rc;
+}
+
+int cairn_sync_new_device(cairn_sync *s)
+{
+	const char *own = cairn_journal_device(s->j);
+	char lref[128], tip[CAIRN_OID_HEX] = "", todo[128];
+	unsigned char hash[32];
+	uint64_t held = 0;
+	int rc;
+	log_ref(lref, sizeof(lref), own);
+	if ((rc = cairn__gitlog_tip(s->g, lref, tip)) && rc != CAIRN_ENOTFOUND)
+		return rc;
+	cairn_error_clear();
+	if ((rc = tip_state(s, tip, &held, hash)))
+		return rc;
+	if (!own_log_lost(s, held))
+		return cairn_error_set(CAIRN_EINVAL, "this journal's log repository holds all it sealed: nothing to "
+		                                     "continue under a new device id");
+	snprintf(todo, sizeof(todo), "%s %s %s", own, *tip ? tip : "-", *tip ? tip : "-");
+	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, held, NULL)))
+		return rc;
+	return finish_own_fork(s);
 }
 
 int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *out,
@@ -1109,8 +1213,10 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	if (!rc && (cairn__gitlog_tip(s->g, lref, tip) || !tip_state(s, tip, &held, hash)) && own_log_lost(s, held))
 		rc = cairn_error_set(CAIRN_EREJECTED,
 		                     "this journal sealed its events up to a later seq than its log repository holds "
-		                     "(lost, or restored from an older copy), and no remote gave the published log "
-		                     "back: new events wait; sync with a remote that holds this device's log");
+		                     "(lost, or restored from an older copy), and no remote reached gave them back: "
+		                     "new events wait. Sync with a remote that holds this device's log; if none does "
+		                     "(sealed offline, never synced), 'cairn sync --new-device-id' continues under a "
+		                     "new device id");
 out:
 	add_result(&total, &local);
 	if (out)

@@ -485,6 +485,18 @@ int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char
 	return 0;
 }
 
+int cairn__gitlog_has(cairn_gitlog *g, const char *commit)
+{
+	git_oid x;
+	git_commit *c = NULL;
+	if (oid_parse(&x, commit))
+		return 0;
+	int found = git_commit_lookup(&c, g->repo, &x) == 0;
+	git_commit_free(c);
+	git_error_clear();
+	return found;
+}
+
 int cairn__gitlog_descends(cairn_gitlog *g, const char *a, const char *b)
 {
 	git_oid x, y;

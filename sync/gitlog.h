@@ -57,6 +57,8 @@ int cairn__gitlog_set(cairn_gitlog *g, const char *ref, const char *oid, const c
 int cairn__gitlog_delete_ref(cairn_gitlog *g, const char *ref);
 /* The newest common ancestor of two commits into `out` ("" when they share none). */
 int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char out[CAIRN_OID_HEX]);
+/* 1 when the repository holds commit `commit`, 0 when not (or it is malformed). */
+int cairn__gitlog_has(cairn_gitlog *g, const char *commit);
 /* 1 when `a` descends from `b` (a != b), 0 when not, <0 on error. */
 int cairn__gitlog_descends(cairn_gitlog *g, const char *a, const char *b);
 

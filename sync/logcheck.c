@@ -6,7 +6,6 @@
 #include "office.h"
 #include "segment.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,31 +59,6 @@ int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster
 	return verified_from(g, roster, dev, base, base_seq, hash, tip, good, bad, reason, rlen);
 }
 
-int cairn__log_leads_to_pinned(cairn_gitlog *g, const cairn_roster *roster, const char *dev, uint64_t last,
-                               const char (*oids)[CAIRN_OID_HEX], size_t n)
-{
-	const cairn_roster_device *d = cairn_roster_pinned(roster, dev);
-	if (!d || last >= d->last_seq)
-		return 0; /* nothing pinned, or already past it: the seq rule judges what follows */
-	for (size_t i = 0; i < n; i++) {
-		unsigned char *buf = NULL, sh[32];
-		size_t len;
-		char parent[CAIRN_OID_HEX];
-		int rc = cairn__gitlog_read(g, oids[i], &buf, &len, parent);
-		if (rc == CAIRN_ENOMEM || rc == CAIRN_EIO)
-			return rc;
-		if (!rc) {
-			cairn_segment_hash(buf, len, sh);
-			rc = sodium_memcmp(sh, d->last_hash, 32) == 0;
-		}
-		free(buf);
-		if (rc == 1)
-			return 0;
-	}
-	cairn_error_clear();
-	return 1;
-}
-
 static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char *dev, const char *base, uint64_t last,
                          unsigned char hash[32], const char *tip, char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX],
                          char *reason, size_t rlen)
@@ -94,16 +68,13 @@ static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char
 	int rc = cairn__gitlog_walk(g, tip, base, &oids, &n);
 	if (rc)
 		return rc;
-	if (n && (rc = cairn__log_leads_to_pinned(g, roster, dev, last, (const char(*)[CAIRN_OID_HEX])oids, n)) != 0) {
-		snprintf(bad, CAIRN_OID_HEX, "%s", oids[0]);
-		if (rc > 0)
-			snprintf(reason, rlen,
-			         "the log of revoked device %s does not lead to the segment the office accepted at "
-			         "its last seq: not admitted",
-			         dev);
-		free(oids);
-		return rc;
-	}
+	/* A revoked device whose last segment the roster pins: what comes before it is admitted only
+	 * when the verified chain itself reaches that segment (its hash is checked at its seq). */
+	const cairn_roster_device *pin = roster ? cairn_roster_pinned(roster, dev) : NULL;
+	char from[CAIRN_OID_HEX];
+	snprintf(from, sizeof(from), "%s", base);
+	if (pin && last >= pin->last_seq)
+		pin = NULL; /* past it already: the seq rule judges what follows */
 	for (size_t i = 0; i < n && !bad[0]; i++) {
 		cairn_segment_header h;
 		unsigned char *buf = NULL, sh[32];
@@ -127,5 +98,15 @@ static int verified_from(cairn_gitlog *g, const cairn_roster *roster, const char
 		free(buf);
 	}
 	free(oids);
+	if (pin && n && last < pin->last_seq) {
+		if (!bad[0])
+			snprintf(bad, CAIRN_OID_HEX, "%s", strcmp(good, from) ? good : tip);
+		snprintf(good, CAIRN_OID_HEX, "%s", from);
+		snprintf(reason, rlen,
+		         "the log of revoked device %s does not lead to the segment the office accepted at seq %llu: "
+		         "not admitted",
+		         dev, (unsigned long long)pin->last_seq);
+		return 1;
+	}
 	return 0;
 }

@@ -176,6 +176,12 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 					continue;
 				if (!(rc = cairn_device_unseal(j, k->sealed, sizeof(k->sealed), &key)))
 					rc = cairn_team_key_store(j, k->team, k->epoch, key, cur);
+				if (rc == CAIRN_EEXISTS) {
+					/* an office before 2026-12-07 could sign a used epoch again with another key:
+					 * keep the one this journal holds (what it has read so far) and go on */
+					cairn_log_emit(CAIRN_LOG_WARN, "%s", cairn_error_last());
+					rc = 0;
+				}
 				cairn_key_free(key);
 			}
 	}
@@ -307,9 +313,13 @@ static int office_lock(office *o, const char *repo)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/cairn-office.lock", repo);
-	o->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	o->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 	if (o->lockfd < 0)
 		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(o->lockfd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		cairn_log_emit(CAIRN_LOG_WARN, "waiting for another office command to finish (it holds '%s')", path);
 	if (flock(o->lockfd, LOCK_EX) != 0)
 		return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
 	return 0;
@@ -365,12 +375,45 @@ out:
 }
 
 /* Invariant 1: the next version, one commit on top of the last. */
+/*
+ * Revocations signed before rosters pinned the last segment (format 3) carry its seq only: pin them now,
+ * from the segment of central's log that ends at that seq (what the office accepted). A log that has no
+ * such segment is left unpinned.
+ */
+static void pin_old_revocations(office *o)
+{
+	for (size_t i = 0; i < o->r->ndevices; i++) {
+		cairn_roster_device *d = &o->r->devices[i];
+		char ref[160], tip[CAIRN_OID_HEX], parent[CAIRN_OID_HEX], (*oids)[CAIRN_OID_HEX] = NULL;
+		size_t n = 0;
+		if (d->status != CAIRN_ROSTER_REVOKED || !d->last_seq || cairn_roster_pinned(o->r, d->hex))
+			continue;
+		snprintf(ref, sizeof(ref), "refs/heads/logs/%s", d->hex);
+		if (cairn__gitlog_tip(o->g, ref, tip) || cairn__gitlog_walk(o->g, tip, "", &oids, &n))
+			n = 0;
+		for (size_t k = 0; k < n; k++) {
+			cairn_segment_header h;
+			unsigned char *seg = NULL;
+			size_t len;
+			if (!cairn__gitlog_read(o->g, oids[k], &seg, &len, parent) &&
+			    !cairn_segment_verify(&h, seg, len) && h.last_seq == d->last_seq) {
+				cairn_segment_hash(seg, len, d->last_hash);
+				k = n;
+			}
+			free(seg);
+		}
+		free(oids);
+	}
+	cairn_error_clear();
+}
+
 static int office_commit(office *o)
 {
 	unsigned char *buf = NULL;
 	size_t len;
 	char out[CAIRN_OID_HEX];
 	int rc;
+	pin_old_revocations(o);
 	o->r->version++;
 	if (!(rc = cairn_roster_encode(&buf, &len, o->r, org_sign_cb, o->j)))
 		rc = cairn__gitlog_commit_blob(o->g, CAIRN_ROSTER_REF, "roster", o->tip, buf, len, out);

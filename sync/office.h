@@ -34,11 +34,6 @@ int cairn__log_verified_prefix_known(cairn_gitlog *g, const cairn_roster *roster
                                      uint64_t base_seq, const unsigned char base_hash[32], const char *tip,
                                      char good[CAIRN_OID_HEX], char bad[CAIRN_OID_HEX], char *reason, size_t rlen);
 
-/* 0 when the segments `oids` (oldest first) after seq `last` of `dev`'s log lead to the segment the
- * roster pins for it, or when nothing is pinned or `last` is past it; 1 when they do not; <0 on error. */
-int cairn__log_leads_to_pinned(cairn_gitlog *g, const cairn_roster *roster, const char *dev, uint64_t last,
-                               const char (*oids)[CAIRN_OID_HEX], size_t n);
-
 /* office.c: the roster on a device. */
 /* The org key pinned in a journal (sync state "org_pk"); CAIRN_ENOTFOUND when none. */
 int cairn__org_pinned(cairn_journal *j, unsigned char pk[32]);

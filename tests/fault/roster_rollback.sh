@@ -81,9 +81,10 @@ check "a2 syncs cleanly and reads it" 'c a2 sync >/dev/null 2>&1 && has a2 "Alph
 
 # ---- office operations are one at a time: a second waits for the first's lock ----
 set +e; flock "$central/cairn-office.lock" timeout 3 "$C" --dir "$T/office" --passphrase-file "$T/p" \
-	office supervisor "$A1" >/dev/null 2>&1; rc=$?; set -e
-check "an office command waits while another holds the office lock (timed out: $rc)" \
-	'[ $rc -eq 124 ] && [ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v4" ]'
+	office supervisor "$A1" >/dev/null 2>lock.err; rc=$?; set -e
+check "an office command waits while another holds the office lock, and says so (timed out: $rc)" \
+	'[ $rc -eq 124 ] && [ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v4" ] &&
+	grep -q "waiting for another office command to finish" lock.err'
 check "once the roster is back, the office works again (v5)" 'c office office supervisor "$A1" >/dev/null'
 v5=$(git -C "$central" rev-parse refs/heads/roster)
 for d in a1 a2; do c $d sync >/dev/null 2>&1 || true; done
@@ -114,6 +115,50 @@ check "and still applies nothing of a3's later record" '! has a1 "Alpha three re
 check "a1 sealed nothing over seqs it had published: it keeps its device id" '[ "$(dev a1)" = "$A1" ]'
 set +e; c a2 sync >/dev/null 2>&1; set -e
 check "what a1 wrote meanwhile reaches a2" 'has a2 "Alpha one without its logs"'
+
+
+# ---- logs.git restored from an older copy, when everything in it was published since ----
+cp -a a1/logs.git a1-logs-old.git
+c a1 contact add "Alpha one after the copy" >/dev/null
+c a1 sync central >/dev/null 2>&1
+rm -rf a1/logs.git && cp -a a1-logs-old.git a1/logs.git
+c a1 contact add "Alpha one on the old copy" >/dev/null
+set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
+check "with logs.git restored from an older copy, a1 syncs under its own id ($rc: $out)" '[ $rc -eq 0 ] && [ "$(dev a1)" = "$A1" ]'
+set +e; c a2 sync >/dev/null 2>&1; set -e
+check "a2 reads what a1 wrote on the old copy" 'has a2 "Alpha one on the old copy" && has a2 "Alpha one after the copy"'
+
+# ---- the "fully synced" head after logs.git loss, when a stick holds an older head than central ----
+c a1 sync stick >/dev/null 2>&1 || true # the stick gets a1's head now
+c a1 contact add "Alpha one after the stick" >/dev/null
+c a1 sync central >/dev/null 2>&1 # central's head moves on
+rm -rf a1/logs.git
+c a1 remote add stick "$T/stick.git" >/dev/null
+c a1 remote add central "$URL" >/dev/null
+c a1 contact add "Alpha one after the second loss" >/dev/null
+c a1 sync stick >/dev/null 2>&1 || true
+set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
+check "after the stick's older head, a1's sync with central still succeeds ($rc: $out)" '[ $rc -eq 0 ]'
+check "and its own log reaches central" \
+	'[ "$(git -C "$central" rev-parse refs/heads/logs/$A1)" = "$(git -C a1/logs.git rev-parse refs/heads/logs/$A1)" ]'
+
+# ---- sealed while offline, then logs.git lost: the sealed segment is nowhere ----
+c a1 remote add nowhere "$T/no-such-repository.git" >/dev/null
+c a1 contact add "Alpha one sealed offline" >/dev/null
+set +e; c a1 sync nowhere >/dev/null 2>&1; set -e
+rm -rf a1/logs.git
+c a1 remote add central "$URL" >/dev/null
+set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
+check "a1 says its new events wait, and how to go on when no remote has what it sealed ($rc: $out)" \
+	'[ $rc -eq 7 ] && echo "$out" | grep -q "new-device-id" && [ "$(dev a1)" = "$A1" ]'
+set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
+check "with --new-device-id it goes on under a new device id, and says so ($rc: $out)" \
+	'[ $rc -eq 0 ] && [ "$(dev a1)" != "$A1" ] && echo "$out" | grep -q "continue as device"'
+set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
+check "which it refuses when nothing is lost ($rc: $out)" '[ $rc -eq 2 ] && echo "$out" | grep -q "nothing to continue"'
+c office office enroll approve "$(dev a1)" --team A >/dev/null
+set +e; c a1 sync central >/dev/null 2>&1; c a2 sync >/dev/null 2>&1; set -e
+check "once the office approves the new id, a2 reads what a1 sealed offline" 'has a2 "Alpha one sealed offline"'
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

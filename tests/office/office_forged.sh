@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A stolen key writes another history under seqs its device already used. The office revokes the device
-# r after seq 1, and the roster pins the hash of the segment central held at that seq (roster format 3).
-# The thief, with a copy of r's journal (same key, same team key), writes a different seq 1 and serves it
-# from a hostile repository that mirrors central's roster and the other logs. Expected:
-#   - a member enrolled later, syncing first from that repository, applies none of it and adopts none of
-#     it (it does not lead to the pinned segment), and quarantines nothing either (a relay may hold an
-#     older part of the genuine log, which must not be barred for good);
-#   - the same member then takes the genuine log from central and applies it;
+# r after its genuine segment (seqs 1-2), and the roster pins that segment's hash (roster format 3). The
+# thief, with a copy of r's journal (same key, same team key), writes a different seq 1 and serves it from
+# a hostile repository, followed by a copy of the genuine pinned segment (so the pinned hash is "there").
+# Expected:
+#   - a member enrolled later that meets the hostile repository first applies none of it: before it has
+#     a roster it may carry the forged log, and once it holds the roster it neither imports nor relays it;
+#   - from central, it takes the genuine log in place of the forged one and applies it;
 #   - a hooked repository (central, a field hub) refuses the forged log;
 #   - the roster of a revocation is format 3, and one without a revocation stays format 1.
 # Usage: office_forged.sh CAIRN
@@ -24,6 +24,7 @@ check "a roster with no revocation stays format 1 ($(fmt))" '[ "$(fmt)" = 1 ]'
 
 cp -a r rclone # the thief's copy: r's key and r's team key
 c r contact add "R genuine record" >/dev/null
+c r contact add "R genuine two" >/dev/null
 c r sync >/dev/null 2>&1
 c office office revoke "$R" >/dev/null
 check "the roster of a revocation pins the last segment: format 3 ($(fmt))" '[ "$(fmt)" = 3 ]'
@@ -33,7 +34,15 @@ c rclone remote remove central >/dev/null
 c rclone remote add evil "$T/evil.git" >/dev/null
 c rclone contact add "FORGED by the revoked key" >/dev/null
 c rclone sync >/dev/null 2>&1 || true
-git -C evil.git fetch -q "$central" "+refs/heads/roster:refs/heads/roster" "+refs/heads/logs/$A1:refs/heads/logs/$A1"
+# then a commit in cairn's exact form holding the genuine pinned segment, on top of the forged one
+forged=$(git -C evil.git rev-parse refs/heads/logs/$R)
+git -C evil.git fetch -q "$central" "+refs/heads/logs/$R:refs/tmp/genuine"
+tree=$(git -C evil.git rev-parse "refs/tmp/genuine^{tree}")
+git -C evil.git update-ref refs/heads/logs/$R "$(printf 'cairn segment\n' | GIT_AUTHOR_NAME=cairn \
+	GIT_AUTHOR_EMAIL=cairn@invalid GIT_AUTHOR_DATE='@0 +0000' GIT_COMMITTER_NAME=cairn \
+	GIT_COMMITTER_EMAIL=cairn@invalid GIT_COMMITTER_DATE='@0 +0000' git -C evil.git commit-tree "$tree" -p "$forged")"
+git -C evil.git update-ref -d refs/tmp/genuine
+git -C evil.git fetch -q "$central" "+refs/heads/logs/$A1:refs/heads/logs/$A1" # but no roster yet
 check "the hostile repository holds a different seq 1 of r" \
 	'[ "$(git -C evil.git rev-parse refs/heads/logs/$R)" != "$(git -C "$central" rev-parse refs/heads/logs/$R)" ]'
 set +e; out=$(git -C evil.git push "$URL" "refs/heads/logs/$R:refs/heads/logs/$R" 2>&1); rc=$?; set -e
@@ -46,22 +55,31 @@ set +e; out=$(git -C evil.git push "$T/hub.git" "refs/heads/logs/$R:refs/heads/l
 check "a hooked repository that lacks r's log refuses the forged one too ($out)" \
 	'[ $rc -ne 0 ] && echo "$out" | grep -q "does not lead to the segment the office accepted"'
 
-# a member enrolled after the revocation first syncs from the hostile repository
+# a member enrolled after the revocation first syncs from the hostile repository, which has no roster
 c n init --kdf min --remote "$T/evil.git" --org "$FP" >/dev/null 2>&1
 N=$(dev n)
 c n sync >/dev/null 2>&1 || true
+check "n, holding no roster yet, may carry the forged log" 'git -C n/logs.git rev-parse -q --verify refs/heads/logs/$R >/dev/null'
 git -C evil.git push -q "$URL" "refs/heads/enroll/$N" # its request reaches the office
 c office office enroll approve "$N" --team A >/dev/null
 git -C evil.git fetch -q "$central" "+refs/heads/roster:refs/heads/roster"
 c n sync >/dev/null 2>&1 || true
 check "n reads its teammate a1 from there" 'has n "Alpha one record"'
 check "n applies nothing forged with the revoked key" '! has n "FORGED by the revoked key"'
-check "n did not adopt the forged log" '! git -C n/logs.git rev-parse -q --verify refs/heads/logs/$R >/dev/null'
-check "and quarantined nothing (it is not proven bad: a relay may hold part of the real log)" \
-	'c n --json sync status | python3 -c "import json,sys; assert json.load(sys.stdin)[\"quarantine\"] == []"'
+genuine=$(git -C "$central" rev-parse refs/heads/logs/$R)
+check "nor quarantines the genuine segment (only the appended copy, which does not follow the forged one)" \
+	'! c n --json sync status | grep -q "$genuine"'
+git init -q --bare stick.git
+c n remote add stick "$T/stick.git" >/dev/null
+c n sync stick >/dev/null 2>&1 || true
+check "n does not pass the forged log on" '! git -C stick.git rev-parse -q --verify refs/heads/logs/$R >/dev/null'
 c n remote add office "$URL" >/dev/null
-c n sync office >/dev/null 2>&1 || true
-check "from central, n takes r's genuine log and applies it" \
-	'has n "R genuine record" && ! has n "FORGED by the revoked key"'
+set +e; out=$(c n sync office 2>&1); rc=$?; set -e
+check "from central, n takes r's genuine log in place of the forged one ($rc: $out)" \
+	'[ $rc -eq 0 ] && [ "$(git -C n/logs.git rev-parse refs/heads/logs/$R)" = "$(git -C "$central" rev-parse refs/heads/logs/$R)" ]'
+check "and applies it, and nothing forged" \
+	'has n "R genuine record" && has n "R genuine two" && ! has n "FORGED by the revoked key"'
+set +e; out=$(c n sync office 2>&1); rc=$?; set -e
+check "its next sync is clean ($rc: $out)" '[ $rc -eq 0 ]'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
