@@ -62,9 +62,16 @@ int cairn__git2_load(void);
 	X(git_libgit2_init)                      \
 	X(git_libgit2_opts)                      \
 	X(git_merge_base)                        \
+	X(git_odb_exists)                        \
 	X(git_odb_free)                          \
 	X(git_odb_hash)                          \
+	X(git_odb_object_data)                   \
+	X(git_odb_object_free)                   \
+	X(git_odb_object_size)                   \
+	X(git_odb_object_type)                   \
+	X(git_odb_read)                          \
 	X(git_odb_read_header)                   \
+	X(git_odb_write)                         \
 	X(git_oid_fromstr)                       \
 	X(git_oid_tostr)                         \
 	X(git_push_options_init)                 \
@@ -111,12 +118,14 @@ int cairn__git2_load(void);
 	X(git_signature_new)                     \
 	X(git_strarray_dispose)                  \
 	X(git_stream_register)                   \
+	X(git_tree_entry_byindex)                \
 	X(git_tree_entry_byname)                 \
 	X(git_tree_entry_filemode)               \
 	X(git_tree_entry_id)                     \
 	X(git_tree_entry_type)                   \
 	X(git_tree_entrycount)                   \
 	X(git_tree_free)                         \
+	X(git_tree_id)                           \
 	X(git_tree_lookup)                       \
 	X(git_treebuilder_free)                  \
 	X(git_treebuilder_insert)                \
@@ -163,6 +172,15 @@ CAIRN__GIT2_FUNCS(CAIRN__GIT2_DECLARE)
 #define git_libgit2_opts (*cairn__p_git_libgit2_opts)
 #define git_merge_base (*cairn__p_git_merge_base)
 #define git_odb_free (*cairn__p_git_odb_free)
+#define git_odb_exists (*cairn__p_git_odb_exists)
+#define git_odb_read (*cairn__p_git_odb_read)
+#define git_odb_write (*cairn__p_git_odb_write)
+#define git_odb_object_data (*cairn__p_git_odb_object_data)
+#define git_odb_object_size (*cairn__p_git_odb_object_size)
+#define git_odb_object_type (*cairn__p_git_odb_object_type)
+#define git_odb_object_free (*cairn__p_git_odb_object_free)
+#define git_tree_entry_byindex (*cairn__p_git_tree_entry_byindex)
+#define git_tree_id (*cairn__p_git_tree_id)
 #define git_odb_hash (*cairn__p_git_odb_hash)
 #define git_odb_read_header (*cairn__p_git_odb_read_header)
 #define git_oid_fromstr (*cairn__p_git_oid_fromstr)

@@ -485,6 +485,50 @@ int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char
 	return 0;
 }
 
+static int copy_object(git_odb *src, git_odb *dst, const git_oid *id)
+{
+	git_odb_object *o = NULL;
+	git_oid out;
+	if (git_odb_exists(dst, id))
+		return 0;
+	int rc = git_odb_read(&o, src, id) ||
+	         git_odb_write(&out, dst, git_odb_object_data(o), git_odb_object_size(o), git_odb_object_type(o));
+	git_odb_object_free(o);
+	return rc ? git_fail(CAIRN_EIO, "cannot copy a git object") : 0;
+}
+
+int cairn__gitlog_copy_chain(cairn_gitlog *from, cairn_gitlog *to, const char *tip)
+{
+	git_odb *src = NULL, *dst = NULL;
+	git_oid id;
+	int rc = oid_parse(&id, tip);
+	if (!rc && (git_repository_odb(&src, from->repo) || git_repository_odb(&dst, to->repo)))
+		rc = git_fail(CAIRN_EIO, "cannot open a repository's objects");
+	/* newest first, down the first parents, until a commit the destination holds (with its history) */
+	while (!rc && !git_odb_exists(dst, &id)) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		if (git_commit_lookup(&c, from->repo, &id) || git_commit_tree(&t, c)) {
+			rc = git_fail(CAIRN_ECORRUPT, "cannot read a commit to copy");
+		} else {
+			for (size_t i = 0; i < git_tree_entrycount(t) && !rc; i++)
+				rc = copy_object(src, dst, git_tree_entry_id(git_tree_entry_byindex(t, i)));
+			if (!rc && !(rc = copy_object(src, dst, git_tree_id(t))))
+				rc = copy_object(src, dst, &id);
+		}
+		int more = !rc && git_commit_parentcount(c) > 0;
+		if (more)
+			id = *git_commit_parent_id(c, 0);
+		git_tree_free(t);
+		git_commit_free(c);
+		if (!more)
+			break;
+	}
+	git_odb_free(src);
+	git_odb_free(dst);
+	return rc;
+}
+
 int cairn__gitlog_has(cairn_gitlog *g, const char *commit)
 {
 	git_oid x;

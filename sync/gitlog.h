@@ -57,6 +57,9 @@ int cairn__gitlog_set(cairn_gitlog *g, const char *ref, const char *oid, const c
 int cairn__gitlog_delete_ref(cairn_gitlog *g, const char *ref);
 /* The newest common ancestor of two commits into `out` ("" when they share none). */
 int cairn__gitlog_merge_base(cairn_gitlog *g, const char *a, const char *b, char out[CAIRN_OID_HEX]);
+/* Copy commit `tip` of `from` and its first-parent history, with their trees and blobs (one level: the
+ * forms cairn writes), into `to`, down to a commit `to` already holds. No ref moves. */
+int cairn__gitlog_copy_chain(cairn_gitlog *from, cairn_gitlog *to, const char *tip);
 /* 1 when the repository holds commit `commit`, 0 when not (or it is malformed). */
 int cairn__gitlog_has(cairn_gitlog *g, const char *commit);
 /* 1 when `a` descends from `b` (a != b), 0 when not, <0 on error. */

@@ -330,6 +330,62 @@ static int office_lock(office *o, const char *repo)
  * backup holds an older one: signing on top of it would reuse a version number the devices already hold
  * (they refuse the second one for good) and an epoch whose key is in use.
  */
+/*
+ * The office keeps its own copy of each roster it signs, in its journal's log repository: a central
+ * restored from a backup older than the office's last change can then be put back, where otherwise no
+ * copy might exist anywhere (no device fetched it yet) and no office command could work again.
+ */
+#define OFFICE_COPY_REF "refs/cairn/office/roster"
+
+static int office_copy_open(office *o, cairn_gitlog **g)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/logs.git", cairn_journal_dir(o->j));
+	return cairn__gitlog_open(g, path);
+}
+
+static void office_keep(office *o)
+{
+	cairn_gitlog *g = NULL;
+	if (office_copy_open(o, &g) || cairn__gitlog_copy_chain(o->g, g, o->tip) ||
+	    cairn__gitlog_set(g, OFFICE_COPY_REF, o->tip, NULL))
+		cairn_log_emit(CAIRN_LOG_WARN,
+		               "roster version %llu written, but the office's own copy of it was not: %s",
+		               (unsigned long long)o->r->version, cairn_error_last());
+	cairn__gitlog_free(g);
+	cairn_error_clear();
+}
+
+/* Central holds an older roster than the office's own copy: put the copy back (a fast-forward only). */
+static int office_restore(office *o, const unsigned char org[32])
+{
+	cairn_gitlog *g = NULL;
+	cairn_roster *kept = NULL;
+	char t[CAIRN_OID_HEX];
+	uint64_t had = o->r->version;
+	int rc = 0;
+	if (office_copy_open(o, &g) || cairn__gitlog_tip(g, OFFICE_COPY_REF, t) || read_roster(g, t, org, &kept) ||
+	    kept->version <= had || cairn__gitlog_copy_chain(g, o->g, t) ||
+	    (o->tip[0] && cairn__gitlog_descends(o->g, t, o->tip) != 1))
+		goto out; /* no copy, or nothing to put back, or not on top of what central holds */
+	if ((rc = cairn__gitlog_set(o->g, CAIRN_ROSTER_REF, t, o->tip)))
+		goto out;
+	cairn_log_emit(CAIRN_LOG_WARN,
+	               "the central repository's roster was version %llu, older than version %llu this office "
+	               "signed (central restored from a backup?): put back from the office's own copy",
+	               (unsigned long long)had, (unsigned long long)kept->version);
+	cairn_roster_free(o->r);
+	o->r = kept;
+	kept = NULL;
+	memcpy(o->tip, t, sizeof(t));
+out:
+	cairn_roster_free(kept);
+	cairn__gitlog_free(g);
+	if (!rc)
+		cairn_error_clear();
+	return rc;
+}
+
 static int office_current(office *o)
 {
 	char seen_tip[CAIRN_OID_HEX];
@@ -338,13 +394,14 @@ static int office_current(office *o)
 	if (rc)
 		return rc;
 	if (have < seen || (have == seen && seen_tip[0] && strcmp(seen_tip, o->tip)))
-		return cairn_error_set(CAIRN_EREJECTED,
-		                       "the central repository's roster (version %llu) is %s version %llu, which this "
-		                       "office signed: was central restored from a backup? Refused, so that no version "
-		                       "is signed twice. Put the newest roster back on central's refs/heads/roster "
-		                       "(any device that synced since holds it in its logs.git), then try again",
-		                       (unsigned long long)have, have < seen ? "older than" : "not",
-		                       (unsigned long long)seen);
+		return cairn_error_set(
+		        CAIRN_EREJECTED,
+		        "the central repository's roster (version %llu) is %s version %llu, which this "
+		        "office signed: was central restored from a backup? Refused, so that no version "
+		        "is signed twice, and the office holds no copy to put back. Put the newest roster "
+		        "back on central's refs/heads/roster (any device that synced since holds it in its "
+		        "logs.git), then try again",
+		        (unsigned long long)have, have < seen ? "older than" : "not", (unsigned long long)seen);
 	return 0;
 }
 
@@ -366,7 +423,7 @@ static int office_open(office *o, cairn_journal *j, const char *repo)
 		rc = read_roster(o->g, o->tip, org, &o->r);
 	else if (rc == CAIRN_ENOTFOUND)
 		rc = cairn_roster_new(&o->r, org);
-	if (!rc)
+	if (rc == 0 && !(rc = office_restore(o, org)))
 		rc = office_current(o);
 out:
 	if (rc)
@@ -422,6 +479,8 @@ static int office_commit(office *o)
 		memcpy(o->tip, out, sizeof(out));
 	/* The office's journal knows each device's team from the moment it signs the roster; the directory
 	 * follows the roster's teams and epochs (a new team reads it, a revoked device reads no newer one). */
+	if (!rc)
+		office_keep(o);
 	if (!rc)
 		rc = record_devices(o->j, o->r);
 	if (!rc)

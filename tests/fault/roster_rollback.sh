@@ -36,11 +36,20 @@ check "a1 and a2 hold the roster that revokes a3" \
 # ---- the host rolls the roster back, bypassing the hook ----
 git -C "$central" update-ref refs/heads/roster "$v3"
 # The office must not sign on top of it: that would reuse version 4 (which every device holding the real
-# v4 refuses for good) and, for a revocation, epoch 1 with another key.
+# v4 refuses for good) and, for a revocation, epoch 1 with another key. It keeps its own copy of what it
+# signs (refs/cairn/office/roster in its logs.git) and puts that back; without the copy, it refuses.
+set +e; out=$(c office office devices 2>&1); rc=$?; set -e
+check "the office puts its newest roster back on the rolled-back central, and says so ($rc: $out)" \
+	'[ $rc -eq 0 ] && echo "$out" | grep -q "put back from the office.s own copy" &&
+	[ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v4" ]'
+git -C "$central" update-ref refs/heads/roster "$v3" # rolled back again
+kept=$(git -C office/logs.git rev-parse refs/cairn/office/roster)
+git -C office/logs.git update-ref -d refs/cairn/office/roster # and the office's copy is gone
 set +e; out=$(c office office supervisor "$A1" 2>&1); rc=$?; set -e
-check "the office refuses to work on the rolled-back roster, naming both versions (exit 7: $out)" \
+check "without its copy, the office refuses to work on the rolled-back roster, naming both versions (exit 7: $out)" \
 	'[ $rc -eq 7 ] && echo "$out" | grep -q "roster (version $(rver "$v3")) is older than version $(rver "$v4"), which this office signed"'
 check "and signs nothing" '[ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v3" ]'
+git -C office/logs.git update-ref refs/cairn/office/roster "$kept"
 c a1 contact add "Alpha one after rollback" >/dev/null
 set +e; out=$(c a1 sync 2>&1); rc=$?; set -e
 check "a1 refuses the older roster with a clear message (exit 7: $out)" \
