@@ -404,7 +404,8 @@ static const struct cli_opt sync_opts[] = {
         {"timeout", 0, "SECONDS", "give up on a remote silent this long: connect, or no progress (default 30)", 0},
         {"new-device-id", 0, NULL,
          "this journal sealed more than its log repository holds and no remote has it (sealed offline, "
-         "then logs.git lost): continue under a new device id, then sync",
+         "then logs.git lost): sync with every remote, then continue under a new device id for the office "
+         "to approve",
          0},
         CLI_OPT_END,
 };
@@ -460,10 +461,7 @@ static int run_sync(struct cli_ctx *ctx, const struct cli_args *a)
 		cairn_sync_free(s);
 		return rc;
 	}
-	if (args_count(a, "new-device-id") && (rc = cairn_sync_new_device(s))) {
-		cairn_sync_free(s);
-		return cli_lib_fail(rc);
-	}
+	so.new_device_id = args_count(a, "new-device-id") > 0;
 	if (isatty(2) && !ctx->opt->quiet && !ctx->opt->json)
 		so.progress = on_progress;
 	rc = cairn_sync_run(s, remote, &so, &r, &report);

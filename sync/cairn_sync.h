@@ -71,11 +71,19 @@ typedef struct {
 	 * send keepalives every 5 s while they work, so a timeout under 5 s can take a slow server for a
 	 * silent one. A setting of the process while the run lasts: one round at a time. */
 	unsigned int timeout_ms;
+	/** Version 3. This journal sealed more than its log repository holds (logs.git lost or restored
+	 * from an older copy) and no remote has the rest (sealed offline, never synced): after the rounds,
+	 * continue under a new device id from the seq the repository holds, as after a restore from a
+	 * backup (the events past it are written again under the new id, which the office must approve).
+	 * Only when the run reached every remote (CAIRN_EOFFLINE otherwise: one of them may hold what was
+	 * sealed, and writing it again would duplicate published records); CAIRN_EINVAL when nothing is
+	 * lost. */
+	int new_device_id;
 } cairn_sync_options;
-#define CAIRN_SYNC_OPTIONS_VERSION 2
-#define CAIRN_SYNC_OPTIONS_INIT                           \
-	{                                                 \
-		CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL, 0 \
+#define CAIRN_SYNC_OPTIONS_VERSION 3
+#define CAIRN_SYNC_OPTIONS_INIT                              \
+	{                                                    \
+		CAIRN_SYNC_OPTIONS_VERSION, NULL, NULL, 0, 0 \
 	}
 
 /** Seal pending own events into segments (local only; no network). */
@@ -90,14 +98,6 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r);
  */
 int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *r,
                    char **report);
-/**
- * This journal sealed further than its log repository holds (logs.git lost or restored from an older
- * copy) and no remote gives the rest back (sealed offline, never synced): continue under a new device
- * id from the seq the repository holds, as after a restore from a backup; the events past it are written
- * again under the new id. Sealing the same seqs again would fork this device's log wherever the lost
- * segments are. CAIRN_EINVAL when nothing is lost. Local only: the next sync publishes.
- */
-int cairn_sync_new_device(cairn_sync *s);
 /** {"device","own_seq","sealed_seq","logs":[{"device","tip_seq","imported_seq"}],"quarantine":[...],
  *   "remotes":[...]} */
 int cairn_sync_status(cairn_sync *s, char **out);

@@ -52,6 +52,10 @@ struct cairn_sync {
 	 * roster that new: lost, or restored from an older copy. Other logs then wait for a remote that
 	 * offers one, rather than being judged by an older roster or by none. */
 	uint64_t roster_needed;
+	/* The fetch of the current round succeeded. */
+	int reached;
+	/* Logs the last import left waiting: logs.git lacks the segment the journal imported last. */
+	size_t waiting;
 	/* An import group is open (cairn_sync_import): its size so far, in events applied. */
 	int grouping;
 	uint64_t group_events;
@@ -109,6 +113,7 @@ static int load_roster(cairn_sync *s)
 static int roster_missing(const cairn_sync *s) { return s->roster_needed && !s->roster; }
 
 static int finish_own_fork(cairn_sync *s);
+static void approval_needed(cairn_sync *s);
 
 int cairn_sync_open(cairn_sync **out, cairn_journal *j)
 {
@@ -347,8 +352,10 @@ static int import_one(cairn_sync *s, const char *dev, const char *commit, cairn_
 		 * restored from a backup without its log repository. Keep what was published; what was written
 		 * since continues under a new device id (as in own_fork). */
 		char old[CAIRN_DEVICE_LEN];
-		if (!(rc = cairn_device_rotate(s->j, cur->last_seq, old)))
+		if (!(rc = cairn_device_rotate(s->j, cur->last_seq, old))) {
+			approval_needed(s);
 			rc = cairn_import_segment(s->j, dev, evs.events, evs.count, &next, &applied);
+		}
 	}
 	if (rc == CAIRN_EFORK || rc == CAIRN_EINVAL || rc == CAIRN_ECORRUPT) {
 		snprintf(reason, sizeof(reason), "%s", cairn_error_last());
@@ -390,8 +397,10 @@ static int import_log(cairn_sync *s, const char *dev, cairn_sync_result *r)
 		return 0;
 	/* The log repository lacks the segment this journal imported last (logs.git lost, or restored
 	 * from an older copy): this log waits for a remote to give it back, and the round goes on. */
-	if (cur.commit[0] && !cairn__gitlog_has(s->g, cur.commit))
+	if (cur.commit[0] && !cairn__gitlog_has(s->g, cur.commit)) {
+		s->waiting++;
 		return 0;
+	}
 	/* A revoked device whose last segment the roster pins (taken into logs.git before this journal had
 	 * that roster): read only as far as the verified chain reaches that segment. */
 	const cairn_roster_device *pin = s->roster ? cairn_roster_pinned(s->roster, dev) : NULL;
@@ -456,6 +465,7 @@ int cairn_sync_import(cairn_sync *s, cairn_sync_result *r)
 	if (!r)
 		r = &local;
 	s->conflicts_counted = 0;
+	s->waiting = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		if (!strcmp(devs[i], cairn_journal_device(s->j))) {
 			rc = import_log(s, devs[i], r); /* our own log first: repairs a journal behind git */
@@ -523,6 +533,15 @@ int cairn_remote_remove(cairn_sync *s, const char *name)
 			cairn__gitlog_delete_ref(s->g, ref);
 		}
 	cairn__gitlog_list_free(devs, n);
+	/* and what else was kept of it: a remote added again under this name starts from nothing */
+	const char *own = cairn_journal_device(s->j);
+	char more[4][300];
+	snprintf(more[0], sizeof(more[0]), "refs/remotes/%s/roster", name);
+	snprintf(more[1], sizeof(more[1]), "refs/remotes/%s/directory", name);
+	snprintf(more[2], sizeof(more[2]), "refs/remotes/%s/synced/%s", name, own);
+	snprintf(more[3], sizeof(more[3]), "refs/cairn/head/%s", name);
+	for (size_t i = 0; i < 4; i++)
+		cairn__gitlog_delete_ref(s->g, more[i]);
 	return 0;
 }
 
@@ -645,6 +664,18 @@ static int finish_own_fork(cairn_sync *s)
 	return cairn_state_set(s->j, OWN_FORK_KEY, "");
 }
 
+/* After a change of identity: with an office, the new id is not in the roster until it is approved. */
+static void approval_needed(cairn_sync *s)
+{
+	unsigned char org[32];
+	if (!cairn__org_pinned(s->j, org))
+		cairn_log_emit(CAIRN_LOG_WARN,
+		               "the office must approve device %s ('cairn office enroll approve %s') before what it "
+		               "writes reaches the team",
+		               cairn_journal_device(s->j), cairn_journal_device(s->j));
+	cairn_error_clear();
+}
+
 static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_sync_result *r)
 {
 	char base[CAIRN_OID_HEX], good[CAIRN_OID_HEX], bad[CAIRN_OID_HEX], todo[128];
@@ -672,6 +703,7 @@ static int own_fork(cairn_sync *s, const char *ltip, const char *rtip, cairn_syn
 	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, keep, NULL)) ||
 	    (rc = finish_own_fork(s)))
 		return rc;
+	approval_needed(s);
 	r->forks--; /* handled: not a fork left for anyone to look at */
 	return cairn_sync_seal(s, r);
 }
@@ -837,6 +869,36 @@ static int add_spec(char **specs, size_t *k, const char *ref)
  * remote's own head, so its push is always a fast-forward. Our latest is kept on refs/heads/synced/<own>
  * for remotes that hold none.
  */
+/*
+ * Whether a remote's head chain is one to build on: commits this device made (one of its head refs, or
+ * an ancestor of one), or else heads in cairn's form each signed by this device, down to one of ours or
+ * to a root. Anything else (a stick's planted history, a junk blob) would enter our chain and go on to
+ * every remote, and one a central's fsck refuses would hold back the push our own log is in.
+ */
+#define HEAD_CHAIN_MAX 100000
+static int head_chain_ok(cairn_sync *s, const char *rtip, const char *const mine[2], const unsigned char pk[32])
+{
+	char c[CAIRN_OID_HEX], parent[CAIRN_OID_HEX], ours[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
+	unsigned char *buf = NULL, hpk[32], hash[32];
+	uint64_t seq;
+	size_t len;
+	snprintf(c, sizeof(c), "%s", rtip);
+	for (size_t n = 0; n < HEAD_CHAIN_MAX && c[0]; n++) {
+		for (int i = 0; i < 2; i++)
+			if (!cairn__gitlog_tip(s->g, mine[i], ours) &&
+			    (!strcmp(ours, c) || cairn__gitlog_descends(s->g, ours, c) == 1))
+				return 1;
+		int ok = !cairn__gitlog_read_blob(s->g, c, "head", &buf, &len, parent) &&
+		         !cairn_head_decode(buf, len, hpk, &seq, hash, hex) && !sodium_memcmp(hpk, pk, 32);
+		free(buf);
+		buf = NULL;
+		if (!ok)
+			return 0;
+		snprintf(c, sizeof(c), "%s", parent);
+	}
+	return c[0] == '\0';
+}
+
 static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
@@ -855,7 +917,14 @@ static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 		cairn_error_clear();
 		return 0; /* nothing published yet, or something pending: no claim to make */
 	}
-	if (cairn__gitlog_tip(s->g, rref, rtip) == 0)
+	const char *mine[2] = {ref, href};
+	if ((rc = cairn_device_public_key(s->j, pk)))
+		return rc;
+	if (cairn__gitlog_tip(s->g, rref, rtip) == 0 && !head_chain_ok(s, rtip, mine, pk)) {
+		cairn_error_clear();
+		return 0; /* no claim to this remote, rather than one on a history we did not write */
+	}
+	if (rtip[0])
 		snprintf(base, sizeof(base), "%s", rtip);
 	else if (cairn__gitlog_tip(s->g, ref, base))
 		base[0] = '\0';
@@ -871,8 +940,7 @@ static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 		char made[CAIRN_OID_HEX];
 		/* the new head's parent is `base`, and the commit moves href from there ("": a root) */
 		rc = base[0] ? cairn__gitlog_set(s->g, href, base, NULL) : cairn__gitlog_delete_ref(s->g, href);
-		if ((rc && rc != CAIRN_ENOTFOUND) || (rc = cairn_device_public_key(s->j, pk)) ||
-		    (rc = cairn_head_encode(head, pk, seq, hash, sign_cb, s->j)))
+		if ((rc && rc != CAIRN_ENOTFOUND) || (rc = cairn_head_encode(head, pk, seq, hash, sign_cb, s->j)))
 			return rc;
 		if ((rc = cairn__gitlog_commit_blob(s->g, href, "head", base, head, sizeof(head), made)) ||
 		    (rc = cairn__gitlog_set(s->g, ref, made, NULL)))
@@ -1094,6 +1162,7 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	if (!rc)
 		rc = cairn__gitlog_fetch(s->g, remote, cairn_journal_device(s->j), &t);
 	if (!rc) {
+		s->reached = 1;
 		r->bytes_received += t.bytes_received;
 		/* A refused roster (rollback, wrong org) stops no log: report it after the exchange. */
 		/* Both, whatever the other did: a stick may hold an older roster and a newer directory. */
@@ -1135,7 +1204,8 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 	return rc;
 }
 
-int cairn_sync_new_device(cairn_sync *s)
+/* The rotation of cairn_sync_options.new_device_id (see there). */
+static int new_device(cairn_sync *s)
 {
 	const char *own = cairn_journal_device(s->j);
 	char lref[128], tip[CAIRN_OID_HEX] = "", todo[128];
@@ -1152,9 +1222,11 @@ int cairn_sync_new_device(cairn_sync *s)
 		return cairn_error_set(CAIRN_EINVAL, "this journal's log repository holds all it sealed: nothing to "
 		                                     "continue under a new device id");
 	snprintf(todo, sizeof(todo), "%s %s %s", own, *tip ? tip : "-", *tip ? tip : "-");
-	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, held, NULL)))
+	if ((rc = cairn_state_set(s->j, OWN_FORK_KEY, todo)) || (rc = cairn_device_rotate(s->j, held, NULL)) ||
+	    (rc = finish_own_fork(s)))
 		return rc;
-	return finish_own_fork(s);
+	approval_needed(s);
+	return 0;
 }
 
 int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *opts, cairn_sync_result *out,
@@ -1163,6 +1235,7 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	cairn_sync_result total = {0}, local = {0};
 	json_t *remotes = json_array(), *doc;
 	char **names = NULL, *err = NULL;
+	const char *unreached = NULL; /* the first remote whose fetch failed in this run */
 	size_t n = 0;
 	int rc, worst = 0;
 	/* process-wide (one round at a time), for this run only: the default again at its end */
@@ -1181,16 +1254,46 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 	}
 	for (size_t i = 0; i < n; i++) {
 		cairn_sync_result r = {0};
+		s->reached = 0;
 		rc = round_one(s, names[i], opts, &r, remotes);
+		if (!s->reached && !unreached)
+			unreached = names[i];
 		add_result(&total, &r);
 		if (rc && !worst) {
 			worst = rc;
 			err = strdup(cairn_error_last());
 		}
 	}
+	if (opts && opts->version >= 3 && opts->new_device_id) {
+		int all = n > 0 && !unreached;
+		if (all && remote) { /* one remote named: the others were not tried */
+			char **every = NULL;
+			size_t m = 0;
+			all = !cairn__gitlog_remote_names(s->g, &every, &m) && m == 1;
+			cairn__gitlog_list_free(every, m);
+		}
+		rc = all ? new_device(s)
+		         : cairn_error_set(
+		                   CAIRN_EOFFLINE,
+		                   "--new-device-id needs every remote reached in the same run (one not reached "
+		                   "may hold what this journal sealed): %s",
+		                   unreached ? unreached
+		                   : n       ? "sync with all remotes, not one"
+		                             : "no remote");
+		if (rc) { /* what the user asked for is what the run reports */
+			worst = rc;
+			free(err);
+			err = strdup(cairn_error_last());
+		}
+	}
 	/* No remote reached (or none): what is pending is sealed all the same, under the roster held. */
 	if ((rc = cairn_sync_seal(s, &local)) == 0)
 		rc = cairn_sync_import(s, &total);
+	if (!rc && s->waiting)
+		cairn_log_emit(CAIRN_LOG_WARN,
+		               "%zu log(s) here lack the segment this journal imported last (logs.git lost or restored "
+		               "from an older copy): they wait for a remote that holds them",
+		               s->waiting);
 	if (!rc) {
 		int wiped = 0;
 		rc = cairn_sync_wipe(s, &wiped);

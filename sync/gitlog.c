@@ -500,30 +500,50 @@ static int copy_object(git_odb *src, git_odb *dst, const git_oid *id)
 int cairn__gitlog_copy_chain(cairn_gitlog *from, cairn_gitlog *to, const char *tip)
 {
 	git_odb *src = NULL, *dst = NULL;
-	git_oid id;
+	git_oid id, *chain = NULL;
+	size_t n = 0, cap = 0;
 	int rc = oid_parse(&id, tip);
 	if (!rc && (git_repository_odb(&src, from->repo) || git_repository_odb(&dst, to->repo)))
 		rc = git_fail(CAIRN_EIO, "cannot open a repository's objects");
-	/* newest first, down the first parents, until a commit the destination holds (with its history) */
+	/* The commits the destination lacks, newest first down the first parents ... */
 	while (!rc && !git_odb_exists(dst, &id)) {
 		git_commit *c = NULL;
-		git_tree *t = NULL;
-		if (git_commit_lookup(&c, from->repo, &id) || git_commit_tree(&t, c)) {
-			rc = git_fail(CAIRN_ECORRUPT, "cannot read a commit to copy");
-		} else {
-			for (size_t i = 0; i < git_tree_entrycount(t) && !rc; i++)
-				rc = copy_object(src, dst, git_tree_entry_id(git_tree_entry_byindex(t, i)));
-			if (!rc && !(rc = copy_object(src, dst, git_tree_id(t))))
-				rc = copy_object(src, dst, &id);
+		if (n == cap) {
+			git_oid *p = realloc(chain, (cap = cap ? 2 * cap : 16) * sizeof(*chain));
+			if (!p) {
+				rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+				break;
+			}
+			chain = p;
 		}
-		int more = !rc && git_commit_parentcount(c) > 0;
+		if (git_commit_lookup(&c, from->repo, &id)) {
+			rc = git_fail(CAIRN_ECORRUPT, "cannot read a commit to copy");
+			break;
+		}
+		chain[n++] = id;
+		int more = git_commit_parentcount(c) > 0;
 		if (more)
 			id = *git_commit_parent_id(c, 0);
-		git_tree_free(t);
 		git_commit_free(c);
 		if (!more)
 			break;
 	}
+	/* ... written oldest first, each commit after its tree and blobs: a copy cut short (a crash) leaves
+	 * no commit whose history is missing, and the next copy goes on from where it stopped. */
+	while (!rc && n) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		const git_oid *cid = &chain[--n];
+		if (git_commit_lookup(&c, from->repo, cid) || git_commit_tree(&t, c))
+			rc = git_fail(CAIRN_ECORRUPT, "cannot read a commit to copy");
+		for (size_t i = 0; !rc && i < git_tree_entrycount(t); i++)
+			rc = copy_object(src, dst, git_tree_entry_id(git_tree_entry_byindex(t, i)));
+		if (!rc && !(rc = copy_object(src, dst, git_tree_id(t))))
+			rc = copy_object(src, dst, cid);
+		git_tree_free(t);
+		git_commit_free(c);
+	}
+	free(chain);
 	git_odb_free(src);
 	git_odb_free(dst);
 	return rc;

@@ -176,12 +176,7 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 					continue;
 				if (!(rc = cairn_device_unseal(j, k->sealed, sizeof(k->sealed), &key)))
 					rc = cairn_team_key_store(j, k->team, k->epoch, key, cur);
-				if (rc == CAIRN_EEXISTS) {
-					/* an office before 2026-12-07 could sign a used epoch again with another key:
-					 * keep the one this journal holds (what it has read so far) and go on */
-					cairn_log_emit(CAIRN_LOG_WARN, "%s", cairn_error_last());
-					rc = 0;
-				}
+
 				cairn_key_free(key);
 			}
 	}
@@ -364,10 +359,24 @@ static int office_restore(office *o, const unsigned char org[32])
 	char t[CAIRN_OID_HEX];
 	uint64_t had = o->r->version;
 	int rc = 0;
-	if (office_copy_open(o, &g) || cairn__gitlog_tip(g, OFFICE_COPY_REF, t) || read_roster(g, t, org, &kept) ||
-	    kept->version <= had || cairn__gitlog_copy_chain(g, o->g, t) ||
-	    (o->tip[0] && cairn__gitlog_descends(o->g, t, o->tip) != 1))
-		goto out; /* no copy, or nothing to put back, or not on top of what central holds */
+	if (office_copy_open(o, &g) || cairn__gitlog_tip(g, OFFICE_COPY_REF, t))
+		goto out; /* no copy */
+	if (read_roster(g, t, org, &kept)) {
+		cairn_log_emit(CAIRN_LOG_WARN, "the office's own copy of the roster is not usable: %s",
+		               cairn_error_last());
+		goto out;
+	}
+	if (kept->version <= had)
+		goto out; /* nothing to put back */
+	if (cairn__gitlog_copy_chain(g, o->g, t) || (o->tip[0] && cairn__gitlog_descends(o->g, t, o->tip) != 1)) {
+		cairn_log_emit(
+		        CAIRN_LOG_WARN,
+		        "the office's own copy of roster version %llu cannot be put back on the central repository "
+		        "(%s)",
+		        (unsigned long long)kept->version,
+		        cairn_error_last()[0] ? cairn_error_last() : "central's roster is not in its history");
+		goto out;
+	}
 	if ((rc = cairn__gitlog_set(o->g, CAIRN_ROSTER_REF, t, o->tip)))
 		goto out;
 	cairn_log_emit(CAIRN_LOG_WARN,

@@ -160,9 +160,15 @@ c a1 remote add central "$URL" >/dev/null
 set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
 check "a1 says its new events wait, and how to go on when no remote has what it sealed ($rc: $out)" \
 	'[ $rc -eq 7 ] && echo "$out" | grep -q "new-device-id" && [ "$(dev a1)" = "$A1" ]'
+c a1 remote add nowhere "$T/no-such-repository.git" >/dev/null
+set +e; out=$(c a1 sync --new-device-id 2>&1); rc=$?; set -e
+check "--new-device-id refuses unless every remote was reached in the run ($rc: $out)" \
+	'[ $rc -eq 7 ] && echo "$out" | grep -q "needs every remote reached" && [ "$(dev a1)" = "$A1" ]'
+c a1 remote remove nowhere >/dev/null
 set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
-check "with --new-device-id it goes on under a new device id, and says so ($rc: $out)" \
-	'[ $rc -eq 0 ] && [ "$(dev a1)" != "$A1" ] && echo "$out" | grep -q "continue as device"'
+check "with --new-device-id it goes on under a new device id, and says the office must approve it ($rc: $out)" \
+	'[ $rc -eq 0 ] && [ "$(dev a1)" != "$A1" ] && echo "$out" | grep -q "continue as device" &&
+	echo "$out" | grep -q "office must approve device $(dev a1)"'
 set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
 check "which it refuses when nothing is lost ($rc: $out)" '[ $rc -eq 2 ] && echo "$out" | grep -q "nothing to continue"'
 c office office enroll approve "$(dev a1)" --team A >/dev/null

@@ -81,5 +81,30 @@ check "and applies it, and nothing forged" \
 	'has n "R genuine record" && has n "R genuine two" && ! has n "FORGED by the revoked key"'
 set +e; out=$(c n sync office 2>&1); rc=$?; set -e
 check "its next sync is clean ($rc: $out)" '[ $rc -eq 0 ]'
+
+# ---- a stick files a malformed commit under a new device's "fully synced" head ----
+# The device must not build its head on it: it would carry it to central, whose fsck refuses the push
+# that also holds the device's own log.
+c h init --kdf min --remote "$URL" --org "$FP" >/dev/null 2>&1
+H=$(dev h)
+c h contact add "Hotel before approval" >/dev/null
+c h sync >/dev/null 2>&1 || true
+c office office enroll approve "$H" --team A >/dev/null
+git init -q --bare planted.git
+git -C planted.git fetch -q "$central" "+refs/heads/roster:refs/heads/roster"
+blob=$(echo x | git -C planted.git hash-object -w --stdin)
+tree=$(python3 -c "import sys; b=bytes.fromhex('$blob'); sys.stdout.buffer.write(b'100644 a\0'+b+b'100644 a\0'+b)" |
+	git -C planted.git hash-object -w -t tree --literally --stdin)
+junk=$(printf 'tree %s\nauthor x <x@x> 1 +0000\ncommitter x <x@x> 1 +0000\n\njunk\n' "$tree" |
+	git -C planted.git hash-object -w -t commit --stdin)
+git -C planted.git update-ref "refs/heads/synced/$H" "$junk"
+c h remote add stick "$T/planted.git" >/dev/null
+c h sync stick >/dev/null 2>&1 || true
+set +e; out=$(c h sync central 2>&1); rc=$?; set -e
+check "after a stick's planted head, the device's sync with central succeeds ($rc: $out)" '[ $rc -eq 0 ]'
+check "and its own log reaches central" \
+	'[ "$(git -C "$central" rev-parse refs/heads/logs/$H)" = "$(git -C h/logs.git rev-parse refs/heads/logs/$H)" ]'
+check "its head chain holds nothing of the stick's" \
+	'! git -C h/logs.git merge-base --is-ancestor "$junk" "refs/heads/synced/$H" 2>/dev/null'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
