@@ -321,7 +321,8 @@ int cairn_report(cairn_journal *j, const char *from, const char *to, const char 
  * rates, medians), becomes the string "*". *out gains "suppression": {"min_cell", "marker", "cells"
  * (how many hidden), "note"}. `min_cell` 0 or 1 suppresses nothing, for use inside the program only:
  * "suppression" is then {"min_cell": 0, "note"} and the note says the report is not suppressed.
- * CAIRN_EINVAL when min_cell is negative or above 1000.
+ * CAIRN_EINVAL when min_cell is negative, above 1000, or from 2 to 4 (too low to protect anyone: two
+ * hidden cells with a known sum of 2 are 1 and 1).
  */
 int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, const char *team, int min_cell,
                           char **out);

@@ -341,6 +341,12 @@ int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, co
 	if (min_cell < 0 || min_cell > 1000)
 		return cairn__error(CAIRN_EINVAL, "invalid small-cell threshold %d (0 to 1000; 0: no suppression)",
 		                    min_cell);
+	/* At 2 every hidden pair with a known sum of 2 is 1 and 1: a threshold this low protects nobody. */
+	if (min_cell >= 2 && min_cell < CAIRN__MIN_CELL_FLOOR)
+		return cairn__error(CAIRN_EINVAL,
+		                    "small-cell threshold %d is too low to protect anyone (use %d or more, or 0 for "
+		                    "an unsuppressed internal report)",
+		                    min_cell, CAIRN__MIN_CELL_FLOOR);
 	if ((rc = date_check(from, "--from")) || (rc = date_check(to, "--to")))
 		return rc;
 	if (strcmp(from, to) > 0)
