@@ -103,7 +103,7 @@ int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
 /* clang-format on */
 
 /* Append an audit.view `what` for each contact id the rows of `st` give (column 0), inside an open
- * transaction; releases `st`. */
-int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what);
+ * transaction; releases `st`. `record` (or NULL): the one record seen, kept in each entry's body. */
+int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what, const char *record);
 
 #endif

@@ -343,7 +343,7 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 	         " ORDER BY hlc DESC, device DESC LIMIT ?3) " CAIRN__PEOPLE_OF_EV,
 	         log_filter(opts));
 	if (!rc && !(rc = log_prepare(j, opts, sql, &st)))
-		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log");
+		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log", opts->entity);
 	if ((rc = cairn__txn_end(j, rc)) && *out) {
 		cairn__wipe(*out, strlen(*out));
 		free(*out);

@@ -415,5 +415,22 @@ check 'grep -q "CANARY-READS" "$T/out"' "log --bodies --json gives the bodies"
 check '[[ $(audited "$B" "log --bodies") == 1 && $(audited "$P" "log --bodies") == 1 ]]' \
 	"log --bodies audits every person the log covers"
 
+# A crisis viewed before it names its person (unnamed: a placeholder; or the wrong person), then linked
+# with link-person: the person's own trail lists those views (resolved through the crisis at read time).
+V=$(c contact add "Vera Linked")
+W=$(c contact add "Walt Wrong")
+VX=$(c crisis open --source 988 --role lead)
+c crisis show "$VX" >/dev/null
+cj --json log --entity "$VX" --bodies
+VW=$(c crisis open --source 911 --contact "$W" --role lead)
+c crisis show "$VW" >/dev/null
+check '[[ $(audited "$V" "crisis show") == 0 && $(audited "$W" "crisis show") == 1 ]]' \
+	"before link-person the views are the placeholder's and Walt's"
+c crisis link-person "$VX" "$V" >/dev/null
+c crisis link-person "$VW" "$V" >/dev/null
+check '[[ $(audited "$V" "crisis show") == 2 && $(audited "$V" "log --bodies") == 1 ]]' \
+	"after link-person, Vera's trail lists the views of her crises made before they named her"
+check '[[ $(audited "$W" "crisis show") == 1 ]]' "Walt's trail keeps the view made while the crisis named him"
+
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
