@@ -596,8 +596,9 @@ int cairn_resource_show(cairn_journal *j, const char *id, char **out);
 
 /** A peer-led group session. `fields_json`: date, topic, facilitator, minutes, attendees (contact ids). */
 int cairn_group_add(cairn_journal *j, const char *fields_json, char id_out[CAIRN_ID_LEN]);
-/** Sessions (`contact` not NULL: those the person attended): [{"id","date","topic","facilitator",
- * "minutes","attendees":[...]}]. */
+/** Sessions: [{"id","date","topic","facilitator","minutes","attendees":[contact ids]}]; with `contact`
+ * not NULL, those the person attended, each with "attendee_count" (everyone, the person included)
+ * instead of "attendees": a per-person view names no other attendee (the caller audits that person). */
 int cairn_group_list(cairn_journal *j, const char *contact, char **out);
 
 /** A supervisor signs off a note (a signed event of this device and worker). */

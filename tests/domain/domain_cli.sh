@@ -324,6 +324,16 @@ check '[[ $rc == 0 ]] && ! grep -q "WRONG-PERSON" "$T/p.json"' \
 check '! grep -q "ORIGINAL" "$T/p.json" && grep -q "Met at the drop-in" "$T/p.json"' \
 	"an amended note is sent as it reads now, not with the wording it replaced"
 check '! grep -q "$Q" "$T/p.json" && ! grep -q "Quinn" "$T/p.json"' "a group session does not name the other attendees"
+# A per-person view (audited for that person alone) gives the other attendees as a head count, not ids.
+cj --json group list --contact "$P"
+check '[[ $rc == 0 ]] && ! grep -q "$Q" "$T/out"' "group list --contact names no other attendee: $(head -c 300 "$T/out")"
+check_json "len(d) == 1 and d[0]['attendee_count'] == 2 and 'attendees' not in d[0]" "group list --contact gives a head count"
+cj --json contact show "$P"
+check '[[ $rc == 0 ]] && ! grep -q "$Q" "$T/out"' "contact show --json names no other attendee of a group"
+cj group list --contact "$P"
+check '[[ $rc == 0 ]] && grep -q "Relapse prevention.* 2 " "$T/out"' "group list --contact (table) shows the head count"
+cj --json group list
+check_json "any(sorted(g['attendees']) == sorted(['$P', '$Q']) for g in d)" "the caseload group list keeps the attendees"
 check '! grep -q "Pia\|555-0199" "$T/p.json"' "without identity no name goes out (not even a referral's contact name)"
 python3 -c 'import json,sys
 r = json.load(open(sys.argv[1]))["record"]
