@@ -288,9 +288,9 @@ static int team_resolve(cairn_journal *j, const char *team, char hex[2 * CAIRN_T
  * holds (segments of a team it has no key for are never read). Either way the team must be one whose
  * key this journal holds: a report of a team it cannot read would count nothing and look true.
  */
-static int fill_scope(cairn_journal *j, const char *team)
+/* `hex` gets the team's id when `team` is given (by name or id): what the crisis team filter compares. */
+static int fill_scope(cairn_journal *j, const char *team, char hex[2 * CAIRN_TEAM_BYTES + 1])
 {
-	char hex[2 * CAIRN_TEAM_BYTES + 1];
 	sqlite3_stmt *st;
 	int rc, only, roster;
 	if ((rc = cairn__exec(j, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
@@ -360,8 +360,11 @@ int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, co
 		return rc;
 	}
 	/* The core sections first, then every other family's in catalog order. */
-	if (!(rc = fill_scope(j, team)))
+	char hex[2 * CAIRN_TEAM_BYTES + 1] = "";
+	if (!(rc = fill_scope(j, team, hex))) {
+		r.team = team ? hex : NULL; /* a team given by name filters crises like one given by id */
 		rc = core_report(j, &r, sections);
+	}
 	for (size_t m = 0; !rc && cairn__modules[m]; m++)
 		if (cairn__modules[m]->report && cairn__modules[m] != &cairn__module_report)
 			rc = cairn__modules[m]->report(j, &r, sections);
