@@ -14,7 +14,8 @@
  *    or later or not done, over all events. Disjoint rows that add up to the events (crisis.summary): a
  *    reader could subtract cumulative rows (within 24, 48, 72 h) and get a small count never hidden.
  *  - Response intervals: the events an interval counts are hidden, with its median and p90, when the
- *    events it leaves out (crisis.summary events minus them) are a small count.
+ *    events it leaves out (crisis.summary events minus them) are a small count; for received to arrived,
+ *    so are the non-zero rows of the arrival histogram, which add up to those events.
  *  - Percentages are rounded to 0.1; a percentage over nothing is null; a percentage whose numerator,
  *    denominator or their difference is a small count shows the suppression marker (cells.c).
  */
@@ -158,7 +159,7 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 	                                        "arrived to cleared"};
 	json_t *rows;
 	char label[32];
-	int rc;
+	int rc, hide_arrival = 0; /* the arrival histogram adds up to the received-to-arrived events */
 
 	rows = json_pack("[[s,I],[s,o],[s,o],[s,o],[s,I]]", "events", (json_int_t)t->events,
 	                 "resolved in the community %", percent(r, t->in_community, t->with_disp),
@@ -190,7 +191,9 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 	rows = json_array();
 	for (int i = 0; i < 3; i++) {
 		size_t left = t->events - t->iv[i].n; /* events without both stamps: a count (see above) */
-		if (r->min_cell > 1 && left > 0 && left < (size_t)r->min_cell)
+		int hide = r->min_cell > 1 && left > 0 && left < (size_t)r->min_cell;
+		hide_arrival |= hide && i == 1;
+		if (hide)
 			json_array_append_new(rows, json_pack("[ssss]", intervals[i], CAIRN__REPORT_MARK, CAIRN__REPORT_MARK,
 			                                       CAIRN__REPORT_MARK));
 		else
@@ -209,7 +212,9 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 			snprintf(label, sizeof(label), "%d to %d", buckets[b - 1], buckets[b]);
 		else
 			snprintf(label, sizeof(label), "%d or more", buckets[b - 1]);
-		json_array_append_new(rows, json_pack("[sI]", label, (json_int_t)t->hist[b]));
+		json_array_append_new(rows, hide_arrival && t->hist[b]
+		                                    ? json_pack("[ss]", label, CAIRN__REPORT_MARK)
+		                                    : json_pack("[sI]", label, (json_int_t)t->hist[b]));
 	}
 	if ((rc = section(sections, "crisis.arrival", "Minutes from call received to arrival",
 	                  json_pack("[ss]", "minutes", "events"), rows,
