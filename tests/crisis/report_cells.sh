@@ -5,29 +5,17 @@
 #
 # Usage: report_cells.sh PATH/TO/cairn. Ends with "N passed, N failed"; exits non-zero when any failed.
 set -euo pipefail
-
 CAIRN=${1:?usage: report_cells.sh PATH/TO/cairn}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-crisis-cells.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-unset CAIRN_DIR CAIRN_DEBUG
-export HOME="$T/home" XDG_DATA_HOME="$T/xdg"
-mkdir -p "$HOME"
-
+export HOME="$T" XDG_DATA_HOME="$T/xdg" CAIRN_DIR="$T/j"
+printf 'pw\n' >"$T/pw"
+chmod 600 "$T/pw"
 . "$(cd "$(dirname "$0")/../integration/lib" && pwd)/cli_checks.sh"
-run() {
-	set +e
-	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	set -e
-}
-PW="$T/pw"
-printf 'pw\n' >"$PW"
-chmod 600 "$PW"
-J="$T/j"
-c() { "$CAIRN" --dir "$J" --passphrase-file "$PW" "$@" 2>/dev/null; }
-# rows SECTION: the released JSON rows of one crisis section on the seeded day, as {label: row}.
+c() { "$CAIRN" --passphrase-file "$T/pw" "$@" 2>/dev/null; }
+# rows SECTION [OPTION...]: the released JSON rows of one crisis section on the seeded day, as {label: row}.
 rows() {
-	run --dir "$J" --passphrase-file "$PW" --json report --from 2026-11-03 --to 2026-11-03 "$1"
+	c --json report --from 2026-11-03 --to 2026-11-03 "$@" >"$T/out"
 	python3 -c 'import json,sys; print(repr({str(r[0]): r[1:] for r in json.load(open(sys.argv[1]))["sections"][0]["rows"]}))' \
 		"$T/out"
 }
@@ -68,8 +56,8 @@ check '[[ $R == *"received to arrived'"'"': ['"'"'*'"'"', '"'"'*'"'"', '"'"'*'"'
 	"received to arrived (33 of 35: the 2 left out are a small count) is hidden: $R"
 A=$(rows crisis.arrival)
 check '[[ $A != *"33"* && $A == *"'"'"'*'"'"'"* ]]' "the arrival histogram does not add up to the hidden 33 either: $A"
-run --dir "$J" --passphrase-file "$PW" --json report --from 2026-11-03 --to 2026-11-03 crisis.summary --min-cell 0
-check 'grep -q "65.7" "$T/out"' "unsuppressed, the community share is shown (65.7 %)"
+U=$(rows crisis.summary --min-cell 0)
+check '[[ $U == *"65.7"* ]]' "unsuppressed, the community share is shown (65.7 %): $U"
 
 [[ -z ${VERBOSE:-} ]] || printf "%s\n" "$S" "$D" "$F" "$R" "$A"
 echo "$passed passed, $failed failed"
