@@ -138,16 +138,20 @@ int cairn_audit_list(cairn_journal *j, const char *contact, char **out)
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact ? contact : "");
 	rc = cairn__prepare(
 		j, &st,
+		/* A view of a crisis made before it named this person (an unnamed placeholder, or the wrong
+		 * person, corrected by `crisis link-person`) is theirs too: found now through the crisis, as
+		 * merges are, among the views of the contacts those crises ever named (all through indexes). */
+		"WITH mine (crisis) AS (SELECT x.entity FROM crises x WHERE x.contact IN " CAIRN__GROUP("?1")
+		" UNION SELECT k.entity FROM crisis_canon k JOIN crises x ON x.entity = k.canon "
+		" WHERE x.contact IN " CAIRN__GROUP("?1") ") "
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', a.entity, 'contact', a.contact, "
 		" 'what', a.what, 'worker', a.worker, 'device', a.device, 'hlc', a.hlc, "
 		" 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (a.hlc >> 16) / 1000, 'unixepoch')) AS o "
-		"FROM audit_events a WHERE a.contact IN " CAIRN__GROUP("?1") " OR a.entity IN ("
-		/* A view of a crisis made before it named this person (an unnamed placeholder, or the wrong
-		 * person, corrected by `crisis link-person`): resolved now through the crisis, as merges are. */
-		" SELECT e.entity FROM events e WHERE e.kind = 'audit.view' AND json_valid(e.body) AND "
-		" json_extract(e.body, '$.record') IN (SELECT x.entity FROM crises x WHERE x.contact IN "
-		CAIRN__GROUP("?1") " UNION SELECT k.entity FROM crisis_canon k JOIN crises x ON x.entity = k.canon "
-		" WHERE x.contact IN " CAIRN__GROUP("?1") ")) ORDER BY a.hlc DESC, a.device DESC)");
+		"FROM audit_events a WHERE a.contact IN (SELECT * FROM " CAIRN__GROUP("?1") " UNION SELECT w.value "
+		" FROM crisis_writes w WHERE w.crisis IN mine AND w.field = 'contact') AND (a.contact IN " CAIRN__GROUP("?1") " OR "
+		" (SELECT json_extract(e.body, '$.record') FROM events e WHERE e.entity = a.entity "
+		"  AND e.kind = 'audit.view' AND json_valid(e.body)) IN mine) "
+		"ORDER BY a.hlc DESC, a.device DESC)");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
