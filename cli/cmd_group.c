@@ -90,7 +90,10 @@ static int render_list(void *ud, const json_t *doc)
 	{
 		char n[16];
 
-		snprintf(n, sizeof(n), "%zu", json_array_size(json_object_get(g, "attendees")));
+		json_t *count = json_object_get(g, "attendee_count"); /* a person's sessions: a head count */
+		snprintf(n, sizeof(n), "%lld",
+		         count ? (long long)json_integer_value(count)
+		               : (long long)json_array_size(json_object_get(g, "attendees")));
 		if (table_add(&t, (const char *const[]){js_str(g, "date"), js_str(g, "topic"), js_str(g, "facilitator"),
 		                                        n, js_str(g, "id")})) {
 			table_free(&t);

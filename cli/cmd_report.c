@@ -25,7 +25,8 @@ static const struct cli_opt report_opts[] = {
          "only what this team's devices recorded (its 32-hex-digit id, or at the office its name; default: everyone)",
          0},
         {"format", 0, "F", "table (default), csv, json or html", 0},
-        {"min-cell", 0, "N", "hide counts from 1 to N-1 and the cells that reveal them (default 11; 0: none)", 0},
+        {"min-cell", 0, "N",
+         "hide counts from 1 to N-1 and the cells that reveal them (default 11, at least 5; 0: none)", 0},
         {"no-suppression", 0, NULL, "show small counts: for use inside the program only (same as --min-cell 0)", 0},
         {"output", 'o', "FILE", "write to a new FILE (mode 0600; an existing file is never replaced)", 0},
         CLI_OPT_END,
@@ -82,6 +83,10 @@ static int check_args(const struct cli_args *a, const struct cli_opts *g, const 
 			return cli_usage("--no-suppression and --min-cell %s contradict each other; give one", min);
 		n = 0;
 	}
+	if (n >= 2 && n <= 4)
+		return cli_usage("--min-cell %llu is too low to protect anyone (two hidden cells with a known sum of 2 "
+		                 "are 1 and 1): use 5 or more, or 0 for an unsuppressed internal report",
+		                 n);
 	*min_cell = (int)n;
 	if (strcmp(from, to) > 0)
 		return cli_usage("--from %s is after --to %s", from, to);

@@ -35,18 +35,27 @@ static int apply_view(cairn_journal *j, const cairn_event *ev, json_t *body)
 	return cairn__step_done(j, st, "recording an audit event");
 }
 
-int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
+/* An audit.view of `contact`; `record` (or NULL) the record seen, so that a view of a crisis is found
+ * again in the trail of the person it names later (cairn_audit_list). */
+static int audit_append(cairn_journal *j, const char *contact, const char *what, const char *record)
 {
 	char *worker = cairn__worker(j);
 	json_t *body = json_pack("{s:s,s:s,s:o}", "contact", contact, "what", what, "worker",
 	                         worker ? json_string(worker) : json_null());
 	int rc;
 	free(worker);
+	if (body && record && json_object_set_new(body, "record", json_string(record)))
+		json_decref(body), body = NULL;
 	if (!body)
 		return cairn__error(CAIRN_EINVAL, "what is not valid UTF-8");
 	rc = cairn__append_json(j, "audit.view", NULL, body, NULL);
 	json_decref(body);
 	return rc;
+}
+
+int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
+{
+	return audit_append(j, contact, what, NULL);
 }
 
 static int check_what(const char *what)
@@ -69,7 +78,7 @@ int cairn_audit_view(cairn_journal *j, const char *contact, const char *what)
 	return cairn__txn_end(j, rc);
 }
 
-int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what)
+int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what, const char *record)
 {
 	char (*ids)[CAIRN_ID_LEN] = NULL;
 	size_t count = 0, cap = 0, i;
@@ -96,7 +105,7 @@ int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *w
 	                        : cairn__sqlerr(j, rc, "finding whose record was viewed");
 	cairn__finalize(j, st);
 	for (i = 0; !rc && i < count; i++)
-		rc = cairn__audit_locked(j, ids[i], what);
+		rc = audit_append(j, ids[i], what, record);
 	free(ids);
 	return rc;
 }
@@ -116,7 +125,7 @@ int cairn_audit_record(cairn_journal *j, const char *entity, const char *what)
 		                    CAIRN__PEOPLE_OF_EV);
 	if (!rc) {
 		sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-		rc = cairn__audit_people_locked(j, st, what);
+		rc = cairn__audit_people_locked(j, st, what, entity);
 	}
 	return cairn__txn_end(j, rc);
 }
@@ -129,10 +138,20 @@ int cairn_audit_list(cairn_journal *j, const char *contact, char **out)
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact ? contact : "");
 	rc = cairn__prepare(
 		j, &st,
+		/* A view of a crisis made before it named this person (an unnamed placeholder, or the wrong
+		 * person, corrected by `crisis link-person`) is theirs too: found now through the crisis, as
+		 * merges are, among the views of the contacts those crises ever named (all through indexes). */
+		"WITH mine (crisis) AS (SELECT x.entity FROM crises x WHERE x.contact IN " CAIRN__GROUP("?1")
+		" UNION SELECT k.entity FROM crisis_canon k JOIN crises x ON x.entity = k.canon "
+		" WHERE x.contact IN " CAIRN__GROUP("?1") ") "
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', a.entity, 'contact', a.contact, "
 		" 'what', a.what, 'worker', a.worker, 'device', a.device, 'hlc', a.hlc, "
 		" 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (a.hlc >> 16) / 1000, 'unixepoch')) AS o "
-		"FROM audit_events a WHERE a.contact IN " CAIRN__GROUP("?1") " ORDER BY a.hlc DESC, a.device DESC)");
+		"FROM audit_events a WHERE a.contact IN (SELECT * FROM " CAIRN__GROUP("?1") " UNION SELECT w.value "
+		" FROM crisis_writes w WHERE w.crisis IN mine AND w.field = 'contact') AND (a.contact IN " CAIRN__GROUP("?1") " OR "
+		" (SELECT json_extract(e.body, '$.record') FROM events e WHERE e.entity = a.entity "
+		"  AND e.kind = 'audit.view' AND json_valid(e.body)) IN mine) "
+		"ORDER BY a.hlc DESC, a.device DESC)");
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);

@@ -321,7 +321,8 @@ int cairn_report(cairn_journal *j, const char *from, const char *to, const char 
  * rates, medians), becomes the string "*". *out gains "suppression": {"min_cell", "marker", "cells"
  * (how many hidden), "note"}. `min_cell` 0 or 1 suppresses nothing, for use inside the program only:
  * "suppression" is then {"min_cell": 0, "note"} and the note says the report is not suppressed.
- * CAIRN_EINVAL when min_cell is negative or above 1000.
+ * CAIRN_EINVAL when min_cell is negative, above 1000, or from 2 to 4 (too low to protect anyone: two
+ * hidden cells with a known sum of 2 are 1 and 1).
  */
 int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, const char *team, int min_cell,
                           char **out);
@@ -595,8 +596,9 @@ int cairn_resource_show(cairn_journal *j, const char *id, char **out);
 
 /** A peer-led group session. `fields_json`: date, topic, facilitator, minutes, attendees (contact ids). */
 int cairn_group_add(cairn_journal *j, const char *fields_json, char id_out[CAIRN_ID_LEN]);
-/** Sessions (`contact` not NULL: those the person attended): [{"id","date","topic","facilitator",
- * "minutes","attendees":[...]}]. */
+/** Sessions: [{"id","date","topic","facilitator","minutes","attendees":[contact ids]}]; with `contact`
+ * not NULL, those the person attended, each with "attendee_count" (everyone, the person included)
+ * instead of "attendees": a per-person view names no other attendee (the caller audits that person). */
 int cairn_group_list(cairn_journal *j, const char *contact, char **out);
 
 /** A supervisor signs off a note (a signed event of this device and worker). */

@@ -20,7 +20,11 @@
  *     each row with a total): once a cell of the group is hidden, at least two must be, together at
  *     least min_cell, so subtraction recovers neither; the next smallest non-zero shown cell of the group
  *     is hidden until that holds; when a row's parts run out, its total is hidden instead;
- *  3. a d cell is hidden when any count in its row is.
+ *  3. a d cell is hidden when any count in its row is;
+ *  4. a same-row relation (row_relations: a cell bounded by the difference of two others) hides another
+ *     count of the row with it, and rules 2 to 4 run again;
+ *  5. after every section: a figure a writer worked out from another section's counts (derived) is
+ *     hidden when any cell of that section is.
  * Every hidden cell shows the same marker, whatever the rule: a reader cannot tell a primary cell from
  * a complementary one (with "<11" for primaries only, a complementary cell would be known to be 11 or
  * more, which can pin a primary down). Percentages a writer computes from counts it does not show
@@ -31,7 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MARK "*"
+#define MARK CAIRN__REPORT_MARK
 
 static const struct {
 	const char *id, *roles;
@@ -42,7 +46,35 @@ static const struct {
         {"goals.domain", "lTppp"},    {"groups.attendance", "ccc"},   {"plans.type", "lscs"},
         {"resources.category", "ll"}, {"supervision.signoff", "Tpp"}, {"gpra.followup", "lTpppppd"},
         {"crisis.summary", "ls"},     {"crisis.source", "lcd"},       {"crisis.disposition", "lcd"},
-        {"crisis.response", "lsdd"},  {"crisis.arrival", "lc"},       {"crisis.followup", "lsd"},
+        {"crisis.response", "lsdd"},  {"crisis.arrival", "lc"},       {"crisis.followup", "lcd"},
+};
+
+/*
+ * Same-row relations a reader can use: when column `hidden` of a row is hidden, column `also` is hidden
+ * too. assessments.trend: assessments = people + repeat assessments, and "people assessed twice or more"
+ * is at most the repeats (exactly 1 when assessments - people is 1), so a hidden last column hides the
+ * row's assessments (a count of its column: complementary suppression follows).
+ */
+static const struct {
+	const char *id;
+	size_t hidden, also;
+} row_relations[] = {
+        {"assessments.trend", 5, 1},
+};
+
+/*
+ * Figures of one section worked out from the counts of another (the writer computed them before
+ * suppression): the value of the row labelled `label` in section `id` is hidden when any cell of section
+ * `from` is. crisis.summary: "resolved in the community %" x "events with a disposition %" x events gives
+ * the sum of the community rows of crisis.disposition, and "events with a disposition %" x events gives
+ * the events with a disposition (events minus the "not recorded" row): with one of those rows hidden,
+ * either figure and the shown rows pin it down.
+ */
+static const struct {
+	const char *id, *label, *from;
+} derived[] = {
+        {"crisis.summary", "resolved in the community %", "crisis.disposition"},
+        {"crisis.summary", "events with a disposition %", "crisis.disposition"},
 };
 
 const char *cairn__report_roles(const char *id)
@@ -133,6 +165,25 @@ static int complete_all(struct grid *g, size_t *cells, json_int_t min)
 	return changed;
 }
 
+/* The row relations of section `id` (row_relations) over the grid, once. Returns 1 when any cell was hidden. */
+static int relate_all(struct grid *g, const char *id)
+{
+	int changed = 0;
+	for (size_t i = 0; id && i < CAIRN__COUNT(row_relations); i++) {
+		if (strcmp(row_relations[i].id, id) || row_relations[i].hidden >= g->ncols ||
+		    row_relations[i].also >= g->ncols)
+			continue;
+		for (size_t r = 0; r < g->nrows; r++) {
+			size_t h = r * g->ncols + row_relations[i].hidden, a = r * g->ncols + row_relations[i].also;
+			if (g->h[h] && !g->h[a] && is_count(g->role[a]) && g->val[a]) {
+				g->h[a] = 1;
+				changed = 1;
+			}
+		}
+	}
+	return changed;
+}
+
 /* The role of cell `v` in a column whose declared role is `r` (0: none declared). */
 static char role_of(char r, const json_t *v)
 {
@@ -172,7 +223,7 @@ static int suppress_section(json_t *s, json_int_t min)
 			g.h[k] = g.val[k] > 0 && g.val[k] < min; /* rule 1 */
 		}
 	}
-	while (complete_all(&g, scratch, min))
+	while (complete_all(&g, scratch, min) | relate_all(&g, json_string_value(json_object_get(s, "id"))))
 		;
 	for (r = 0; r < g.nrows; r++) {
 		int any = 0;
@@ -193,6 +244,44 @@ out:
 	return rc;
 }
 
+static int text_is(const json_t *v, const char *text)
+{
+	return json_is_string(v) && !strcmp(json_string_value(v), text);
+}
+
+static json_t *find_section(const json_t *sections, const char *id)
+{
+	json_t *s;
+	size_t i;
+	json_array_foreach(sections, i, s) if (text_is(json_object_get(s, "id"), id)) return s;
+	return NULL;
+}
+
+static int any_marked(const json_t *s)
+{
+	const json_t *row, *v;
+	size_t r, c;
+	json_array_foreach(json_object_get(s, "rows"), r, row)
+	        json_array_foreach(row, c, v) if (text_is(v, MARK)) return 1;
+	return 0;
+}
+
+/* The derived figures (above) whose source section has a hidden cell. */
+static void hide_derived(json_t *sections)
+{
+	json_t *s, *row;
+	size_t r;
+	for (size_t i = 0; i < CAIRN__COUNT(derived); i++) {
+		const json_t *from = find_section(sections, derived[i].from);
+		if (!from || !any_marked(from) || !(s = find_section(sections, derived[i].id)))
+			continue;
+		json_array_foreach(json_object_get(s, "rows"), r,
+		                   row) if (text_is(json_array_get(row, 0), derived[i].label) &&
+		                            !json_is_null(json_array_get(row, 1)))
+		        json_array_set_new(row, 1, json_string(MARK));
+	}
+}
+
 /* How many cells of `sections` show the marker (the writers' own shares too). */
 static json_int_t marked(const json_t *sections)
 {
@@ -200,7 +289,7 @@ static json_int_t marked(const json_t *sections)
 	json_int_t n = 0;
 	size_t i, r, c;
 	json_array_foreach(sections, i, s) json_array_foreach(json_object_get(s, "rows"), r, row)
-	        json_array_foreach(row, c, v) n += json_is_string(v) && !strcmp(json_string_value(v), MARK);
+	        json_array_foreach(row, c, v) n += text_is(v, MARK);
 	return n;
 }
 
@@ -216,6 +305,7 @@ int cairn__report_suppress(json_t *doc, json_int_t min)
 	} else {
 		json_array_foreach(json_object_get(doc, "sections"), i,
 		                   s) if ((rc = suppress_section(s, min))) return rc;
+		hide_derived(json_object_get(doc, "sections"));
 		char text[320];
 		snprintf(
 		        text, sizeof(text),

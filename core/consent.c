@@ -383,23 +383,26 @@ static void judge(sqlite3_stmt *st, const char *recipient, const char *purpose, 
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0), *rcpt = (const char *)sqlite3_column_text(st, 1);
 	const char *purp = (const char *)sqlite3_column_text(st, 2), *status = (const char *)sqlite3_column_text(st, 4);
-	const char *when = (const char *)sqlite3_column_text(st, 5);
 	json_t *have = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
 	const char *miss = NULL;
 	struct verdict c = {0, "", ""};
 	snprintf(c.consent, sizeof(c.consent), "%s", id);
+	/* The reason names which check failed in the operator's own words (recipient, purpose, information
+	 * asked for): never the consent's id, stored purpose or dates, which only the audited `consent list
+	 * --contact` shows (a refusal writes no audit entry). */
 	if (strcasecmp(rcpt, recipient)) {
 		c.score = 0;
 	} else if (strcmp(status, "active")) {
 		c.score = 1;
-		snprintf(c.why, sizeof(c.why), "consent %s for '%s' was %s on %s", id, rcpt, status, when ? when : "?");
+		snprintf(c.why, sizeof(c.why), "the consent for '%s' is %s", recipient,
+		         !strcmp(status, "revoked") ? "revoked" : "expired");
 	} else if (strcasecmp(purp, purpose)) {
 		c.score = 2;
-		snprintf(c.why, sizeof(c.why), "consent %s for '%s' is for the purpose '%s', not '%s'", id, rcpt, purp,
-		         purpose);
+		snprintf(c.why, sizeof(c.why), "the consent for '%s' is not for the purpose '%s'", recipient, purpose);
 	} else if ((miss = missing_info(have, want))) {
 		c.score = 3;
-		snprintf(c.why, sizeof(c.why), "consent %s for '%s' does not cover %s", id, rcpt, miss);
+		snprintf(c.why, sizeof(c.why), "the consent for '%s' and '%s' does not cover %s", recipient, purpose,
+		         miss);
 	} else {
 		c.score = 4;
 	}
@@ -416,9 +419,7 @@ static int find_consent(cairn_journal *j, const char *contact, const char *recip
 	int rc;
 	cairn__today(today);
 	rc = cairn__prepare(j, &st,
-	                    "SELECT c.entity, c.recipient, c.purpose, c.info, " CONSENT_STATUS ", "
-	                    " coalesce((SELECT min(date) FROM consent_revocations v WHERE v.consent = c.entity), "
-	                    "   c.expires) "
+	                    "SELECT c.entity, c.recipient, c.purpose, c.info, " CONSENT_STATUS " "
 	                    "FROM consents c WHERE c.contact IN " CAIRN__GROUP("?1") " ORDER BY c.hlc, c.entity");
 	if (rc)
 		return rc;
@@ -444,8 +445,9 @@ static int refuse(const char *contact, const char *recipient, const char *purpos
 		                  contact, recipient, purpose, whats ? whats : "?");
 	else
 		rc = cairn__error(CAIRN_ECONSENT,
-		                  "no active consent covers this disclosure: %s; record one with 'cairn consent "
-		                  "grant', or, in a medical emergency, give a reason (--emergency REASON)",
+		                  "no active consent covers this disclosure: %s ('cairn consent list --contact' "
+		                  "shows it); record one with 'cairn consent grant', or, in a medical emergency, give "
+		                  "a reason (--emergency REASON)",
 		                  v->why);
 	free(whats);
 	return rc;

@@ -10,7 +10,12 @@
  *  - Resolved in the community: disposition stabilised-in-place, voluntary-transport, referral or
  *    crisis-stabilisation-unit, over events with a disposition (no ED, no custody, no involuntary hold).
  *  - Law-enforcement involvement: a police role other than "none", over all events.
- *  - Follow-up within N hours: follow-up done at most N hours after `received`, over all events.
+ *  - Follow-up: done at most 24 hours after `received`, after 24 and at most 48, after 48 and at most 72,
+ *    or later or not done, over all events. Disjoint rows that add up to the events (crisis.summary): a
+ *    reader could subtract cumulative rows (within 24, 48, 72 h) and get a small count never hidden.
+ *  - Response intervals: the events an interval counts are hidden, with its median and p90, when the
+ *    events it leaves out (crisis.summary events minus them) are a small count; for received to arrived,
+ *    so are the non-zero rows of the arrival histogram, which add up to those events.
  *  - Percentages are rounded to 0.1; a percentage over nothing is null; a percentage whose numerator,
  *    denominator or their difference is a small count shows the suppression marker (cells.c).
  */
@@ -43,7 +48,7 @@ struct series {
 struct tally {
 	size_t events, with_disp, in_community, police, review;
 	size_t by_source[NSRC + 1], by_disp[NDISP + 1]; /* last: none recorded */
-	size_t followup[CAIRN__COUNT(followup_hours)];
+	size_t followup[CAIRN__COUNT(followup_hours) + 1]; /* disjoint; last: later or not done */
 	size_t hist[NBUCKET];
 	struct series iv[3]; /* received->dispatched, received->arrived, arrived->cleared (minutes) */
 };
@@ -96,8 +101,10 @@ static int add_row(struct tally *t, sqlite3_stmt *st)
 	t->police += pol && strcmp((const char *)pol, "none");
 	t->review += sqlite3_column_int(st, 8) > 0;
 	double f = minutes(rec, done);
-	for (size_t i = 0; i < CAIRN__COUNT(followup_hours); i++)
-		t->followup[i] += f >= 0 && f <= followup_hours[i] * 60.0;
+	size_t fb = 0;
+	while (fb < CAIRN__COUNT(followup_hours) && !(f >= 0 && f <= followup_hours[fb] * 60.0))
+		fb++;
+	t->followup[fb]++;
 	for (int i = 0; i < 3; i++)
 		if (m[i] >= 0 && (rc = push(&t->iv[i], m[i])))
 			return rc;
@@ -152,7 +159,7 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 	                                        "arrived to cleared"};
 	json_t *rows;
 	char label[32];
-	int rc;
+	int rc, hide_arrival = 0; /* the arrival histogram adds up to the received-to-arrived events */
 
 	rows = json_pack("[[s,I],[s,o],[s,o],[s,o],[s,I]]", "events", (json_int_t)t->events,
 	                 "resolved in the community %", percent(r, t->in_community, t->with_disp),
@@ -182,9 +189,17 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 		return rc;
 
 	rows = json_array();
-	for (int i = 0; i < 3; i++)
-		json_array_append_new(rows, json_pack("[sIoo]", intervals[i], (json_int_t)t->iv[i].n,
-		                                      quantile(&t->iv[i], 0.5), quantile(&t->iv[i], 0.9)));
+	for (int i = 0; i < 3; i++) {
+		size_t left = t->events - t->iv[i].n; /* events without both stamps: a count (see above) */
+		int hide = r->min_cell > 1 && left > 0 && left < (size_t)r->min_cell;
+		hide_arrival |= hide && i == 1;
+		if (hide)
+			json_array_append_new(rows, json_pack("[ssss]", intervals[i], CAIRN__REPORT_MARK, CAIRN__REPORT_MARK,
+			                                       CAIRN__REPORT_MARK));
+		else
+			json_array_append_new(rows, json_pack("[sIoo]", intervals[i], (json_int_t)t->iv[i].n,
+			                                      quantile(&t->iv[i], 0.5), quantile(&t->iv[i], 0.9)));
+	}
 	if ((rc = section(sections, "crisis.response", "Crisis response times (minutes)",
 	                  json_pack("[ssss]", "interval", "events", "median", "p90"), rows, NULL)))
 		return rc;
@@ -197,7 +212,9 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 			snprintf(label, sizeof(label), "%d to %d", buckets[b - 1], buckets[b]);
 		else
 			snprintf(label, sizeof(label), "%d or more", buckets[b - 1]);
-		json_array_append_new(rows, json_pack("[sI]", label, (json_int_t)t->hist[b]));
+		json_array_append_new(rows, hide_arrival && t->hist[b]
+		                                    ? json_pack("[ss]", label, CAIRN__REPORT_MARK)
+		                                    : json_pack("[sI]", label, (json_int_t)t->hist[b]));
 	}
 	if ((rc = section(sections, "crisis.arrival", "Minutes from call received to arrival",
 	                  json_pack("[ss]", "minutes", "events"), rows,
@@ -205,11 +222,18 @@ static int write_sections(const cairn__report_range *r, const struct tally *t, j
 		return rc;
 
 	rows = json_array();
-	for (size_t i = 0; i < CAIRN__COUNT(followup_hours); i++)
-		json_array_append_new(rows, json_pack("[iIo]", followup_hours[i], (json_int_t)t->followup[i],
+	for (size_t i = 0; i <= CAIRN__COUNT(followup_hours); i++) {
+		if (!i)
+			snprintf(label, sizeof(label), "within %d h", followup_hours[0]);
+		else if (i < CAIRN__COUNT(followup_hours))
+			snprintf(label, sizeof(label), "%d to %d h", followup_hours[i - 1], followup_hours[i]);
+		else
+			snprintf(label, sizeof(label), "later or not done");
+		json_array_append_new(rows, json_pack("[sIo]", label, (json_int_t)t->followup[i],
 		                                      percent(r, t->followup[i], t->events)));
-	return section(sections, "crisis.followup", "Crisis follow-ups done within hours of the call",
-	               json_pack("[sss]", "within hours", "events", "%"), rows, NULL);
+	}
+	return section(sections, "crisis.followup", "Crisis follow-ups by hours from the call",
+	               json_pack("[sss]", "follow-up done", "events", "%"), rows, NULL);
 }
 
 int cairn__crisis_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)

@@ -82,18 +82,6 @@ static void trim_referrals(json_t *refs, int identity)
 	}
 }
 
-static void trim_groups(json_t *groups)
-{
-	json_t *g;
-	size_t i;
-	json_array_foreach(groups, i, g)
-	{
-		json_object_set_new(g, "attendee_count",
-		                    json_integer((json_int_t)json_array_size(json_object_get(g, "attendees"))));
-		json_object_del(g, "attendees");
-	}
-}
-
 /* The contact card: the categories covered, cut as above. */
 static int card(cairn_journal *j, const char *contact, const json_t *what, json_t *rec)
 {
@@ -158,11 +146,9 @@ int cairn_disclosure_record(cairn_journal *j, const char *contact, const char *w
 			json_object_set_new(rec, "assessments", v);
 	}
 	if (!rc && covers(what, "groups")) {
-		rc = cairn_group_list(j, contact, &text);
-		if (!(rc = parsed(rc, text, &v))) {
-			trim_groups(v);
+		rc = cairn_group_list(j, contact, &text); /* a head count, never the other attendees */
+		if (!(rc = parsed(rc, text, &v)))
 			json_object_set_new(rec, "groups", v);
-		}
 	}
 	if (!rc && covers(what, "plans")) {
 		json_object_set_new(rec, "plans", v = json_object());

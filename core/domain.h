@@ -75,31 +75,35 @@ int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
  * (the events of a note's amendment, strike and sign-off, a referral's status, a goal's status and a
  * consent's revocation carry the record's id); each attendee of a group session; the person a crisis
  * (or the crisis it was linked into) names; and a known contact a body names at its top level
- * ("contact": an event of a kind this binary cannot apply yet). audit.c.
+ * ("contact": an event of a kind this binary cannot apply yet). audit.c. CAIRN__EV_PEOPLE: the same as
+ * pairs (e: the event's entity, c: a contact id, not yet resolved through merges), for telling which
+ * events have a known person at all.
  */
 /* clang-format off */
-#define CAIRN__PEOPLE_OF_EV                                                                             \
-	"SELECT DISTINCT " CAIRN__CANON("p.c") " FROM ("                                                \
-	"SELECT c.entity AS c FROM ev JOIN contacts c ON c.entity = ev.entity "                         \
-	"UNION SELECT x.contact FROM ev JOIN notes x ON x.entity = ev.entity "                          \
-	"UNION SELECT x.contact FROM ev JOIN referrals x ON x.entity = ev.entity "                      \
-	"UNION SELECT x.contact FROM ev JOIN goals x ON x.entity = ev.entity "                          \
-	"UNION SELECT x.contact FROM ev JOIN plan_versions x ON x.entity = ev.entity "                  \
-	"UNION SELECT x.contact FROM ev JOIN consents x ON x.entity = ev.entity "                       \
-	"UNION SELECT x.contact FROM ev JOIN disclosures x ON x.entity = ev.entity "                    \
-	"UNION SELECT x.contact FROM ev JOIN assessments x ON x.entity = ev.entity "                    \
-	"UNION SELECT x.contact FROM ev JOIN gpra_interviews x ON x.entity = ev.entity "                \
-	"UNION SELECT x.contact FROM ev JOIN audit_events x ON x.entity = ev.entity "                   \
-	"UNION SELECT x.contact FROM ev JOIN group_attendance x ON x.session = ev.entity "              \
-	"UNION SELECT x.contact FROM ev JOIN crises x ON x.entity = "                                   \
+#define CAIRN__EV_PEOPLE                                                                                \
+	"SELECT ev.entity AS e, c.entity AS c FROM ev JOIN contacts c ON c.entity = ev.entity "         \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN notes x ON x.entity = ev.entity "               \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN referrals x ON x.entity = ev.entity "           \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN goals x ON x.entity = ev.entity "               \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN plan_versions x ON x.entity = ev.entity "       \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN consents x ON x.entity = ev.entity "            \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN disclosures x ON x.entity = ev.entity "         \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN assessments x ON x.entity = ev.entity "         \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN gpra_interviews x ON x.entity = ev.entity "     \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN audit_events x ON x.entity = ev.entity "        \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN group_attendance x ON x.session = ev.entity "   \
+	"UNION SELECT ev.entity, x.contact FROM ev JOIN crises x ON x.entity = "                        \
 	"  coalesce((SELECT canon FROM crisis_canon k WHERE k.entity = ev.entity), ev.entity) "         \
-	"UNION SELECT c.entity FROM ev JOIN contacts c ON c.entity = "                                  \
-	"  iif(json_valid(ev.body), json_extract(ev.body, '$.contact'), NULL)"                          \
-	") p WHERE p.c IS NOT NULL ORDER BY 1"
+	"UNION SELECT ev.entity, c.entity FROM ev JOIN contacts c ON c.entity = "                       \
+	"  iif(json_valid(ev.body), json_extract(ev.body, '$.contact'), NULL)"
+#define CAIRN__PEOPLE_OF_EV                                                                             \
+	"SELECT DISTINCT " CAIRN__CANON("p.c") " FROM (" CAIRN__EV_PEOPLE ") p WHERE p.c IS NOT NULL ORDER BY 1"
+/* Kinds whose events are about nobody: their bodies need no audit entry (cairn_log). */
+#define CAIRN__PERSONLESS_KINDS "('resource.set', 'gpra.secret')"
 /* clang-format on */
 
 /* Append an audit.view `what` for each contact id the rows of `st` give (column 0), inside an open
- * transaction; releases `st`. */
-int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what);
+ * transaction; releases `st`. `record` (or NULL): the one record seen, kept in each entry's body. */
+int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what, const char *record);
 
 #endif

@@ -96,16 +96,20 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out)
 	int rc;
 	if (contact && !cairn__uuid_valid(contact))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", contact);
-#define GROUP_LIST(where)                                                                                             \
+/* One person's sessions name no other attendee (a head count, as a disclosure does): the view is audited
+ * for that person alone. The caseload list (no contact) lists every attendee's id. */
+#define GROUP_LIST(who, where)                                                                                        \
 	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'date', g.date, "                  \
-	" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, "                 \
-	" 'attendees', (SELECT json_group_array(contact) FROM (SELECT contact FROM group_attendance a "               \
-	"   WHERE a.session = g.entity ORDER BY contact))) AS o FROM group_sessions g "                               \
-	"WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
+	" 'topic', g.topic, 'facilitator', g.facilitator, 'minutes', g.minutes, 'device', g.device, " who ") AS o "     \
+	"FROM group_sessions g WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
 	rc = cairn__prepare(j, &st,
-	                    contact ? GROUP_LIST("g.entity IN (SELECT a.session FROM group_attendance a WHERE "
+	                    contact ? GROUP_LIST("'attendee_count', (SELECT count(*) FROM group_attendance a "
+	                                         "WHERE a.session = g.entity)",
+	                                         "g.entity IN (SELECT a.session FROM group_attendance a WHERE "
 	                                         CAIRN__PERSON("a.contact") ")")
-	                            : GROUP_LIST(CAIRN__EVERYONE));
+	                            : GROUP_LIST("'attendees', (SELECT json_group_array(contact) FROM (SELECT contact "
+	                                         "FROM group_attendance a WHERE a.session = g.entity ORDER BY contact))",
+	                                         CAIRN__EVERYONE));
 	if (rc)
 		return rc;
 	if (contact)

@@ -65,6 +65,8 @@ int cairn__report_sql(cairn_journal *j, const cairn__report_range *r, json_t *se
  * r->min_cell - 1: for a writer's percentages of counts it does not show. cairn__report_suppress: hide
  * the small cells of every section of `doc` and set doc.suppression (min <= 1: none, and says so).
  */
+#define CAIRN__REPORT_MARK "*"  /* what a hidden cell shows */
+#define CAIRN__MIN_CELL_FLOOR 5 /* the lowest threshold that suppresses (2 to 4 are refused) */
 const char *cairn__report_roles(const char *id);
 json_t *cairn__report_share(const cairn__report_range *r, json_int_t n, json_int_t d);
 int cairn__report_suppress(json_t *doc, json_int_t min);

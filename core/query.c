@@ -302,11 +302,14 @@ static int log_prepare(cairn_journal *j, const cairn_log_options *opts, const ch
 	return 0;
 }
 
+/* cairn_log: a body shown (its event is about nobody, or about a person the journal knows). */
+#define SHOWN "kind IN " CAIRN__PERSONLESS_KINDS " OR entity IN held"
+
 int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 {
 	cairn_log_options dflt = CAIRN_LOG_OPTIONS_INIT;
 	sqlite3_stmt *st;
-	char sql[2400];
+	char sql[6000];
 	int rc, bodies, audit;
 	*out = NULL;
 	if (!opts)
@@ -317,12 +320,20 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 	audit = bodies || opts->entity;
 	if (audit && (rc = cairn__txn_begin(j)))
 		return rc;
+	/* A body whose person cannot be found (its record is not held yet: an amendment, status or sign-off
+	 * that arrived before its note, referral or goal) cannot be audited: it is withheld, not shown. */
 	snprintf(sql, sizeof(sql),
-	         "SELECT json_group_array(json(o)) FROM (SELECT json_object('device', device, 'seq', seq, "
+	         "WITH ev AS MATERIALIZED (SELECT device, seq, hlc, kind, entity, body FROM events WHERE %s "
+	         " ORDER BY hlc DESC, device DESC LIMIT ?3)%s "
+	         "SELECT json_group_array(json(o)) FROM (SELECT %sjson_object('device', device, 'seq', seq, "
 	         " 'hlc', hlc, 'time', strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', (hlc >> 16) / 1000.0, 'unixepoch'), "
-	         " 'kind', kind, 'entity', entity%s) AS o FROM events WHERE %s "
-	         " ORDER BY hlc DESC, device DESC LIMIT ?3)",
-	         bodies ? ", 'body', json(body)" : "", log_filter(opts));
+	         " 'kind', kind, 'entity', entity)%s AS o FROM ev ORDER BY hlc DESC, device DESC)",
+	         log_filter(opts),
+	         bodies ? ", held AS (SELECT p.e FROM (" CAIRN__EV_PEOPLE ") p WHERE p.c IS NOT NULL)" : "",
+	         bodies ? "json_set(" : "",
+	         bodies ? ", iif(" SHOWN ", '$.body', '$.withheld'), iif(" SHOWN ", json(body), "
+	                  "'the record it belongs to is not held, so whose it is is unknown'))"
+	                : "");
 	if (!(rc = log_prepare(j, opts, sql, &st)))
 		rc = one_text(j, st, out, "[]");
 	if (!audit)
@@ -332,7 +343,7 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 	         " ORDER BY hlc DESC, device DESC LIMIT ?3) " CAIRN__PEOPLE_OF_EV,
 	         log_filter(opts));
 	if (!rc && !(rc = log_prepare(j, opts, sql, &st)))
-		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log");
+		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log", opts->entity);
 	if ((rc = cairn__txn_end(j, rc)) && *out) {
 		cairn__wipe(*out, strlen(*out));
 		free(*out);

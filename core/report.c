@@ -288,9 +288,9 @@ static int team_resolve(cairn_journal *j, const char *team, char hex[2 * CAIRN_T
  * holds (segments of a team it has no key for are never read). Either way the team must be one whose
  * key this journal holds: a report of a team it cannot read would count nothing and look true.
  */
-static int fill_scope(cairn_journal *j, const char *team)
+/* `hex` gets the team's id when `team` is given (by name or id): what the crisis team filter compares. */
+static int fill_scope(cairn_journal *j, const char *team, char hex[2 * CAIRN_TEAM_BYTES + 1])
 {
-	char hex[2 * CAIRN_TEAM_BYTES + 1];
 	sqlite3_stmt *st;
 	int rc, only, roster;
 	if ((rc = cairn__exec(j, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
@@ -341,6 +341,12 @@ int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, co
 	if (min_cell < 0 || min_cell > 1000)
 		return cairn__error(CAIRN_EINVAL, "invalid small-cell threshold %d (0 to 1000; 0: no suppression)",
 		                    min_cell);
+	/* At 2 every hidden pair with a known sum of 2 is 1 and 1: a threshold this low protects nobody. */
+	if (min_cell >= 2 && min_cell < CAIRN__MIN_CELL_FLOOR)
+		return cairn__error(CAIRN_EINVAL,
+		                    "small-cell threshold %d is too low to protect anyone (use %d or more, or 0 for "
+		                    "an unsuppressed internal report)",
+		                    min_cell, CAIRN__MIN_CELL_FLOOR);
 	if ((rc = date_check(from, "--from")) || (rc = date_check(to, "--to")))
 		return rc;
 	if (strcmp(from, to) > 0)
@@ -354,8 +360,11 @@ int cairn_report_min_cell(cairn_journal *j, const char *from, const char *to, co
 		return rc;
 	}
 	/* The core sections first, then every other family's in catalog order. */
-	if (!(rc = fill_scope(j, team)))
+	char hex[2 * CAIRN_TEAM_BYTES + 1] = "";
+	if (!(rc = fill_scope(j, team, hex))) {
+		r.team = team ? hex : NULL; /* a team given by name filters crises like one given by id */
 		rc = core_report(j, &r, sections);
+	}
 	for (size_t m = 0; !rc && cairn__modules[m]; m++)
 		if (cairn__modules[m]->report && cairn__modules[m] != &cairn__module_report)
 			rc = cairn__modules[m]->report(j, &r, sections);

@@ -130,10 +130,11 @@ def expected(team):
             hist[sum(m >= x for x in edges)] += 1
     labels = ["under 10"] + ["%d to %d" % (edges[i - 1], edges[i]) for i in range(1, 6)] + ["90 or more"]
     out["crisis.arrival"] = [[labels[i], hist[i]] for i in range(7)]
-    fu = []
-    for h in (24, 48, 72):
-        c = sum(1 for e in ev for m in [minutes(e["received"], e.get("followup_done"))] if m is not None and m <= h * 60)
-        fu.append([h, c, pct(c, n)])
+    fu = [0, 0, 0, 0]  # disjoint: within 24 h, 24 to 48, 48 to 72, later or not done
+    for e in ev:
+        m = minutes(e["received"], e.get("followup_done"))
+        fu[sum(not (m is not None and m <= h * 60) for h in (24, 48, 72))] += 1
+    fu = [[lab, c, pct(c, n)] for lab, c in zip(["within 24 h", "24 to 48 h", "48 to 72 h", "later or not done"], fu)]
     out["crisis.followup"] = fu
     return out
 

@@ -130,9 +130,9 @@ static void test_migration(void)
 {
 	char d1[CAIRN_DIGEST_LEN], d2[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN], g[256], *rows;
 	T_OK(cairn_digest(ja, d1));
-	/* As a journal from before 0012 would hold them. */
+	/* As a journal from before 0012 would hold them (nor has it any later migration). */
 	T_OK(cairn__exec(ja, "UPDATE gpra_interviews SET grant_no = lower(grant_no); "
-	                     "DELETE FROM migrations WHERE version = 12"));
+	                     "DELETE FROM migrations WHERE version >= 12"));
 	grants(ja, g, sizeof(g));
 	T_REQUIRE(!strcmp(g, "sm-1,sm-1,sm-1"));
 	cairn_journal_free(ja);

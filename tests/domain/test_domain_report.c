@@ -393,6 +393,45 @@ static void test_log_is_audited(void)
 	T_CHECK(audited(a, "note show") == 1 && audited(b, "note show") == 0);
 }
 
+/*
+ * An amendment that arrives before its note (a relay held the amending device's log, not the note's):
+ * nobody can be audited for it, so `log --bodies` withholds its body and says why; a resource (about
+ * nobody: the office's directory, test_directory_is_the_offices) keeps its body.
+ */
+static void test_orphan_body_withheld(void)
+{
+	cairn_log_options o = CAIRN_LOG_OPTIONS_INIT;
+	cairn_event ev = {"00000000000000ab",
+	                  1,
+	                  ((uint64_t)1 << 41),
+	                  "note.amend",
+	                  "018f0000-0000-7000-8000-0000000a3e4d",
+	                  "{\"text\":\"SENTAMEND relapsed\"}",
+	                  1,
+	                  {0}};
+	char *out = NULL;
+	int amends = 0, resources = 0;
+	cairn_event_hash(&ev, ev.hash);
+	T_OK(cairn_event_ingest(jo, &ev));
+	o.bodies = 1;
+	T_OK(cairn_log(jo, &o, &out));
+	T_CHECKF(out && !strstr(out, "SENTAMEND"), "the orphan amendment's body is shown: %s", out ? out : "");
+	json_t *doc = out ? json_loads(out, 0, NULL) : NULL, *e;
+	size_t i;
+	json_array_foreach(doc, i, e)
+	{
+		const char *kind = json_string_value(json_object_get(e, "kind"));
+		if (!strcmp(kind, "note.amend"))
+			amends += !json_object_get(e, "body") && json_is_string(json_object_get(e, "withheld"));
+		else if (!strcmp(kind, "resource.set"))
+			resources += json_is_object(json_object_get(e, "body")) && !json_object_get(e, "withheld");
+	}
+	T_CHECKF(amends == 1 && resources >= 1, "withheld amendments %d, resources with a body %d: %s", amends,
+	         resources, out ? out : "");
+	json_decref(doc);
+	cairn_free(out);
+}
+
 int main(void)
 {
 	unsigned char org[32];
@@ -408,6 +447,7 @@ int main(void)
 	T_RUN(test_reverse_order_converges);
 	T_RUN(test_directory_is_the_offices);
 	T_RUN(test_person_lists_use_indexes);
+	T_RUN(test_orphan_body_withheld);
 	T_RUN(test_log_is_audited); /* last: its audit entries change the digest */
 	cairn_free(directory);
 	cairn_journal_free(ja);

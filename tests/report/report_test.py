@@ -406,14 +406,14 @@ for opt in (("--min-cell", "0"), ("--no-suppression",)):
 uhtml = os.path.join(W, "u.html")
 c(S, "-q", "report", *day, "--format", "html", "-o", uhtml, "--no-suppression")
 check("class=\"unsuppressed\"" in open(uhtml, encoding="utf-8").read(), "HTML: the unsuppressed warning")
-# The threshold moves: at 13 the twelve are small themselves; at 2 only the 1 is, and the 12 hides it.
+# The threshold moves: at 13 the twelve are small themselves; at 5 only the 1 is, and the 12 hides it.
 t13 = {r[1]: r[2:] for r in rows_of(c(S, "report", "encounters", *day, "--format", "csv", "--min-cell", "13").stdout)
        if r[0] == "encounters"}
 check(t13.get("encounter") == ["*", "*", "*"] and "1 to 12" in c(S, "report", *day, "--min-cell", "13").stdout,
       "--min-cell 13 hides 12: %s" % t13)
-t2 = {r[1]: r[2:] for r in rows_of(c(S, "report", "encounters", *day, "--format", "csv", "--min-cell", "2").stdout)
+t5 = {r[1]: r[2:] for r in rows_of(c(S, "report", "encounters", *day, "--format", "csv", "--min-cell", "5").stdout)
       if r[0] == "encounters"}
-check(t2.get("crisis") == ["*", "*", "*"] and t2.get("encounter") == ["*", "12", "*"], "--min-cell 2: %s" % t2)
+check(t5.get("crisis") == ["*", "*", "*"] and t5.get("encounter") == ["*", "12", "*"], "--min-cell 5: %s" % t5)
 
 
 # ---- bad input -------------------------------------------------------------------------------------------
@@ -432,9 +432,15 @@ bad(2, "--team", "report", "--from", FROM, "--to", TO, "--team", "x" * 65)
 bad(4, "no team 'nothex'", "report", "--from", FROM, "--to", TO, "--team", "nothex")
 bad(4, "no team", "report", "--from", FROM, "--to", TO, "--team", "0" * 32)
 bad(2, "no report section starts with 'zz'", "report", "zz", "--from", FROM, "--to", TO)
+# 2 to 4 would be labelled suppressed yet pin hidden pairs (two cells adding up to 2 are 1 and 1): refused.
+for low in ("2", "3", "4"):
+    bad(2, "too low to protect", "report", "--from", FROM, "--to", TO, "--min-cell", low)
 bad(2, "contradict", "report", "--json", "--format", "csv", "--from", FROM, "--to", TO)
 bad(2, "--min-cell", "report", "--from", FROM, "--to", TO, "--min-cell", "ten")
 bad(2, "--min-cell", "report", "--from", FROM, "--to", TO, "--min-cell", "1001")
+# 2 to 4 would be labelled suppressed yet pin hidden pairs (two cells adding up to 2 are 1 and 1): refused.
+for low in ("2", "3", "4"):
+    bad(2, "too low to protect", "report", "--from", FROM, "--to", TO, "--min-cell", low)
 bad(2, "contradict", "report", "--from", FROM, "--to", TO, "--min-cell", "5", "--no-suppression")
 bad(4, "cannot write", "report", "--from", FROM, "--to", TO, "--output", os.path.join(W, "no", "such", "r.html"))
 check(not os.path.exists(os.path.join(W, "no")), "a failed --output leaves nothing")

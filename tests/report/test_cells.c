@@ -58,6 +58,13 @@ static const struct {
         {"nothing small: nothing hidden", "encounters", 4, "[[\"phone\",20,12,300]]", 11, "[[\"phone\",20,12,300]]"},
         {"no suppression: nothing hidden", "encounters", 4, "[[\"phone\",1,1,30],[\"crisis\",12,12,0]]", 0,
          "[[\"phone\",1,1,30],[\"crisis\",12,12,0]]"},
+        {"people assessed twice or more is at most assessments - people: hidden, it hides the assessments",
+         "assessments.trend", 6, "[[\"barc10\",13,12,5.5,6.5,1]]", 11, "[[\"barc10\",\"*\",12,\"*\",\"*\",\"*\"]]"},
+        {"follow-up rows are disjoint and add up to the events: two 1s take the 18 too", "crisis.followup", 3,
+         "[[\"within 24 h\",20,50.0],[\"24 to 48 h\",1,2.5],[\"48 to 72 h\",1,2.5],[\"later or not done\",18,45.0]]",
+         11,
+         "[[\"within 24 h\",20,50.0],[\"24 to 48 h\",\"*\",\"*\"],[\"48 to 72 h\",\"*\",\"*\"],"
+         "[\"later or not done\",\"*\",\"*\"]]"},
         {"a threshold of 2 hides the 1, and the 12 that would give it away", "encounters", 4,
          "[[\"phone\",1,1,30],[\"crisis\",12,12,0]]", 2, "[[\"phone\",\"*\",\"*\",\"*\"],[\"crisis\",\"*\",12,\"*\"]]"},
 };
@@ -95,6 +102,35 @@ static void test_share(void)
 	json_decref(v);
 }
 
+/* crisis.summary's shares of sums of crisis.disposition rows go when a disposition row is hidden. */
+static void test_derived(void)
+{
+	static const char *const summary =
+	        "[[\"events\",35],[\"resolved in the community %\",50.0],"
+	        "[\"law enforcement involved %\",0.0],[\"events with a disposition %\",100.0]]";
+	const char *disp[] = {"[[\"stabilised-in-place\",20,57.1],[\"voluntary-transport\",3,8.6],"
+	                      "[\"emergency-department\",12,34.3]]",
+	                      "[[\"stabilised-in-place\",20,57.1],[\"emergency-department\",15,42.9]]"};
+	const char *want[] = {"[[\"events\",35],[\"resolved in the community %\",\"*\"],"
+	                      "[\"law enforcement involved %\",0.0],[\"events with a disposition %\",\"*\"]]",
+	                      "[[\"events\",35],[\"resolved in the community %\",50.0],"
+	                      "[\"law enforcement involved %\",0.0],[\"events with a disposition %\",100.0]]"};
+	for (int i = 0; i < 2; i++) {
+		json_t *doc = json_pack("{s:[{s:s,s:[ss],s:o},{s:s,s:[sss],s:o}]}", "sections", "id", "crisis.summary",
+		                        "columns", "measure", "value", "rows", json_loads(summary, 0, NULL), "id",
+		                        "crisis.disposition", "columns", "disposition", "events", "%", "rows",
+		                        json_loads(disp[i], 0, NULL));
+		T_REQUIRE(doc);
+		T_OK(cairn__report_suppress(doc, 11));
+		char *got = json_dumps(json_object_get(json_array_get(json_object_get(doc, "sections"), 0), "rows"),
+		                       JSON_COMPACT);
+		T_CHECKF(got && !strcmp(got, want[i]), "crisis.summary with disposition %s gave %s, want %s", disp[i],
+		         got ? got : "(error)", want[i]);
+		free(got);
+		json_decref(doc);
+	}
+}
+
 static void test_note(void)
 {
 	json_t *doc = json_pack("{s:[]}", "sections");
@@ -128,6 +164,13 @@ static void test_every_section_has_roles(void)
 	cairn_free(out);
 	out = NULL;
 	T_CHECK(cairn_report_min_cell(j, "2026-01-01", "2026-12-31", NULL, -1, &out) == CAIRN_EINVAL && !out);
+	/* 2 to 4 protect nothing worth the label "suppressed": refused (README "Reports"). */
+	for (int m = 2; m <= 4; m++)
+		T_CHECKF(cairn_report_min_cell(j, "2026-01-01", "2026-12-31", NULL, m, &out) == CAIRN_EINVAL && !out,
+		         "threshold %d accepted", m);
+	T_OK(cairn_report_min_cell(j, "2026-01-01", "2026-12-31", NULL, 5, &out));
+	cairn_free(out);
+	out = NULL;
 	cairn_journal_free(j);
 	if (system("rm -rf /tmp/cairn-cells.*") != 0)
 		fprintf(stderr, "cleanup failed\n");
@@ -137,6 +180,7 @@ int main(void)
 {
 	T_RUN(test_rules);
 	T_RUN(test_share);
+	T_RUN(test_derived);
 	T_RUN(test_note);
 	T_RUN(test_every_section_has_roles);
 	T_END();
