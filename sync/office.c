@@ -339,13 +339,21 @@ static int office_copy_open(office *o, cairn_gitlog **g)
 	return cairn__gitlog_open(g, path);
 }
 
-static void office_keep(office *o)
+/*
+ * The copy is written before central: the same commit (a signed roster is deterministic, and so is a
+ * commit in cairn's form), so that an office stopped between the two finds central behind its copy and
+ * completes the change rather than signing that version again. A copy that fails is a warning: central
+ * is what the devices read.
+ */
+static void office_keep(office *o, const unsigned char *buf, size_t len)
 {
 	cairn_gitlog *g = NULL;
-	if (office_copy_open(o, &g) || cairn__gitlog_copy_chain(o->g, g, o->tip) ||
-	    cairn__gitlog_set(g, OFFICE_COPY_REF, o->tip, NULL))
-		cairn_log_emit(CAIRN_LOG_WARN,
-		               "roster version %llu written, but the office's own copy of it was not: %s",
+	char made[CAIRN_OID_HEX];
+	if (office_copy_open(o, &g) || (o->tip[0] && cairn__gitlog_copy_chain(o->g, g, o->tip)) ||
+	    (o->tip[0] ? cairn__gitlog_set(g, OFFICE_COPY_REF, o->tip, NULL)
+	               : cairn__gitlog_delete_ref(g, OFFICE_COPY_REF)) ||
+	    cairn__gitlog_commit_blob(g, OFFICE_COPY_REF, "roster", o->tip, buf, len, made))
+		cairn_log_emit(CAIRN_LOG_WARN, "the office's own copy of roster version %llu was not written: %s",
 		               (unsigned long long)o->r->version, cairn_error_last());
 	cairn__gitlog_free(g);
 	cairn_error_clear();
@@ -387,6 +395,9 @@ static int office_restore(office *o, const unsigned char org[32])
 	o->r = kept;
 	kept = NULL;
 	memcpy(o->tip, t, sizeof(t));
+	/* what the change that wrote the copy did not get to record, if it stopped before central */
+	if (!(rc = record_devices(o->j, o->r)))
+		rc = roster_mark(o->j, o->r->version, o->tip);
 out:
 	cairn_roster_free(kept);
 	cairn__gitlog_free(g);
@@ -481,15 +492,15 @@ static int office_commit(office *o)
 	int rc;
 	pin_old_revocations(o);
 	o->r->version++;
-	if (!(rc = cairn_roster_encode(&buf, &len, o->r, org_sign_cb, o->j)))
+	if (!(rc = cairn_roster_encode(&buf, &len, o->r, org_sign_cb, o->j))) {
+		office_keep(o, buf, len);
 		rc = cairn__gitlog_commit_blob(o->g, CAIRN_ROSTER_REF, "roster", o->tip, buf, len, out);
+	}
 	free(buf);
 	if (!rc)
 		memcpy(o->tip, out, sizeof(out));
 	/* The office's journal knows each device's team from the moment it signs the roster; the directory
 	 * follows the roster's teams and epochs (a new team reads it, a revoked device reads no newer one). */
-	if (!rc)
-		office_keep(o);
 	if (!rc)
 		rc = record_devices(o->j, o->r);
 	if (!rc)
