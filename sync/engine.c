@@ -20,13 +20,11 @@
 #include "segment.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,17 +66,9 @@ struct cairn_sync {
  */
 static int take_lock(cairn_sync *s, const char *repo)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/cairn.lock", repo);
-	s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (s->lockfd < 0)
-		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		/* Another sync of this journal is running: wait for it (it is bounded by its own round). */
-		if (errno != EWOULDBLOCK || flock(s->lockfd, LOCK_EX) != 0)
-			return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
-	}
-	return cairn__gitlog_clear_stale_locks(s->g);
+	/* Another sync of this journal is running: wait for it (it is bounded by its own round). */
+	int rc = cairn__gitlog_lock(repo, "cairn.lock", 0600, NULL, &s->lockfd);
+	return rc ? rc : cairn__gitlog_clear_stale_locks(s->g);
 }
 
 /* The roster in our log repository, when this device pinned an org key; applied if it was not yet. */
@@ -205,6 +195,20 @@ static int tip_state(cairn_sync *s, const char *tip, uint64_t *last, unsigned ch
 	return cairn__log_tip_state(s->g, tip, last, hash);
 }
 
+/* Our own log's tip in the log repository ("" when it holds none), with its last seq and segment hash. */
+static int own_tip(cairn_sync *s, char tip[CAIRN_OID_HEX], uint64_t *last, unsigned char hash[32])
+{
+	char ref[128];
+	log_ref(ref, sizeof(ref), cairn_journal_device(s->j));
+	int rc = cairn__gitlog_tip(s->g, ref, tip);
+	if (rc == CAIRN_ENOTFOUND) {
+		cairn_error_clear();
+		tip[0] = '\0';
+		rc = 0;
+	}
+	return rc ? rc : tip_state(s, tip, last, hash);
+}
+
 /*
  * This journal sealed further than its log repository holds (logs.git lost, or restored from an older
  * copy): sealing from the older tip would write a second log under seqs already published, which every
@@ -221,18 +225,14 @@ static int own_log_lost(cairn_sync *s, uint64_t held)
 int cairn_sync_seal(cairn_sync *s, cairn_sync_result *r)
 {
 	const char *own = cairn_journal_device(s->j);
-	char ref[128], tip[CAIRN_OID_HEX] = "", next[CAIRN_OID_HEX];
+	char tip[CAIRN_OID_HEX] = "", next[CAIRN_OID_HEX];
 	cairn_segment_header h;
 	unsigned char *key = NULL;
 	uint64_t max = 0;
 	batch b = {0};
 	int rc;
 	memset(&h, 0, sizeof(h));
-	log_ref(ref, sizeof(ref), own);
-	rc = cairn__gitlog_tip(s->g, ref, tip);
-	if (rc && rc != CAIRN_ENOTFOUND)
-		return rc;
-	if ((rc = tip_state(s, tip, &h.first_seq, h.prev)) || (rc = cairn_events_max_seq(s->j, own, &max)))
+	if ((rc = own_tip(s, tip, &h.first_seq, h.prev)) || (rc = cairn_events_max_seq(s->j, own, &max)))
 		return rc;
 	if (max <= h.first_seq)
 		return 0; /* nothing pending (or the journal is behind git: import repairs it) */
@@ -852,23 +852,18 @@ static int write_request(cairn_sync *s, const unsigned char org[32])
 	return cairn__gitlog_commit_blob(s->g, ref, "request", "", req, sizeof(req), tip);
 }
 
-static int add_spec(char **specs, size_t *k, const char *ref)
+/* Append the refspec "src:dst" to specs[*k]. */
+static int add_push(char **specs, size_t *k, const char *src, const char *dst)
 {
-	size_t len = 2 * strlen(ref) + 2;
+	size_t len = strlen(src) + strlen(dst) + 2;
 	if (!(specs[*k] = malloc(len)))
 		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
-	snprintf(specs[(*k)++], len, "%s:%s", ref, ref);
+	snprintf(specs[(*k)++], len, "%s:%s", src, dst);
 	return 0;
 }
 
-/*
- * "Fully synced" head: signed (seq, tip segment hash) of our own log, pushed with the log it describes
- * when nothing is pending, so the office can tell a device that has handed in everything it wrote.
- * Heads are append-only on a central, and each remote may hold another point of the chain (a stick that
- * missed some, a central from before logs.git was lost): the head for a remote is built on that
- * remote's own head, so its push is always a fast-forward. Our latest is kept on refs/heads/synced/<own>
- * for remotes that hold none.
- */
+static int add_spec(char **specs, size_t *k, const char *ref) { return add_push(specs, k, ref, ref); }
+
 /*
  * Whether a remote's head chain is one to build on: commits this device made (one of its head refs, or
  * an ancestor of one), or else heads in cairn's form each signed by this device, down to one of ours or
@@ -899,21 +894,27 @@ static int head_chain_ok(cairn_sync *s, const char *rtip, const char *const mine
 	return c[0] == '\0';
 }
 
+/*
+ * "Fully synced" head: signed (seq, tip segment hash) of our own log, pushed with the log it describes
+ * when nothing is pending, so the office can tell a device that has handed in everything it wrote.
+ * Heads are append-only on a central, and each remote may hold another point of the chain (a stick that
+ * missed some, a central from before logs.git was lost): the head for a remote is built on that
+ * remote's own head, so its push is always a fast-forward. Our latest is kept on refs/heads/synced/<own>
+ * for remotes that hold none.
+ */
 static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 {
 	const char *own = cairn_journal_device(s->j);
 	unsigned char pk[32], hash[32], head[CAIRN_HEAD_BYTES], *old = NULL, opk[32], ohash[32];
-	char lref[128], ref[160], rref[300], href[300], tip[CAIRN_OID_HEX],
-	        rtip[CAIRN_OID_HEX] = "", base[CAIRN_OID_HEX] = "", parent[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
+	char ref[160], rref[300], href[300], tip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX] = "", base[CAIRN_OID_HEX] = "",
+	                                                         parent[CAIRN_OID_HEX], hex[CAIRN_DEVICE_LEN];
 	uint64_t seq, max = 0, oseq = 0;
 	size_t olen;
 	int rc;
-	log_ref(lref, sizeof(lref), own);
 	snprintf(ref, sizeof(ref), "refs/heads/synced/%s", own);
 	snprintf(rref, sizeof(rref), "refs/remotes/%s/synced/%s", remote, own);
 	snprintf(href, sizeof(href), "refs/cairn/head/%s", remote);
-	if (cairn__gitlog_tip(s->g, lref, tip) || tip_state(s, tip, &seq, hash) ||
-	    cairn_events_max_seq(s->j, own, &max) || seq != max) {
+	if (own_tip(s, tip, &seq, hash) || !tip[0] || cairn_events_max_seq(s->j, own, &max) || seq != max) {
 		cairn_error_clear();
 		return 0; /* nothing published yet, or something pending: no claim to make */
 	}
@@ -946,13 +947,7 @@ static int head_spec(cairn_sync *s, const char *remote, char **specs, size_t *k)
 		    (rc = cairn__gitlog_set(s->g, ref, made, NULL)))
 			return rc;
 	}
-	if (rc)
-		return rc;
-	size_t len = strlen(href) + strlen(ref) + 2;
-	if (!(specs[*k] = malloc(len)))
-		return cairn_error_set(CAIRN_ENOMEM, "out of memory");
-	snprintf(specs[(*k)++], len, "%s:%s", href, ref);
-	return 0;
+	return rc ? rc : add_push(specs, k, href, ref);
 }
 
 /* What travels with our own log: our enrollment request until the roster names us, and our head. */
@@ -995,7 +990,7 @@ static int doc_specs(cairn_sync *s, const char *remote, char **specs, size_t *k)
  * A relayed log goes out only as far as the roster we hold admits it. A relay may have taken a revoked
  * device's later segments before it knew of the revocation; the hook refuses those, and a pre-receive
  * refusal refuses every ref of its push. The admitted part goes through a local ref of its own (libgit2
- * pushes from references only). `*src` is the ref to push from, or NULL when there is nothing to send.
+ * pushes from references only). `src` receives the ref to push from, "" when there is nothing to send.
  */
 static int relay_source(cairn_sync *s, const char *dev, const char *lref, const char *ltip, const char *rtip, char *src,
                         size_t srclen, char tip[CAIRN_OID_HEX])
@@ -1031,11 +1026,7 @@ static int push_specs(cairn_sync *s, const char *remote, char **specs, size_t k,
 	return rc;
 }
 
-/*
- * Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward).
- * Our own log and the refs of trust go in a push of their own, before the relayed logs: whatever a hook
- * makes of a log we carry for someone else, it cannot hold back what this device wrote.
- */
+/* Push every local log the remote lacks or is behind on: our own and relayed ones (store-and-forward). */
 static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, cairn__transfer *t)
 {
 	char **devs = NULL, **specs = NULL, lref[128], rref[256], src[160], ltip[CAIRN_OID_HEX], rtip[CAIRN_OID_HEX],
@@ -1084,14 +1075,9 @@ static int push_logs(cairn_sync *s, const char *remote, cairn_sync_result *r, ca
 			rtip[0] = '\0';
 		if (have && (!strcmp(ltip, rtip) || cairn__gitlog_descends(s->g, ltip, rtip) != 1))
 			continue; /* up to date, or a fork that reconcile() reported */
-		if ((rc = relay_source(s, devs[i], lref, ltip, rtip, src, sizeof(src), good)) || !src[0])
+		if ((rc = relay_source(s, devs[i], lref, ltip, rtip, src, sizeof(src), good)) || !src[0] ||
+		    (rc = add_push(specs, &k, src, lref)))
 			continue;
-		size_t len = strlen(src) + strlen(lref) + 2;
-		if (!(specs[k] = malloc(len))) {
-			rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
-			break;
-		}
-		snprintf(specs[k++], len, "%s:%s", src, lref);
 		commits[1] += count_between(s, good, rtip);
 		relayed++;
 	}
@@ -1208,15 +1194,11 @@ static int round_one(cairn_sync *s, const char *remote, const cairn_sync_options
 static int new_device(cairn_sync *s)
 {
 	const char *own = cairn_journal_device(s->j);
-	char lref[128], tip[CAIRN_OID_HEX] = "", todo[128];
+	char tip[CAIRN_OID_HEX], todo[128];
 	unsigned char hash[32];
 	uint64_t held = 0;
 	int rc;
-	log_ref(lref, sizeof(lref), own);
-	if ((rc = cairn__gitlog_tip(s->g, lref, tip)) && rc != CAIRN_ENOTFOUND)
-		return rc;
-	cairn_error_clear();
-	if ((rc = tip_state(s, tip, &held, hash)))
+	if ((rc = own_tip(s, tip, &held, hash)))
 		return rc;
 	if (!own_log_lost(s, held))
 		return cairn_error_set(CAIRN_EINVAL, "this journal's log repository holds all it sealed: nothing to "
@@ -1311,9 +1293,8 @@ int cairn_sync_run(cairn_sync *s, const char *remote, const cairn_sync_options *
 		                     (unsigned long long)s->roster_needed, (unsigned long long)s->roster_needed);
 	uint64_t held = 0;
 	unsigned char hash[32];
-	char lref[128], tip[CAIRN_OID_HEX] = "";
-	log_ref(lref, sizeof(lref), cairn_journal_device(s->j));
-	if (!rc && (cairn__gitlog_tip(s->g, lref, tip) || !tip_state(s, tip, &held, hash)) && own_log_lost(s, held))
+	char tip[CAIRN_OID_HEX];
+	if (!rc && !own_tip(s, tip, &held, hash) && own_log_lost(s, held))
 		rc = cairn_error_set(CAIRN_EREJECTED,
 		                     "this journal sealed its events up to a later seq than its log repository holds "
 		                     "(lost, or restored from an older copy), and no remote reached gave them back: "
@@ -1355,7 +1336,7 @@ int cairn_sync_wipe(cairn_sync *s, int *wiped)
 {
 	const char *own = cairn_journal_device(s->j);
 	const cairn_roster_device *me = s->roster ? cairn_roster_device_find(s->roster, own) : NULL;
-	char ref[128], tip[CAIRN_OID_HEX] = "", **names = NULL;
+	char tip[CAIRN_OID_HEX] = "", **names = NULL;
 	unsigned char hash[32];
 	uint64_t max = 0, sealed = 0;
 	size_t n = 0;
@@ -1363,10 +1344,7 @@ int cairn_sync_wipe(cairn_sync *s, int *wiped)
 	*wiped = 0;
 	if (!me || !(me->flags & CAIRN_ROSTER_WIPE))
 		return 0;
-	log_ref(ref, sizeof(ref), own);
-	rc = cairn__gitlog_tip(s->g, ref, tip);
-	if ((rc && rc != CAIRN_ENOTFOUND) || (rc = tip_state(s, tip, &sealed, hash)) ||
-	    (rc = cairn_events_max_seq(s->j, own, &max)))
+	if ((rc = own_tip(s, tip, &sealed, hash)) || (rc = cairn_events_max_seq(s->j, own, &max)))
 		return rc;
 	if (sealed < max)
 		return cairn_error_set(CAIRN_EOFFLINE, "a wipe order is pending: %llu events are not sealed yet",

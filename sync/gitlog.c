@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -151,6 +152,21 @@ static int remove_lock(const char *path, const struct stat *st, int flag, struct
 	(void)ftw;
 	if (flag == FTW_F && n > 5 && !strcmp(path + n - 5, ".lock") && unlink(path) == 0)
 		cairn_error_set(CAIRN_OK, "removed a stale lock"); /* informational only */
+	return 0;
+}
+
+int cairn__gitlog_lock(const char *dir, const char *name, mode_t mode, const char *waiting, int *fd)
+{
+	char path[4300];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, mode)) < 0)
+		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK && waiting)
+		cairn_log_emit(CAIRN_LOG_WARN, "%s (it holds '%s')", waiting, path);
+	if (errno != EWOULDBLOCK || flock(*fd, LOCK_EX) != 0)
+		return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
 	return 0;
 }
 

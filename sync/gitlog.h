@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CAIRN_OID_HEX 41
 
@@ -18,6 +19,12 @@ typedef struct cairn_gitlog cairn_gitlog;
 
 int cairn__gitlog_open(cairn_gitlog **out, const char *path); /* creates a bare repo when missing */
 void cairn__gitlog_free(cairn_gitlog *g);
+/*
+ * An exclusive flock on the file `name` in repository directory `dir` (created with `mode`), waited for;
+ * when another process holds it, `waiting` (NULL: nothing) is logged as a warning first. *fd receives the
+ * descriptor, -1 when the file cannot be opened; closing it releases the lock, also after an error.
+ */
+int cairn__gitlog_lock(const char *dir, const char *name, mode_t mode, const char *waiting, int *fd);
 /* Remove "*.lock" files under refs/ and the repository's own lock files: only call while holding the
  * engine's lock (then they were left by a process that died mid-update). */
 int cairn__gitlog_clear_stale_locks(cairn_gitlog *g);

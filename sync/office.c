@@ -17,13 +17,11 @@
 #include "segment.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -157,14 +155,11 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 {
 	const cairn_roster_device *me = cairn_roster_device_find(r, cairn_journal_device(j));
 	const cairn_roster_team *t;
-	char *v = NULL, num[32];
+	char num[32];
 	int rc = 0;
 	(void)g;
-	if (!cairn_state_get(j, "roster_applied", &v) && strtoull(v, NULL, 10) >= r->version) {
-		free(v);
+	if (state_u64(j, "roster_applied") >= r->version)
 		return roster_mark(j, r->version, tip);
-	}
-	free(v);
 	if (me && me->status == CAIRN_ROSTER_ENROLLED && (t = cairn_roster_team_find(r, me->team))) {
 		/* Older epochs first (readable, not current), then the current one (what we seal with). */
 		for (int pass = 0; pass < 2 && !rc; pass++)
@@ -176,7 +171,6 @@ int cairn__roster_apply(cairn_gitlog *g, cairn_journal *j, const cairn_roster *r
 					continue;
 				if (!(rc = cairn_device_unseal(j, k->sealed, sizeof(k->sealed), &key)))
 					rc = cairn_team_key_store(j, k->team, k->epoch, key, cur);
-
 				cairn_key_free(key);
 			}
 	}
@@ -300,27 +294,6 @@ static int org_sign_cb(void *ud, const unsigned char *m, size_t n, unsigned char
 }
 
 /*
- * One office operation on a central repository at a time: each reads the roster, signs the next version
- * and stores any new team key, and two interleaved runs would sign on top of the same version (the loser
- * leaving a key nobody holds). The lock is taken before the roster is read.
- */
-static int office_lock(office *o, const char *repo)
-{
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/cairn-office.lock", repo);
-	o->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
-	if (o->lockfd < 0)
-		return cairn_error_set(CAIRN_EIO, "cannot open '%s': %s", path, strerror(errno));
-	if (flock(o->lockfd, LOCK_EX | LOCK_NB) == 0)
-		return 0;
-	if (errno == EWOULDBLOCK)
-		cairn_log_emit(CAIRN_LOG_WARN, "waiting for another office command to finish (it holds '%s')", path);
-	if (flock(o->lockfd, LOCK_EX) != 0)
-		return cairn_error_set(CAIRN_EBUSY, "cannot lock '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-/*
  * Central's roster must be the newest one this office signed (or newer). A central restored from a
  * backup holds an older one: signing on top of it would reuse a version number the devices already hold
  * (they refuse the second one for good) and an epoch whose key is in use.
@@ -410,19 +383,16 @@ static int office_current(office *o)
 {
 	char seen_tip[CAIRN_OID_HEX];
 	uint64_t seen = 0, have = o->r->version;
-	int rc = cairn__roster_seen(o->j, &seen, seen_tip);
-	if (rc)
-		return rc;
-	if (have < seen || (have == seen && seen_tip[0] && strcmp(seen_tip, o->tip)))
-		return cairn_error_set(
-		        CAIRN_EREJECTED,
-		        "the central repository's roster (version %llu) is %s version %llu, which this "
-		        "office signed: was central restored from a backup? Refused, so that no version "
-		        "is signed twice, and the office holds no copy to put back. Put the newest roster "
-		        "back on central's refs/heads/roster (any device that synced since holds it in its "
-		        "logs.git), then try again",
-		        (unsigned long long)have, have < seen ? "older than" : "not", (unsigned long long)seen);
-	return 0;
+	int rc = cairn__roster_check(o->j, have, o->tip, "central offers");
+	if (rc != CAIRN_EREJECTED || cairn__roster_seen(o->j, &seen, seen_tip))
+		return rc; /* the check's own rule; read again only for the message */
+	return cairn_error_set(CAIRN_EREJECTED,
+	                       "the central repository's roster (version %llu) is %s version %llu, which this "
+	                       "office signed: was central restored from a backup? Refused, so that no version "
+	                       "is signed twice, and the office holds no copy to put back. Put the newest "
+	                       "roster back on central's refs/heads/roster (any device that synced since holds it "
+	                       "in its logs.git), then try again",
+	                       (unsigned long long)have, have < seen ? "older than" : "not", (unsigned long long)seen);
 }
 
 static int office_open(office *o, cairn_journal *j, const char *repo)
@@ -437,7 +407,12 @@ static int office_open(office *o, cairn_journal *j, const char *repo)
 		return rc;
 	if (stat(repo, &sb) != 0)
 		return cairn_error_set(CAIRN_ENOTFOUND, "no central repository at '%s'", repo);
-	if ((rc = cairn__gitlog_open(&o->g, repo)) || (rc = office_lock(o, cairn__gitlog_path(o->g))))
+	/* One office operation on a central repository at a time: each reads the roster, signs the next
+	 * version and stores any new team key, and two interleaved runs would sign on top of the same
+	 * version (the loser leaving a key nobody holds). The lock is taken before the roster is read. */
+	if ((rc = cairn__gitlog_open(&o->g, repo)) ||
+	    (rc = cairn__gitlog_lock(cairn__gitlog_path(o->g), "cairn-office.lock", 0660,
+	                             "waiting for another office command to finish", &o->lockfd)))
 		goto out;
 	if ((rc = cairn__gitlog_tip(o->g, CAIRN_ROSTER_REF, o->tip)) == 0)
 		rc = read_roster(o->g, o->tip, org, &o->r);
