@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef CAIRN_HAVE_AGENT
@@ -244,40 +246,73 @@ int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what,
 	return rc ? cli_lib_fail(rc) : 0;
 }
 
-/* The length of the shortest prefix of `id` (at least 8) that names it alone among records of `type`. */
-static size_t abbrev_len(struct cli_ctx *ctx, const char *type, const char *id)
+/* Whether a record made from now on could still share the first `n` characters of UUIDv7 `id`. Its first 12 hex
+ * digits are the creation time in ms: a prefix that ends inside them names a window of time, and a record made
+ * while that window is open takes the same prefix, which made a short id printed a moment earlier ambiguous
+ * (a view of an audit entry records a new one). Past the time, one random digit is enough. */
+static int window_open(const char *id, size_t n, uint64_t now_ms)
 {
-	char prefix[CAIRN_ID_LEN], full[CAIRN_ID_LEN];
-	size_t n, len = strlen(id);
+	uint64_t ms = 0, end;
+	int digits = 0;
+	size_t i;
 
-	for (n = 8; n < len; n++) {
-		if (id[n - 1] == '-') /* never end on a dash */
+	for (i = 0; i < 13 && id[i]; i++) {
+		int v = id[i] >= 'a' ? id[i] - 'a' + 10 : id[i] - '0';
+
+		if (id[i] == '-')
 			continue;
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)n, id);
-		if (cairn_id_resolve(ctx->j, type, prefix, full) != CAIRN_EAMBIGUOUS)
-			break;
+		if (v < 0 || v > 15)
+			return 0; /* not a UUID: nothing to keep open */
+		ms = ms << 4 | (uint64_t)v;
+		digits += i < n;
 	}
-	return n;
+	if (digits == 12) /* the whole time, then the version digit: one random digit after it */
+		return n < 16;
+	end = ms | ((UINT64_C(1) << (4 * (12 - digits))) - 1);
+	return end >= now_ms;
 }
 
 /* The record types an id shown in a table may be of ("*"). */
 static const char *const id_types[] = {"contact",    "note",  "referral", "goal",  "consent",
                                        "assessment", "group", "crisis",   "audit", NULL};
 
+/* Whether `prefix` names `id` alone among the records of `type`, or of every type for "*" (what `log --entity`
+ * takes: a prefix unique among contacts and among notes still names two records when it matches one of each). */
+static int names_alone(struct cli_ctx *ctx, const char *type, const char *prefix, const char *id)
+{
+	char full[CAIRN_ID_LEN];
+	int i, rc, any = !strcmp(type, "*");
+
+	for (i = 0; any ? id_types[i] != NULL : i == 0; i++) {
+		rc = cairn_id_resolve(ctx->j, any ? id_types[i] : type, prefix, full);
+		if (rc == CAIRN_EAMBIGUOUS || (rc == 0 && strcmp(full, id)))
+			return 0;
+	}
+	return 1;
+}
+
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
 {
-	size_t n = 8;
-	int i;
+	char prefix[CAIRN_ID_LEN];
+	size_t n = 8, len;
+	struct timespec ts;
+	uint64_t now_ms;
 
 	if (!id)
 		id = "";
-	if (type && ctx->j && strlen(id) > 8) {
-		/* Any type cairn_id_resolve knows: ids made in one second share their first 8 characters, and a
-		 * table of consents showed the same 8 on every row, none of them usable. */
-		for (i = 0; strcmp(type, "*") ? i == 0 : id_types[i] != NULL; i++) {
-			size_t k = abbrev_len(ctx, strcmp(type, "*") ? type : id_types[i], id);
-
-			n = k > n ? k : n;
+	len = strlen(id);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (type && ctx->j && len > 8) {
+		/* Ids made in one second share their first 8 characters, and a table of consents showed the same 8 on
+		 * every row, none of them usable: take the shortest prefix (never ending on a dash) that names the
+		 * record alone and that no record made later can share. */
+		for (; n < len; n++) {
+			if (id[n - 1] == '-' || window_open(id, n, now_ms))
+				continue;
+			snprintf(prefix, sizeof(prefix), "%.*s", (int)n, id);
+			if (names_alone(ctx, type, prefix, id))
+				break;
 		}
 		cairn_error_clear(); /* an ambiguous probe is not an error of this command */
 	}

@@ -39,9 +39,10 @@ int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char
 int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what, char out[CAIRN_ID_LEN]);
 /*
  * The short form of an id for tables: its shortest prefix of at least 8 characters that names it alone
- * among records of `type` ("*": among contacts, notes and referrals together, as `log --entity` needs;
+ * among records of `type` ("*": among the records of every type together, as `log --entity` needs;
  * NULL: just 8 characters). UUIDv7 ids begin with a timestamp, so records made in the same minute share
- * their first 8 characters and a fixed-length cut would be ambiguous.
+ * their first 8 characters and a fixed-length cut would be ambiguous; and a prefix that ends inside the
+ * timestamp is made longer while records made later could still take it.
  */
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN]);
 /* The record type an event kind is about ("note.amend" -> "note"), NULL when not a record. */
