@@ -2,7 +2,9 @@
 # `cairn report --team` counts exactly a team's devices, as the roster says: an office, team A (a1, a2)
 # and team B (b1) over a real git daemon, records of several families on each device; at the office the
 # report of A counts only A's records, of B only B's, without --team all of them, figures computed here
-# from what was seeded. An enrolled device learns the teams from the roster it adopts too.
+# from what was seeded. An enrolled device learns the teams from the roster it adopts too. A call answered
+# by both teams (b1 joins a1's crisis) counts only for the team the merged record names, with the team
+# given by name as by id (by name, the crisis filter was skipped: it counted for both).
 # Usage: team_report.sh CAIRN
 set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh" "$1"
@@ -32,7 +34,18 @@ seed a1 2 1 0 1
 seed a2 1 3 1 0
 seed b1 4 1 2 2
 for d in a1 a2 b1 a1 a2 b1; do c $d sync >/dev/null 2>&1; done
+# One call answered by both teams: a1 opens it, b1 (who cannot read team A's records) joins it by the id
+# read over the radio. The merged record names one responding team, and a team's report counts it only
+# when that is the team, whether the team is given by name or by id.
+HX=$(c a1 crisis open --source 911 --contact "$(c a1 --json contact list | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')")
+c b1 crisis open --join "${HX:0:13}" --role peer >/dev/null
+for d in a1 b1 a1; do c $d sync >/dev/null 2>&1; done
 c office sync >/dev/null
+# The later writer's team wins the merged record's team (a register, flagged for review): b1's, team B.
+joint=$(c office --json crisis list | python3 -c '
+import json, sys
+print(" ".join(sorted(x["team"] + ":" + ",".join(x["review"]) for x in json.load(sys.stdin) if x["id"] == sys.argv[1])))' "$HX")
+crises[b1]=$((crises[b1] + 1))
 
 sum() { local t=0 d; local -n m=$1; shift; for d in "$@"; do t=$((t + m[$d])); done; echo $t; }
 # figures DIR [--team T]: "people notes goals crises" from the JSON report.
@@ -72,9 +85,13 @@ for i in range(nd):
 }
 TA=$(team_of "$A1"); TB=$(team_of "$B1")
 check "the roster puts a1 and a2 in one team, b1 in another" '[ -n "$TA" ] && [ "$TA" = "$(team_of "$A2")" ] && [ "$TA" != "$TB" ]'
+check "the call answered by both teams names team B, its team flagged for review (got $joint)" '[ "$joint" = "$TB:team" ]'
 got=$(figures office --team "$TA"); exp=$(want a1 a2)
 check "office: the team's hex id means the same as its name (got $got, want $exp)" '[ "$got" = "$exp" ]'
+# a1 holds its own record of the joint call only (it cannot read b1's), which names team A.
+crises[a1]=$((crises[a1] + 1))
 got=$(figures a1 --team "$TA"); exp=$(want a1 a2)
+crises[a1]=$((crises[a1] - 1))
 check "a1 (team A) counts exactly its team from the roster it adopted (got $got, want $exp)" '[ "$got" = "$exp" ]'
 set +e; out=$(c a1 report --from 2000-01-01 --to 2099-12-31 --team "$TB" 2>&1); rc=$?; set -e
 check "a1 cannot report team B, whose key it does not hold (exit 4: $out)" '[ $rc -eq 4 ] && echo "$out" | grep -q "no team"'
