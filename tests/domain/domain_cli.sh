@@ -15,12 +15,6 @@ export HOME="$T/home" XDG_DATA_HOME="$T/xdg"
 mkdir -p "$HOME"
 
 . "$(cd "$(dirname "$0")/../integration/lib" && pwd)/cli_checks.sh"
-run() {
-	set +e
-	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	set -e
-}
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T/out" "$1"; }
 py_stdin() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 check_json() {
