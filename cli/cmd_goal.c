@@ -150,7 +150,12 @@ const struct cli_sub cmd_goal_subs[] = {
          "  cairn goal status GOAL paused --date 2026-11-02\n",
          status_opts, run_status},
         {"list", "", 0, 0, "List goals with their current status.",
+         "Reading is audited ('cairn audit PERSON'): with --contact that person gets a 'goal list'\n"
+         "entry; without it, every person whose goals are listed gets one, before anything is\n"
+         "shown. If the entries cannot be written, nothing is shown. No goals, no entry.\n"
+         "\n"
          "Examples:\n"
+         "  cairn goal list\n"
          "  cairn goal list --contact CONTACT\n",
          list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},

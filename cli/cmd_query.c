@@ -314,7 +314,7 @@ static int run_conflicts(struct cli_ctx *ctx, const struct cli_args *a)
 
 	if ((rc = session_open(ctx)))
 		return rc;
-	rc = decided ? cairn_conflict_decisions(ctx->j, &text) : cairn_conflict_list(ctx->j, &text);
+	rc = decided ? cairn_conflict_decisions(ctx->j, &text) : cairn_conflict_values(ctx->j, &text);
 	return out_query(ctx->opt, rc, text, decided ? render_decisions : render_conflicts, ctx);
 }
 
@@ -362,7 +362,10 @@ static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
 
 const struct cli_sub cmd_search_subs[] = {
         {NULL, "TEXT...", 1, -1, "Search contact names and note text.",
-         "Several words are searched together, as one query.\n"
+         "Several words are searched together, as one query; at most 200 hits, best first.\n"
+         "Reading is audited ('cairn audit PERSON'): every person a hit shows (by name or by a\n"
+         "note) gets one 'search' entry before anything is shown; if the entries cannot be\n"
+         "written, nothing is shown. A search that finds nothing records nothing.\n"
          "\n"
          "Examples:\n"
          "  cairn search naloxone\n"
@@ -403,6 +406,9 @@ const struct cli_sub cmd_conflicts_subs[] = {
         {NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
+         "The values are record content, so the list is audited ('cairn audit PERSON'): every\n"
+         "person shown gets one 'conflicts' entry before anything is shown; if the entries cannot\n"
+         "be written, nothing is shown. No conflicts, no entry. --decided is not audited.\n"
          "\n"
          "Examples:\n"
          "  cairn conflicts\n"

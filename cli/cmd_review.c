@@ -75,6 +75,9 @@ static int run_signoff(struct cli_ctx *ctx, const struct cli_args *a)
 const struct cli_sub cmd_review_subs[] = {
         {NULL, "", 0, 0, "List notes awaiting a supervisor's sign-off, oldest first.",
          "Sign one off with 'cairn signoff NOTE'. Struck notes need no sign-off.\n"
+         "Reading is audited ('cairn audit PERSON'): every person whose notes are listed gets one\n"
+         "'review' entry before anything is shown; if the entries cannot be written, nothing is\n"
+         "shown. An empty list records nothing.\n"
          "\n"
          "Examples:\n"
          "  cairn review\n",

@@ -5,8 +5,10 @@
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
+#include "crypto.h"
 #include "domain.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +109,44 @@ int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *w
 	for (i = 0; !rc && i < count; i++)
 		rc = audit_append(j, ids[i], what, record);
 	free(ids);
+	return rc;
+}
+
+int cairn__audit_shown(cairn_journal *j, int rc, char **out, const char *member, const char *what)
+{
+	sqlite3_stmt *st;
+	char path[32];
+	/* Nothing shown, nothing to account for: no transaction, so an empty view works read-only too. */
+	if (rc || !strcmp(*out, "[]"))
+		return rc;
+	snprintf(path, sizeof(path), "$.%s", member);
+	if (!(rc = cairn__txn_begin(j))) {
+		/* The records shown are read back from the document itself: exactly those, and all of them. */
+		rc = cairn__prepare(j, &st,
+		                    "WITH ev AS MATERIALIZED (SELECT json_extract(value, ?2) AS entity, NULL AS body "
+		                    " FROM json_each(?1)) " CAIRN__PEOPLE_OF_EV);
+		if (!rc) {
+			sqlite3_bind_text(st, 1, *out, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+			rc = cairn__audit_people_locked(j, st, what, NULL);
+		}
+		rc = cairn__txn_end(j, rc);
+	}
+	if (rc) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", cairn_error_last());
+		cairn__error(rc, "%s: nothing shown, its audit entries could not be written: %s", what, why);
+	}
+	return cairn__view_fail(rc, out);
+}
+
+int cairn__view_fail(int rc, char **out)
+{
+	if (rc && *out) {
+		cairn__wipe(*out, strlen(*out));
+		free(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 

@@ -12,6 +12,10 @@
  *    built from the same data, and so bindings need no struct layouts.
  *  - The library never prints. Diagnostics go to the callback installed with cairn_log_set().
  *  - Passphrases are passed as (pointer, length); libcairn never keeps them.
+ *  - Reads of record content that say "audited" append their audit.view entries (42 CFR Part 2, HIPAA
+ *    164.312(b)) themselves, before the result is returned; when the entries cannot be written the
+ *    call fails and returns nothing, so no caller can skip them (cairn_log, cairn_search,
+ *    cairn_review_list, cairn_goal_list, cairn_conflict_values).
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -269,10 +273,29 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out);
 int cairn_contact_show(cairn_journal *j, const char *id, char **out);
 /** Referrals, optionally for one contact (NULL: all): [{"id","contact","category","to","state",...}]. */
 int cairn_referral_list(cairn_journal *j, const char *contact, char **out);
-/** Full-text search over contact names and note text: [{"type","id","contact","snippet"}]. */
+/**
+ * Full-text search over contact names and note text, best first, at most 200 hits:
+ * [{"type":"contact"|"note","id","contact","name","date","snippet"}]. Audited (42 CFR Part 2): before
+ * *out is returned, one audit.view "search" is appended for each person a hit shows (a contact hit is
+ * its person, a note hit its contact's; a merge group once, however many hits), all in one transaction;
+ * when they cannot be written, nothing is returned (*out NULL) and the error says why. No hit writes
+ * nothing.
+ */
 int cairn_search(cairn_journal *j, const char *query, char **out);
-/** Open field conflicts: [{"contact","field","values":[{"value","hlc","device"}]}]. */
+/**
+ * Which contact fields have open conflicts, without their values: [{"contact","field","heads":n}] (n
+ * concurrent values). Not audited: it shows no record content (the sync engine counts conflicts with
+ * it). Changed when the caseload views became audited: it used to return the values too, unaudited;
+ * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited.
+ */
 int cairn_conflict_list(cairn_journal *j, char **out);
+/**
+ * Open field conflicts with every value: [{"contact","name","field","values":[{"value","hlc","device"}]}],
+ * values newest first (the numbering of cairn_conflict_resolve's `keep`). Audited as cairn_search() is:
+ * one audit.view "conflicts" for each person shown, in one transaction, before *out is returned;
+ * nothing is returned when they cannot be written; no conflict writes nothing.
+ */
+int cairn_conflict_values(cairn_journal *j, char **out);
 
 typedef struct {
 	unsigned int version;
@@ -446,7 +469,7 @@ int cairn_duplicates(cairn_journal *j, const cairn_dedupe_options *opts, char **
 
 /**
  * Decide an open conflict on `field` of `contact` (a full id): keep the `keep`-th value (1-based, in the
- * order cairn_conflict_list() gives, newest first) or set `value` instead (then keep is 0). The decision
+ * order cairn_conflict_values() gives, newest first) or set `value` instead (then keep is 0). The decision
  * is a contact.set event that has seen every conflicting value, so it closes the conflict wherever it
  * arrives; its body also records the decision ("resolves": field, kept, replaced values). CAIRN_ENOTFOUND
  * when the field has no open conflict. *out: {"contact","field","value","kept","replaced","device","hlc"}.
@@ -472,8 +495,14 @@ int cairn_worker_get(cairn_journal *j, char **out);
 int cairn_goal_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** A goal's new status (active, achieved, paused, revised, dropped); fields: status, note, date. */
 int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_json);
-/** Goals of `contact` (NULL: all) with status history: [{"id","contact","domain","text","steps",
- * "target","date","status","history":[{"status","date","note","hlc","device"}]}]. */
+/**
+ * Goals of `contact` (NULL: all) with status history: [{"id","contact","domain","text","steps",
+ * "target","date","status","history":[{"status","date","note","hlc","device"}]}]. With `contact` NULL
+ * the list is audited as cairn_search() is: one audit.view "goal list" for each person whose goals are
+ * listed, in one transaction, before *out is returned (nothing is returned when they cannot be
+ * written; no goals writes nothing). One person's goals are not audited here: the caller that shows
+ * them audits that person (cairn_audit_view), as for the other per-person lists.
+ */
 int cairn_goal_list(cairn_journal *j, const char *contact, char **out);
 
 /**
@@ -603,7 +632,12 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out);
 
 /** A supervisor signs off a note (a signed event of this device and worker). */
 int cairn_note_signoff(cairn_journal *j, const char *note, const char *comment);
-/** Notes awaiting sign-off (not struck, not signed off), oldest first. */
+/**
+ * Notes awaiting sign-off (not struck, not signed off), oldest first:
+ * [{"id","contact","name","kind","date","device","minutes"}]. Audited as cairn_search() is: one
+ * audit.view "review" for each person whose notes are listed, in one transaction, before *out is
+ * returned; nothing is returned when they cannot be written; an empty list writes nothing.
+ */
 int cairn_review_list(cairn_journal *j, char **out);
 /* Crisis events (core/crisis.c). Times are UTC "YYYY-MM-DDTHH:MM:SSZ". Every member of a team records */
 /* on their own device; each field keeps every member's value, and differing values are flagged.     */

@@ -106,4 +106,18 @@ int cairn__audit_locked(cairn_journal *j, const char *contact, const char *what)
  * transaction; releases `st`. `record` (or NULL): the one record seen, kept in each entry's body. */
 int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *what, const char *record);
 
+/*
+ * The last step of a caseload view that shows record content (cairn_search, cairn_review_list,
+ * cairn_goal_list for everyone, cairn_conflict_values): `rc` is the view's result and *out its JSON
+ * array. When the array is not empty, one audit.view `what` is appended, in one transaction, for each
+ * person its records belong to (the record id is each element's `member`; people as
+ * cairn_audit_record finds them, each merge group once), before *out reaches the caller. When an entry
+ * cannot be written, *out is wiped and freed (NULL) and the error returned: nothing is shown unaudited.
+ * An empty array writes nothing and opens no transaction.
+ */
+int cairn__audit_shown(cairn_journal *j, int rc, char **out, const char *member, const char *what);
+
+/* When `rc` is an error, wipe and free *out (a view's document, may be NULL) and set it NULL; returns rc. */
+int cairn__view_fail(int rc, char **out);
+
 #endif

@@ -140,7 +140,11 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 		return rc;
 	if (contact)
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
-	return cairn__query_text(j, st, out, "[]");
+	rc = cairn__query_text(j, st, out, "[]");
+	/* Everyone's goals (their text) are audited here for every person shown; one person's are audited by
+	 * the caller that shows them (`goal list --contact`, `contact show`, a disclosure), as the other
+	 * per-person lists are. */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "goal list");
 }
 
 /* Goals set in the period, by domain, with their status at the end of it. */

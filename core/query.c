@@ -4,7 +4,6 @@
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
-#include "crypto.h"
 #include "domain.h"
 #include "error.h"
 #include "journal.h"
@@ -260,10 +259,21 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 	}
 	sqlite3_bind_text(st, 1, q, -1, SQLITE_TRANSIENT);
 	free(q);
-	return one_text(j, st, out, "[]");
+	/* Names and note snippets: an audit entry for every person a hit shows (42 CFR Part 2). */
+	return cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "id", "search");
 }
 
 int cairn_conflict_list(cairn_journal *j, char **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+		j, &st,
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'field', f.field, "
+		" 'heads', f.heads) AS o FROM contact_fields f WHERE f.heads > 1 ORDER BY f.entity, f.field)");
+	return rc ? rc : one_text(j, st, out, "[]");
+}
+
+int cairn_conflict_values(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
@@ -275,7 +285,8 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 		"  (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
 		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o "
 		"FROM contact_fields f WHERE f.heads > 1 ORDER BY f.entity, f.field)");
-	return rc ? rc : one_text(j, st, out, "[]");
+	/* The conflicting values are record content: audited for every person shown. */
+	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "contact", "conflicts");
 }
 
 /* cairn_log's filter (?1 device, ?2 entity). One statement per filter combination: "?1 IS NULL OR
@@ -344,12 +355,7 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 	         log_filter(opts));
 	if (!rc && !(rc = log_prepare(j, opts, sql, &st)))
 		rc = cairn__audit_people_locked(j, st, bodies ? "log --bodies" : "log", opts->entity);
-	if ((rc = cairn__txn_end(j, rc)) && *out) {
-		cairn__wipe(*out, strlen(*out));
-		free(*out);
-		*out = NULL;
-	}
-	return rc;
+	return cairn__view_fail(cairn__txn_end(j, rc), out);
 }
 
 int cairn_journal_stats(cairn_journal *j, char **out)

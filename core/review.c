@@ -118,7 +118,8 @@ int cairn_review_list(cairn_journal *j, char **out)
 		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ") "
 		" AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
 		"ORDER BY n.date, n.hlc, n.entity)");
-	return rc ? rc : cairn__query_text(j, st, out, "[]");
+	/* Which notes of which person await sign-off: audited for every person shown. */
+	return rc ? rc : cairn__audit_shown(j, cairn__query_text(j, st, out, "[]"), out, "id", "review");
 }
 
 static int review_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)

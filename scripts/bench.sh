@@ -7,13 +7,14 @@
 # Sizes (environment): BENCH_JOURNAL_CONTACTS (50000), BENCH_VFS_CONTACTS (100000), and those of
 # bench/bench_sync.sh (BENCH_WIRE_CONTACTS, BENCH_IMPORT_CONTACTS, BENCH_SYNC_ROUNDS) and
 # bench/bench_link.sh (BENCH_LINK_RUNS), BENCH_CRISIS_N (100000), BENCH_DEDUPE_N (100000),
-# BENCH_RECONCILE_DEVICES (1000) x BENCH_RECONCILE_CONTACTS (200; 1,000 events a device).
-# BENCH_ONLY="journal vfs sync link agent crisis dedupe reconcile" picks some.
+# BENCH_RECONCILE_DEVICES (1000) x BENCH_RECONCILE_CONTACTS (200; 1,000 events a device),
+# BENCH_CASELOAD_N (1000).
+# BENCH_ONLY="journal vfs sync link agent crisis dedupe reconcile caseload" picks some.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
 workload=${CAIRN_WORKLOAD:-$root/../shared/bench/workload.py}
-only=${BENCH_ONLY:-journal vfs sync link agent crisis dedupe reconcile}
+only=${BENCH_ONLY:-journal vfs sync link agent crisis dedupe reconcile caseload}
 export CAIRN_WORKLOAD=$workload
 [[ -f $workload ]] || { echo "bench.sh: no workload generator at $workload (set CAIRN_WORKLOAD)" >&2; exit 2; }
 for b in bench/bench_journal bench/bench_vfs bench/bench_sync cairn; do
@@ -59,6 +60,10 @@ if want reconcile; then
 	d=${BENCH_RECONCILE_DEVICES:-1000} c=${BENCH_RECONCILE_CONTACTS:-200}
 	section "office: a cold central journal reconciling $d devices' logs ($c contacts with 4 notes each a device)"
 	python3 "$workload" --contacts $((d * c)) --notes 4 | "$build/bench/bench_reconcile" "$d" "$c"
+fi
+if want caseload; then
+	section "caseload views: one audit entry per person shown (${BENCH_CASELOAD_N:-1000} people)"
+	"$build/bench/bench_caseload" "${BENCH_CASELOAD_N:-1000}"
 fi
 if want agent; then
 	section "agent: a command with the agent's session vs unlocking itself; idle RSS"

@@ -4,7 +4,8 @@
  * events ingested in reverse order into another journal give the same state digest; and the resource
  * directory is the office's alone: a device adopts it whole, a resource.set from any device but the
  * office's own journal is never applied, a malformed directory changes nothing; and reading the event
- * log is audited in the library.
+ * log and the caseload views that show record content (search, review, goal list, conflicts) are
+ * audited in the library.
  */
 #include "t.h"
 #include "journal.h"
@@ -393,6 +394,84 @@ static void test_log_is_audited(void)
 	T_CHECK(audited(a, "note show") == 1 && audited(b, "note show") == 0);
 }
 
+/* The number of elements of a view's document (-1: failed), and its text left in *out (cairn_free it). */
+static int shown(int rc, char **out)
+{
+	json_t *a = rc ? NULL : json_loads(*out, 0, NULL);
+	int n = a ? (int)json_array_size(a) : -1;
+	json_decref(a);
+	return n;
+}
+
+/*
+ * The caseload views that show record content audit in the library, so no caller can skip it: one
+ * entry per person shown, however many of their records are shown, none for anyone else, none when
+ * nothing is shown; one person's goals are the caller's to audit; the conflict list without values is
+ * not audited. Inside an import group no entry can be written: the view returns nothing (fails closed),
+ * but an empty one still works.
+ */
+static void test_caseload_views_are_audited(void)
+{
+	char a[CAIRN_ID_LEN], b[CAIRN_ID_LEN], *out = NULL;
+	int ra, rb, ga, gb;
+	T_OK(cairn_contact_list(ja, 1, &out));
+	{
+		json_t *c = json_loads(out, 0, NULL); /* by name: Yuri, then Zelda (the note's) */
+		snprintf(b, sizeof(b), "%s", json_string_value(json_object_get(json_array_get(c, 0), "id")));
+		snprintf(a, sizeof(a), "%s", json_string_value(json_object_get(json_array_get(c, 1), "id")));
+		json_decref(c);
+	}
+	cairn_free(out), out = NULL;
+	ra = audited(a, "search"), rb = audited(b, "search");
+	/* "Zelda" matches her name and nobody else's: her entry only. */
+	T_CHECK(shown(cairn_search(ja, "zelda", &out), &out) == 1);
+	cairn_free(out), out = NULL;
+	T_CHECKF(audited(a, "search") == ra + 1 && audited(b, "search") == rb, "a %d, b %d", audited(a, "search"),
+	         audited(b, "search"));
+	/* Her name and her note ("hello"), and Yuri's name: one entry each. */
+	T_CHECK(shown(cairn_search(ja, "canary", &out), &out) == 2);
+	cairn_free(out), out = NULL;
+	T_CHECK(shown(cairn_search(ja, "hello", &out), &out) == 1);
+	cairn_free(out), out = NULL;
+	T_CHECK(audited(a, "search") == ra + 3 && audited(b, "search") == rb + 1);
+	T_CHECK(shown(cairn_search(ja, "nobody-matches-this", &out), &out) == 0);
+	cairn_free(out), out = NULL;
+	T_CHECK(audited(a, "search") == ra + 3 && audited(b, "search") == rb + 1);
+
+	ra = audited(a, "review"), rb = audited(b, "review");
+	T_CHECK(shown(cairn_review_list(ja, &out), &out) == 1); /* Zelda's note; Yuri has none */
+	cairn_free(out), out = NULL;
+	T_CHECK(audited(a, "review") == ra + 1 && audited(b, "review") == rb);
+
+	ga = audited(a, "goal list"), gb = audited(b, "goal list");
+	T_CHECK(shown(cairn_goal_list(ja, NULL, &out), &out) == 2);
+	cairn_free(out), out = NULL;
+	T_CHECK(audited(a, "goal list") == ga + 1 && audited(b, "goal list") == gb + 1);
+	T_CHECK(shown(cairn_goal_list(ja, a, &out), &out) == 1);
+	cairn_free(out), out = NULL;
+	T_CHECK(audited(a, "goal list") == ga + 1); /* the caller audits one person's list */
+
+	/* No conflict here: nothing shown, nothing written; the list without values has no "values". */
+	T_CHECK(shown(cairn_conflict_values(ja, &out), &out) == 0);
+	cairn_free(out), out = NULL;
+	T_OK(cairn_conflict_list(ja, &out));
+	T_CHECK(out && !strcmp(out, "[]"));
+	cairn_free(out), out = NULL;
+
+	/* Fails closed: appends are refused inside an import group, so nothing is returned. */
+	ra = audited(a, "search"), rb = audited(a, "review"), ga = audited(a, "goal list");
+	T_OK(cairn_import_begin(ja));
+	T_CHECK(cairn_search(ja, "zelda", &out) != 0 && out == NULL);
+	T_CHECK(strstr(cairn_error_last(), "search: nothing shown, its audit entries could not be written") != NULL);
+	T_CHECK(cairn_review_list(ja, &out) != 0 && out == NULL);
+	T_CHECK(cairn_goal_list(ja, NULL, &out) != 0 && out == NULL);
+	T_CHECK(shown(cairn_search(ja, "nobody-matches-this", &out), &out) == 0);
+	cairn_free(out), out = NULL;
+	T_OK(cairn_import_rollback(ja));
+	cairn_import_finish(ja);
+	T_CHECK(audited(a, "search") == ra && audited(a, "review") == rb && audited(a, "goal list") == ga);
+}
+
 /*
  * An amendment that arrives before its note (a relay held the amending device's log, not the note's):
  * nobody can be audited for it, so `log --bodies` withholds its body and says why; a resource (about
@@ -448,6 +527,7 @@ int main(void)
 	T_RUN(test_directory_is_the_offices);
 	T_RUN(test_person_lists_use_indexes);
 	T_RUN(test_orphan_body_withheld);
+	T_RUN(test_caseload_views_are_audited);
 	T_RUN(test_log_is_audited); /* last: its audit entries change the digest */
 	cairn_free(directory);
 	cairn_journal_free(ja);

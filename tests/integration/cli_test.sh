@@ -20,13 +20,7 @@ mkdir -p "$HOME"
 
 . "$(cd "$(dirname "$0")" && pwd)/lib/cli_checks.sh"
 
-# run ARGS...: run cairn, keep stdout in $T/out, stderr in $T/err, the exit code in $rc.
-run() {
-	set +e
-	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
-	rc=$?
-	set -e
-}
+# run ARGS... (cli_checks.sh): run cairn, keep stdout in $T/out, stderr in $T/err, the exit code in $rc.
 # run_in FILE ARGS...: the same with standard input from FILE.
 run_in() {
 	local in=$1

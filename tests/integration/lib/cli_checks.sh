@@ -1,10 +1,17 @@
-# cli_checks.sh — the checks the CLI test scripts share (cli_test.sh, cli_setup.sh, domain/domain_cli.sh).
-# Source it after setting T (a temporary directory); the script defines run ARGS... (run cairn with stdout
-# in $T/out, stderr in $T/err, the exit code in $rc), which error_line calls. End with
+# cli_checks.sh — the checks the CLI test scripts share (cli_test.sh, cli_setup.sh, domain/domain_cli.sh,
+# domain/caseload_audit.sh). Source it after setting T (a temporary directory) and CAIRN (the binary).
+# run ARGS... runs cairn with stdout in $T/out, stderr in $T/err, the exit code in $rc; error_line calls
+# it, and a script may define its own after sourcing this (cli_setup.sh adds a timeout). End with
 #   echo "$passed passed, $failed failed"; [[ $failed == 0 ]]
 passed=0
 failed=0
 rc=0
+run() {
+	set +e
+	"$CAIRN" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	set -e
+}
 ok() { passed=$((passed + 1)); }
 bad() {
 	failed=$((failed + 1))
