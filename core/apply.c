@@ -195,7 +195,13 @@ static int recompute_register(cairn_journal *j, const char *entity, const char *
 	}
 	if (!heads) { /* only a malformed history (a cycle of `seen`) has no head: nothing to show */
 		cairn__finalize(j, w);
-		return 0;
+		/* whatever an earlier write put there goes too: it kept the first write's value, so devices that got
+		 * the cycle in opposite orders disagreed for good */
+		if ((rc = cairn__prepare(j, &w, "DELETE FROM contact_fields WHERE entity = ?1 AND field = ?2")))
+			return rc;
+		sqlite3_bind_text(w, 1, entity, -1, SQLITE_STATIC);
+		sqlite3_bind_text(w, 2, field, -1, SQLITE_STATIC);
+		return step_done(j, w, "clearing a contact field");
 	}
 	sqlite3_bind_text(w, 1, entity, -1, SQLITE_STATIC);
 	sqlite3_bind_text(w, 2, field, -1, SQLITE_STATIC);

@@ -431,6 +431,41 @@ static void test_reused_id_order_independent(void)
 	cairn_journal_free(y);
 }
 
+/* Two writes that each claim to have seen the other (only a forged or broken history does this) leave no
+ * head: the field shows nothing, whichever arrived first. The register kept the first write's value when
+ * the second left it headless, so two devices that got them in opposite orders disagreed for good. */
+static void test_seen_cycle_order_independent(void)
+{
+	cairn_journal *x = fresh(), *y = fresh();
+	T_REQUIRE(x && y);
+	const char *who = "01890000-0000-7000-8000-0000000000bb";
+	uint64_t h1 = (uint64_t)1000 << 16, h2 = (uint64_t)2000 << 16;
+	char b1[256], b2[256];
+	snprintf(b1, sizeof(b1), "{\"fields\":{\"name\":\"A\"},\"seen\":{\"name\":[[%llu,\"bbbbbbbbbbbbbbbb\"]]}}",
+	         (unsigned long long)h2);
+	snprintf(b2, sizeof(b2), "{\"fields\":{\"name\":\"B\"},\"seen\":{\"name\":[[%llu,\"aaaaaaaaaaaaaaaa\"]]}}",
+	         (unsigned long long)h1);
+	cairn_event ev[2] = {
+	        {"aaaaaaaaaaaaaaaa", 1, h1, "contact.set", who, b1, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 1, h2, "contact.set", who, b2, 1, {0}},
+	};
+	for (int i = 0; i < 2; i++)
+		cairn_event_hash(&ev[i], ev[i].hash);
+	T_CHECK(cairn_event_ingest(x, &ev[0]) == 0);
+	T_CHECK(cairn_event_ingest(x, &ev[1]) == 0);
+	T_CHECK(cairn_event_ingest(y, &ev[1]) == 0);
+	T_CHECK(cairn_event_ingest(y, &ev[0]) == 0);
+	T_CHECK(same_digest(x, y));
+	json_t *cx = show(x, who), *cy = show(y, who);
+	T_CHECK(cx && cy);
+	T_CHECK(!json_object_get(json_object_get(cx, "fields"), "name"));
+	T_CHECK(!json_object_get(json_object_get(cy, "fields"), "name"));
+	json_decref(cx);
+	json_decref(cy);
+	cairn_journal_free(x);
+	cairn_journal_free(y);
+}
+
 static void test_delete_restore(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -559,6 +594,7 @@ int main(void)
 	T_RUN(test_import_group);
 	T_RUN(test_idempotent_and_fork);
 	T_RUN(test_reused_id_order_independent);
+	T_RUN(test_seen_cycle_order_independent);
 	T_RUN(test_delete_restore);
 	T_RUN(test_team_key_kept);
 	T_RUN(test_open_errors);
