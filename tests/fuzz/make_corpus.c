@@ -254,6 +254,13 @@ static int gen_event(void)
 	        {2, 0, 3, "contact.set",
 	         "{\"fields\":{\"phone\":null},\"seen\":{\"phone\":[[111669149696065537,\"0123456789abcdef\"]]}}"},
 	};
+	/* Two writes that each saw the other (a forged history): no head, whichever order (apply.c). */
+	static const seed_event cycle[] = {
+	        {0, 0, 1, "contact.set",
+	         "{\"fields\":{\"name\":\"A\"},\"seen\":{\"name\":[[111410964070531072,\"fedcba9876543210\"]]}}"},
+	        {1, 0, 1, "contact.set",
+	         "{\"fields\":{\"name\":\"B\"},\"seen\":{\"name\":[[111410964070531072,\"0123456789abcdef\"]]}}"},
+	};
 	static const seed_event merge[] = {
 	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
 	        {1, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
@@ -401,6 +408,7 @@ static int gen_event(void)
 	};
 	int bad = 0;
 	bad += event_seed("contact-conflict", contact, CAIRN__SEED_COUNT(contact));
+	bad += event_seed("seen-cycle", cycle, CAIRN__SEED_COUNT(cycle));
 	bad += event_seed("merge-delete", merge, CAIRN__SEED_COUNT(merge));
 	bad += event_seed("notes", notes, CAIRN__SEED_COUNT(notes));
 	bad += event_seed("referral-lattice", referral, CAIRN__SEED_COUNT(referral));
