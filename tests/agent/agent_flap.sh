@@ -63,7 +63,7 @@ git -C "$T/repos/central.git" config receive.denyDeletes true
 ip netns exec "$NS_S" git daemon --reuseaddr --export-all --enable=receive-pack --base-path="$T/repos" \
 	--listen="${net}1" --port=9418 "$T/repos" 2>"$T/daemon.log" &
 daemon=$!
-wait_for 10 eval "ip netns exec $NS_S ss -ltn | grep -q '${net}1:9418'" || { echo "git daemon did not start" >&2; exit 1; }
+wait_for 10 eval "ip netns exec $NS_S ss -ltn | grep >/dev/null '${net}1:9418'" || { echo "git daemon did not start" >&2; exit 1; }
 
 dev_init a b
 dev_remote central "git://${net}1/central.git" a b

@@ -87,7 +87,7 @@ assert sorted(d[\"records\"])==sorted([\"$A\",\"$B\"])
 		"echo '$json' | py 'import json,sys; d=json.load(sys.stdin); assert d[\"arrived\"]==\"2026-11-23T14:31:00Z\" and d[\"cleared\"]==\"2026-11-23T15:20:00Z\", d'"
 	check "run $n: the dispatch stamp only a recorded arrives with the record" \
 		"echo '$json' | py 'import json,sys; d=json.load(sys.stdin); assert d[\"dispatched\"]==\"2026-11-23T14:09:00Z\" and d[\"source\"]==\"988\"'"
-	check "run $n: the show card names the disagreement" 'c a$n crisis show "${A:0:8}" | grep -q "members disagree"'
+	check "run $n: the show card names the disagreement" 'c a$n crisis show "${A:0:8}" | grep >/dev/null "members disagree"'
 }
 
 # Order 1: a syncs first, then b, then a again; the office last.
@@ -116,7 +116,7 @@ check "digests still equal" '[ "$(c a2 digest)" = "$(c b2 digest)" ] && [ "$(c b
 R=$(c b2 crisis open --join "${A:0:8}" --role nurse)
 check "a join by 8 characters of a synced crisis lands on it" '[ "$R" = "$(field b2 "${A:0:8}" "[\"id\"]")" ]'
 set +e; out=$(c b2 crisis open --join "ffffffff" 2>&1); rc=$?; set -e
-check "an 8-character join of a crisis not here asks for 13 ($out)" '[ $rc -eq 4 ] && echo "$out" | grep -q "at least 13"'
+check "an 8-character join of a crisis not here asks for 13 ($out)" '[ $rc -eq 4 ] && echo "$out" | grep >/dev/null "at least 13"'
 
 # Full id known (QR code) but the record not synced yet: b writes straight onto a's crisis.
 X=$(c a2 crisis open --source 911 --location street --received "2026-11-24T02:00:00Z")
@@ -159,9 +159,9 @@ out2=$(c a2 crisis open --join 0123 2>&1); rc2=$?
 out3=$(c a2 crisis set "$s" --disposition jail 2>&1); rc3=$?
 out4=$(c a2 crisis stamp ffffffff arrived 2>&1); rc4=$?
 set -e
-check "an unknown stamp is a usage error ($out)" '[ $rc1 -eq 2 ] && echo "$out" | grep -q "STAMP"'
-check "a join needs 8 characters ($out2)" '[ $rc2 -eq 2 ] && echo "$out2" | grep -q "8 characters"'
-check "an unknown disposition names the choices ($out3)" '[ $rc3 -eq 2 ] && echo "$out3" | grep -q "stabilised-in-place"'
+check "an unknown stamp is a usage error ($out)" '[ $rc1 -eq 2 ] && echo "$out" | grep >/dev/null "STAMP"'
+check "a join needs 8 characters ($out2)" '[ $rc2 -eq 2 ] && echo "$out2" | grep >/dev/null "8 characters"'
+check "an unknown disposition names the choices ($out3)" '[ $rc3 -eq 2 ] && echo "$out3" | grep >/dev/null "stabilised-in-place"'
 check "an unknown crisis is not found ($out4)" '[ $rc4 -eq 4 ] && [ $(echo "$out4" | wc -l) -eq 1 ]'
 check "nothing was written by the refused commands" '[ "$(c a2 digest)" = "$before" ]'
 

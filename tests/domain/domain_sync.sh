@@ -58,12 +58,12 @@ sync_all b a office
 for d in a office; do
 	audit=$(c $d --json audit "$P")
 	check "$d sees b's audit entry for contact show" \
-		'echo "$audit" | js "any(e[\"what\"] == \"contact show\" and e[\"device\"] == \"$DEV_B\" and e[\"worker\"] == \"Bo Worker\" for e in d)" | grep -q True'
+		'echo "$audit" | js "any(e[\"what\"] == \"contact show\" and e[\"device\"] == \"$DEV_B\" and e[\"worker\"] == \"Bo Worker\" for e in d)" | grep >/dev/null True'
 	disc=$(c $d --json disclosures "$P")
 	check "$d sees the accounting entries of b's export, referral and emergency disclosures" \
-		'echo "$disc" | js "sorted((x[\"channel\"], x[\"recipient\"], x[\"consent\"] is None, x[\"device\"] == \"$DEV_B\", x[\"worker\"]) for x in d) == [(\"export\", \"County ER\", True, True, \"Bo Worker\"), (\"export\", \"Harbor House\", False, True, \"Bo Worker\"), (\"referral\", \"Harbor House\", False, True, \"Bo Worker\")]" | grep -q True'
+		'echo "$disc" | js "sorted((x[\"channel\"], x[\"recipient\"], x[\"consent\"] is None, x[\"device\"] == \"$DEV_B\", x[\"worker\"]) for x in d) == [(\"export\", \"County ER\", True, True, \"Bo Worker\"), (\"export\", \"Harbor House\", False, True, \"Bo Worker\"), (\"referral\", \"Harbor House\", False, True, \"Bo Worker\")]" | grep >/dev/null True'
 	check "$d sees the emergency reason" \
-		'echo "$disc" | js "[x[\"emergency\"] for x in d if x[\"consent\"] is None] == [\"unresponsive\"]" | grep -q True'
+		'echo "$disc" | js "[x[\"emergency\"] for x in d if x[\"consent\"] is None] == [\"unresponsive\"]" | grep >/dev/null True'
 done
 
 # 2. The same plan edited on a and on b without either seeing the other.
@@ -73,25 +73,25 @@ sync_all a b a office
 for d in a b office; do
 	show=$(c $d --json plan show "$P" --type relapse)
 	check "$d keeps both concurrent versions and flags the plan" \
-		'echo "$show" | js "d[\"conflict\"] and sorted(d[\"heads\"]) == sorted([\"$Va\", \"$Vb\"]) and d[\"versions\"] == 3" | grep -q True'
+		'echo "$show" | js "d[\"conflict\"] and sorted(d[\"heads\"]) == sorted([\"$Va\", \"$Vb\"]) and d[\"versions\"] == 3" | grep >/dev/null True'
 	check "$d lists the plan among those needing review" \
-		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep -q True'
+		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep >/dev/null True'
 done
 check "both versions' edits are in the history, each over the version its author had seen" \
-	'c a --json plan history "$P" --type relapse | js "[(v[\"version\"], v[\"seen\"]) for v in d if v[\"head\"]] and all(v[\"seen\"] == [\"$V1\"] for v in d if v[\"head\"])" | grep -q True'
+	'c a --json plan history "$P" --type relapse | js "[(v[\"version\"], v[\"seen\"]) for v in d if v[\"head\"]] and all(v[\"seen\"] == [\"$V1\"] for v in d if v[\"head\"])" | grep >/dev/null True'
 Vr=$(c a plan set "$P" --type relapse --coping "call my sponsor" --place "the bus station")
 sync_all a b office
 for d in b office; do
 	check "a version that has seen both resolves the flag on $d" \
-		'c $d --json plan show "$P" --type relapse | js "not d[\"conflict\"] and d[\"version\"] == \"$Vr\" and d[\"versions\"] == 4" | grep -q True'
+		'c $d --json plan show "$P" --type relapse | js "not d[\"conflict\"] and d[\"version\"] == \"$Vr\" and d[\"versions\"] == 4" | grep >/dev/null True'
 done
 
 # 3. Supervision: the office signs off a's note; a sees it signed.
 N=$(c a --json review | js "d[0]['id']")
-check "the office's review lists a's note" 'c office --json review | js "\"$N\" in [n[\"id\"] for n in d]" | grep -q True'
+check "the office's review lists a's note" 'c office --json review | js "\"$N\" in [n[\"id\"] for n in d]" | grep >/dev/null True'
 c office signoff "$N" --comment "good detail" >/dev/null
 sync_all office a b
-check "a sees its note signed off" 'c a --json review | js "\"$N\" not in [n[\"id\"] for n in d]" | grep -q True'
+check "a sees its note signed off" 'c a --json review | js "\"$N\" not in [n[\"id\"] for n in d]" | grep >/dev/null True'
 
 # 4. Everyone agrees.
 sync_all a b office a b

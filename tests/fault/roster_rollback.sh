@@ -40,20 +40,20 @@ git -C "$central" update-ref refs/heads/roster "$v3"
 # signs (refs/cairn/office/roster in its logs.git) and puts that back; without the copy, it refuses.
 set +e; out=$(c office office devices 2>&1); rc=$?; set -e
 check "the office puts its newest roster back on the rolled-back central, and says so ($rc: $out)" \
-	'[ $rc -eq 0 ] && echo "$out" | grep -q "put back from the office.s own copy" &&
+	'[ $rc -eq 0 ] && echo "$out" | grep >/dev/null "put back from the office.s own copy" &&
 	[ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v4" ]'
 git -C "$central" update-ref refs/heads/roster "$v3" # rolled back again
 kept=$(git -C office/logs.git rev-parse refs/cairn/office/roster)
 git -C office/logs.git update-ref -d refs/cairn/office/roster # and the office's copy is gone
 set +e; out=$(c office office supervisor "$A1" 2>&1); rc=$?; set -e
 check "without its copy, the office refuses to work on the rolled-back roster, naming both versions (exit 7: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "roster (version $(rver "$v3")) is older than version $(rver "$v4"), which this office signed"'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "roster (version $(rver "$v3")) is older than version $(rver "$v4"), which this office signed"'
 check "and signs nothing" '[ "$(git -C "$central" rev-parse refs/heads/roster)" = "$v3" ]'
 git -C office/logs.git update-ref refs/cairn/office/roster "$kept"
 c a1 contact add "Alpha one after rollback" >/dev/null
 set +e; out=$(c a1 sync 2>&1); rc=$?; set -e
 check "a1 refuses the older roster with a clear message (exit 7: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "older than version .* (rollback)"'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "older than version .* (rollback)"'
 check "the message is one line per remote, lowercase after the prefix" \
 	'[ "$(echo "$out" | grep -c "rollback")" = 1 ]'
 check "a1 keeps the newer roster" '[ "$(git -C a1/logs.git rev-parse refs/heads/roster)" = "$v4" ]'
@@ -72,9 +72,9 @@ set +e; out=$(c a3 sync 2>&1); set -e
 check "the host's own hook, reading the rolled-back roster, lets a3's later segment in ($out)" \
 	'[ "$(git -C "$central" rev-parse refs/heads/logs/$A3)" = "$(git -C a3/logs.git rev-parse refs/heads/logs/$A3)" ]'
 set +e; out=$(c a1 sync 2>&1); rc=$?; set -e
-check "a1 refuses the rollback again (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep -q "(rollback)"'
+check "a1 refuses the rollback again (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "(rollback)"'
 check "a1 quarantines a3's segment written after its revocation, with the reason" \
-	'c a1 --json sync status | grep -q "was revoked after seq"'
+	'c a1 --json sync status | grep >/dev/null "was revoked after seq"'
 set +e; c a2 sync >/dev/null 2>&1; set -e
 check "a1 never applies a3's later record" '! has a1 "Alpha three revoked"'
 check "a2 never applies a3's later record" '! has a2 "Alpha three revoked"'
@@ -110,11 +110,11 @@ git init -q --bare stick.git
 c a1 remote add stick "$T/stick.git" >/dev/null
 set +e; out=$(c a1 sync stick 2>&1); rc=$?; set -e
 check "with no roster anywhere, a1 says other logs wait (exit 7: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "took roster version $(rver "$v5"), and no remote offered it again"'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "took roster version $(rver "$v5"), and no remote offered it again"'
 c a1 remote add central "$URL" >/dev/null
 set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
 check "a1 refuses the rolled-back roster all the same (exit 7: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "offers roster version $(rver "$v3"), older than version $(rver "$v5") this journal already took"'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "offers roster version $(rver "$v3"), older than version $(rver "$v5") this journal already took"'
 check "a1 holds no older roster" '! git -C a1/logs.git rev-parse -q --verify refs/heads/roster >/dev/null'
 check "a1 applies nothing of a3's later record" '! has a1 "Alpha three revoked"'
 set +e; c a2 sync >/dev/null 2>&1; set -e # a2 puts v5 back on central
@@ -159,18 +159,18 @@ rm -rf a1/logs.git
 c a1 remote add central "$URL" >/dev/null
 set +e; out=$(c a1 sync central 2>&1); rc=$?; set -e
 check "a1 says its new events wait, and how to go on when no remote has what it sealed ($rc: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "new-device-id" && [ "$(dev a1)" = "$A1" ]'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "new-device-id" && [ "$(dev a1)" = "$A1" ]'
 c a1 remote add nowhere "$T/no-such-repository.git" >/dev/null
 set +e; out=$(c a1 sync --new-device-id 2>&1); rc=$?; set -e
 check "--new-device-id refuses unless every remote was reached in the run ($rc: $out)" \
-	'[ $rc -eq 7 ] && echo "$out" | grep -q "needs every remote reached" && [ "$(dev a1)" = "$A1" ]'
+	'[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "needs every remote reached" && [ "$(dev a1)" = "$A1" ]'
 c a1 remote remove nowhere >/dev/null
 set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
 check "with --new-device-id it goes on under a new device id, and says the office must approve it ($rc: $out)" \
-	'[ $rc -eq 0 ] && [ "$(dev a1)" != "$A1" ] && echo "$out" | grep -q "continue as device" &&
-	echo "$out" | grep -q "office must approve device $(dev a1)"'
+	'[ $rc -eq 0 ] && [ "$(dev a1)" != "$A1" ] && echo "$out" | grep >/dev/null "continue as device" &&
+	echo "$out" | grep >/dev/null "office must approve device $(dev a1)"'
 set +e; out=$(c a1 sync central --new-device-id 2>&1); rc=$?; set -e
-check "which it refuses when nothing is lost ($rc: $out)" '[ $rc -eq 2 ] && echo "$out" | grep -q "nothing to continue"'
+check "which it refuses when nothing is lost ($rc: $out)" '[ $rc -eq 2 ] && echo "$out" | grep >/dev/null "nothing to continue"'
 c office office enroll approve "$(dev a1)" --team A >/dev/null
 set +e; c a1 sync central >/dev/null 2>&1; c a2 sync >/dev/null 2>&1; set -e
 check "once the office approves the new id, a2 reads what a1 sealed offline" 'has a2 "Alpha one sealed offline"'

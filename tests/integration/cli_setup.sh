@@ -172,7 +172,7 @@ for _ in $(seq 100); do
 done
 check 'grep -q "git://127.0.0.1:$port/logs.git" "$T/serve.err"' \
 	"serve announces the port it listens on: $(tr '\n' ' ' <"$T/serve.err")"
-check 'git ls-remote "git://127.0.0.1:$port/logs.git" | grep -q refs/heads/logs/' "the announced URL serves the logs"
+check 'git ls-remote "git://127.0.0.1:$port/logs.git" | grep >/dev/null refs/heads/logs/' "the announced URL serves the logs"
 kill "$SERVE_PID" 2>/dev/null || true
 wait "$SERVE_PID" 2>/dev/null || true
 SERVE_PID=

@@ -14,6 +14,6 @@ check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "
 echo pw > p
 c() { local d=$1; shift; "$C" --dir "$T/$d" --passphrase-file "$T/p" "$@"; }
 dev() { c "$1" --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])'; }
-has() { c "$1" --json contact list | grep -q "$2"; }
+has() { c "$1" --json contact list | grep >/dev/null "$2"; }
 central=$SRV_ROOT/repos/central.git
 URL=$GIT_DAEMON_URL/central.git

@@ -63,7 +63,7 @@ tree=$(git -C evil.git rev-parse "$a1tip^{tree}")
 forged=$(echo "cairn segment" | canon git -C evil.git commit-tree "$tree" -p "$a2tip")
 set +e; out=$(git -C evil.git push "$URL" "$forged:refs/heads/logs/$A2" 2>&1); rc=$?; set -e
 check "a segment signed by the wrong key on another device's log is refused" \
-	'[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/logs/$A2: segment of device $A1 found on the log of $A2"'
+	'[ $rc -ne 0 ] && echo "$out" | grep >/dev/null "cairn: refused refs/heads/logs/$A2: segment of device $A1 found on the log of $A2"'
 check "central's log of a2 is unchanged" '[ "$(git -C "$central" rev-parse refs/heads/logs/$A2)" = "$a2tip" ]'
 set +e; out=$(git -C evil.git push "$URL" ":refs/heads/logs/$A2" 2>&1); rc=$?; set -e
 check "deleting a log is refused" '[ $rc -ne 0 ] && [ "$(git -C "$central" rev-parse refs/heads/logs/$A2)" = "$a2tip" ]'
@@ -74,9 +74,9 @@ blob=$(head -c 300 /dev/urandom | git -C evil.git hash-object -w --stdin)
 rtree=$(printf '100644 blob %s\troster\n' "$blob" | git -C evil.git mktree)
 fake=$(echo "cairn roster" | canon git -C evil.git commit-tree "$rtree" -p "$rtip")
 set +e; out=$(git -C evil.git push "$URL" "$fake:refs/heads/roster" 2>&1); rc=$?; set -e
-check "a roster not signed by the org key is refused ($out)" '[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/roster"'
+check "a roster not signed by the org key is refused ($out)" '[ $rc -ne 0 ] && echo "$out" | grep >/dev/null "cairn: refused refs/heads/roster"'
 set +e; out=$(git -C evil.git push "$URL" "$a1tip:refs/heads/other" 2>&1); rc=$?; set -e
-check "other refs are refused" '[ $rc -ne 0 ] && echo "$out" | grep -q "only refs/heads/logs"'
+check "other refs are refused" '[ $rc -ne 0 ] && echo "$out" | grep >/dev/null "only refs/heads/logs"'
 
 # The same hook behind the other documented servers (docs/office.md): git http-backend and sshd.
 srv_http
@@ -84,10 +84,10 @@ srv_sshd
 pw=$(cat "$SRV_HTTP_PASSWORD_FILE")
 set +e; out=$(git -C evil.git push "http://cairn:$pw@${SRV_HTTP_URL#http://}/central.git" "$forged:refs/heads/logs/$A2" 2>&1); rc=$?; set -e
 check "over git http-backend the forged push is refused by the hook ($out)" \
-	'[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/logs/$A2"'
+	'[ $rc -ne 0 ] && echo "$out" | grep >/dev/null "cairn: refused refs/heads/logs/$A2"'
 set +e; out=$(GIT_SSH_COMMAND=$SRV_SSH_COMMAND git -C evil.git push "$SRV_SSH_URL/central.git" "$forged:refs/heads/logs/$A2" 2>&1); rc=$?; set -e
 check "over ssh the forged push is refused by the hook ($out)" \
-	'[ $rc -ne 0 ] && echo "$out" | grep -q "cairn: refused refs/heads/logs/$A2"'
+	'[ $rc -ne 0 ] && echo "$out" | grep >/dev/null "cairn: refused refs/heads/logs/$A2"'
 c a1 remote add viassh "$SRV_SSH_URL/central.git" --ssh-key "$SRV_SSH_KEY" --pin "$SRV_SSH_HOSTKEY_SHA256" >/dev/null
 c a1 contact add "Alpha over ssh" >/dev/null
 check "an enrolled device syncs over ssh through the hook" 'c a1 sync viassh >/dev/null'
@@ -106,7 +106,7 @@ c a1 contact add "Alpha after revocation" >/dev/null
 c a1 sync >/dev/null
 c a2 contact add "Alpha two revoked" >/dev/null
 set +e; out=$(c a2 sync 2>&1); rc=$?; set -e
-check "the revoked device's push is refused by the hook (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep -q "revoked"'
+check "the revoked device's push is refused by the hook (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "revoked"'
 check "central kept a2's log as it was" '[ "$(git -C "$central" rev-parse refs/heads/logs/$A2)" = "$seq_before" ]'
 check "the revoked device cannot read what its team wrote after (new epoch)" '! has a2 "Alpha after revocation"'
 check "nor what a teammate wrote before the sync that brought it the revocation" '! has a2 "Alpha unsynced at revocation"'
@@ -118,7 +118,7 @@ git init -q --bare relay.git
 git -C a2/logs.git push -q "$T/relay.git" "refs/heads/logs/*:refs/heads/logs/*" "refs/heads/roster:refs/heads/roster"
 c a1 remote add relay "$T/relay.git" >/dev/null
 c a1 sync relay >/dev/null 2>&1 || true
-check "a1 quarantines the revoked device's later segment" 'c a1 --json sync status | grep -q "was revoked after seq"'
+check "a1 quarantines the revoked device's later segment" 'c a1 --json sync status | grep >/dev/null "was revoked after seq"'
 check "and does not apply it" '! has a1 "Alpha two revoked"'
 c a1 remote remove relay >/dev/null
 # a device that took those segments before it knew of the revocation (b1 has not synced since): its
@@ -146,7 +146,7 @@ first=$(git -C "$central" rev-list --max-parents=0 refs/heads/roster)
 git -C "$central" push -q "$T/old.git" "$first:refs/heads/roster"
 c a1 remote add old "$T/old.git" >/dev/null
 set +e; out=$(c a1 sync old 2>&1); rc=$?; set -e
-check "an older roster is refused with a clear message (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep -q "older than version .* (rollback)"'
+check "an older roster is refused with a clear message (exit 7: $out)" '[ $rc -eq 7 ] && echo "$out" | grep >/dev/null "older than version .* (rollback)"'
 c a1 remote remove old >/dev/null
 
 # ---- wipe: pending events reach the office, then the key file and database are gone ----
@@ -155,7 +155,7 @@ c office office wipe "$B1" >/dev/null
 devs=$(c office --json office devices)
 check "office devices shows the pending wipe" 'echo "$devs" | python3 -c "import json,sys; d={x[\"device\"]:x for x in json.load(sys.stdin)}; assert d[\"$B1\"][\"wipe\"] and d[\"$A2\"][\"status\"]==\"revoked\" and d[\"$A1\"][\"head_signed\"] and d[\"$A1\"][\"fully_synced\"] and d[\"$A1\"][\"synced_seq\"]==d[\"$A1\"][\"last_seq\"] and d[\"$A1\"][\"last_seq\"]>=2 and d[\"$A1\"][\"team\"]==\"A\" and d[\"$A1\"][\"last_seen\"], d"'
 out=$(c b1 --json sync 2>&1 || true)
-check "b1 reports the wipe ($out)" 'echo "$out" | grep -q "\"wiped\": *true"'
+check "b1 reports the wipe ($out)" 'echo "$out" | grep >/dev/null "\"wiped\": *true"'
 check "b1's key file and database are gone" '[ ! -e b1/key ] && [ ! -e b1/journal.db ] && [ ! -e b1/journal.db-wal ]'
 c office sync >/dev/null 2>&1 || true
 check "b1's pending event reached the office" 'has office "Bravo unsent"'
@@ -171,7 +171,7 @@ git -C "$central" update-ref refs/heads/roster "$(echo x | canon git -C "$centra
 for cmd in "office devices" "office enroll list"; do
 	set +e; out=$(c office $cmd 2>&1); rc=$?; set -e
 	check "$cmd with a roster that does not verify: exit 5 and the reason ($rc: $out)" \
-		'[ $rc -eq 5 ] && echo "$out" | grep -q roster'
+		'[ $rc -eq 5 ] && echo "$out" | grep >/dev/null roster'
 done
 git -C "$central" update-ref refs/heads/roster "$good"
 echo "$pass passed, $fail failed"

@@ -32,7 +32,7 @@ error_line() {
 		bad "$what: wrote to stdout: $(head -c 200 "$T/out")"
 	elif [[ $(grep -vc '^cairn: warning: ' "$T/err") != 1 ]]; then
 		bad "$what: want one error line, got: $(show_err)"
-	elif ! grep -v '^cairn: warning: ' "$T/err" | grep -Eq "^cairn: .*$re"; then
+	elif ! grep -v '^cairn: warning: ' "$T/err" | grep -E "^cairn: .*$re" >/dev/null; then
 		bad "$what: stderr does not match '$re': $(show_err)"
 	else
 		ok
