@@ -88,8 +88,12 @@ int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *w
 	/* Read them all first: each audit entry is written into a table the statement reads. */
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
-		if (!id || strlen(id) >= CAIRN_ID_LEN)
+		if (!id)
 			continue;
+		if (strlen(id) >= CAIRN_ID_LEN) { /* fail closed: such a record was shown with no entry for anyone */
+			rc = SQLITE_MISMATCH;
+			break;
+		}
 		if (count == cap) {
 			size_t ncap = cap ? 2 * cap : 16;
 			char(*nids)[CAIRN_ID_LEN] = realloc(ids, ncap * sizeof(*ids));
@@ -104,6 +108,8 @@ int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *w
 	}
 	rc = rc == SQLITE_DONE ? 0
 	   : rc == SQLITE_NOMEM ? cairn__error(CAIRN_ENOMEM, "out of memory")
+	   : rc == SQLITE_MISMATCH ? cairn__error(CAIRN_ECORRUPT, "a record to be shown names its person by a "
+	                                          "malformed id, so its view cannot be audited: nothing shown")
 	                        : cairn__sqlerr(j, rc, "finding whose record was viewed");
 	cairn__finalize(j, st);
 	for (i = 0; !rc && i < count; i++)
@@ -120,7 +126,7 @@ int cairn__audit_shown(cairn_journal *j, int rc, char **out, const char *member,
 	if (rc || !strcmp(*out, "[]"))
 		return rc;
 	snprintf(path, sizeof(path), "$.%s", member);
-	if (!(rc = cairn__txn_begin(j))) {
+	if (!(rc = cairn__audit_unbatched(j, what)) && !(rc = cairn__txn_begin(j))) {
 		/* The records shown are read back from the document itself: exactly those, and all of them. */
 		rc = cairn__prepare(j, &st,
 		                    "WITH ev AS MATERIALIZED (SELECT json_extract(value, ?2) AS entity, NULL AS body "
@@ -138,6 +144,16 @@ int cairn__audit_shown(cairn_journal *j, int rc, char **out, const char *member,
 		cairn__error(rc, "%s: nothing shown, its audit entries could not be written: %s", what, why);
 	}
 	return cairn__view_fail(rc, out);
+}
+
+int cairn__audit_unbatched(cairn_journal *j, const char *what)
+{
+	/* The entries would go into the caller's batch, and its rollback would take them back after the
+	 * content was read. */
+	if (j->in_batch)
+		return cairn__error(CAIRN_EINVAL, "%s shows record content and audits it, so it cannot run inside a "
+		                    "batch (a rollback would take its audit entries back)", what);
+	return 0;
 }
 
 int cairn__view_fail(int rc, char **out)

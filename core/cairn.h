@@ -15,7 +15,8 @@
  *  - Reads of record content that say "audited" append their audit.view entries (42 CFR Part 2, HIPAA
  *    164.312(b)) themselves, before the result is returned; when the entries cannot be written the
  *    call fails and returns nothing, so no caller can skip them (cairn_log, cairn_search,
- *    cairn_review_list, cairn_goal_list, cairn_conflict_values).
+ *    cairn_review_list, cairn_goal_list, cairn_conflict_values). Inside a batch (cairn_batch_begin),
+ *    whose rollback would take the entries back, they fail with CAIRN_EINVAL.
  */
 #ifndef CAIRN_H
 #define CAIRN_H

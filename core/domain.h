@@ -117,6 +117,9 @@ int cairn__audit_people_locked(cairn_journal *j, sqlite3_stmt *st, const char *w
  */
 int cairn__audit_shown(cairn_journal *j, int rc, char **out, const char *member, const char *what);
 
+/* CAIRN_EINVAL when a batch is open: a view audited in the library (`what`) must not run inside one. */
+int cairn__audit_unbatched(cairn_journal *j, const char *what);
+
 /* When `rc` is an error, wipe and free *out (a view's document, may be NULL) and set it NULL; returns rc. */
 int cairn__view_fail(int rc, char **out);
 

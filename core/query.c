@@ -329,7 +329,7 @@ int cairn_log(cairn_journal *j, const cairn_log_options *opts, char **out)
 	/* A body is record content, and one record's history is its person's: both are audited (42 CFR
 	 * Part 2) in the transaction that reads them, and nothing is returned unless the entries are written. */
 	audit = bodies || opts->entity;
-	if (audit && (rc = cairn__txn_begin(j)))
+	if (audit && ((rc = cairn__audit_unbatched(j, bodies ? "log --bodies" : "log")) || (rc = cairn__txn_begin(j))))
 		return rc;
 	/* A body whose person cannot be found (its record is not held yet: an amendment, status or sign-off
 	 * that arrived before its note, referral or goal) cannot be audited: it is withheld, not shown. */

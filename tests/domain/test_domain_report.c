@@ -511,6 +511,51 @@ static void test_orphan_body_withheld(void)
 	cairn_free(out);
 }
 
+/*
+ * A view audited in the library refuses to run inside a caller's batch (a rollback took its entries back
+ * after the content was read), and a record that names its person by an id too long to be one is not shown
+ * (it was shown with no entry for anyone). Runs last, on a journal of its own: the malformed note stays.
+ */
+static void test_audited_views_fail_closed(void)
+{
+	static char dir[] = "/tmp/cairn-domain-report-f.XXXXXX";
+	cairn_journal *j = t_journal_new(dir);
+	cairn_log_options lo = CAIRN_LOG_OPTIONS_INIT;
+	char who[CAIRN_ID_LEN], id[CAIRN_ID_LEN], *out = NULL;
+	int rc;
+	T_REQUIRE(j);
+	T_OK(cairn_contact_set(j, NULL, "{\"name\":\"Ana Kestrel\"}", who));
+	T_OK(cairn_note_add(j, who, "{\"text\":\"relapsed last week\"}", id));
+	T_OK(cairn_goal_add(j, who, "{\"text\":\"stay clean\",\"domain\":\"family\"}", id));
+	lo.bodies = 1;
+	for (int i = 0; i < 4; i++) {
+		T_OK(cairn_batch_begin(j));
+		rc = i == 0   ? cairn_search(j, "relapsed", &out)
+		     : i == 1 ? cairn_review_list(j, &out)
+		     : i == 2 ? cairn_goal_list(j, NULL, &out)
+		              : cairn_log(j, &lo, &out);
+		T_CHECKF(rc == CAIRN_EINVAL && !out, "view %d inside a batch: rc %d, %s", i, rc, out ? out : "nothing");
+		cairn_free(out), out = NULL;
+		T_OK(cairn_batch_rollback(j));
+	}
+	T_OK(cairn_audit_list(j, who, &out));
+	T_CHECKF(!strcmp(out, "[]"), "no entry was kept: %s", out);
+	cairn_free(out), out = NULL;
+
+	/* A note whose contact is 41 characters, written through the public API (a modified client). */
+	T_OK(cairn_event_append(j, "note.add", NULL,
+	                        "{\"contact\":\"01a25179-0000-7000-8000-000000000000-XXXX\",\"text\":\"overdosed "
+	                        "twice\",\"kind\":\"encounter\",\"date\":\"2026-12-01\"}",
+	                        NULL));
+	rc = cairn_search(j, "overdosed", &out);
+	T_CHECKF(rc == CAIRN_ECORRUPT && !out, "search: rc %d, %s", rc, out ? out : "nothing");
+	cairn_free(out), out = NULL;
+	rc = cairn_review_list(j, &out);
+	T_CHECKF(rc == CAIRN_ECORRUPT && !out, "review: rc %d, %s", rc, out ? out : "nothing");
+	cairn_free(out), out = NULL;
+	cairn_journal_free(j);
+}
+
 int main(void)
 {
 	unsigned char org[32];
@@ -529,11 +574,12 @@ int main(void)
 	T_RUN(test_orphan_body_withheld);
 	T_RUN(test_caseload_views_are_audited);
 	T_RUN(test_log_is_audited); /* last: its audit entries change the digest */
+	T_RUN(test_audited_views_fail_closed);
 	cairn_free(directory);
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);
 	cairn_journal_free(jo);
-	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.* /tmp/cairn-domain-report-o.*") !=
+	if (system("rm -rf /tmp/cairn-domain-report-a.* /tmp/cairn-domain-report-b.* /tmp/cairn-domain-report-o.* /tmp/cairn-domain-report-f.*") !=
 	    0)
 		fprintf(stderr, "cleanup failed\n");
 	T_END();
