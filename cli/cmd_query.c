@@ -94,32 +94,22 @@ static int run_search(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ---- log ----------------------------------------------------------------------------------------- */
 
-/* --entity may name any kind of record: try each, and insist the prefix picks exactly one. */
+/* --entity may name any kind of record: the prefix must pick exactly one among them all. */
 static int resolve_entity(struct cli_ctx *ctx, const char *arg, char out[CAIRN_ID_LEN])
 {
-	static const char *const types[] = {"contact", "note",       "referral", "goal",  "consent",
-	                                    "crisis",  "assessment", "group",    "audit", NULL};
-	char id[CAIRN_ID_LEN];
-	int i, found = 0, rc;
+	int rc;
 
 	if ((rc = session_open(ctx)))
 		return rc;
-	for (i = 0; types[i]; i++) {
-		rc = cairn_id_resolve(ctx->j, types[i], arg, id);
-		if (rc == CAIRN_ENOTFOUND)
-			continue;
-		if (rc)
-			return cli_lib_fail(rc);
-		if (found++ && strcmp(id, out))
-			return cli_usage("ambiguous id '%s' for --entity: it matches more than one record", arg);
-		memcpy(out, id, CAIRN_ID_LEN);
-	}
-	if (!found)
+	rc = session_resolve_any(ctx, arg, out);
+	if (rc == 1)
+		return cli_usage("ambiguous id '%s' for --entity: it matches more than one record", arg);
+	if (rc == CAIRN_ENOTFOUND)
 		return cli_fail(CLI_EXIT_NOTFOUND,
 		                "no record (contact, note, referral, goal, consent, crisis, assessment, "
 		                "group or audit entry) matches '%s'",
 		                arg);
-	return 0;
+	return rc ? cli_lib_fail(rc) : 0;
 }
 
 static int render_log(void *ud, const json_t *doc)

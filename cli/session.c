@@ -276,19 +276,32 @@ static int window_open(const char *id, size_t n, uint64_t now_ms)
 static const char *const id_types[] = {"contact",    "note",  "referral", "goal",  "consent",
                                        "assessment", "group", "crisis",   "audit", NULL};
 
+int session_resolve_any(struct cli_ctx *ctx, const char *prefix, char out[CAIRN_ID_LEN])
+{
+	char id[CAIRN_ID_LEN];
+	int i, rc, found = 0;
+
+	for (i = 0; id_types[i]; i++) {
+		if ((rc = cairn_id_resolve(ctx->j, id_types[i], prefix, id)) == CAIRN_ENOTFOUND)
+			continue;
+		if (rc)
+			return rc;
+		if (found++ && strcmp(id, out))
+			return 1;
+		memcpy(out, id, CAIRN_ID_LEN);
+	}
+	return found ? 0 : CAIRN_ENOTFOUND;
+}
+
 /* Whether `prefix` names `id` alone among the records of `type`, or of every type for "*" (what `log --entity`
  * takes: a prefix unique among contacts and among notes still names two records when it matches one of each). */
 static int names_alone(struct cli_ctx *ctx, const char *type, const char *prefix, const char *id)
 {
 	char full[CAIRN_ID_LEN];
-	int i, rc, any = !strcmp(type, "*");
+	int rc = strcmp(type, "*") ? cairn_id_resolve(ctx->j, type, prefix, full)
+	                           : session_resolve_any(ctx, prefix, full);
 
-	for (i = 0; any ? id_types[i] != NULL : i == 0; i++) {
-		rc = cairn_id_resolve(ctx->j, any ? id_types[i] : type, prefix, full);
-		if (rc == CAIRN_EAMBIGUOUS || (rc == 0 && strcmp(full, id)))
-			return 0;
-	}
-	return 1;
+	return rc == 0 ? !strcmp(full, id) : rc != CAIRN_EAMBIGUOUS && rc != 1;
 }
 
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
@@ -301,9 +314,9 @@ void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char 
 	if (!id)
 		id = "";
 	len = strlen(id);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (type && ctx->j && len > 8) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 		/* Ids made in one second share their first 8 characters, and a table of consents showed the same 8 on
 		 * every row, none of them usable: take the shortest prefix (never ending on a dash) that names the
 		 * record alone and that no record made later can share. */

@@ -38,6 +38,13 @@ int session_resolve(struct cli_ctx *ctx, const char *type, const char *arg, char
  */
 int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what, char out[CAIRN_ID_LEN]);
 /*
+ * Resolve an id or prefix among the records of every type a table may show (what `log --entity` takes):
+ * 0 and the full id in `out`; 1 when it names records of two types; CAIRN_ENOTFOUND, CAIRN_EAMBIGUOUS
+ * (two records of one type) or another library error otherwise. The journal must be open.
+ */
+int session_resolve_any(struct cli_ctx *ctx, const char *prefix, char out[CAIRN_ID_LEN]);
+
+/*
  * The short form of an id for tables: its shortest prefix of at least 8 characters that names it alone
  * among records of `type` ("*": among the records of every type together, as `log --entity` needs;
  * NULL: just 8 characters). UUIDv7 ids begin with a timestamp, so records made in the same minute share

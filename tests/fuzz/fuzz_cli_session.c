@@ -53,6 +53,13 @@ int session_view_contact(struct cli_ctx *ctx, const char *arg, const char *what,
 	return arg ? session_resolve(ctx, "contact", arg, out) : session_open(ctx);
 }
 
+int session_resolve_any(struct cli_ctx *ctx, const char *prefix, char out[CAIRN_ID_LEN])
+{
+	(void)prefix;
+	(void)out;
+	return session_open(ctx);
+}
+
 void session_abbrev(struct cli_ctx *ctx, const char *type, const char *id, char out[CAIRN_ID_LEN])
 {
 	(void)ctx;
