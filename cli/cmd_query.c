@@ -353,6 +353,7 @@ static int run_status(struct cli_ctx *ctx, const struct cli_args *a)
 const struct cli_sub cmd_search_subs[] = {
         {NULL, "TEXT...", 1, -1, "Search contact names and note text.",
          "Several words are searched together, as one query; at most 200 hits, best first.\n"
+         "Deleted people and their notes, and notes struck as entered in error, are not found.\n"
          "Reading is audited ('cairn audit PERSON'): every person a hit shows (by name or by a\n"
          "note) gets one 'search' entry before anything is shown; if the entries cannot be\n"
          "written, nothing is shown. A search that finds nothing records nothing.\n"

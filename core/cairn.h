@@ -276,7 +276,8 @@ int cairn_contact_show(cairn_journal *j, const char *id, char **out);
 int cairn_referral_list(cairn_journal *j, const char *contact, char **out);
 /**
  * Full-text search over contact names and note text, best first, at most 200 hits:
- * [{"type":"contact"|"note","id","contact","name","date","snippet"}]. Audited (42 CFR Part 2): before
+ * [{"type":"contact"|"note","id","contact","name","date","snippet"}]. Deleted people and their notes, and
+ * struck notes (entered in error), are not found. Audited (42 CFR Part 2): before
  * *out is returned, one audit.view "search" is appended for each person a hit shows (a contact hit is
  * its person, a note hit its contact's; a merge group once, however many hits), all in one transaction;
  * when they cannot be written, nothing is returned (*out NULL) and the error says why. No hit writes

@@ -99,6 +99,9 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" AND value IS NOT NULL)"
 #define NAME_OF(e) "(SELECT value FROM contact_fields f WHERE f.entity = " e " AND f.field = 'name')"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
+/* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
+ * known yet, whose record has not arrived, counts as alive). */
+#define PERSON_ALIVE(e) "coalesce((SELECT cl % 2 = 1 FROM contacts p WHERE p.entity = " CAIRN__CANON(e) "), 1)"
 
 int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 {
@@ -246,12 +249,16 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 		" SELECT json_object('type', 'contact', 'id', c.entity, 'contact', c.entity, "
 		"   'name', " NAME_OF("c.entity") ", 'snippet', snippet(contact_fts, 0, '[', ']', '…', 12)) AS o, "
 		"   rank FROM contact_fts JOIN contacts c ON c.rowid = contact_fts.rowid "
-		"   WHERE contact_fts MATCH ?1 AND c.cl % 2 = 1 "
+		"   WHERE contact_fts MATCH ?1 AND " PERSON_ALIVE("c.entity") " "
 		" UNION ALL "
 		" SELECT json_object('type', 'note', 'id', n.entity, 'contact', n.contact, "
 		"   'name', " NAME_OF("n.contact") ", 'date', n.date, "
 		"   'snippet', snippet(note_fts, 0, '[', ']', '…', 12)) AS o, rank "
 		"   FROM note_fts JOIN notes n ON n.rowid = note_fts.rowid WHERE note_fts MATCH ?1 "
+		/* a note struck as entered in error (even about the wrong person), or about a deleted person, is
+		 * not found: it stays in the person's record and the log, marked, not in the caseload search */
+		"   AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
+		"   AND " PERSON_ALIVE("n.contact") " "
 		" ORDER BY rank LIMIT 200)");
 	if (rc) {
 		free(q);

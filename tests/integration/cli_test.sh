@@ -182,8 +182,10 @@ cj referral list
 check '[[ $rc == 0 ]] && grep -q "Hope House" "$T/out" && grep -q "Eastside Clinic" "$T/out"' "referral list table"
 
 # ---- search, log, digest, conflicts, status -----------------------------------------------------
+cj --json search hopeful
+check_json "[(r['type'], r['id']) for r in d] == [('note', '$N1')]" "search finds a note by a word"
 cj --json search voicemail
-check_json "[(r['type'], r['id']) for r in d] == [('note', '$N2')]" "search finds a note by a word"
+check_json "d == []" "search does not find a struck note (entered in error)"
 cj --json search Okafor
 check_json "any(r['type'] == 'contact' and r['id'] == '$B' for r in d)" "search finds a contact by name"
 cj search shelter Pine

@@ -202,6 +202,37 @@ static void test_notes_immutable(void)
 	cairn_journal_free(a);
 }
 
+/* Search is the caseload's: a struck note (entered in error, perhaps about the wrong person) and a deleted
+ * person, with their notes, are not found; a restore brings them back, the strike stays. */
+static int finds(cairn_journal *j, const char *q, const char *id);
+
+static void test_search_leaves_out_struck_and_deleted(void)
+{
+	cairn_journal *a = fresh();
+	char c[CAIRN_ID_LEN], d[CAIRN_ID_LEN], n1[CAIRN_ID_LEN], n2[CAIRN_ID_LEN], n3[CAIRN_ID_LEN];
+	T_REQUIRE(a);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Wren Marsh\"}", c));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Wren Halloway\"}", d));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"talked about the bakery job\",\"date\":\"2026-11-02\"}", n1));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"bakery shift went well\",\"date\":\"2026-11-03\"}", n2));
+	T_OK(cairn_note_add(a, d, "{\"text\":\"asked about the bakery too\",\"date\":\"2026-11-03\"}", n3));
+	T_CHECK(finds(a, "bakery", n1) && finds(a, "bakery", n2) && finds(a, "bakery", n3));
+	T_OK(cairn_note_strike(a, n1, "wrong person"));
+	T_CHECK(!finds(a, "bakery", n1) && finds(a, "bakery", n2));
+	T_OK(cairn_contact_delete(a, d, 0));
+	T_CHECK(!finds(a, "bakery", n3) && !finds(a, "Halloway", d));
+	T_CHECK(finds(a, "Marsh", c) && finds(a, "bakery", n2));
+	/* a merged-away record of a deleted person is not found either, by its name or its notes */
+	T_OK(cairn_contact_delete(a, d, 1));
+	T_OK(cairn_contact_merge(a, c, d));
+	T_OK(cairn_contact_delete(a, c, 0));
+	T_CHECK(!finds(a, "Halloway", d) && !finds(a, "Marsh", c) && !finds(a, "bakery", n2) &&
+	        !finds(a, "bakery", n3));
+	T_OK(cairn_contact_delete(a, c, 1));
+	T_CHECK(finds(a, "Halloway", d) && finds(a, "bakery", n2) && finds(a, "bakery", n3) && !finds(a, "bakery", n1));
+	cairn_journal_free(a);
+}
+
 /* The search index follows a note's current text (schema 0009: it reads note_text and keeps no copy). */
 static int fts_ok(cairn_journal *j)
 {
@@ -590,6 +621,7 @@ int main(void)
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
 	T_RUN(test_search_follows_text);
+	T_RUN(test_search_leaves_out_struck_and_deleted);
 	T_RUN(test_upgrade_note_index);
 	T_RUN(test_import_group);
 	T_RUN(test_idempotent_and_fork);
