@@ -660,6 +660,34 @@ int cairn__apply(cairn_journal *j, const cairn_event *ev)
 	return cairn__apply_body(j, ev, NULL);
 }
 
+/* A person is named by a contact id or not at all. */
+static int person_ok(json_t *v)
+{
+	return !v || json_is_null(v) || (json_is_string(v) && cairn__uuid_valid(json_string_value(v)));
+}
+
+/*
+ * Every record that names a person names them by a contact id: the top-level "contact" of any kind, a
+ * crisis's contact register and a group session's attendees. No cairn writes anything else; a record
+ * that did (a modified client) would be shown by the audited views with no one to account the view to,
+ * so they would refuse to show it for good. Refused here instead, at import, where a bad segment is
+ * quarantined with its reason.
+ */
+static int persons_ok(const cairn_event *ev, json_t *body)
+{
+	json_t *att = json_object_get(body, "attendees"), *v;
+	size_t i;
+	if (!person_ok(json_object_get(body, "contact")) ||
+	    (!strncmp(ev->kind, "crisis.", 7) && !person_ok(json_object_get(json_object_get(body, "fields"), "contact"))))
+		return bad(ev, "a person is named by something that is not a contact id");
+	json_array_foreach(att, i, v)
+	{
+		if (!json_is_string(v) || !cairn__uuid_valid(json_string_value(v)))
+			return bad(ev, "an attendee is not a contact id");
+	}
+	return 0;
+}
+
 int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
 {
 	json_error_t err;
@@ -679,7 +707,9 @@ int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
 		json_decref(body);
 		return bad(ev, "body is not a JSON object");
 	}
-	rc = k->fn(j, ev, body);
+	rc = persons_ok(ev, body);
+	if (!rc)
+		rc = k->fn(j, ev, body);
 	json_decref(body);
 	return rc;
 }

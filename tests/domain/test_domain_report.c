@@ -514,7 +514,8 @@ static void test_orphan_body_withheld(void)
 /*
  * A view audited in the library refuses to run inside a caller's batch (a rollback took its entries back
  * after the content was read), and a record that names its person by an id too long to be one is not shown
- * (it was shown with no entry for anyone). Runs last, on a journal of its own: the malformed note stays.
+ * (it was shown with no entry for anyone); such a record is refused at apply, whatever its kind. Runs last,
+ * on a journal of its own: the malformed note stays.
  */
 static void test_audited_views_fail_closed(void)
 {
@@ -542,11 +543,37 @@ static void test_audited_views_fail_closed(void)
 	T_CHECKF(!strcmp(out, "[]"), "no entry was kept: %s", out);
 	cairn_free(out), out = NULL;
 
-	/* A note whose contact is 41 characters, written through the public API (a modified client). */
-	T_OK(cairn_event_append(j, "note.add", NULL,
-	                        "{\"contact\":\"01a25179-0000-7000-8000-000000000000-XXXX\",\"text\":\"overdosed "
-	                        "twice\",\"kind\":\"encounter\",\"date\":\"2026-12-01\"}",
-	                        NULL));
+	/* A record naming its person by anything but a contact id (a modified client) is refused when applied,
+	 * whatever the kind, and nothing of it is stored. */
+	static const char *const bad[][2] = {
+	        {"note.add", "{\"contact\":\"01a25179-0000-7000-8000-000000000000-XXXX\",\"text\":\"overdosed "
+	                     "twice\",\"kind\":\"encounter\",\"date\":\"2026-12-01\"}"},
+	        {"goal.add", "{\"contact\":\"Ana\",\"text\":\"x\",\"domain\":\"family\",\"date\":\"2026-12-01\"}"},
+	        {"audit.view", "{\"contact\":42,\"what\":\"contact show\"}"},
+	        {"crisis.open", "{\"fields\":{\"contact\":\"someone\",\"source\":\"988\",\"received\":"
+	                        "\"2026-12-01T10:00:00Z\"},\"role\":\"lead\"}"},
+	        {"group.session", "{\"attendees\":[\"Ana\"],\"date\":\"2026-12-01\",\"facilitator\":\"Jo\","
+	                          "\"topic\":\"x\"}"},
+	};
+	char *before = NULL;
+	T_OK(cairn_log(j, &(cairn_log_options)CAIRN_LOG_OPTIONS_INIT, &before));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rc = cairn_event_append(j, bad[i][0], NULL, bad[i][1], NULL);
+		T_CHECKF(rc == CAIRN_EINVAL && strstr(cairn_error_last(), "not a contact id"), "%s: rc %d, %s",
+		         bad[i][0], rc, cairn_error_last());
+	}
+	T_OK(cairn_log(j, &(cairn_log_options)CAIRN_LOG_OPTIONS_INIT, &out));
+	T_CHECKF(!strcmp(out, before), "nothing of them was stored: %s", out);
+	cairn_free(out), out = NULL;
+	cairn_free(before);
+
+	/* A journal that stored such a note before they were refused: the views still refuse to show it. */
+	T_REQUIRE(sqlite3_exec(j->db,
+	                       "INSERT INTO notes (entity, contact, kind, date, text, hlc, device) VALUES "
+	                       "('01a25179-0000-7000-8000-0000000000aa', '01a25179-0000-7000-8000-000000000000-XXXX', "
+	                       "'encounter', '2026-12-01', 'overdosed twice', 1, 'ffffffffffffffff'); "
+	                       "INSERT INTO note_fts (rowid, text) VALUES (last_insert_rowid(), 'overdosed twice')",
+	                       NULL, NULL, NULL) == SQLITE_OK);
 	rc = cairn_search(j, "overdosed", &out);
 	T_CHECKF(rc == CAIRN_ECORRUPT && !out, "search: rc %d, %s", rc, out ? out : "nothing");
 	cairn_free(out), out = NULL;
