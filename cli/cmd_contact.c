@@ -381,6 +381,8 @@ static void card_note(struct cli_ctx *ctx, const json_t *n)
 			fputs(": ", stdout);
 			out_safe(stdout, js_str(n, "strike_reason"), 1);
 		}
+	} else if (js_true(n, "conflict")) {
+		fputs("  CONFLICT: amended on two devices, neither seeing the other (cairn conflicts)", stdout);
 	}
 	putchar('\n');
 	/* The original first, then each correction: the card shows what the record holds. */

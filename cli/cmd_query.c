@@ -240,10 +240,15 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_fixed(&t, 0);
 	json_array_foreach(doc, i, c)
 	{
-		char scon[CAIRN_ID_LEN], *vals = conflict_values(c);
+		char scon[CAIRN_ID_LEN], snote[CAIRN_ID_LEN], field[CAIRN_ID_LEN + 8], *vals = conflict_values(c);
 
 		session_abbrev(ctx, "contact", js_str(c, "contact"), scon);
-		rc = table_add(&t, (const char *const[]){scon, js_str(c, "name"), js_str(c, "field"), vals});
+		snprintf(field, sizeof(field), "%s", js_str(c, "field"));
+		if (js_str(c, "note")) { /* two amendments of one note: "note 01a2b3c4" */
+			session_abbrev(ctx, "note", js_str(c, "note"), snote);
+			snprintf(field, sizeof(field), "note %s", snote);
+		}
+		rc = table_add(&t, (const char *const[]){scon, js_str(c, "name"), field, vals});
 		out_wipe_free(vals);
 		if (rc) {
 			table_free(&t);
@@ -253,7 +258,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_print(&t, stdout, o->out_tty);
 	table_free(&t);
 	if (o->out_tty && !o->quiet)
-		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V)\n");
+		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V); a note's: "
+		       "cairn note amend NOTE\n");
 	return 0;
 }
 
@@ -394,9 +400,12 @@ const struct cli_sub cmd_digest_subs[] = {
 };
 
 const struct cli_sub cmd_conflicts_subs[] = {
-        {NULL, "", 0, 0, "List contact fields edited concurrently on different devices.",
+        {NULL, "", 0, 0, "List contact fields and notes edited concurrently on different devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
+         "A note amended on two devices that had not seen each other's amendment is listed as\n"
+         "'note ID' with both texts; the note shows the newest until someone amends it again\n"
+         "('cairn note amend NOTE'), which replaces them both. A struck note's conflict is dropped.\n"
          "The values are record content, so the list is audited ('cairn audit PERSON'): every\n"
          "person shown gets one 'conflicts' entry before anything is shown; if the entries cannot\n"
          "be written, nothing is shown. No conflicts, no entry. --decided is not audited.\n"

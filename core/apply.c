@@ -13,6 +13,9 @@
  *     contact_writes. A later write that has seen all heads resolves the conflict — the decision is an event.
  *  4. Events may arrive before the entity they refer to (another device's log was imported first): no
  *     rule requires the referenced row to exist.
+ *  5. Note amendments: as 3, an amendment names the amendments it replaced (`seen`; schema 0015), and
+ *     two heads are an open conflict; the text shown is still the newest amendment. One written before
+ *     0015 names none and replaces every older amendment, as the shown text always assumed.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -369,13 +372,32 @@ static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
+/* A row (note, hlc, device) of note_amend_listed or note_amend_seen (schema 0015). */
+static int amend_row(cairn_journal *j, const cairn_event *ev, const char *table, uint64_t hlc, const char *device)
+{
+	char sql[96];
+	sqlite3_stmt *st;
+	int rc;
+	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s (note, hlc, device) VALUES (?1, ?2, ?3)", table);
+	if ((rc = cairn__prepare(j, &st, sql)))
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)hlc);
+	sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+	return step_done(j, st, "recording an amendment's history");
+}
+
 static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
 	json_t *text = json_object_get(body, "text");
 	sqlite3_stmt *st;
 	int rc;
+	json_t *seen = json_object_get(body, "seen"), *v;
+	size_t i;
 	if (!json_is_string(text))
 		return bad(ev, "text is required");
+	if (seen && !json_is_array(seen))
+		return bad(ev, "seen versions are not an array");
 	rc = cairn__prepare(j, &st,
 	                    "INSERT OR IGNORE INTO note_amends (note, hlc, device, text, reason) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -388,6 +410,18 @@ static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *bod
 	bind_str(st, 5, json_object_get(body, "reason"));
 	if ((rc = step_done(j, st, "amending a note")))
 		return rc;
+	if (seen && (rc = amend_row(j, ev, "note_amend_listed", ev->hlc, ev->device)))
+		return rc;
+	/* the amendments it replaced (schema 0015): one it did not name, and that did not name it, is a
+	 * conflict */
+	json_array_foreach(seen, i, v)
+	{
+		json_t *h = json_array_get(v, 0), *d = json_array_get(v, 1);
+		if (json_array_size(v) != 2 || !json_is_integer(h) || !json_is_string(d))
+			return bad(ev, "a seen version is not [hlc, device]");
+		if ((rc = amend_row(j, ev, "note_amend_seen", (uint64_t)json_integer_value(h), json_string_value(d))))
+			return rc;
+	}
 	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
@@ -611,7 +645,8 @@ static const cairn__kind core_kinds[] = {
 static const char *const core_tables[] = {
 	"contacts",        "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
 	"contact_canon",   "notes",          "note_amends",        "note_strikes",   "referrals",
-	"referral_events", "referral_state", "contact_fts",        "note_fts",
+	"referral_events", "referral_state", "contact_fts",        "note_fts",       "note_amend_seen",
+	"note_amend_listed",
 };
 
 static const char *const core_digest[] = {
@@ -627,6 +662,8 @@ static const char *const core_digest[] = {
 	"SELECT 'notes', entity, contact, kind, date, modality, minutes, text, hlc, device FROM notes "
 	"ORDER BY entity",
 	"SELECT 'note_amends', note, hlc, device, text, reason FROM note_amends ORDER BY note, hlc, device",
+	"SELECT 'note_amend_listed', note, hlc, device FROM note_amend_listed ORDER BY note, hlc, device",
+	"SELECT 'note_amend_seen', note, hlc, device FROM note_amend_seen ORDER BY note, hlc, device",
 	"SELECT 'note_strikes', note, hlc, device, reason FROM note_strikes ORDER BY note, hlc, device",
 	"SELECT 'referrals', entity, contact, category, target, reason, date, hlc, device FROM referrals "
 	"ORDER BY entity",

@@ -245,7 +245,11 @@ int cairn_contact_delete(cairn_journal *j, const char *id, int alive);
 
 /** Add a note about `contact`. `fields_json`: kind, date, text, modality, minutes. */
 int cairn_note_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
-/** Correct a note's text; the original stays in the record. */
+/**
+ * Correct a note's text; the original and every amendment stay in the record. The amendment names the
+ * amendments it replaces (all it has), so two made on devices that had not seen each other's are raised
+ * as a conflict (cairn_conflict_list), and a later one decides it.
+ */
 int cairn_note_amend(cairn_journal *j, const char *note, const char *text, const char *reason);
 /** Mark a note entered-in-error. */
 int cairn_note_strike(cairn_journal *j, const char *note, const char *reason);
@@ -286,14 +290,17 @@ int cairn_referral_list(cairn_journal *j, const char *contact, char **out);
 int cairn_search(cairn_journal *j, const char *query, char **out);
 /**
  * Which contact fields have open conflicts, without their values: [{"contact","field","heads":n}] (n
- * concurrent values). Not audited: it shows no record content (the sync engine counts conflicts with
+ * concurrent values); a note amended on two devices without either seeing the other is one too, with
+ * "field":"note" and its "note" id (decided by amending it again, which replaces every amendment shown:
+ * cairn_note_amend). Not audited: it shows no record content (the sync engine counts conflicts with
  * it). Changed when the caseload views became audited: it used to return the values too, unaudited;
  * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited.
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
  * Open field conflicts with every value: [{"contact","name","field","values":[{"value","hlc","device"}]}],
- * values newest first (the numbering of cairn_conflict_resolve's `keep`). Audited as cairn_search() is:
+ * values newest first (the numbering of cairn_conflict_resolve's `keep`); a note's conflict also has
+ * "note" (its id), "field":"note" and the competing amendments' texts as values. Audited as cairn_search() is:
  * one audit.view "conflicts" for each person shown, in one transaction, before *out is returned;
  * nothing is returned when they cannot be written; no conflict writes nothing.
  */

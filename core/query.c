@@ -128,6 +128,8 @@ static const char *const note_json =
 	" 'original_text', n.text, "
 	" 'amendments', (SELECT json_group_array(json_object('text', text, 'reason', reason, 'hlc', hlc, "
 	"   'device', device)) FROM (SELECT * FROM note_amends a WHERE a.note = n.entity ORDER BY hlc, device)), "
+	" 'conflict', json(iif((SELECT count(*) FROM note_amend_heads h WHERE h.note = n.entity) > 1, 'true', "
+	"   'false')), "
 	" 'struck', json(iif(EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity), 'true', 'false')), "
 	" 'strike_reason', (SELECT reason FROM note_strikes s WHERE s.note = n.entity ORDER BY hlc LIMIT 1))";
 
@@ -270,13 +272,22 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 	return cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "id", "search");
 }
 
+/* The notes with amendments made without seeing each other (schema 0015), as (note, contact, heads): a
+ * struck note's conflict is moot, and a note not arrived yet shows nothing. */
+#define NOTE_CONFLICTS                                                                                   \
+	"(SELECT n.entity AS note, n.contact AS contact, h.k AS heads FROM (SELECT note, count(*) AS k "    \
+	" FROM note_amend_heads GROUP BY note HAVING count(*) > 1) h JOIN notes n ON n.entity = h.note "   \
+	" WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
+
 int cairn_conflict_list(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
 		j, &st,
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'field', f.field, "
-		" 'heads', f.heads) AS o FROM contact_fields f WHERE f.heads > 1 ORDER BY f.entity, f.field)");
+		" 'heads', f.heads) AS o, f.entity AS k1, f.field AS k2 FROM contact_fields f WHERE f.heads > 1 "
+		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'note', 'note', c.note, "
+		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c ORDER BY 2, 3)");
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
@@ -290,8 +301,13 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
 		"  FROM (SELECT * FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
 		"  (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
-		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o "
-		"FROM contact_fields f WHERE f.heads > 1 ORDER BY f.entity, f.field)");
+		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o, "
+		" f.entity AS k1, f.field AS k2 FROM contact_fields f WHERE f.heads > 1 "
+		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'note', "
+		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "
+		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
+		"  ORDER BY hlc DESC, device DESC) h)), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c "
+		"ORDER BY 2, 3)");
 	/* The conflicting values are record content: audited for every person shown. */
 	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "contact", "conflicts");
 }

@@ -185,25 +185,32 @@ static int validate_contact_fields(json_t *fields, int creating)
 	return 0;
 }
 
-/* The versions of a register this writer has seen: its current heads (invariant 3 in apply.c). */
-static int seen_heads(cairn_journal *j, const char *entity, const char *field, json_t **out)
+/* The versions a writer has seen, as [[hlc, device], ...]: the (hlc, device) rows of `sql` (?1, ?2 bound). */
+static int heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st,
-	                        "SELECT hlc, device FROM contact_writes w WHERE entity = ?1 AND field = ?2 "
-	                        "AND NOT EXISTS (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity "
-	                        "AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
-	                        "ORDER BY hlc, device");
+	int rc = cairn__prepare(j, &st, sql);
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 	*out = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		json_array_append_new(*out, json_pack("[Is]", (json_int_t)sqlite3_column_int64(st, 0),
 		                                      (const char *)sqlite3_column_text(st, 1)));
 	cairn__finalize(j, st);
-	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a contact field");
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading what a change replaces");
+}
+
+/* The versions of a register this writer has seen: its current heads (invariant 3 in apply.c). */
+static int seen_heads(cairn_journal *j, const char *entity, const char *field, json_t **out)
+{
+	return heads_of(j,
+	                "SELECT hlc, device FROM contact_writes w WHERE entity = ?1 AND field = ?2 "
+	                "AND NOT EXISTS (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity "
+	                "AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
+	                "ORDER BY hlc, device",
+	                entity, field, out);
 }
 
 static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]);
@@ -377,6 +384,16 @@ static int note_change(cairn_journal *j, const char *note, const char *kind, jso
 		return rc;
 	if ((rc = struck(j, note)) != 0)
 		return rc < 0 ? rc : cairn__error(CAIRN_EINVAL, "note '%s' is struck (entered in error)", note);
+	if (!strcmp(kind, "note.amend")) {
+		/* the amendments this one replaces (schema 0015): all the heads, so it also decides a conflict */
+		json_t *seen;
+		if ((rc = heads_of(j,
+		                   "SELECT hlc, device FROM note_amend_heads WHERE note = ?1 AND ?2 IS NULL "
+		                   "ORDER BY hlc, device",
+		                   note, NULL, &seen)))
+			return rc;
+		json_object_set_new(body, "seen", seen);
+	}
 	return cairn__append_json(j, kind, note, body, NULL);
 }
 

@@ -5,6 +5,8 @@
 #    visible at another device after sync;
 #  - a plan edited on two devices offline keeps both versions, is flagged, and a later version that has
 #    seen both resolves it everywhere;
+#  - a note amended on two devices offline is listed as a conflict with both texts, and a later
+#    amendment decides it everywhere;
 #  - a supervisor's sign-off on another device's note syncs back;
 #  - all three journals end with the same state digest.
 # "office" is a third journal of the team syncing with the same central repository (the office's own
@@ -84,6 +86,26 @@ sync_all a b office
 for d in b office; do
 	check "a version that has seen both resolves the flag on $d" \
 		'c $d --json plan show "$P" --type relapse | js "not d[\"conflict\"] and d[\"version\"] == \"$Vr\" and d[\"versions\"] == 4" | grep >/dev/null True'
+done
+
+# 2b. The same note amended on a and on b without either seeing the other: a conflict, not a silent winner.
+NA=$(c a note add "$P" --text "met at the libary")
+sync_all a b
+c a note amend "$NA" --text "met at the library" --reason typo >/dev/null
+c b note amend "$NA" --text "met at the library steps" >/dev/null
+sync_all a b a office
+for d in a b office; do
+	check "$d lists the note's two amendments as a conflict" \
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"note\"], x[\"contact\"], sorted(v[\"value\"] for v in x[\"values\"])) for x in d] == [(\"note\", \"$NA\", \"$P\", [\"met at the library\", \"met at the library steps\"])]" | grep >/dev/null True'
+done
+c a conflicts >"$T/conf.txt"
+check "the conflicts table names the note: $(cat "$T/conf.txt")" 'grep -Eq "note ${NA:0:8}[0-9a-f-]* .*1\) \"met at the library" "$T/conf.txt"'
+check "the contact card marks the note" 'c a contact show "$P" | grep >/dev/null "CONFLICT: amended on two devices"'
+c b note amend "$NA" --text "met at the library on Elm" --reason "both half right" >/dev/null
+sync_all b a office
+for d in a b office; do
+	check "an amendment that has seen both decides it on $d" \
+		'c $d --json conflicts | js "d == []" | grep >/dev/null True'
 done
 
 # 3. Supervision: the office signs off a's note; a sees it signed.

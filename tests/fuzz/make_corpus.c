@@ -280,6 +280,19 @@ static int gen_event(void)
 	        {2, 1, 6, "note.add",
 	         "{\"contact\":\"%2\",\"kind\":\"crisis\",\"date\":\"2024-03-03\",\"text\":\"same id, other device\"}"},
 	};
+	/* Two amendments that saw only the original (a conflict), one that saw both (the decision), and one
+	 * from before schema 0015 that names nothing (it replaces every older one). */
+	static const seed_event amends[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {0, 1, 1, "note.add",
+	         "{\"contact\":\"%0\",\"kind\":\"encounter\",\"date\":\"2024-03-02\",\"text\":\"libary\"}"},
+	        {1, 1, 1, "note.amend", "{\"seen\":[],\"text\":\"library\"}"},
+	        {2, 1, 1, "note.amend", "{\"seen\":[],\"text\":\"the library\"}"},
+	        {0, 1, 1, "note.amend",
+	         "{\"seen\":[[111410964070531072,\"fedcba9876543210\"],[111410964070531072,\"00000000000000ff\"]],"
+	         "\"text\":\"the public library\"}"},
+	        {1, 1, 1, "note.amend", "{\"text\":\"an old cairn's amendment\"}"},
+	};
 	static const seed_event referral[] = {
 	        {0, 2, 1, "referral.add",
 	         "{\"contact\":\"%0\",\"category\":\"housing\",\"to\":\"Harbor House\",\"reason\":\"eviction\","
@@ -411,6 +424,7 @@ static int gen_event(void)
 	bad += event_seed("seen-cycle", cycle, CAIRN__SEED_COUNT(cycle));
 	bad += event_seed("merge-delete", merge, CAIRN__SEED_COUNT(merge));
 	bad += event_seed("notes", notes, CAIRN__SEED_COUNT(notes));
+	bad += event_seed("note-amend-conflict", amends, CAIRN__SEED_COUNT(amends));
 	bad += event_seed("referral-lattice", referral, CAIRN__SEED_COUNT(referral));
 	bad += event_seed("odd", odd, CAIRN__SEED_COUNT(odd));
 	bad += event_seed("goal", goal, CAIRN__SEED_COUNT(goal));

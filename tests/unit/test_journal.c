@@ -97,6 +97,134 @@ static void test_conflict_kept_and_resolved(void)
 	cairn_journal_free(b);
 }
 
+/* The note conflicts of cairn_conflict_list, as "note-id:heads" joined by spaces ("" for none). */
+static void note_conflicts(cairn_journal *j, char *buf, size_t n)
+{
+	char *c = NULL;
+	json_t *arr, *e;
+	size_t i;
+	buf[0] = '\0';
+	if (cairn_conflict_list(j, &c))
+		return;
+	arr = json_loads(c, 0, NULL);
+	json_array_foreach(arr, i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "field")), "note"))
+			continue;
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s:%lld", *buf ? " " : "",
+		         json_string_value(json_object_get(e, "note")),
+		         (long long)json_integer_value(json_object_get(e, "heads")));
+	}
+	json_decref(arr);
+	cairn_free(c);
+}
+
+/* Two amendments of one note made without seeing each other are a conflict (schema 0015), the same on
+ * every journal whatever the order; a later amendment or a strike ends it; amendments made one after the
+ * other, and old amendments that name nothing, raise none. */
+static void test_note_amend_conflict(void)
+{
+	cairn_journal *a = fresh(), *b = fresh(), *x = fresh();
+	char c[CAIRN_ID_LEN], n[CAIRN_ID_LEN], m[CAIRN_ID_LEN], want[128], got[256];
+	T_REQUIRE(a && b && x);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Lou Ferris\"}", c));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"met at the libary\",\"date\":\"2026-11-02\"}", n));
+	T_OK(cairn_note_add(a, c, "{\"text\":\"phone call\",\"date\":\"2026-11-03\"}", m));
+	T_OK(sync_into(b, a));
+	/* one after the other on one device: no conflict */
+	T_OK(cairn_note_amend(a, n, "met at the library", "typo"));
+	T_OK(cairn_note_amend(a, n, "met at the library on Elm", NULL));
+	note_conflicts(a, got, sizeof(got));
+	T_CHECKF(!*got, "sequential amendments: %s", got);
+	/* b amends the same note offline */
+	T_OK(cairn_note_amend(b, n, "met at the library steps", NULL));
+	T_OK(cairn_note_amend(b, m, "phone call, no answer", NULL));
+	T_OK(sync_into(x, b)); /* x gets b's first, a's after */
+	T_OK(sync_into(x, a));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(a, b));
+	snprintf(want, sizeof(want), "%s:2", n);
+	cairn_journal *all[] = {a, b, x};
+	for (int i = 0; i < 3; i++) {
+		note_conflicts(all[i], got, sizeof(got));
+		T_CHECKF(!strcmp(got, want), "journal %d: got '%s', want '%s'", i, got, want);
+	}
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	char *vals = NULL;
+	T_OK(cairn_conflict_values(a, &vals));
+	json_t *v = json_loads(vals, 0, NULL), *e = json_array_get(v, 0);
+	T_CHECKF(json_array_size(v) == 1 && !strcmp(json_string_value(json_object_get(e, "note")), n) &&
+	                 json_array_size(json_object_get(e, "values")) == 2 && strstr(vals, "library on Elm") &&
+	                 strstr(vals, "library steps") && !strstr(vals, "typo"),
+	         "values: %s", vals);
+	json_decref(v);
+	cairn_free(vals);
+	json_t *s = show(x, c);
+	json_t *notes = json_object_get(s, "notes"), *note;
+	size_t i;
+	int flagged = 0, unflagged = 0;
+	json_array_foreach(notes, i, note)
+	{
+		int conflict = json_is_true(json_object_get(note, "conflict"));
+		if (!strcmp(json_string_value(json_object_get(note, "id")), n))
+			flagged = conflict;
+		else
+			unflagged = !conflict;
+	}
+	T_CHECK(flagged && unflagged);
+	json_decref(s);
+	/* the conflict is not for cairn_conflict_resolve: a new amendment decides it */
+	T_CHECK(cairn_conflict_resolve(a, c, "note", "x", 0, &vals) == CAIRN_EINVAL);
+	T_OK(cairn_note_amend(x, n, "met at the library on Elm St", "both were half right"));
+	T_OK(sync_into(a, x));
+	T_OK(sync_into(b, x));
+	T_OK(sync_into(b, a)); /* the views above wrote audit entries on a and x */
+	T_OK(sync_into(x, a));
+	for (int k = 0; k < 3; k++) {
+		note_conflicts(all[k], got, sizeof(got));
+		T_CHECKF(!*got, "journal %d after the decision: %s", k, got);
+	}
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	/* a strike ends one too */
+	T_OK(cairn_note_amend(a, m, "phone call, left a message", NULL));
+	T_OK(cairn_note_amend(b, m, "phone call, voicemail full", NULL));
+	T_OK(sync_into(b, a));
+	note_conflicts(b, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s:2", m);
+	T_CHECKF(!strcmp(got, want), "got '%s', want '%s'", got, want);
+	T_OK(cairn_note_strike(b, m, "wrong person"));
+	note_conflicts(b, got, sizeof(got));
+	T_CHECKF(!*got, "after the strike: %s", got);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+	cairn_journal_free(x);
+
+	/* Amendments from before schema 0015 name nothing: each replaced every older one, as shown. One that
+	 * names what it saw, and did not see the newest of them, is concurrent with it. */
+	cairn_journal *o = fresh();
+	T_REQUIRE(o);
+	const char *who = "01890000-0000-7000-8000-0000000000c1", *nid = "01890000-0000-7000-8000-0000000000c2";
+	const char *four = "{\"seen\":[[131072000,\"aaaaaaaaaaaaaaaa\"]],\"text\":\"four\"}";
+	char add[256];
+	snprintf(add, sizeof(add),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"one\"}", who);
+	cairn_event ev[] = {
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "note.add", nid, add, 1, {0}},
+	        {"aaaaaaaaaaaaaaaa", 2, (uint64_t)2000 << 16, "note.amend", nid, "{\"text\":\"two\"}", 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 1, (uint64_t)3000 << 16, "note.amend", nid, "{\"text\":\"three\"}", 1, {0}},
+	        {"cccccccccccccccc", 1, (uint64_t)4000 << 16, "note.amend", nid, four, 1, {0}},
+	};
+	for (int k = 3; k >= 0; k--) { /* newest first */
+		cairn_event_hash(&ev[k], ev[k].hash);
+		T_CHECK(cairn_event_ingest(o, &ev[k]) == 0);
+		note_conflicts(o, got, sizeof(got));
+		T_CHECKF(!*got == (k != 0), "after event %d: '%s'", k, got); /* the note arrives last */
+	}
+	snprintf(want, sizeof(want), "%s:2", nid);
+	T_CHECKF(!strcmp(got, want), "legacy 'three' and 'four', which saw only 'two': got '%s'", got);
+	cairn_journal_free(o);
+}
+
 static void test_merge_converges(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -315,6 +443,7 @@ static void test_upgrade_note_index(void)
 	           "DROP VIEW note_text; CREATE VIRTUAL TABLE note_fts USING fts5 (text, tokenize = "
 	           "'unicode61 remove_diacritics 2'); INSERT INTO note_fts (rowid, text) SELECT rowid, text "
 	           "FROM notes; ALTER TABLE roster_devices DROP COLUMN supervisor; DROP INDEX contact_canon_canon; "
+	           "DROP VIEW note_amend_heads; DROP TABLE note_amend_seen; DROP TABLE note_amend_listed; "
 	           "DELETE FROM migrations WHERE "
 	           "version >= 9"));
 	cairn_journal_free(j);
@@ -617,6 +746,7 @@ int main(void)
 	if (!mkdtemp(root))
 		return 2;
 	T_RUN(test_conflict_kept_and_resolved);
+	T_RUN(test_note_amend_conflict);
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
