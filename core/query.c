@@ -98,6 +98,10 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	"(SELECT json_group_object(field, value) FROM contact_fields f WHERE f.entity = " e \
 	" AND value IS NOT NULL)"
 #define NAME_OF(e) "(SELECT value FROM contact_fields f WHERE f.entity = " e " AND f.field = 'name')"
+/* A note amended on two devices neither seeing the other (schema 0015), and not struck. */
+#define NOTE_IN_CONFLICT(n)                                                                                  \
+	"(SELECT count(*) FROM note_amend_heads h WHERE h.note = " n ") > 1 AND NOT EXISTS (SELECT 1 FROM " \
+	"note_strikes s WHERE s.note = " n ")"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -110,7 +114,8 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		j, &st,
 		"SELECT json_group_array(json(obj)) FROM (SELECT json_patch(json_object('id', c.entity, "
 		" 'deleted', json(iif(c.cl % 2 = 0, 'true', 'false')), "
-		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1)), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) + "
+		"   (SELECT count(*) FROM notes n WHERE n.contact = c.entity AND " NOTE_IN_CONFLICT("n.entity") ")), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -391,7 +396,8 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'devices', (SELECT count(DISTINCT device) FROM events), "
 		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
-		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + "
+		"   (SELECT count(*) FROM " NOTE_CONFLICTS "), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

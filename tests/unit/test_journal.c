@@ -151,6 +151,13 @@ static void test_note_amend_conflict(void)
 	}
 	T_CHECK(same_digest(a, b) && same_digest(a, x));
 	char *vals = NULL;
+	/* counted where conflicts are counted: the journal's status and the person's row of contact list */
+	char *stats = NULL, *list = NULL;
+	T_OK(cairn_journal_stats(b, &stats));
+	T_OK(cairn_contact_list(b, 0, &list));
+	T_CHECKF(strstr(stats, "\"conflicts\":1") && strstr(list, "\"conflicts\":1"), "%s %s", stats, list);
+	cairn_free(stats);
+	cairn_free(list);
 	T_OK(cairn_conflict_values(a, &vals));
 	json_t *v = json_loads(vals, 0, NULL), *e = json_array_get(v, 0);
 	T_CHECKF(json_array_size(v) == 1 && !strcmp(json_string_value(json_object_get(e, "note")), n) &&
