@@ -93,6 +93,45 @@ static int run_duplicates(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ---- resolve ---- */
 
+/* `cairn resolve CONTACT deleted|alive`: decide a merge/delete conflict. */
+static int run_resolve_status(struct cli_ctx *ctx, const struct cli_args *a, int alive)
+{
+	char id[CAIRN_ID_LEN], *text = NULL, when[32], msg[400];
+	json_t *doc;
+	int rc;
+
+	if (check_id(a->pos[0], "contact id"))
+		return CLI_EXIT_USAGE;
+	if (args_get(a, "keep") || args_get(a, "value"))
+		return cli_usage("'cairn resolve CONTACT %s' takes no --keep or --value. See 'cairn resolve --help'.",
+		                 alive ? "alive" : "deleted");
+	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)))
+		return rc;
+	if ((rc = cairn_conflict_resolve_status(ctx->j, id, alive, &text)))
+		return cli_lib_fail(rc);
+	doc = out_parse(text);
+	out_free_text(text);
+	if (!doc)
+		return CLI_EXIT_FAIL;
+	if (ctx->opt->json)
+		return out_json(ctx->opt, doc);
+	out_hlc_time(when, sizeof(when), (unsigned long long)js_int(doc, "hlc"), 0);
+	if (!ctx->opt->out_tty || ctx->opt->quiet) {
+		printf("%s\n", js_str(doc, "contact"));
+	} else {
+		snprintf(msg, sizeof(msg),
+		         "Resolved the merge/delete conflict of %s: %s (deciding %zu sides, %lld events), by device %s "
+		         "at %s.",
+		         js_str(doc, "contact"), alive ? "alive" : "deleted",
+		         json_array_size(json_object_get(doc, "replaced")), js_int(doc, "events"),
+		         js_str(doc, "device"), when);
+		out_safe(stdout, msg, 1);
+		putchar('\n');
+	}
+	json_decref(doc);
+	return 0;
+}
+
 static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
 {
 	const char *field = a->pos[1], *value = args_get(a, "value"), *keep = args_get(a, "keep");
@@ -101,6 +140,8 @@ static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
 	json_t *doc;
 	int rc;
 
+	if (!strcmp(field, "deleted") || !strcmp(field, "alive"))
+		return run_resolve_status(ctx, a, !strcmp(field, "alive"));
 	if (check_id(a->pos[0], "contact id") || check_enum(field, "FIELD", fields))
 		return CLI_EXIT_USAGE;
 	if (!value == !keep)
@@ -153,7 +194,7 @@ const struct cli_sub cmd_duplicates_subs[] = {
 };
 
 const struct cli_sub cmd_resolve_subs[] = {
-        {NULL, "CONTACT FIELD", 2, 2, "Decide a conflict: keep one of the values, or set another.",
+        {NULL, "CONTACT FIELD|deleted|alive", 2, 2, "Decide a conflict: keep one of the values, or set another.",
          "FIELD: name, alias, dob, phone, email, pronouns, language or location. 'cairn conflicts'\n"
          "lists each conflict's values newest first, numbered from 1, with who wrote them and when.\n"
          "The decision is an event that has seen every value, so it closes the conflict on every\n"
@@ -161,10 +202,17 @@ const struct cli_sub cmd_resolve_subs[] = {
          "'cairn conflicts --decided' (who, when, what was replaced). Two decisions made at the same\n"
          "time on two devices are themselves a new conflict.\n"
          "\n"
+         "'deleted' or 'alive' (no --keep or --value) decides a 'status' conflict: the person was\n"
+         "merged on one device and deleted or restored on another, neither seeing the other. The\n"
+         "decision deletes or keeps the whole merged person, with delete/restore events that have\n"
+         "seen every record of it, so it closes the conflict on every device it reaches. Until then\n"
+         "'cairn contact delete', 'restore' and 'merge' refuse that person (exit 6).\n"
+         "\n"
          "Examples:\n"
          "  cairn conflicts\n"
          "  cairn resolve CONTACT phone --keep 1\n"
-         "  cairn resolve CONTACT phone --value 555-0188\n",
+         "  cairn resolve CONTACT phone --value 555-0188\n"
+         "  cairn resolve CONTACT alive\n",
          resolve_opts, run_resolve},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -477,7 +477,20 @@ int cairn_duplicates(cairn_journal *j, const cairn_dedupe_options *opts, char **
  */
 int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *field, const char *value, int keep,
                            char **out);
-/** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]. */
+/**
+ * Decide an open merge/delete conflict (a merge and a delete or restore of one person made on two devices
+ * without either seeing the other; cairn_conflict_values() lists it with field "status"): the person
+ * `contact` (any of its ids) is to be deleted (alive 0) or alive (alive 1). Appends contact.delete events
+ * that have seen the whole merge group: on the survivor when it is not already so, and on every member
+ * whose current delete or restore is part of the conflict; the first one records the decision
+ * ("resolves"). They close the conflict on every device they reach, whatever the order. CAIRN_EINVAL when
+ * the person has no such conflict, CAIRN_ENOTFOUND when there is no such contact. *out (free with
+ * cairn_free): {"contact" (the survivor),"field":"status","value":"deleted"|"alive","kept":null,
+ * "replaced":[the sides, as cairn_conflict_values() gives them],"events":n,"device","hlc"}.
+ */
+int cairn_conflict_resolve_status(cairn_journal *j, const char *contact, int alive, char **out);
+/** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]
+ *  (field "status", value "deleted" or "alive" for a merge/delete decision). */
 int cairn_conflict_decisions(cairn_journal *j, char **out);
 /* Peer recovery records (issue 6): goals, plans, consents and disclosures, assessments, resources,  */
 /* groups, audit, supervision. Fields are JSON objects as for contacts; lists are JSON arrays.      */
