@@ -287,14 +287,22 @@ int cairn_search(cairn_journal *j, const char *query, char **out);
  * Which contact fields have open conflicts, without their values: [{"contact","field","heads":n}] (n
  * concurrent values). Not audited: it shows no record content (the sync engine counts conflicts with
  * it). Changed when the caseload views became audited: it used to return the values too, unaudited;
- * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited.
+ * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited. A person
+ * merged on one device and deleted or restored on another without either seeing the other is one entry
+ * {"contact": the merge survivor, "field": "status", "heads": the number of sides}.
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
  * Open field conflicts with every value: [{"contact","name","field","values":[{"value","hlc","device"}]}],
  * values newest first (the numbering of cairn_conflict_resolve's `keep`). Audited as cairn_search() is:
  * one audit.view "conflicts" for each person shown, in one transaction, before *out is returned;
- * nothing is returned when they cannot be written; no conflict writes nothing.
+ * nothing is returned when they cannot be written; no conflict writes nothing. A merge/delete conflict
+ * (decided with cairn_conflict_resolve_status) is {"contact" (the survivor),"name","field":"status",
+ * "kind":"merge-delete","shown":"deleted"|"alive","values":[sides]}, each side a current delete or restore
+ * {"value":"deleted"|"restored","contact","cl","hlc","device"} or a merge {"value":"merged","merged":[a,b],
+ * "hlc","device"} that did not see the other side, newest first. The same entries are in
+ * cairn_contact_show()'s "conflicts" (without "contact", "name" and "shown"); the "conflicts" counts of
+ * cairn_contact_list() and cairn_journal_stats() count such a person once.
  */
 int cairn_conflict_values(cairn_journal *j, char **out);
 
