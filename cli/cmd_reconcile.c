@@ -1,7 +1,8 @@
 /*
  * cmd_reconcile.c — the central office's review commands: `cairn duplicates` (likely same person) and
- * `cairn resolve` (decide a field conflict). Neither changes anything by itself being run: duplicates
- * only proposes (merging is `cairn contact merge`), and resolve writes one decision event.
+ * `cairn resolve` (decide a field conflict, or a merge/delete conflict: CONTACT deleted|alive). Neither
+ * changes anything by itself being run: duplicates only proposes (merging is `cairn contact merge`), and
+ * resolve writes one decision (for a merge/delete conflict, one event per record that needs one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,21 +94,45 @@ static int run_duplicates(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ---- resolve ---- */
 
-/* `cairn resolve CONTACT deleted|alive`: decide a merge/delete conflict. */
-static int run_resolve_status(struct cli_ctx *ctx, const struct cli_args *a, int alive)
+/* The arguments of `cairn resolve CONTACT FIELD --keep N|--value V`, or of `CONTACT deleted|alive`
+ * (a merge/delete conflict: *status 1, *alive). */
+static int resolve_args(const struct cli_args *a, int *status, int *alive, unsigned long long *k)
 {
-	char id[CAIRN_ID_LEN], *text = NULL, when[32], msg[400];
-	json_t *doc;
-	int rc;
+	const char *field = a->pos[1], *value = args_get(a, "value"), *keep = args_get(a, "keep");
 
+	*status = !strcmp(field, "deleted") || !strcmp(field, "alive");
+	*alive = !strcmp(field, "alive");
 	if (check_id(a->pos[0], "contact id"))
 		return CLI_EXIT_USAGE;
-	if (args_get(a, "keep") || args_get(a, "value"))
-		return cli_usage("'cairn resolve CONTACT %s' takes no --keep or --value. See 'cairn resolve --help'.",
-		                 alive ? "alive" : "deleted");
-	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)))
+	if (*status)
+		return value || keep ? cli_usage("'cairn resolve CONTACT %s' takes no --keep or --value. See 'cairn "
+		                                 "resolve --help'.",
+		                                 field)
+		                     : 0;
+	if (check_enum(field, "FIELD", fields))
+		return CLI_EXIT_USAGE;
+	if (!value == !keep)
+		return cli_usage("give --keep N or --value V for 'cairn resolve'. See 'cairn resolve --help'.");
+	if (keep && check_uint(keep, "--keep", 1, 1000, k))
+		return CLI_EXIT_USAGE;
+	if (value && (!strcmp(field, "dob") ? check_dob(value, "--value") : check_line(value, "--value", 1000)))
+		return CLI_EXIT_USAGE;
+	return 0;
+}
+
+static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	const char *field = a->pos[1], *value = args_get(a, "value");
+	char id[CAIRN_ID_LEN], *text = NULL, when[32], msg[1400];
+	unsigned long long k = 0;
+	int rc, status, alive;
+	json_t *doc;
+
+	if ((rc = resolve_args(a, &status, &alive, &k)) || (rc = session_resolve(ctx, "contact", a->pos[0], id)))
 		return rc;
-	if ((rc = cairn_conflict_resolve_status(ctx->j, id, alive, &text)))
+	rc = status ? cairn_conflict_resolve_status(ctx->j, id, alive, &text)
+	            : cairn_conflict_resolve(ctx->j, id, field, value, (int)k, &text);
+	if (rc)
 		return cli_lib_fail(rc);
 	doc = out_parse(text);
 	out_free_text(text);
@@ -118,54 +143,16 @@ static int run_resolve_status(struct cli_ctx *ctx, const struct cli_args *a, int
 	out_hlc_time(when, sizeof(when), (unsigned long long)js_int(doc, "hlc"), 0);
 	if (!ctx->opt->out_tty || ctx->opt->quiet) {
 		printf("%s\n", js_str(doc, "contact"));
-	} else {
+	} else if (status) {
 		snprintf(msg, sizeof(msg),
 		         "Resolved the merge/delete conflict of %s: %s (deciding %zu sides, %lld events), by device %s "
 		         "at %s.",
-		         js_str(doc, "contact"), alive ? "alive" : "deleted",
-		         json_array_size(json_object_get(doc, "replaced")), js_int(doc, "events"),
-		         js_str(doc, "device"), when);
+		         js_str(doc, "contact"), field, json_array_size(json_object_get(doc, "replaced")),
+		         js_int(doc, "events"), js_str(doc, "device"), when);
 		out_safe(stdout, msg, 1);
 		putchar('\n');
-	}
-	json_decref(doc);
-	return 0;
-}
-
-static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
-{
-	const char *field = a->pos[1], *value = args_get(a, "value"), *keep = args_get(a, "keep");
-	char id[CAIRN_ID_LEN], *text = NULL, when[32];
-	unsigned long long k = 0;
-	json_t *doc;
-	int rc;
-
-	if (!strcmp(field, "deleted") || !strcmp(field, "alive"))
-		return run_resolve_status(ctx, a, !strcmp(field, "alive"));
-	if (check_id(a->pos[0], "contact id") || check_enum(field, "FIELD", fields))
-		return CLI_EXIT_USAGE;
-	if (!value == !keep)
-		return cli_usage("give --keep N or --value V for 'cairn resolve'. See 'cairn resolve --help'.");
-	if (keep && check_uint(keep, "--keep", 1, 1000, &k))
-		return CLI_EXIT_USAGE;
-	if (value && (!strcmp(field, "dob") ? check_dob(value, "--value") : check_line(value, "--value", 1000)))
-		return CLI_EXIT_USAGE;
-	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)))
-		return rc;
-	if ((rc = cairn_conflict_resolve(ctx->j, id, field, value, (int)k, &text)))
-		return cli_lib_fail(rc);
-	doc = out_parse(text);
-	out_free_text(text);
-	if (!doc)
-		return CLI_EXIT_FAIL;
-	if (ctx->opt->json)
-		return out_json(ctx->opt, doc);
-	out_hlc_time(when, sizeof(when), (unsigned long long)js_int(doc, "hlc"), 0);
-	if (!ctx->opt->out_tty || ctx->opt->quiet)
-		printf("%s\n", id);
-	else {
+	} else {
 		char *v = out_value_text(json_object_get(doc, "value"));
-		char msg[1400];
 
 		snprintf(msg, sizeof(msg), "Resolved %s of %s: \"%s\" (replacing %zu values), by device %s at %s.",
 		         field, id, v ? v : "?", json_array_size(json_object_get(doc, "replaced")),

@@ -12,8 +12,7 @@
  */
 #include "cairn.h"
 #include "t.h"
-
-#include <jansson.h>
+#include "t_journal.h"
 
 #include <stdint.h>
 #include <unistd.h>
@@ -55,38 +54,6 @@ static void drop(cairn_journal *j)
 		fprintf(stderr, "cannot remove a journal\n");
 }
 
-typedef struct {
-	cairn_event *ev;
-	size_t n, cap;
-} evlist;
-
-static int collect(const cairn_event *ev, void *ud)
-{
-	evlist *l = ud;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		l->ev = realloc(l->ev, l->cap * sizeof(*l->ev));
-	}
-	cairn_event *c = &l->ev[l->n++];
-	*c = *ev;
-	c->device = strdup(ev->device);
-	c->kind = strdup(ev->kind);
-	c->entity = strdup(ev->entity);
-	c->body = strdup(ev->body);
-	return 0;
-}
-
-static void evlist_free(evlist *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free((char *)l->ev[i].device);
-		free((char *)l->ev[i].kind);
-		free((char *)l->ev[i].entity);
-		free((char *)l->ev[i].body);
-	}
-	free(l->ev);
-}
-
 static int ingest_cb(const cairn_event *ev, void *ud)
 {
 	int rc = cairn_event_ingest(ud, ev);
@@ -96,28 +63,6 @@ static int ingest_cb(const cairn_event *ev, void *ud)
 static char contacts[MAXIDS][CAIRN_ID_LEN], notes[MAXIDS][CAIRN_ID_LEN], refs[MAXIDS][CAIRN_ID_LEN];
 static int ncontacts, nnotes, nrefs;
 static int raised, decisions; /* seeds ending with a merge/delete conflict open; decisions made */
-
-/* How many merge/delete conflicts ("status") the journal has open; `who` (may be NULL) gets the first's person. */
-static int status_conflicts(cairn_journal *j, char who[CAIRN_ID_LEN])
-{
-	char *out = NULL;
-	json_t *l, *c;
-	size_t i;
-	int n = 0;
-	if (cairn_conflict_list(j, &out))
-		return 0;
-	l = json_loads(out, 0, NULL);
-	cairn_free(out);
-	json_array_foreach(l, i, c)
-	{
-		if (strcmp(json_string_value(json_object_get(c, "field")), "status"))
-			continue;
-		if (!n++ && who)
-			snprintf(who, CAIRN_ID_LEN, "%s", json_string_value(json_object_get(c, "contact")));
-	}
-	json_decref(l);
-	return n;
-}
 
 static const char *const names[] = {"Ada", "Bo", "Cy", "Dee", "Eli"};
 static const char *const fields[] = {"name", "alias", "phone", "dob"};
@@ -171,7 +116,7 @@ static void random_op(cairn_journal *dev[DEVICES])
 	} else if (op < 88) {
 		char who[CAIRN_ID_LEN], *out = NULL; /* a merge/delete conflict some device has open, decided */
 		for (int d = 0; d < DEVICES; d++)
-			if (status_conflicts(dev[d], who)) {
+			if (t_status_conflicts(dev[d], who) > 0) {
 				decisions += cairn_conflict_resolve_status(dev[d], who, rnd(2), &out) == 0;
 				break;
 			}
@@ -197,7 +142,7 @@ static void shuffle(cairn_event *a, size_t n)
 static int run_seed(uint64_t seed)
 {
 	cairn_journal *dev[DEVICES];
-	evlist all = {0};
+	t_evlist all = {0};
 	char first[CAIRN_DIGEST_LEN] = "", d[CAIRN_DIGEST_LEN], who[CAIRN_ID_LEN];
 	int ok = 1, nops;
 	rng = seed * 2654435761u + 1;
@@ -209,7 +154,7 @@ static int run_seed(uint64_t seed)
 	for (int i = 0; i < nops; i++)
 		random_op(dev);
 	for (int i = 0; i < DEVICES; i++)
-		cairn_events_foreach(dev[i], cairn_journal_device(dev[i]), 1, 0, collect, &all);
+		cairn_events_foreach(dev[i], cairn_journal_device(dev[i]), 1, 0, t_evlist_collect, &all);
 	for (int o = 0; o < ORDERS && ok; o++) {
 		cairn_journal *t = fresh();
 		if (!t)
@@ -228,7 +173,7 @@ static int run_seed(uint64_t seed)
 		}
 		cairn_batch_commit(t);
 		cairn_digest(t, d);
-		if (!o && status_conflicts(t, NULL))
+		if (!o && t_status_conflicts(t, NULL) > 0)
 			raised++;
 		if (!o)
 			strcpy(first, d);
@@ -253,9 +198,10 @@ static int run_seed(uint64_t seed)
 	}
 	/* A merge/delete conflict left open is decided on one device; once the others have the decision it is
 	 * closed everywhere, and all agree. */
-	if (ok && status_conflicts(dev[0], NULL)) {
+	if (ok && t_status_conflicts(dev[0], NULL) > 0) {
 		char *out = NULL, d0[CAIRN_DIGEST_LEN];
-		while (status_conflicts(dev[0], who) && cairn_conflict_resolve_status(dev[0], who, rnd(2), &out) == 0) {
+		while (t_status_conflicts(dev[0], who) > 0 &&
+		       cairn_conflict_resolve_status(dev[0], who, rnd(2), &out) == 0) {
 			decisions++;
 			cairn_free(out);
 			out = NULL;
@@ -264,7 +210,7 @@ static int run_seed(uint64_t seed)
 			cairn_events_foreach(dev[0], NULL, 1, 0, ingest_cb, dev[i]);
 		cairn_digest(dev[0], d0);
 		for (int i = 0; i < DEVICES && ok; i++) {
-			int open = status_conflicts(dev[i], NULL);
+			int open = t_status_conflicts(dev[i], NULL);
 			cairn_digest(dev[i], d);
 			if (open || strcmp(d0, d)) {
 				fprintf(stderr, "seed %llu: device %d after the decision: %d open, digest %s\n",
@@ -275,7 +221,7 @@ static int run_seed(uint64_t seed)
 	}
 	for (int i = 0; i < DEVICES; i++)
 		drop(dev[i]);
-	evlist_free(&all);
+	t_evlist_free(&all);
 	return ok;
 }
 

@@ -2,6 +2,7 @@
 #include "cairn.h"
 #include "journal.h"
 #include "t.h"
+#include "t_journal.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -490,57 +491,6 @@ static void test_delete_restore(void)
 
 /* ---- a merge and a delete made without seeing each other (apply.c invariant 5) ---- */
 
-typedef struct {
-	cairn_event ev[16];
-	size_t n;
-} evset;
-
-static int keep_event(const cairn_event *ev, void *ud)
-{
-	evset *s = ud;
-	if (s->n == 16)
-		return -1;
-	cairn_event *c = &s->ev[s->n++];
-	*c = *ev;
-	c->device = strdup(ev->device);
-	c->kind = strdup(ev->kind);
-	c->entity = strdup(ev->entity);
-	c->body = strdup(ev->body);
-	return 0;
-}
-
-static void evset_free(evset *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free((char *)s->ev[i].device);
-		free((char *)s->ev[i].kind);
-		free((char *)s->ev[i].entity);
-		free((char *)s->ev[i].body);
-	}
-	s->n = 0;
-}
-
-/* How many merge/delete conflicts ("status") the journal lists, and for whom (the last one's contact). */
-static int status_conflicts(cairn_journal *j, char who[CAIRN_ID_LEN])
-{
-	char *out = NULL;
-	json_t *l, *c;
-	size_t i;
-	int n = 0;
-	if (cairn_conflict_list(j, &out))
-		return -1;
-	l = json_loads(out, 0, NULL);
-	cairn_free(out);
-	json_array_foreach(l, i, c) if (!strcmp(json_string_value(json_object_get(c, "field")), "status"))
-	{
-		n++;
-		if (who)
-			snprintf(who, CAIRN_ID_LEN, "%s", json_string_value(json_object_get(c, "contact")));
-	}
-	json_decref(l);
-	return n;
-}
-
 static int is_deleted(cairn_journal *j, const char *id)
 {
 	json_t *s = show(j, id);
@@ -563,10 +513,12 @@ static int two_people(cairn_journal *a, cairn_journal *b, char lo[CAIRN_ID_LEN],
 
 /* Every order of `s` (with the first event again at the end, a duplicate) into a fresh journal: exactly
  * `want` merge/delete conflicts, on `lo`, and one digest for all orders. Returns the orders that failed. */
-static int every_order(evset *s, int want, const char *lo, const char *digest)
+static int every_order(t_evlist *s, int want, const char *lo, const char *digest)
 {
 	size_t idx[16], n = s->n;
 	int bad = 0, orders = 0;
+	if (n > 16)
+		return 1;
 	for (size_t i = 0; i < n; i++)
 		idx[i] = i;
 	for (;;) {
@@ -576,7 +528,7 @@ static int every_order(evset *s, int want, const char *lo, const char *digest)
 		for (size_t i = 0; ok && i < n; i++)
 			ok = cairn_event_ingest(t, &s->ev[idx[i]]) == 0;
 		ok = ok && cairn_event_ingest(t, &s->ev[idx[0]]) == 1;
-		ok = ok && status_conflicts(t, who) == want && (!want || !strcmp(who, lo));
+		ok = ok && t_status_conflicts(t, who) == want && (!want || !strcmp(who, lo));
 		ok = ok && !cairn_digest(t, d) && !strcmp(d, digest);
 		if (!ok)
 			bad++;
@@ -614,14 +566,14 @@ static void test_merge_delete_conflict(void)
 	for (int sc = 0; sc < 3; sc++) {
 		cairn_journal *a = fresh(), *b = fresh();
 		char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], who[CAIRN_ID_LEN] = "", da[CAIRN_DIGEST_LEN], *out = NULL;
-		evset s = {0};
+		t_evlist s = {0};
 		T_REQUIRE(a && b && !two_people(a, b, lo, hi));
 		T_OK(cairn_contact_delete(a, sc == 0 ? lo : hi, 0));
 		T_OK(sc == 1 ? cairn_contact_merge(b, hi, lo) : cairn_contact_merge(b, lo, hi));
 		T_OK(sync_into(a, b));
 		T_OK(sync_into(b, a));
-		T_CHECKF(status_conflicts(a, who) == 1 && !strcmp(who, lo), "scenario %c on dev1", 'A' + sc);
-		T_CHECKF(status_conflicts(b, who) == 1 && !strcmp(who, lo), "scenario %c on dev2", 'A' + sc);
+		T_CHECKF(t_status_conflicts(a, who) == 1 && !strcmp(who, lo), "scenario %c on dev1", 'A' + sc);
+		T_CHECKF(t_status_conflicts(b, who) == 1 && !strcmp(who, lo), "scenario %c on dev2", 'A' + sc);
 		T_CHECK(same_digest(a, b));
 		T_CHECKF(is_deleted(a, lo) == (sc == 0), "scenario %c: shown as the survivor's cl says", 'A' + sc);
 		/* the sides, named with device and time */
@@ -635,10 +587,10 @@ static void test_merge_delete_conflict(void)
 		T_OK(cairn_journal_stats(b, &out));
 		T_CHECKF(strstr(out, "\"conflicts\":1"), "%s", out);
 		cairn_free(out);
-		T_OK(cairn_events_foreach(a, NULL, 1, 0, keep_event, &s));
+		T_OK(cairn_events_foreach(a, NULL, 1, 0, t_evlist_collect, &s));
 		T_OK(cairn_digest(a, da));
 		T_CHECKF(every_order(&s, 1, lo, da) == 0, "scenario %c: every order", 'A' + sc);
-		evset_free(&s);
+		t_evlist_free(&s);
 		/* no plain delete, restore or merge decides it silently */
 		T_CHECK(cairn_contact_delete(a, lo, is_deleted(a, lo)) == CAIRN_ECONFLICT);
 		cairn_journal_free(a);
@@ -661,10 +613,10 @@ static void test_merge_delete_seen(void)
 	T_OK(cairn_contact_delete(b, lo, 1));
 	T_OK(cairn_contact_merge(b, lo, hi));
 	T_OK(sync_into(a, b));
-	T_CHECK(status_conflicts(a, NULL) == 0 && status_conflicts(b, NULL) == 0);
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
 	T_OK(cairn_contact_delete(a, hi, 0)); /* the merged person, seen whole */
 	T_OK(sync_into(b, a));
-	T_CHECK(status_conflicts(a, NULL) == 0 && status_conflicts(b, NULL) == 0);
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
 	T_CHECK(is_deleted(b, lo) == 1 && same_digest(a, b));
 	cairn_journal_free(a);
 	cairn_journal_free(b);
@@ -676,7 +628,7 @@ static void test_merge_delete_seen(void)
 	T_OK(cairn_contact_merge(b, lo, hi));
 	T_OK(sync_into(a, b));
 	T_OK(sync_into(b, a));
-	T_CHECK(status_conflicts(a, NULL) == 0 && is_deleted(a, lo) == 1);
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && is_deleted(a, lo) == 1);
 	cairn_journal_free(a);
 	cairn_journal_free(b);
 
@@ -693,7 +645,7 @@ static void test_merge_delete_seen(void)
 	T_OK(sync_into(a, b));
 	T_OK(cairn_contact_merge(a, p, q));
 	T_OK(sync_into(b, a));
-	T_CHECK(status_conflicts(a, NULL) == 0 && status_conflicts(b, NULL) == 0);
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
 	cairn_journal_free(a);
 	cairn_journal_free(b);
 }
@@ -711,16 +663,16 @@ static void test_merge_delete_resolved(void)
 			T_OK(cairn_contact_merge(b, lo, hi));
 			T_OK(sync_into(a, b));
 			T_OK(sync_into(b, a));
-			T_REQUIRE(status_conflicts(b, NULL) == 1);
+			T_REQUIRE(t_status_conflicts(b, NULL) == 1);
 			T_CHECK(cairn_contact_merge(a, lo, hi) == CAIRN_EINVAL); /* already one person */
 			T_OK(cairn_conflict_resolve_status(b, hi, alive, &out)); /* any id of the person */
 			T_CHECKF(strstr(out, alive ? "\"value\":\"alive\"" : "\"value\":\"deleted\"") &&
 			                 strstr(out, lo),
 			         "%s", out);
 			cairn_free(out);
-			T_CHECK(status_conflicts(b, NULL) == 0);
+			T_CHECK(t_status_conflicts(b, NULL) == 0);
 			T_OK(sync_into(a, b));
-			T_CHECKF(status_conflicts(a, NULL) == 0, "scenario %c decided %s", 'A' + sc,
+			T_CHECKF(t_status_conflicts(a, NULL) == 0, "scenario %c decided %s", 'A' + sc,
 			         alive ? "alive" : "deleted");
 			T_CHECK(is_deleted(a, lo) == !alive && is_deleted(b, hi) == !alive);
 			T_CHECK(same_digest(a, b));
@@ -753,7 +705,7 @@ static void test_merge_delete_upgrade(void)
 	a = NULL;
 	T_OK(cairn_journal_open(&a, dir, "pw", 2));
 	T_REQUIRE(a);
-	T_CHECK(status_conflicts(a, NULL) == 1);
+	T_CHECK(t_status_conflicts(a, NULL) == 1);
 	T_OK(cairn_digest(a, d2));
 	T_CHECK(!strcmp(d1, d2));
 	cairn_journal_free(a);
