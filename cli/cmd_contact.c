@@ -333,20 +333,20 @@ static void card_conflict(struct cli_ctx *ctx, const json_t *c)
 static void card_conflicts(struct cli_ctx *ctx, const json_t *doc)
 {
 	const json_t *arr = json_object_get(doc, "conflicts"), *c;
-	size_t i;
+	size_t i, status = 0;
 
 	if (!json_array_size(arr))
 		return;
-	printf("\nConflicts (%zu): edited on two devices at once; both values are kept.\n"
-	       "Set the field again to resolve: cairn contact set %s --FIELD VALUE\n",
-	       json_array_size(arr), or_dash(js_str(doc, "id")));
-	json_array_foreach(arr, i, c) if (!strcmp(or_dash(js_str(c, "field")), "status"))
-	{
-		printf("Merged on one device while deleted or restored on another (status): decide with\n"
-		       "cairn resolve %s deleted (or alive)\n",
+	json_array_foreach(arr, i, c) status += !strcmp(or_dash(js_str(c, "field")), "status");
+	printf("\nConflicts (%zu):", json_array_size(arr));
+	if (json_array_size(arr) > status)
+		printf(" edited on two devices at once; both values are kept.\n"
+		       "Set the field again to resolve: cairn contact set %s --FIELD VALUE\n",
 		       or_dash(js_str(doc, "id")));
-		break;
-	}
+	if (status)
+		printf("%smerged on one device while deleted or restored on another (status), neither\n"
+		       "seeing the other. Decide: cairn resolve %s deleted (or alive)\n",
+		       json_array_size(arr) > status ? "Also " : " ", or_dash(js_str(doc, "id")));
 	json_array_foreach(arr, i, c) card_conflict(ctx, c);
 }
 

@@ -68,6 +68,9 @@ for d in "$A" "$B"; do
 	check '[[ $(c "$d" --json status | py "d[\"conflicts\"]") == 1 ]]' "$n: status counts the conflict"
 	check '[[ $(c "$d" --json contact show "$HI" | py "[x[\"field\"] for x in d[\"conflicts\"]]") == "['"'status'"']" ]]' \
 		"$n: contact show (by the merged id) lists it"
+	c "$d" contact show "$LO" >"$T/card"
+	check 'grep -q "Decide: cairn resolve $LO deleted (or alive)" "$T/card" && grep -Eq "\"deleted ${LO:0:8}[-0-9a-f]*\"  \(device $DEV_A" "$T/card"' \
+		"$n: the contact card says how to decide and who deleted: $(head -c 600 "$T/card")"
 done
 sync_all # the views above added audit entries
 check '[[ $(c "$A" digest) == $(c "$B" digest) ]]' "both devices have the same digest"
