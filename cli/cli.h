@@ -69,6 +69,11 @@ extern const struct cli_sub cmd_gpra_subs[];
  * cmd_export_gpra}); also reachable as `cairn gpra export`. */
 extern const struct cli_opt cmd_export_gpra_opts[];
 int cmd_export_gpra(struct cli_ctx *ctx, const struct cli_args *a);
+/* One value of a conflict as out_value_text() gives it; a side of a merge/delete conflict (field
+ * "status") as "deleted ID", "restored ID" or "merged ID + ID", the ids abbreviated (cmd_query.c).
+ * Malloc'd; release with out_wipe_free(). */
+struct json_t;
+char *cli_conflict_value(struct cli_ctx *ctx, const struct json_t *side);
 extern const struct cli_sub cmd_report_subs[];
 extern const struct cli_sub cmd_duplicates_subs[];
 extern const struct cli_sub cmd_resolve_subs[];

@@ -311,7 +311,7 @@ static void card_head(const json_t *doc)
 	card_line("created", when);
 }
 
-static void card_conflict(const json_t *c)
+static void card_conflict(struct cli_ctx *ctx, const json_t *c)
 {
 	const json_t *v;
 	size_t i;
@@ -319,7 +319,7 @@ static void card_conflict(const json_t *c)
 	printf("  %s:\n", or_dash(js_str(c, "field")));
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
-		char *val = out_value_text(json_object_get(v, "value"));
+		char *val = cli_conflict_value(ctx, v);
 		char when[32];
 
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(v, "hlc"), 0);
@@ -330,17 +330,24 @@ static void card_conflict(const json_t *c)
 	}
 }
 
-static void card_conflicts(const json_t *doc)
+static void card_conflicts(struct cli_ctx *ctx, const json_t *doc)
 {
 	const json_t *arr = json_object_get(doc, "conflicts"), *c;
-	size_t i;
+	size_t i, status = 0;
 
 	if (!json_array_size(arr))
 		return;
-	printf("\nConflicts (%zu): edited on two devices at once; both values are kept.\n"
-	       "Set the field again to resolve: cairn contact set %s --FIELD VALUE\n",
-	       json_array_size(arr), or_dash(js_str(doc, "id")));
-	json_array_foreach(arr, i, c) card_conflict(c);
+	json_array_foreach(arr, i, c) status += !strcmp(or_dash(js_str(c, "field")), "status");
+	printf("\nConflicts (%zu):", json_array_size(arr));
+	if (json_array_size(arr) > status)
+		printf(" edited on two devices at once; both values are kept.\n"
+		       "Set the field again to resolve: cairn contact set %s --FIELD VALUE\n",
+		       or_dash(js_str(doc, "id")));
+	if (status)
+		printf("%smerged on one device while deleted or restored on another (status), neither\n"
+		       "seeing the other. Decide: cairn resolve %s deleted (or alive)\n",
+		       json_array_size(arr) > status ? "Also " : " ", or_dash(js_str(doc, "id")));
+	json_array_foreach(arr, i, c) card_conflict(ctx, c);
 }
 
 static void card_amendment(const json_t *am)
@@ -458,7 +465,7 @@ static void card_referrals(struct cli_ctx *ctx, const json_t *doc)
 static int render_card(void *ud, const json_t *doc)
 {
 	card_head(doc);
-	card_conflicts(doc);
+	card_conflicts(ud, doc);
 	card_notes(ud, doc);
 	card_referrals(ud, doc);
 	domain_card_render(ud, doc);
@@ -509,12 +516,20 @@ const struct cli_sub cmd_contact_subs[] = {
          cli_no_opts, run_show},
         {"merge", "ID ID", 2, 2, "Record that two contacts are the same person.",
          "The merged person keeps the smallest id of the group (printed); every id still finds them.\n"
+         "A deleted person is not merged (restore them first). A merge and a delete of the same\n"
+         "person made on two devices without either seeing the other are listed by 'cairn conflicts'\n"
+         "(FIELD status) until decided with 'cairn resolve CONTACT deleted' (or alive); until then\n"
+         "that person is not merged, deleted or restored (exit 6).\n"
          "\n"
          "Examples:\n"
          "  cairn duplicates\n"
          "  cairn contact merge CONTACT OTHER\n",
          cli_no_opts, run_merge},
         {"delete", "ID", 1, 1, "Delete a contact (it stays in the log and can be restored).",
+         "Deletes the whole person, every record merged into it. A delete made while another device\n"
+         "merged the person, neither seeing the other, is listed by 'cairn conflicts' (see\n"
+         "'cairn contact merge --help').\n"
+         "\n"
          "Examples:\n"
          "  cairn contact delete CONTACT\n",
          cli_no_opts, run_delete},

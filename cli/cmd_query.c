@@ -190,9 +190,27 @@ static int run_digest(struct cli_ctx *ctx, const struct cli_args *a)
 	return 0;
 }
 
+char *cli_conflict_value(struct cli_ctx *ctx, const json_t *side)
+{
+	const json_t *m = json_object_get(side, "merged"), *c = json_object_get(side, "contact");
+	const json_t *v = json_object_get(side, "value");
+	char a[CAIRN_ID_LEN], b[CAIRN_ID_LEN], buf[128];
+
+	if (!json_is_string(v) || (!(json_array_size(m) == 2) && !json_is_string(c)))
+		return out_value_text(v);
+	session_abbrev(ctx, "contact", json_string_value(c ? c : json_array_get(m, 0)), a);
+	if (c) {
+		snprintf(buf, sizeof(buf), "%s %s", json_string_value(v), a);
+	} else {
+		session_abbrev(ctx, "contact", json_string_value(json_array_get(m, 1)), b);
+		snprintf(buf, sizeof(buf), "%s %s + %s", json_string_value(v), a, b);
+	}
+	return strdup(buf);
+}
+
 /* One conflict's values as a cell, numbered for `cairn resolve --keep N`, with who and when:
  * 1) "555-1234" (0a1b2c3d 2026-11-23 14:02) | 2) "555-9999" (11223344 2026-11-23 13:58). */
-static char *conflict_values(const json_t *c)
+static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 {
 	const json_t *v;
 	size_t i, n = 1;
@@ -200,7 +218,7 @@ static char *conflict_values(const json_t *c)
 
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
-		char *val = out_value_text(json_object_get(v, "value"));
+		char *val = cli_conflict_value(ctx, v);
 		const char *dev = js_str(v, "device");
 		char when[32];
 		size_t add = (val ? strlen(val) : 1) + 64;
@@ -240,7 +258,7 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_fixed(&t, 0);
 	json_array_foreach(doc, i, c)
 	{
-		char scon[CAIRN_ID_LEN], snote[CAIRN_ID_LEN], field[CAIRN_ID_LEN + 8], *vals = conflict_values(c);
+		char scon[CAIRN_ID_LEN], snote[CAIRN_ID_LEN], field[CAIRN_ID_LEN + 8], *vals = conflict_values(ctx, c);
 
 		session_abbrev(ctx, "contact", js_str(c, "contact"), scon);
 		snprintf(field, sizeof(field), "%s", js_str(c, "field"));
@@ -258,7 +276,9 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_print(&t, stdout, o->out_tty);
 	table_free(&t);
 	if (o->out_tty && !o->quiet)
-		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V); a note's: "
+		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V);\n"
+		       "a merge made while the person was deleted or restored elsewhere (FIELD status):\n"
+		       "cairn resolve CONTACT deleted (or alive); a note amended on two devices (FIELD note ID):\n"
 		       "cairn note amend NOTE\n");
 	return 0;
 }
@@ -287,7 +307,7 @@ static int render_decisions(void *ud, const json_t *doc)
 
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(d, "hlc"), 0);
 		session_abbrev(ctx, "contact", js_str(d, "contact"), scon);
-		vals = conflict_values(wrap);
+		vals = conflict_values(ctx, wrap);
 		rc = table_add(&t,
 		               (const char *const[]){when, scon, js_str(d, "field"), val, js_str(d, "device"), vals});
 		out_wipe_free(val);
@@ -406,6 +426,10 @@ const struct cli_sub cmd_conflicts_subs[] = {
          "A note amended on two devices that had not seen each other's amendment is listed as\n"
          "'note ID' with both texts; the note shows the newest until someone amends it again\n"
          "('cairn note amend NOTE'), which replaces them both. A struck note's conflict is dropped.\n"
+         "FIELD 'status': a person was merged on one device and deleted (or restored) on another,\n"
+         "neither seeing the other. Both sides are listed (\"deleted ID\" or \"restored ID\", \"merged\n"
+         "ID + ID\", with device and time); the person shows as the merge survivor's delete says\n"
+         "('shown' in --json) until someone decides with 'cairn resolve CONTACT deleted' (or alive).\n"
          "The values are record content, so the list is audited ('cairn audit PERSON'): every\n"
          "person shown gets one 'conflicts' entry before anything is shown; if the entries cannot\n"
          "be written, nothing is shown. No conflicts, no entry. --decided is not audited.\n"

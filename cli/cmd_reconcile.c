@@ -1,7 +1,8 @@
 /*
  * cmd_reconcile.c — the central office's review commands: `cairn duplicates` (likely same person) and
- * `cairn resolve` (decide a field conflict). Neither changes anything by itself being run: duplicates
- * only proposes (merging is `cairn contact merge`), and resolve writes one decision event.
+ * `cairn resolve` (decide a field conflict, or a merge/delete conflict: CONTACT deleted|alive). Neither
+ * changes anything by itself being run: duplicates only proposes (merging is `cairn contact merge`), and
+ * resolve writes one decision (for a merge/delete conflict, one event per record that needs one).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,25 +94,45 @@ static int run_duplicates(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ---- resolve ---- */
 
-static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
+/* The arguments of `cairn resolve CONTACT FIELD --keep N|--value V`, or of `CONTACT deleted|alive`
+ * (a merge/delete conflict: *status 1, *alive). */
+static int resolve_args(const struct cli_args *a, int *status, int *alive, unsigned long long *k)
 {
 	const char *field = a->pos[1], *value = args_get(a, "value"), *keep = args_get(a, "keep");
-	char id[CAIRN_ID_LEN], *text = NULL, when[32];
-	unsigned long long k = 0;
-	json_t *doc;
-	int rc;
 
-	if (check_id(a->pos[0], "contact id") || check_enum(field, "FIELD", fields))
+	*status = !strcmp(field, "deleted") || !strcmp(field, "alive");
+	*alive = !strcmp(field, "alive");
+	if (check_id(a->pos[0], "contact id"))
+		return CLI_EXIT_USAGE;
+	if (*status)
+		return value || keep ? cli_usage("'cairn resolve CONTACT %s' takes no --keep or --value. See 'cairn "
+		                                 "resolve --help'.",
+		                                 field)
+		                     : 0;
+	if (check_enum(field, "FIELD", fields))
 		return CLI_EXIT_USAGE;
 	if (!value == !keep)
 		return cli_usage("give --keep N or --value V for 'cairn resolve'. See 'cairn resolve --help'.");
-	if (keep && check_uint(keep, "--keep", 1, 1000, &k))
+	if (keep && check_uint(keep, "--keep", 1, 1000, k))
 		return CLI_EXIT_USAGE;
 	if (value && (!strcmp(field, "dob") ? check_dob(value, "--value") : check_line(value, "--value", 1000)))
 		return CLI_EXIT_USAGE;
-	if ((rc = session_resolve(ctx, "contact", a->pos[0], id)))
+	return 0;
+}
+
+static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
+{
+	const char *field = a->pos[1], *value = args_get(a, "value");
+	char id[CAIRN_ID_LEN], *text = NULL, when[32], msg[1400];
+	unsigned long long k = 0;
+	int rc, status, alive;
+	json_t *doc;
+
+	if ((rc = resolve_args(a, &status, &alive, &k)) || (rc = session_resolve(ctx, "contact", a->pos[0], id)))
 		return rc;
-	if ((rc = cairn_conflict_resolve(ctx->j, id, field, value, (int)k, &text)))
+	rc = status ? cairn_conflict_resolve_status(ctx->j, id, alive, &text)
+	            : cairn_conflict_resolve(ctx->j, id, field, value, (int)k, &text);
+	if (rc)
 		return cli_lib_fail(rc);
 	doc = out_parse(text);
 	out_free_text(text);
@@ -120,11 +141,18 @@ static int run_resolve(struct cli_ctx *ctx, const struct cli_args *a)
 	if (ctx->opt->json)
 		return out_json(ctx->opt, doc);
 	out_hlc_time(when, sizeof(when), (unsigned long long)js_int(doc, "hlc"), 0);
-	if (!ctx->opt->out_tty || ctx->opt->quiet)
-		printf("%s\n", id);
-	else {
+	if (!ctx->opt->out_tty || ctx->opt->quiet) {
+		printf("%s\n", js_str(doc, "contact"));
+	} else if (status) {
+		snprintf(msg, sizeof(msg),
+		         "Resolved the merge/delete conflict of %s: %s (deciding %zu sides, %lld events), by device %s "
+		         "at %s.",
+		         js_str(doc, "contact"), field, json_array_size(json_object_get(doc, "replaced")),
+		         js_int(doc, "events"), js_str(doc, "device"), when);
+		out_safe(stdout, msg, 1);
+		putchar('\n');
+	} else {
 		char *v = out_value_text(json_object_get(doc, "value"));
-		char msg[1400];
 
 		snprintf(msg, sizeof(msg), "Resolved %s of %s: \"%s\" (replacing %zu values), by device %s at %s.",
 		         field, id, v ? v : "?", json_array_size(json_object_get(doc, "replaced")),
@@ -153,7 +181,7 @@ const struct cli_sub cmd_duplicates_subs[] = {
 };
 
 const struct cli_sub cmd_resolve_subs[] = {
-        {NULL, "CONTACT FIELD", 2, 2, "Decide a conflict: keep one of the values, or set another.",
+        {NULL, "CONTACT FIELD|deleted|alive", 2, 2, "Decide a conflict: keep one of the values, or set another.",
          "FIELD: name, alias, dob, phone, email, pronouns, language or location. 'cairn conflicts'\n"
          "lists each conflict's values newest first, numbered from 1, with who wrote them and when.\n"
          "The decision is an event that has seen every value, so it closes the conflict on every\n"
@@ -161,10 +189,17 @@ const struct cli_sub cmd_resolve_subs[] = {
          "'cairn conflicts --decided' (who, when, what was replaced). Two decisions made at the same\n"
          "time on two devices are themselves a new conflict.\n"
          "\n"
+         "'deleted' or 'alive' (no --keep or --value) decides a 'status' conflict: the person was\n"
+         "merged on one device and deleted or restored on another, neither seeing the other. The\n"
+         "decision deletes or keeps the whole merged person, with delete/restore events that have\n"
+         "seen every record of it, so it closes the conflict on every device it reaches. Until then\n"
+         "'cairn contact delete', 'restore' and 'merge' refuse that person (exit 6).\n"
+         "\n"
          "Examples:\n"
          "  cairn conflicts\n"
          "  cairn resolve CONTACT phone --keep 1\n"
-         "  cairn resolve CONTACT phone --value 555-0188\n",
+         "  cairn resolve CONTACT phone --value 555-0188\n"
+         "  cairn resolve CONTACT alive\n",
          resolve_opts, run_resolve},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

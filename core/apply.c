@@ -13,13 +13,26 @@
  *     contact_writes. A later write that has seen all heads resolves the conflict — the decision is an event.
  *  4. Events may arrive before the entity they refer to (another device's log was imported first): no
  *     rule requires the referenced row to exist.
- *  5. Note amendments: as 3, an amendment names the amendments it replaced (`seen`; schema 0015), and
+ *  5. A merge and a delete of one person that did not see each other are an open conflict, never a silent
+ *     outcome. A person is a merge group; what is shown follows the survivor's causal length (odd =
+ *     alive), unchanged. contact.delete bodies carry "seen": {member: cl} over the person's group as the
+ *     writer saw it; contact.merge bodies the same over both groups. A member's delete/restore event is
+ *     current when its cl is the member's; a current one (cl >= 2, with "seen") and a merge edge (a, b) of
+ *     the group conflict when the event's seen lacks a or b (it did not see them joined) and no merge
+ *     event of the group saw a, b and the event together (seen[member] >= its cl): the edge's own merges
+ *     are among those, and so is a later merge that joined the two sides knowing both (the CLI refuses to
+ *     merge a deleted person, or one with such a conflict open, so a merge is never a silent decision).
+ *     Events without "seen" (older cairns) never raise one. The pairs are recomputed for the whole group
+ *     from all its events (view contact_lc_pairs, schema/0014) whenever one of them arrives. The decision
+ *     (cairn_conflict_resolve_status) is new delete/restore events that have seen the whole group, on the
+ *     survivor and on every member whose current event conflicts, so it closes the conflict everywhere.
+ *  6. Note amendments: as 3, an amendment names the amendments it replaced (`seen`; schema 0015), and
  *     two heads are an open conflict; the text shown is still the newest amendment. One written before
  *     0015 names none and replaces every older amendment, as the shown text always assumed.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
-#include "model.h"
+#include "domain.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -280,12 +293,70 @@ static int apply_contact_set(cairn_journal *j, const cairn_event *ev, json_t *bo
 	return names ? cairn__fts_mark(j, 'c', ev->entity) : 0;
 }
 
+/* ---- merge/delete conflicts (invariant 5) ---- */
+
+/*
+ * Keep the "seen" map of a contact.delete (kind 'd') or contact.merge ('m'): {member id: cl}. Members
+ * whose value is not a positive integer are skipped, and a "seen" that is not an object counts as absent:
+ * a cairn older than this one applied such events without reading "seen", and a journal it upgrades
+ * (schema/0014 fills these tables from the log by the same rules) must agree with a new one. Returns
+ * 1 in *has when the body had a "seen" object.
+ */
+static int insert_lc_seen(cairn_journal *j, const cairn_event *ev, const char *kind, json_t *body, int *has)
+{
+	json_t *seen = json_object_get(body, "seen"), *v;
+	const char *member;
+	*has = json_is_object(seen);
+	if (!*has)
+		return 0;
+	json_object_foreach(seen, member, v)
+	{
+		sqlite3_stmt *st;
+		int rc;
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			continue;
+		rc = cairn__prepare(j, &st,
+		                    "INSERT INTO contact_lc_seen (kind, hlc, device, member, cl) VALUES (?1, ?2, ?3, ?4, ?5) "
+		                    "ON CONFLICT (kind, hlc, device, member) DO UPDATE SET cl = max(cl, excluded.cl)");
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+		sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, member, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 5, (int64_t)json_integer_value(v));
+		if ((rc = step_done(j, st, "recording what a merge or delete saw")))
+			return rc;
+	}
+	return 0;
+}
+
+/* Invariant 5: rewrite the open merge/delete conflicts of `entity`'s whole merge group from its events. */
+static int recompute_lc(cairn_journal *j, const char *entity)
+{
+	static const char *const sql[] = {
+		"DELETE FROM contact_lc_conflicts WHERE entity IN " CAIRN__GROUP("?1"),
+		"INSERT OR IGNORE INTO contact_lc_conflicts (entity, hlc, device, a, b) "
+		"SELECT entity, hlc, device, a, b FROM contact_lc_pairs WHERE entity IN " CAIRN__GROUP("?1"),
+	};
+	for (size_t i = 0; i < CAIRN__COUNT(sql); i++) {
+		sqlite3_stmt *st;
+		int rc = cairn__prepare(j, &st, sql[i]);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+		if ((rc = step_done(j, st, "recomputing a merge/delete conflict")))
+			return rc;
+	}
+	return 0;
+}
+
 /* DESIGN: the surviving id is the smallest id of the connected component of the alias graph. */
 static int apply_contact_merge(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
 	json_t *other = json_object_get(body, "other");
 	sqlite3_stmt *st;
-	int rc;
+	int rc, has;
 	if (!json_is_string(other) || !cairn__uuid_valid(json_string_value(other)) ||
 	    !strcmp(json_string_value(other), ev->entity))
 		return bad(ev, "other is not a distinct contact id");
@@ -305,7 +376,21 @@ static int apply_contact_merge(cairn_journal *j, const cairn_event *ev, json_t *
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
-	return step_done(j, st, "merging contacts");
+	if ((rc = step_done(j, st, "merging contacts")) || (rc = insert_lc_seen(j, ev, "m", body, &has)))
+		return rc;
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO contact_merges (hlc, device, a, b, seen) "
+	                    "VALUES (?1, ?2, min(?3, ?4), max(?3, ?4), ?5)");
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 2, ev->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ev->entity, -1, SQLITE_STATIC);
+	bind_str(st, 4, other);
+	sqlite3_bind_int(st, 5, has);
+	if ((rc = step_done(j, st, "recording a merge")))
+		return rc;
+	return recompute_lc(j, ev->entity);
 }
 
 /* Causal length: odd = alive. The greatest length seen wins, whatever the order. */
@@ -313,7 +398,7 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 {
 	json_t *cl = json_object_get(body, "cl");
 	sqlite3_stmt *st;
-	int rc;
+	int rc, has;
 	if (!json_is_integer(cl) || json_integer_value(cl) < 1)
 		return bad(ev, "cl is not a positive integer");
 	if ((rc = ensure_contact(j, ev->entity, ev->hlc)))
@@ -323,7 +408,21 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 		return rc;
 	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)json_integer_value(cl));
-	return step_done(j, st, "deleting a contact");
+	if ((rc = step_done(j, st, "deleting a contact")) || (rc = insert_lc_seen(j, ev, "d", body, &has)))
+		return rc;
+	rc = cairn__prepare(j, &st,
+	                    "INSERT OR IGNORE INTO contact_lifecycle (entity, hlc, device, cl, seen) "
+	                    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 3, ev->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)json_integer_value(cl));
+	sqlite3_bind_int(st, 5, has);
+	if ((rc = step_done(j, st, "recording a delete")))
+		return rc;
+	return recompute_lc(j, ev->entity);
 }
 
 /* ---- notes ---- */
@@ -646,7 +745,7 @@ static const char *const core_tables[] = {
 	"contacts",        "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
 	"contact_canon",   "notes",          "note_amends",        "note_strikes",   "referrals",
 	"referral_events", "referral_state", "contact_fts",        "note_fts",       "note_amend_seen",
-	"note_amend_listed",
+	"note_amend_listed", "contact_lifecycle", "contact_merges", "contact_lc_seen",  "contact_lc_conflicts",
 };
 
 static const char *const core_digest[] = {
@@ -671,6 +770,13 @@ static const char *const core_digest[] = {
 	"FROM referral_events ORDER BY referral, hlc, device",
 	"SELECT 'referral_state', referral, gen, state, on_hold, struck, review, outcome, reporter, hlc "
 	"FROM referral_state ORDER BY referral",
+	"SELECT 'contact_lifecycle', entity, hlc, device, cl, seen FROM contact_lifecycle "
+	"ORDER BY entity, hlc, device",
+	"SELECT 'contact_merges', hlc, device, a, b, seen FROM contact_merges ORDER BY hlc, device, a, b",
+	"SELECT 'contact_lc_seen', kind, hlc, device, member, cl FROM contact_lc_seen "
+	"ORDER BY kind, hlc, device, member",
+	"SELECT 'contact_lc_conflicts', entity, hlc, device, a, b FROM contact_lc_conflicts "
+	"ORDER BY entity, hlc, device, a, b",
 };
 
 const cairn__module cairn__module_core = {

@@ -294,7 +294,9 @@ int cairn_search(cairn_journal *j, const char *query, char **out);
  * "field":"note" and its "note" id (decided by amending it again, which replaces every amendment shown:
  * cairn_note_amend). Not audited: it shows no record content (the sync engine counts conflicts with
  * it). Changed when the caseload views became audited: it used to return the values too, unaudited;
- * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited.
+ * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited. A person
+ * merged on one device and deleted or restored on another without either seeing the other is one entry
+ * {"contact": the merge survivor, "field": "status", "heads": the number of sides}.
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
@@ -302,7 +304,13 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * values newest first (the numbering of cairn_conflict_resolve's `keep`); a note's conflict also has
  * "note" (its id), "field":"note" and the competing amendments' texts as values. Audited as cairn_search() is:
  * one audit.view "conflicts" for each person shown, in one transaction, before *out is returned;
- * nothing is returned when they cannot be written; no conflict writes nothing.
+ * nothing is returned when they cannot be written; no conflict writes nothing. A merge/delete conflict
+ * (decided with cairn_conflict_resolve_status) is {"contact" (the survivor),"name","field":"status",
+ * "kind":"merge-delete","shown":"deleted"|"alive","values":[sides]}, each side a current delete or restore
+ * {"value":"deleted"|"restored","contact","cl","hlc","device"} or a merge {"value":"merged","merged":[a,b],
+ * "hlc","device"} that did not see the other side, newest first. The same entries are in
+ * cairn_contact_show()'s "conflicts" (without "contact", "name" and "shown"); the "conflicts" counts of
+ * cairn_contact_list() and cairn_journal_stats() count such a person once.
  */
 int cairn_conflict_values(cairn_journal *j, char **out);
 
@@ -485,7 +493,20 @@ int cairn_duplicates(cairn_journal *j, const cairn_dedupe_options *opts, char **
  */
 int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *field, const char *value, int keep,
                            char **out);
-/** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]. */
+/**
+ * Decide an open merge/delete conflict (a merge and a delete or restore of one person made on two devices
+ * without either seeing the other; cairn_conflict_values() lists it with field "status"): the person
+ * `contact` (any of its ids) is to be deleted (alive 0) or alive (alive 1). Appends contact.delete events
+ * that have seen the whole merge group: on the survivor when it is not already so, and on every member
+ * whose current delete or restore is part of the conflict; the first one records the decision
+ * ("resolves"). They close the conflict on every device they reach, whatever the order. CAIRN_EINVAL when
+ * the person has no such conflict, CAIRN_ENOTFOUND when there is no such contact. *out (free with
+ * cairn_free): {"contact" (the survivor),"field":"status","value":"deleted"|"alive","kept":null,
+ * "replaced":[the sides, as cairn_conflict_values() gives them],"events":n,"device","hlc"}.
+ */
+int cairn_conflict_resolve_status(cairn_journal *j, const char *contact, int alive, char **out);
+/** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]
+ *  (field "status", value "deleted" or "alive" for a merge/delete decision). */
 int cairn_conflict_decisions(cairn_journal *j, char **out);
 /* Peer recovery records (issue 6): goals, plans, consents and disclosures, assessments, resources,  */
 /* groups, audit, supervision. Fields are JSON objects as for contacts; lists are JSON arrays.      */

@@ -44,6 +44,26 @@ char *cairn__worker(cairn_journal *j);
 	"WHERE entity = " e "), " e ")) UNION SELECT " e ")"
 
 /*
+ * Merge/delete conflicts (apply.c invariant 5, schema/0014). CAIRN__LC_CONFLICTED: whether the person whose
+ * canonical id is `canon` has one. CAIRN__LC_SIDES: its two sides as a JSON array, newest first: the current
+ * delete/restore events ({"value": "deleted" or "restored", "contact", "cl", "hlc", "device"}) and the merge
+ * events ({"value": "merged", "merged": [a, b], "hlc", "device"}) that did not see each other.
+ */
+#define CAIRN__LC_CONFLICTED(canon)                                                                                       \
+	"EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity WHERE k.canon = " canon \
+	")"
+#define CAIRN__LC_SIDES(canon)                                                                                       \
+	"(SELECT json_group_array(json(o)) FROM (SELECT o FROM ("                                                    \
+	" SELECT json_object('value', iif((l.cl & 1) = 0, 'deleted', 'restored'), 'contact', l.entity, 'cl', l.cl, " \
+	"  'hlc', l.hlc, 'device', l.device) AS o, l.hlc AS h, l.device AS d FROM contact_lifecycle l "              \
+	"  WHERE EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity "          \
+	"  WHERE k.canon = " canon " AND x.entity = l.entity AND x.hlc = l.hlc AND x.device = l.device) "            \
+	" UNION ALL SELECT json_object('value', 'merged', 'merged', json_array(f.a, f.b), 'hlc', f.hlc, "            \
+	"  'device', f.device), f.hlc, f.device FROM contact_merges f "                                              \
+	"  WHERE EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity "          \
+	"  WHERE k.canon = " canon " AND x.a = f.a AND x.b = f.b)) ORDER BY h DESC, d DESC))"
+
+/*
  * The filter of a list that is one person's (`col` in ?1's merge group) or everyone's ("1"): a list
  * builds its SQL twice, once with each, and prepares the one it needs. The single form "?1 IS NULL OR
  * col IN ..." made SQLite scan the whole table to list one person's records (the contact indexes unused).

@@ -114,8 +114,9 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		j, &st,
 		"SELECT json_group_array(json(obj)) FROM (SELECT json_patch(json_object('id', c.entity, "
 		" 'deleted', json(iif(c.cl % 2 = 0, 'true', 'false')), "
-		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) + "
-		"   (SELECT count(*) FROM notes n WHERE n.contact = c.entity AND " NOTE_IN_CONFLICT("n.entity") ")), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) "
+		"  + " CAIRN__LC_CONFLICTED("c.entity") " + (SELECT count(*) FROM notes n WHERE n.contact = c.entity "
+		"  AND " NOTE_IN_CONFLICT("n.entity") ")), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -152,7 +153,7 @@ static const char *const referral_json =
 int cairn_contact_show(cairn_journal *j, const char *id, char **out)
 {
 	sqlite3_stmt *st;
-	char sql[6000];
+	char sql[9000];
 	int rc;
 	if (!cairn__uuid_valid(id))
 		return cairn__error(CAIRN_EINVAL, "malformed contact id '%s'", id ? id : "");
@@ -165,12 +166,15 @@ int cairn_contact_show(cairn_journal *j, const char *id, char **out)
 		"   AND k.entity != c.entity), "
 		" 'merged_fields', (SELECT json_group_object(entity, json(" FIELDS_OF("k.entity") ")) FROM "
 		"   contact_canon k WHERE k.canon = c.entity AND k.entity != c.entity), "
-		" 'conflicts', (SELECT json_group_array(json_object('field', f.field, 'values', "
+		" 'conflicts', (SELECT json_group_array(json(o)) FROM ("
+		"   SELECT json_object('field', f.field, 'values', "
 		"   (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
 		"    FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
 		"    (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
-		"     AND s.hlc = w.hlc AND s.device = w.device)))) FROM contact_fields f "
-		"   WHERE f.entity = c.entity AND f.heads > 1), "
+		"     AND s.hlc = w.hlc AND s.device = w.device))) AS o, 0 AS k, f.field AS fo FROM contact_fields f "
+		"   WHERE f.entity = c.entity AND f.heads > 1 "
+		"   UNION ALL SELECT json_object('field', 'status', 'kind', 'merge-delete', 'values', "
+		"    json(" CAIRN__LC_SIDES("c.entity") ")), 1, 'status' WHERE " CAIRN__LC_CONFLICTED("c.entity") " ORDER BY k, fo)), "
 		" 'notes', (SELECT json_group_array(json(nj)) FROM (SELECT %s AS nj FROM notes n "
 		"   WHERE n.contact IN " CAIRN__GROUP("c.entity") " ORDER BY n.date, n.hlc, n.device)), "
 		" 'referrals', (SELECT json_group_array(json(rj)) FROM (SELECT %s AS rj FROM referrals r "
@@ -283,6 +287,8 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 	"(SELECT n.entity AS note, n.contact AS contact, h.k AS heads FROM (SELECT note, count(*) AS k "    \
 	" FROM note_amend_heads GROUP BY note HAVING count(*) > 1) h JOIN notes n ON n.entity = h.note "   \
 	" WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
+/* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
+#define LC_PEOPLE "(SELECT DISTINCT k.canon AS canon FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity)"
 
 int cairn_conflict_list(cairn_journal *j, char **out)
 {
@@ -290,9 +296,11 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 	int rc = cairn__prepare(
 		j, &st,
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'field', f.field, "
-		" 'heads', f.heads) AS o, f.entity AS k1, f.field AS k2 FROM contact_fields f WHERE f.heads > 1 "
+		" 'heads', f.heads) AS o, f.entity AS e, f.field AS fo FROM contact_fields f WHERE f.heads > 1 "
+		" UNION ALL SELECT json_object('contact', p.canon, 'field', 'status', 'heads', "
+		"  json_array_length(" CAIRN__LC_SIDES("p.canon") ")), p.canon, 'status' FROM " LC_PEOPLE " p "
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'note', 'note', c.note, "
-		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c ORDER BY 2, 3)");
+		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c ORDER BY e, fo)");
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
@@ -307,12 +315,16 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		"  FROM (SELECT * FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
 		"  (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
 		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o, "
-		" f.entity AS k1, f.field AS k2 FROM contact_fields f WHERE f.heads > 1 "
+		" f.entity AS e, f.field AS fo FROM contact_fields f WHERE f.heads > 1 "
+		"UNION ALL SELECT json_object('contact', p.canon, 'name', " NAME_OF("p.canon") ", 'field', 'status', "
+		" 'kind', 'merge-delete', 'shown', iif((SELECT cl FROM contacts c WHERE c.entity = p.canon) % 2 = 0, "
+		" 'deleted', 'alive'), 'values', json(" CAIRN__LC_SIDES("p.canon") ")), p.canon, 'status' "
+		"FROM " LC_PEOPLE " p "
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'note', "
 		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
 		"  ORDER BY hlc DESC, device DESC) h)), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c "
-		"ORDER BY 2, 3)");
+		"ORDER BY e, fo)");
 	/* The conflicting values are record content: audited for every person shown. */
 	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "contact", "conflicts");
 }
@@ -396,8 +408,8 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'devices', (SELECT count(DISTINCT device) FROM events), "
 		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
-		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + "
-		"   (SELECT count(*) FROM " NOTE_CONFLICTS "), "
+		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
+		"   + (SELECT count(*) FROM " NOTE_CONFLICTS "), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

@@ -8,10 +8,17 @@
  * "replaced": [{"value","hlc","device"}, ...]}, so the log shows who decided what, when, over which
  * values. apply.c ignores that member. Two offices deciding the same conflict concurrently have not
  * seen each other's decision: that is a new conflict, listed like any other.
+ *
+ * A merge/delete conflict (apply.c invariant 5) is decided by cairn_conflict_resolve_status: new
+ * contact.delete events that have seen the whole merge group, on the survivor when its parity is not the
+ * one decided and on every member whose current delete/restore event is part of the conflict (cl jumps by
+ * 2 where the parity is already right, so the new event is the current one). The first of them carries
+ * "resolves": {"field": "status", "value": "deleted" or "alive", "kept": null, "replaced": [the sides]}.
  */
-#include "model.h"
+#include "domain.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const fields[] = {"name", "alias", "dob", "phone", "email", "pronouns", "language", "location"};
@@ -131,11 +138,13 @@ int cairn_conflict_decisions(cairn_journal *j, char **out)
 	int rc = cairn__prepare(
 	        j, &st,
 	        "SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', entity, 'field', "
-	        " json_extract(body, '$.resolves.field'), 'value', json_extract(body, '$.fields.' || "
-	        " json_quote(json_extract(body, '$.resolves.field'))), 'kept', json_extract(body, '$.resolves.kept'), "
+	        " json_extract(body, '$.resolves.field'), 'value', iif(kind = 'contact.delete', "
+	        " json_extract(body, '$.resolves.value'), json_extract(body, '$.fields.' || "
+	        " json_quote(json_extract(body, '$.resolves.field')))), 'kept', json_extract(body, '$.resolves.kept'), "
 	        " 'replaced', json(json_extract(body, '$.resolves.replaced')), 'device', device, 'hlc', hlc, "
 	        " 'time', strftime('%Y-%m-%dT%H:%M:%SZ', (hlc >> 16) / 1000, 'unixepoch')) AS o FROM events "
-	        " WHERE kind = 'contact.set' AND json_extract(body, '$.resolves') IS NOT NULL ORDER BY hlc DESC, device DESC)");
+	        " WHERE kind IN ('contact.set', 'contact.delete') AND json_extract(body, '$.resolves') IS NOT NULL "
+	        " ORDER BY hlc DESC, device DESC)");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);
@@ -148,4 +157,111 @@ int cairn_conflict_decisions(cairn_journal *j, char **out)
 	}
 	cairn__finalize(j, st);
 	return rc;
+}
+
+/* The members to write for a decision, survivor first: (id, cl, part of the conflict). */
+static int status_targets(cairn_journal *j, const char *canon, json_t **out)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT g.entity, coalesce((SELECT cl FROM contacts c WHERE c.entity = g.entity), 1), "
+	                        " EXISTS (SELECT 1 FROM contact_lc_conflicts x WHERE x.entity = g.entity) "
+	                        "FROM (SELECT entity FROM contact_canon WHERE canon = ?1 UNION SELECT ?1) g "
+	                        "ORDER BY g.entity != ?1, g.entity");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	*out = json_array();
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(*out,
+		                      json_pack("[s,I,b]", (const char *)sqlite3_column_text(st, 0),
+		                                (json_int_t)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2)));
+	cairn__finalize(j, st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	return cairn__sqlerr(j, rc, "reading a merge group");
+}
+
+static int status_sides(cairn_journal *j, const char *canon, json_t **out)
+{
+	sqlite3_stmt *st;
+	char *text = NULL;
+	int rc = cairn__prepare(j, &st, "SELECT " CAIRN__LC_SIDES("?1"));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	if ((rc = cairn__query_text(j, st, &text, "[]")))
+		return rc;
+	*out = json_loads(text, 0, NULL);
+	free(text);
+	return *out ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
+}
+
+static int resolve_status_locked(cairn_journal *j, const char *contact, int alive, json_t **result)
+{
+	char canon[CAIRN_ID_LEN];
+	json_t *sides = NULL, *targets = NULL, *seen = NULL, *t;
+	cairn_event_info info = {0};
+	size_t i, written = 0;
+	int rc;
+
+	if ((rc = cairn__need(j, "contacts", "contact", contact)) || (rc = cairn__canon_of(j, contact, canon)) ||
+	    (rc = status_sides(j, canon, &sides)))
+		return rc;
+	if (!json_array_size(sides)) {
+		json_decref(sides);
+		return cairn__error(CAIRN_EINVAL,
+		                    "contact '%s' has no open merge/delete conflict (see 'cairn conflicts')", contact);
+	}
+	seen = json_object();
+	if ((rc = cairn__group_seen(j, canon, seen)) || (rc = status_targets(j, canon, &targets)))
+		goto out;
+	json_array_foreach(targets, i, t)
+	{
+		const char *id = json_string_value(json_array_get(t, 0));
+		json_int_t cl = json_integer_value(json_array_get(t, 1));
+		int part = json_is_true(json_array_get(t, 2)), survivor = i == 0;
+		json_t *body;
+		/* the survivor decides what is shown; a member in the conflict needs a new current event */
+		if (!part && !(survivor && (cl % 2 == 1) != (alive != 0)))
+			continue;
+		cl += (cl % 2 == 1) != (alive != 0) ? 1 : 2;
+		body = json_pack("{s:I,s:O}", "cl", cl, "seen", seen);
+		if (body && !written)
+			json_object_set_new(body, "resolves",
+			                    json_pack("{s:s,s:s,s:n,s:O}", "field", "status", "value",
+			                              alive ? "alive" : "deleted", "kept", "replaced", sides));
+		rc = body ? cairn__append_json(j, "contact.delete", id, body, written ? NULL : &info)
+		          : cairn__error(CAIRN_ENOMEM, "out of memory");
+		json_decref(body);
+		if (rc)
+			goto out;
+		written++;
+	}
+	*result = json_pack("{s:s,s:s,s:s,s:n,s:O,s:I,s:s,s:I}", "contact", canon, "field", "status", "value",
+	                    alive ? "alive" : "deleted", "kept", "replaced", sides, "events", (json_int_t)written,
+	                    "device", j->device, "hlc", (json_int_t)info.hlc);
+	rc = *result ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
+out:
+	json_decref(targets);
+	json_decref(seen);
+	json_decref(sides);
+	return rc;
+}
+
+int cairn_conflict_resolve_status(cairn_journal *j, const char *contact, int alive, char **out)
+{
+	json_t *result = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cairn__txn_begin(j)))
+		return rc;
+	if ((rc = cairn__txn_end(j, resolve_status_locked(j, contact, alive, &result))))
+		return rc;
+	*out = json_dumps(result, JSON_COMPACT);
+	json_decref(result);
+	return *out ? 0 : cairn__error(CAIRN_ENOMEM, "out of memory");
 }

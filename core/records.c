@@ -3,7 +3,7 @@
  * the event body, append it. Validation lives here, at the edge where a person typed something; apply.c
  * only checks what it needs to stay safe with events from other devices.
  */
-#include "model.h"
+#include "domain.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,10 +277,75 @@ static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN])
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a merge");
 }
 
+int cairn__canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]) { return canon_of(j, id, out); }
+
+int cairn__group_seen(cairn_journal *j, const char *canon, json_t *seen)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT g.entity, coalesce((SELECT cl FROM contacts c WHERE c.entity = g.entity), 1) "
+	                        "FROM (SELECT entity FROM contact_canon WHERE canon = ?1 UNION SELECT ?1) g");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_object_set_new(seen, (const char *)sqlite3_column_text(st, 0),
+		                    json_integer((json_int_t)sqlite3_column_int64(st, 1)));
+	cairn__finalize(j, st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a merge group");
+}
+
+/* The person's survivor's cl (odd = alive) and whether a merge/delete conflict is open on them. */
+static int person_state(cairn_journal *j, const char *canon, int64_t *cl, int *conflicted)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(
+	        j, &st, "SELECT coalesce((SELECT cl FROM contacts WHERE entity = ?1), 1), " CAIRN__LC_CONFLICTED("?1"));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*cl = sqlite3_column_int64(st, 0);
+		*conflicted = sqlite3_column_int(st, 1);
+	}
+	cairn__finalize(j, st);
+	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a contact");
+}
+
+int cairn__lc_open(cairn_journal *j, const char *canon)
+{
+	int64_t cl;
+	int conflicted, rc = person_state(j, canon, &cl, &conflicted);
+	if (rc)
+		return rc;
+	return conflicted ? cairn__error(CAIRN_ECONFLICT,
+	                                 "contact '%s' was merged and deleted (or restored) on two devices without "
+	                                 "either seeing the other; decide first: cairn resolve %s deleted|alive",
+	                                 canon, canon)
+	                  : 0;
+}
+
+/* A merge joins two live people: not a deleted one (restore it first), not one whose merge/delete
+ * conflict is open (a merge that saw both sides would close it without anyone deciding; apply.c 5). */
+static int mergeable(cairn_journal *j, const char *id, const char *canon)
+{
+	int64_t cl;
+	int conflicted, rc = person_state(j, canon, &cl, &conflicted);
+	if (rc)
+		return rc;
+	if (conflicted)
+		return cairn__lc_open(j, canon);
+	if (cl % 2 == 0)
+		return cairn__error(CAIRN_EINVAL,
+		                    "contact '%s' is deleted; restore it first (cairn contact restore %s)", id, id);
+	return 0;
+}
+
 static int merge_locked(cairn_journal *j, const char *a, const char *b)
 {
 	char ca[CAIRN_ID_LEN], cb[CAIRN_ID_LEN];
-	json_t *body;
+	json_t *body, *seen;
 	int rc;
 	if ((rc = cairn__need(j, "contacts", "contact", a)) || (rc = cairn__need(j, "contacts", "contact", b)))
 		return rc;
@@ -288,7 +353,15 @@ static int merge_locked(cairn_journal *j, const char *a, const char *b)
 		return rc;
 	if (!strcmp(ca, cb))
 		return cairn__error(CAIRN_EINVAL, "contacts '%s' and '%s' are already the same person", a, b);
-	body = json_pack("{ss}", "other", b);
+	if ((rc = mergeable(j, a, ca)) || (rc = mergeable(j, b, cb)))
+		return rc;
+	/* every member of both people as this device sees them (apply.c invariant 5) */
+	seen = json_object();
+	if ((rc = cairn__group_seen(j, ca, seen)) || (rc = cairn__group_seen(j, cb, seen))) {
+		json_decref(seen);
+		return rc;
+	}
+	body = json_pack("{ssso}", "other", b, "seen", seen);
 	rc = cairn__append_json(j, "contact.merge", a, body, NULL);
 	json_decref(body);
 	return rc;
@@ -302,23 +375,26 @@ int cairn_contact_merge(cairn_journal *j, const char *a, const char *b)
 
 static int delete_locked(cairn_journal *j, const char *id, int alive)
 {
-	sqlite3_stmt *st;
 	int64_t cl = 0;
-	json_t *body;
-	int rc;
+	json_t *body, *seen;
+	int rc, conflicted;
 	char canon[CAIRN_ID_LEN];
 	if ((rc = cairn__need(j, "contacts", "contact", id)) || (rc = canon_of(j, id, canon)))
 		return rc;
 	id = canon; /* as in contact_set_locked: the person, whichever of their ids was given */
-	if ((rc = cairn__prepare(j, &st, "SELECT cl FROM contacts WHERE entity = ?1")))
+	if ((rc = person_state(j, id, &cl, &conflicted)))
 		return rc;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		cl = sqlite3_column_int64(st, 0);
-	cairn__finalize(j, st);
+	/* a plain delete or restore would close only part of it: the decision is cairn_conflict_resolve_status */
+	if (conflicted)
+		return cairn__lc_open(j, id);
 	if ((cl % 2 == 1) == (alive != 0))
 		return cairn__error(CAIRN_EINVAL, "contact '%s' is already %s", id, alive ? "active" : "deleted");
-	body = json_pack("{sI}", "cl", (json_int_t)(cl + 1));
+	seen = json_object(); /* the person's merge group as this device sees it (apply.c invariant 5) */
+	if ((rc = cairn__group_seen(j, id, seen))) {
+		json_decref(seen);
+		return rc;
+	}
+	body = json_pack("{sIso}", "cl", (json_int_t)(cl + 1), "seen", seen);
 	rc = cairn__append_json(j, "contact.delete", id, body, NULL);
 	json_decref(body);
 	return rc;

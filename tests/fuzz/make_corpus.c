@@ -269,6 +269,42 @@ static int gen_event(void)
 	        {2, 1, 3, "contact.delete", "{\"cl\":2}"},
 	        {2, 1, 4, "contact.delete", "{\"cl\":3}"},
 	};
+	/* A merge and a delete of one person that did not see each other (apply.c invariant 5): dev0 deletes
+	 * one record while dev1 merges it with the other. A: the survivor (%0) deleted; B: the other (%1)
+	 * deleted, merged from it; C: the same, merged the other way; each with its decision (dev2, seen all). */
+	static const seed_event merge_delete_a[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
+	        {0, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
+	        {0, 0, 2, "contact.delete", "{\"cl\":2,\"seen\":{\"%0\":1}}"},
+	        {1, 0, 2, "contact.merge", "{\"other\":\"%1\",\"seen\":{\"%0\":1,\"%1\":1}}"},
+	};
+	static const seed_event merge_delete_b[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
+	        {0, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
+	        {0, 1, 2, "contact.delete", "{\"cl\":2,\"seen\":{\"%1\":1}}"},
+	        {1, 1, 2, "contact.merge", "{\"other\":\"%0\",\"seen\":{\"%0\":1,\"%1\":1}}"},
+	        {2, 1, 9, "contact.delete",
+	         "{\"cl\":4,\"seen\":{\"%0\":1,\"%1\":2},\"resolves\":{\"field\":\"status\",\"value\":\"deleted\"}}"},
+	        {2, 0, 9, "contact.delete", "{\"cl\":2,\"seen\":{\"%0\":1,\"%1\":2}}"},
+	};
+	static const seed_event merge_delete_c[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"A\"},\"seen\":{}}"},
+	        {0, 1, 1, "contact.set", "{\"fields\":{\"name\":\"B\"},\"seen\":{}}"},
+	        {0, 1, 2, "contact.delete", "{\"cl\":2,\"seen\":{\"%1\":1}}"},
+	        {1, 0, 2, "contact.merge", "{\"other\":\"%1\",\"seen\":{\"%0\":1,\"%1\":1}}"},
+	        {2, 1, 9, "contact.delete", "{\"cl\":3,\"seen\":{\"%0\":1,\"%1\":2}}"},
+	};
+	/* Seen each other, and a merge that joined a restored person to a group merged meanwhile: no conflict
+	 * in any order; a malformed seen counts as none. */
+	static const seed_event merge_delete_seen[] = {
+	        {0, 0, 1, "contact.delete", "{\"cl\":2,\"seen\":{\"%0\":1}}"},
+	        {0, 0, 2, "contact.delete", "{\"cl\":3,\"seen\":{\"%0\":2}}"},
+	        {1, 1, 2, "contact.merge", "{\"other\":\"%2\",\"seen\":{\"%1\":1,\"%2\":1}}"},
+	        {0, 0, 3, "contact.merge", "{\"other\":\"%1\",\"seen\":{\"%0\":3,\"%1\":1,\"%2\":1}}"},
+	        {2, 2, 4, "contact.delete", "{\"cl\":2,\"seen\":[\"%2\"]}"},
+	        {1, 3, 4, "contact.delete", "{\"cl\":2,\"seen\":{\"%3\":\"x\",\"%2\":-1}}"},
+	        {1, 3, 5, "contact.merge", "{\"other\":\"%2\",\"seen\":{\"%3\":1}}"},
+	};
 	static const seed_event notes[] = {
 	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
 	        {0, 1, 2, "note.add",
@@ -423,6 +459,10 @@ static int gen_event(void)
 	bad += event_seed("contact-conflict", contact, CAIRN__SEED_COUNT(contact));
 	bad += event_seed("seen-cycle", cycle, CAIRN__SEED_COUNT(cycle));
 	bad += event_seed("merge-delete", merge, CAIRN__SEED_COUNT(merge));
+	bad += event_seed("merge-delete-a", merge_delete_a, CAIRN__SEED_COUNT(merge_delete_a));
+	bad += event_seed("merge-delete-b", merge_delete_b, CAIRN__SEED_COUNT(merge_delete_b));
+	bad += event_seed("merge-delete-c", merge_delete_c, CAIRN__SEED_COUNT(merge_delete_c));
+	bad += event_seed("merge-delete-seen", merge_delete_seen, CAIRN__SEED_COUNT(merge_delete_seen));
 	bad += event_seed("notes", notes, CAIRN__SEED_COUNT(notes));
 	bad += event_seed("note-amend-conflict", amends, CAIRN__SEED_COUNT(amends));
 	bad += event_seed("referral-lattice", referral, CAIRN__SEED_COUNT(referral));

@@ -2,6 +2,7 @@
 #include "cairn.h"
 #include "journal.h"
 #include "t.h"
+#include "t_journal.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -655,6 +656,229 @@ static void test_delete_restore(void)
 	cairn_journal_free(b);
 }
 
+/* ---- a merge and a delete made without seeing each other (apply.c invariant 5) ---- */
+
+static int is_deleted(cairn_journal *j, const char *id)
+{
+	json_t *s = show(j, id);
+	int d = s ? json_is_true(json_object_get(s, "deleted")) : -1;
+	json_decref(s);
+	return d;
+}
+
+/* Two people known to both devices; lo < hi, so lo survives a merge of the two. */
+static int two_people(cairn_journal *a, cairn_journal *b, char lo[CAIRN_ID_LEN], char hi[CAIRN_ID_LEN])
+{
+	char x[CAIRN_ID_LEN], y[CAIRN_ID_LEN];
+	if (cairn_contact_set(a, NULL, "{\"name\":\"Jo Marsh\"}", x) ||
+	    cairn_contact_set(a, NULL, "{\"name\":\"Joanne Marsh\"}", y) || sync_into(b, a))
+		return -1;
+	memcpy(lo, strcmp(x, y) < 0 ? x : y, CAIRN_ID_LEN);
+	memcpy(hi, strcmp(x, y) < 0 ? y : x, CAIRN_ID_LEN);
+	return 0;
+}
+
+/* Every order of `s` (with the first event again at the end, a duplicate) into a fresh journal: exactly
+ * `want` merge/delete conflicts, on `lo`, and one digest for all orders. Returns the orders that failed. */
+static int every_order(t_evlist *s, int want, const char *lo, const char *digest)
+{
+	size_t idx[16], n = s->n;
+	int bad = 0, orders = 0;
+	if (n > 16)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	for (;;) {
+		cairn_journal *t = fresh();
+		char d[CAIRN_DIGEST_LEN], who[CAIRN_ID_LEN] = "";
+		int ok = t != NULL;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = cairn_event_ingest(t, &s->ev[idx[i]]) == 0;
+		ok = ok && cairn_event_ingest(t, &s->ev[idx[0]]) == 1;
+		ok = ok && t_status_conflicts(t, who) == want && (!want || !strcmp(who, lo));
+		ok = ok && !cairn_digest(t, d) && !strcmp(d, digest);
+		if (!ok)
+			bad++;
+		cairn_journal_free(t);
+		orders++;
+		/* next permutation */
+		size_t i = n - 1;
+		while (i > 0 && idx[i - 1] >= idx[i])
+			i--;
+		if (i == 0 || orders >= 120)
+			break;
+		size_t k = n - 1;
+		while (idx[k] <= idx[i - 1])
+			k--;
+		size_t t2 = idx[i - 1];
+		idx[i - 1] = idx[k];
+		idx[k] = t2;
+		for (size_t a = i, b = n - 1; a < b; a++, b--) {
+			t2 = idx[a];
+			idx[a] = idx[b];
+			idx[b] = t2;
+		}
+	}
+	return bad;
+}
+
+/*
+ * dev1 deletes one record of a person while dev2, offline, merges it with another. A: the survivor was
+ * deleted (the merged person vanished); B: the other record was deleted and the merge named it first (it
+ * showed again); C: the same, merged the other way round. Each is one open conflict on the survivor, on
+ * both devices and in every order the events can arrive in; the shown outcome is the survivor's, as before.
+ */
+static void test_merge_delete_conflict(void)
+{
+	for (int sc = 0; sc < 3; sc++) {
+		cairn_journal *a = fresh(), *b = fresh();
+		char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], who[CAIRN_ID_LEN] = "", da[CAIRN_DIGEST_LEN], *out = NULL;
+		t_evlist s = {0};
+		T_REQUIRE(a && b && !two_people(a, b, lo, hi));
+		T_OK(cairn_contact_delete(a, sc == 0 ? lo : hi, 0));
+		T_OK(sc == 1 ? cairn_contact_merge(b, hi, lo) : cairn_contact_merge(b, lo, hi));
+		T_OK(sync_into(a, b));
+		T_OK(sync_into(b, a));
+		T_CHECKF(t_status_conflicts(a, who) == 1 && !strcmp(who, lo), "scenario %c on dev1", 'A' + sc);
+		T_CHECKF(t_status_conflicts(b, who) == 1 && !strcmp(who, lo), "scenario %c on dev2", 'A' + sc);
+		T_CHECK(same_digest(a, b));
+		T_CHECKF(is_deleted(a, lo) == (sc == 0), "scenario %c: shown as the survivor's cl says", 'A' + sc);
+		/* the sides, named with device and time */
+		T_OK(cairn_conflict_values(a, &out));
+		T_CHECKF(strstr(out, "\"field\":\"status\"") && strstr(out, "\"value\":\"deleted\"") &&
+		                 strstr(out, "\"value\":\"merged\"") && strstr(out, cairn_journal_device(a)) &&
+		                 strstr(out, cairn_journal_device(b)),
+		         "%s", out);
+		cairn_free(out);
+		/* the conflict counts for the person in the list and the status */
+		T_OK(cairn_journal_stats(b, &out));
+		T_CHECKF(strstr(out, "\"conflicts\":1"), "%s", out);
+		cairn_free(out);
+		T_OK(cairn_events_foreach(a, NULL, 1, 0, t_evlist_collect, &s));
+		T_OK(cairn_digest(a, da));
+		T_CHECKF(every_order(&s, 1, lo, da) == 0, "scenario %c: every order", 'A' + sc);
+		t_evlist_free(&s);
+		/* no plain delete, restore or merge decides it silently */
+		T_CHECK(cairn_contact_delete(a, lo, is_deleted(a, lo)) == CAIRN_ECONFLICT);
+		cairn_journal_free(a);
+		cairn_journal_free(b);
+	}
+}
+
+/* A merge made after seeing the delete (the person restored first: a deleted person cannot be merged)
+ * and a delete made after seeing the merge raise nothing; nor does a delete that carries no "seen" (an
+ * older cairn), nor a restore before a merge with a person whose records were merged meanwhile. */
+static void test_merge_delete_seen(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], p[CAIRN_ID_LEN], q[CAIRN_ID_LEN], r[CAIRN_ID_LEN];
+	T_REQUIRE(a && b && !two_people(a, b, lo, hi));
+	T_OK(cairn_contact_delete(a, lo, 0));
+	T_OK(sync_into(b, a));
+	T_CHECK(cairn_contact_merge(b, lo, hi) == CAIRN_EINVAL); /* restore it first */
+	T_CHECK(cairn_contact_merge(b, hi, lo) == CAIRN_EINVAL);
+	T_OK(cairn_contact_delete(b, lo, 1));
+	T_OK(cairn_contact_merge(b, lo, hi));
+	T_OK(sync_into(a, b));
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
+	T_OK(cairn_contact_delete(a, hi, 0)); /* the merged person, seen whole */
+	T_OK(sync_into(b, a));
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
+	T_CHECK(is_deleted(b, lo) == 1 && same_digest(a, b));
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+
+	/* an older cairn's delete (no "seen"), merged concurrently: as before, nothing raised */
+	a = fresh(), b = fresh();
+	T_REQUIRE(a && b && !two_people(a, b, lo, hi));
+	T_OK(cairn_event_append(a, "contact.delete", lo, "{\"cl\":2}", NULL));
+	T_OK(cairn_contact_merge(b, lo, hi));
+	T_OK(sync_into(a, b));
+	T_OK(sync_into(b, a));
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && is_deleted(a, lo) == 1);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+
+	/* P deleted and restored on a while b merges Q and R; then a, having both, merges P with them */
+	a = fresh(), b = fresh();
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"P\"}", p));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Q\"}", q));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"R\"}", r));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_contact_delete(a, p, 0));
+	T_OK(cairn_contact_delete(a, p, 1));
+	T_OK(cairn_contact_merge(b, q, r));
+	T_OK(sync_into(a, b));
+	T_OK(cairn_contact_merge(a, p, q));
+	T_OK(sync_into(b, a));
+	T_CHECK(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
+/* The decision is an event: it closes the conflict on both devices, in either direction. */
+static void test_merge_delete_resolved(void)
+{
+	for (int alive = 0; alive < 2; alive++) {
+		for (int sc = 0; sc < 3; sc += 2) {
+			cairn_journal *a = fresh(), *b = fresh();
+			char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], *out = NULL, *dec = NULL;
+			T_REQUIRE(a && b && !two_people(a, b, lo, hi));
+			T_CHECK(cairn_conflict_resolve_status(a, lo, 1, &out) == CAIRN_EINVAL && !out); /* none yet */
+			T_OK(cairn_contact_delete(a, sc == 0 ? lo : hi, 0));
+			T_OK(cairn_contact_merge(b, lo, hi));
+			T_OK(sync_into(a, b));
+			T_OK(sync_into(b, a));
+			T_REQUIRE(t_status_conflicts(b, NULL) == 1);
+			T_CHECK(cairn_contact_merge(a, lo, hi) == CAIRN_EINVAL); /* already one person */
+			T_OK(cairn_conflict_resolve_status(b, hi, alive, &out)); /* any id of the person */
+			T_CHECKF(strstr(out, alive ? "\"value\":\"alive\"" : "\"value\":\"deleted\"") &&
+			                 strstr(out, lo),
+			         "%s", out);
+			cairn_free(out);
+			T_CHECK(t_status_conflicts(b, NULL) == 0);
+			T_OK(sync_into(a, b));
+			T_CHECKF(t_status_conflicts(a, NULL) == 0, "scenario %c decided %s", 'A' + sc,
+			         alive ? "alive" : "deleted");
+			T_CHECK(is_deleted(a, lo) == !alive && is_deleted(b, hi) == !alive);
+			T_CHECK(same_digest(a, b));
+			T_OK(cairn_conflict_decisions(a, &dec));
+			T_CHECKF(strstr(dec, "\"field\":\"status\""), "%s", dec);
+			cairn_free(dec);
+			T_CHECK(cairn_conflict_resolve_status(a, lo, alive, &out) == CAIRN_EINVAL);
+			cairn_journal_free(a);
+			cairn_journal_free(b);
+		}
+	}
+}
+
+/* A journal from before schema 0014 whose log already holds events with "seen" (applied by a cairn that
+ * ignored it) has its conflicts computed when it is upgraded. */
+static void test_merge_delete_upgrade(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], dir[300], d1[CAIRN_DIGEST_LEN], d2[CAIRN_DIGEST_LEN];
+	T_REQUIRE(a && b && !two_people(a, b, lo, hi));
+	T_OK(cairn_contact_delete(a, lo, 0));
+	T_OK(cairn_contact_merge(b, lo, hi));
+	T_OK(sync_into(a, b));
+	T_OK(cairn_digest(a, d1));
+	T_OK(cairn__exec(a, "DROP VIEW contact_lc_pairs; DROP TABLE contact_lc_conflicts; DROP TABLE contact_lc_seen; "
+	                    "DROP TABLE contact_merges; DROP TABLE contact_lifecycle; DELETE FROM migrations "
+	                    "WHERE version >= 14"));
+	snprintf(dir, sizeof(dir), "%s", cairn_journal_dir(a));
+	cairn_journal_free(a);
+	a = NULL;
+	T_OK(cairn_journal_open(&a, dir, "pw", 2));
+	T_REQUIRE(a);
+	T_CHECK(t_status_conflicts(a, NULL) == 1);
+	T_OK(cairn_digest(a, d2));
+	T_CHECK(!strcmp(d1, d2));
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+}
+
 /* A team's key for an epoch never changes once stored: the same key again only sets `current`, another
  * one is refused and the first stays (everything sealed with it must stay readable). */
 static void test_team_key_kept(void)
@@ -765,6 +989,10 @@ int main(void)
 	T_RUN(test_reused_id_order_independent);
 	T_RUN(test_seen_cycle_order_independent);
 	T_RUN(test_delete_restore);
+	T_RUN(test_merge_delete_conflict);
+	T_RUN(test_merge_delete_seen);
+	T_RUN(test_merge_delete_resolved);
+	T_RUN(test_merge_delete_upgrade);
 	T_RUN(test_team_key_kept);
 	T_RUN(test_open_errors);
 	T_RUN(test_canary_in_no_file);
