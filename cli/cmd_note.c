@@ -284,6 +284,9 @@ const struct cli_sub cmd_note_subs[] = {
          add_opts, run_add},
         {"amend", "NOTE [-]", 1, 2, "Correct a note's text; the original stays in the record.",
          "The new text comes from --text, --text-file or - as for 'cairn note add'.\n"
+         "An amendment replaces every amendment this journal has of the note. Two made on devices\n"
+         "that had not seen each other's are a conflict ('cairn conflicts' lists both texts); the\n"
+         "next amendment decides it, on every device it reaches.\n"
          "\n"
          "Examples:\n"
          "  cairn note amend NOTE --text-file fixed.txt --reason \"wrong place: it was Harbor House\"\n",

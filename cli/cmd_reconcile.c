@@ -109,6 +109,10 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 		                                 "resolve --help'.",
 		                                 field)
 		                     : 0;
+	if (!strcmp(field, "note"))
+		return cli_usage(
+		        "a note's conflicting amendments are decided by amending it again, which replaces them "
+		        "all: cairn note amend NOTE --text TEXT");
 	if (check_enum(field, "FIELD", fields))
 		return CLI_EXIT_USAGE;
 	if (!value == !keep)

@@ -27,8 +27,10 @@
  *     (cairn_conflict_resolve_status) is new delete/restore events that have seen the whole group, on the
  *     survivor and on every member whose current event conflicts, so it closes the conflict everywhere.
  *  6. Note amendments: as 3, an amendment names the amendments it replaced (`seen`; schema 0015), and
- *     two heads are an open conflict; the text shown is still the newest amendment. One written before
- *     0015 names none and replaces every older amendment, as the shown text always assumed.
+ *     two heads are an open conflict (note_amend_conflicts, recomputed for the note from all its
+ *     amendments when one arrives); the text shown is still the newest amendment. One without a `seen`
+ *     array (written before 0015) names none and replaces every older amendment, as the shown text always
+ *     assumed; a malformed entry is skipped, as the migration skips it.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -471,6 +473,31 @@ static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
+/* Invariant 6: whether a note's amendments have more than one head, recomputed from all of them (a read,
+ * then a single-row write, as recompute_register). */
+static int note_conflict_recompute(cairn_journal *j, const char *note)
+{
+	sqlite3_stmt *st;
+	int64_t heads = 0;
+	int rc = cairn__prepare(j, &st, "SELECT count(*) FROM note_amend_heads WHERE note = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		heads = sqlite3_column_int64(st, 0);
+	cairn__finalize(j, st);
+	if (rc != SQLITE_ROW)
+		return cairn__sqlerr(j, rc, "reading a note's amendments");
+	rc = cairn__prepare(j, &st, heads > 1 ? "INSERT OR REPLACE INTO note_amend_conflicts (note, heads) VALUES (?1, ?2)"
+	                                      : "DELETE FROM note_amend_conflicts WHERE note = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
+	if (heads > 1)
+		sqlite3_bind_int64(st, 2, heads);
+	return step_done(j, st, "recording a note's conflict");
+}
+
 /* A row (note, hlc, device) of note_amend_listed or note_amend_seen (schema 0015). */
 static int amend_row(cairn_journal *j, const cairn_event *ev, const char *table, uint64_t hlc, const char *device)
 {
@@ -495,8 +522,6 @@ static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *bod
 	size_t i;
 	if (!json_is_string(text))
 		return bad(ev, "text is required");
-	if (seen && !json_is_array(seen))
-		return bad(ev, "seen versions are not an array");
 	rc = cairn__prepare(j, &st,
 	                    "INSERT OR IGNORE INTO note_amends (note, hlc, device, text, reason) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5)");
@@ -509,18 +534,21 @@ static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *bod
 	bind_str(st, 5, json_object_get(body, "reason"));
 	if ((rc = step_done(j, st, "amending a note")))
 		return rc;
-	if (seen && (rc = amend_row(j, ev, "note_amend_listed", ev->hlc, ev->device)))
+	/* The amendments it replaced (schema 0015): one it did not name, and that did not name it, is a
+	 * conflict. No "seen" array, or a malformed entry, is passed over as the migration passes over it: an
+	 * older cairn applied such an event, and an upgraded journal must end as a new one does. */
+	if (json_is_array(seen) && (rc = amend_row(j, ev, "note_amend_listed", ev->hlc, ev->device)))
 		return rc;
-	/* the amendments it replaced (schema 0015): one it did not name, and that did not name it, is a
-	 * conflict */
 	json_array_foreach(seen, i, v)
 	{
 		json_t *h = json_array_get(v, 0), *d = json_array_get(v, 1);
 		if (json_array_size(v) != 2 || !json_is_integer(h) || !json_is_string(d))
-			return bad(ev, "a seen version is not [hlc, device]");
+			continue;
 		if ((rc = amend_row(j, ev, "note_amend_seen", (uint64_t)json_integer_value(h), json_string_value(d))))
 			return rc;
 	}
+	if ((rc = note_conflict_recompute(j, ev->entity)))
+		return rc;
 	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
@@ -745,7 +773,7 @@ static const char *const core_tables[] = {
 	"contacts",        "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
 	"contact_canon",   "notes",          "note_amends",        "note_strikes",   "referrals",
 	"referral_events", "referral_state", "contact_fts",        "note_fts",       "note_amend_seen",
-	"note_amend_listed", "contact_lifecycle", "contact_merges", "contact_lc_seen",  "contact_lc_conflicts",
+	"note_amend_listed", "note_amend_conflicts", "contact_lifecycle", "contact_merges", "contact_lc_seen",  "contact_lc_conflicts",
 };
 
 static const char *const core_digest[] = {
@@ -763,6 +791,7 @@ static const char *const core_digest[] = {
 	"SELECT 'note_amends', note, hlc, device, text, reason FROM note_amends ORDER BY note, hlc, device",
 	"SELECT 'note_amend_listed', note, hlc, device FROM note_amend_listed ORDER BY note, hlc, device",
 	"SELECT 'note_amend_seen', note, hlc, device FROM note_amend_seen ORDER BY note, hlc, device",
+	"SELECT 'note_amend_conflicts', note, heads FROM note_amend_conflicts ORDER BY note",
 	"SELECT 'note_strikes', note, hlc, device, reason FROM note_strikes ORDER BY note, hlc, device",
 	"SELECT 'referrals', entity, contact, category, target, reason, date, hlc, device FROM referrals "
 	"ORDER BY entity",
@@ -810,8 +839,9 @@ static int person_ok(json_t *v)
 }
 
 /*
- * Every record that names a person names them by a contact id: the top-level "contact" of any kind, a
- * crisis's contact register and a group session's attendees. No cairn writes anything else; a record
+ * Every record that names a person names them by a contact id: the top-level "contact" of any kind but
+ * audit.view, a crisis's contact register and a group session's attendees. No cairn writes anything
+ * else; a record
  * that did (a modified client) would be shown by the audited views with no one to account the view to,
  * so they would refuse to show it for good. Refused here instead, at import, where a bad segment is
  * quarantined with its reason.
@@ -850,7 +880,9 @@ int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
 		json_decref(body);
 		return bad(ev, "body is not a JSON object");
 	}
-	rc = persons_ok(ev, body);
+	/* An audit entry names whoever a view showed, as the record shown named them: an honest device that
+	 * showed an old malformed record wrote one, and refusing it would quarantine that device's whole log. */
+	rc = strcmp(ev->kind, "audit.view") ? persons_ok(ev, body) : 0;
 	if (!rc)
 		rc = k->fn(j, ev, body);
 	json_decref(body);

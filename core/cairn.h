@@ -302,8 +302,10 @@ int cairn_conflict_list(cairn_journal *j, char **out);
 /**
  * Open field conflicts with every value: [{"contact","name","field","values":[{"value","hlc","device"}]}],
  * values newest first (the numbering of cairn_conflict_resolve's `keep`); a note's conflict also has
- * "note" (its id), "field":"note" and the competing amendments' texts as values. Audited as cairn_search() is:
- * one audit.view "conflicts" for each person shown, in one transaction, before *out is returned;
+ * "note" (its id), "field":"note" and the competing amendments' texts as values. Every entry has
+ * "record": the record the values belong to (the contact, the survivor, the note). Audited as
+ * cairn_search() is: one audit.view "conflicts" for each person shown (a note's person even before their
+ * record has arrived), in one transaction, before *out is returned;
  * nothing is returned when they cannot be written; no conflict writes nothing. A merge/delete conflict
  * (decided with cairn_conflict_resolve_status) is {"contact" (the survivor),"name","field":"status",
  * "kind":"merge-delete","shown":"deleted"|"alive","values":[sides]}, each side a current delete or restore

@@ -99,9 +99,9 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" AND value IS NOT NULL)"
 #define NAME_OF(e) "(SELECT value FROM contact_fields f WHERE f.entity = " e " AND f.field = 'name')"
 /* A note amended on two devices neither seeing the other (schema 0015), and not struck. */
-#define NOTE_IN_CONFLICT(n)                                                                                  \
-	"(SELECT count(*) FROM note_amend_heads h WHERE h.note = " n ") > 1 AND NOT EXISTS (SELECT 1 FROM " \
-	"note_strikes s WHERE s.note = " n ")"
+#define NOTE_IN_CONFLICT(n)                                                                                \
+	"(EXISTS (SELECT 1 FROM note_amend_conflicts x WHERE x.note = " n ") AND NOT EXISTS (SELECT 1 FROM " \
+	"note_strikes s WHERE s.note = " n "))"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -134,8 +134,7 @@ static const char *const note_json =
 	" 'original_text', n.text, "
 	" 'amendments', (SELECT json_group_array(json_object('text', text, 'reason', reason, 'hlc', hlc, "
 	"   'device', device)) FROM (SELECT * FROM note_amends a WHERE a.note = n.entity ORDER BY hlc, device)), "
-	" 'conflict', json(iif((SELECT count(*) FROM note_amend_heads h WHERE h.note = n.entity) > 1, 'true', "
-	"   'false')), "
+	" 'conflict', json(iif(" NOTE_IN_CONFLICT("n.entity") ", 'true', 'false')), "
 	" 'struck', json(iif(EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity), 'true', 'false')), "
 	" 'strike_reason', (SELECT reason FROM note_strikes s WHERE s.note = n.entity ORDER BY hlc LIMIT 1))";
 
@@ -284,9 +283,8 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 /* The notes with amendments made without seeing each other (schema 0015), as (note, contact, heads): a
  * struck note's conflict is moot, and a note not arrived yet shows nothing. */
 #define NOTE_CONFLICTS                                                                                   \
-	"(SELECT n.entity AS note, n.contact AS contact, h.k AS heads FROM (SELECT note, count(*) AS k "    \
-	" FROM note_amend_heads GROUP BY note HAVING count(*) > 1) h JOIN notes n ON n.entity = h.note "   \
-	" WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
+	"(SELECT n.entity AS note, n.contact AS contact, x.heads AS heads FROM note_amend_conflicts x "     \
+	" JOIN notes n ON n.entity = x.note WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
 /* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
 #define LC_PEOPLE "(SELECT DISTINCT k.canon AS canon FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity)"
 
@@ -314,19 +312,20 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
 		"  FROM (SELECT * FROM contact_writes w WHERE w.entity = f.entity AND w.field = f.field AND NOT EXISTS "
 		"  (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity AND s.field = w.field "
-		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w)) AS o, "
+		"   AND s.hlc = w.hlc AND s.device = w.device) ORDER BY hlc DESC, device DESC) w), 'record', f.entity) AS o, "
 		" f.entity AS e, f.field AS fo FROM contact_fields f WHERE f.heads > 1 "
 		"UNION ALL SELECT json_object('contact', p.canon, 'name', " NAME_OF("p.canon") ", 'field', 'status', "
 		" 'kind', 'merge-delete', 'shown', iif((SELECT cl FROM contacts c WHERE c.entity = p.canon) % 2 = 0, "
-		" 'deleted', 'alive'), 'values', json(" CAIRN__LC_SIDES("p.canon") ")), p.canon, 'status' "
+		" 'deleted', 'alive'), 'values', json(" CAIRN__LC_SIDES("p.canon") "), 'record', p.canon), p.canon, 'status' "
 		"FROM " LC_PEOPLE " p "
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'note', "
 		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
-		"  ORDER BY hlc DESC, device DESC) h)), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c "
-		"ORDER BY e, fo)");
-	/* The conflicting values are record content: audited for every person shown. */
-	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "contact", "conflicts");
+		"  ORDER BY hlc DESC, device DESC) h), 'record', c.note), c.contact, 'note ' || c.note "
+		"FROM " NOTE_CONFLICTS " c ORDER BY e, fo)");
+	/* The conflicting values are record content: audited for every person shown, found through the record
+	 * the values belong to (a note's person is found even before their record has arrived). */
+	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "record", "conflicts");
 }
 
 /* cairn_log's filter (?1 device, ?2 entity). One statement per filter combination: "?1 IS NULL OR

@@ -1,9 +1,10 @@
 -- 0015_note_amend_seen: two amendments of one note made without seeing each other are a conflict, raised
 -- for review as a contact field's are, instead of the later one silently hiding the other.
 -- A note.amend names the versions of the note it replaced ("seen": [[hlc, device], ...], [] for the
--- original text). An amendment recorded before this (not in note_amend_listed) names none: it replaced
--- every amendment older than itself, as the text shown always assumed, so old histories raise nothing.
--- (IF NOT EXISTS: tests replay the migrations after 0012 on a journal that has them.)
+-- original text). An amendment without a "seen" array names none: it replaced every amendment older than
+-- itself, as the text shown always assumed, so old histories raise nothing. A malformed entry of "seen"
+-- is skipped, not refused: an older cairn applied the event, and an upgraded journal must end as a new one.
+-- (IF NOT EXISTS, OR IGNORE: tests replay the migrations after 0012 on a journal that has them.)
 
 -- The amendments that name what they replaced.
 CREATE TABLE IF NOT EXISTS note_amend_listed (
@@ -31,3 +32,25 @@ CREATE VIEW IF NOT EXISTS note_amend_heads AS
                     AND (b.hlc > a.hlc OR (b.hlc = a.hlc AND b.device > a.device))
                     AND NOT EXISTS (SELECT 1 FROM note_amend_listed l WHERE l.note = b.note
                                     AND l.hlc = b.hlc AND l.device = b.device));
+
+-- The notes whose amendments have more than one head, recomputed from the view whenever one of their
+-- amendments arrives: listing conflicts (the sync engine does, around every import) costs what is open,
+-- not the whole history.
+CREATE TABLE IF NOT EXISTS note_amend_conflicts (
+  note   TEXT PRIMARY KEY,
+  heads  INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+
+-- A journal made before this may hold amendments whose bodies already carry "seen" (written by a newer
+-- cairn, applied by an older one that ignored it): fill the tables from the log as apply.c would.
+INSERT OR IGNORE INTO note_amend_listed (note, hlc, device)
+  SELECT entity, hlc, device FROM events WHERE kind = 'note.amend' AND json_type(body, '$.seen') = 'array';
+INSERT OR IGNORE INTO note_amend_seen (note, hlc, device)
+  SELECT ev.entity, json_extract(s.value, '$[0]'), json_extract(s.value, '$[1]')
+  FROM events ev, json_each(ev.body, '$.seen') s
+  WHERE ev.kind = 'note.amend' AND json_type(ev.body, '$.seen') = 'array' AND s.type = 'array'
+    AND json_array_length(s.value) = 2 AND json_type(s.value, '$[0]') = 'integer'
+    AND json_type(s.value, '$[1]') = 'text';
+DELETE FROM note_amend_conflicts;
+INSERT INTO note_amend_conflicts (note, heads)
+  SELECT note, count(*) FROM note_amend_heads GROUP BY note HAVING count(*) > 1;

@@ -101,6 +101,12 @@ done
 c a conflicts >"$T/conf.txt"
 check "the conflicts table names the note: $(cat "$T/conf.txt")" 'grep -Eq "note ${NA:0:8}[0-9a-f-]* .*1\) \"met at the library" "$T/conf.txt"'
 check "the contact card marks the note" 'c a contact show "$P" | grep >/dev/null "CONFLICT: amended on two devices"'
+set +e
+c a resolve "$P" note --keep 1 >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "resolve CONTACT note says how a note's conflict is decided (exit $rc: $(cat "$T/err"))" \
+	'[ $rc -eq 2 ] && grep -q "cairn note amend NOTE" "$T/err"'
 c b note amend "$NA" --text "met at the library on Elm" --reason "both half right" >/dev/null
 sync_all b a office
 for d in a b office; do

@@ -203,6 +203,10 @@ static void test_note_amend_conflict(void)
 	T_OK(cairn_note_strike(b, m, "wrong person"));
 	note_conflicts(b, got, sizeof(got));
 	T_CHECKF(!*got, "after the strike: %s", got);
+	s = show(b, c);
+	T_CHECKF(s && json_is_false(json_object_get(json_array_get(json_object_get(s, "notes"), 1), "conflict")),
+	         "a struck note is not shown in conflict");
+	json_decref(s);
 	cairn_journal_free(a);
 	cairn_journal_free(b);
 	cairn_journal_free(x);
@@ -231,6 +235,92 @@ static void test_note_amend_conflict(void)
 	snprintf(want, sizeof(want), "%s:2", nid);
 	T_CHECKF(!strcmp(got, want), "legacy 'three' and 'four', which saw only 'two': got '%s'", got);
 	cairn_journal_free(o);
+}
+
+/* How many audit.view entries `what` name `contact` (read from the table: the audited readers would add
+ * their own). */
+static int audit_count(cairn_journal *j, const char *contact, const char *what)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+	if (sqlite3_prepare_v2(j->db, "SELECT count(*) FROM audit_events WHERE contact = ?1 AND what = ?2", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, contact, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, what, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A journal that held new amendments before it had schema 0015 (an older cairn applied them, ignoring
+ * "seen") ends as a new journal does once upgraded; a malformed entry of "seen" is skipped the same way in
+ * both; the values of a note's conflict are audited for its person even before their record arrives. */
+static void test_note_amend_upgrade_and_audit(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000d1", *nid = "01890000-0000-7000-8000-0000000000d2";
+	char add[256], dir[300], got[256], want[128], *vals = NULL;
+	snprintf(add, sizeof(add),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"one\"}", who);
+	cairn_event ev[] = {
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "note.add", nid, add, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb",
+	         1,
+	         (uint64_t)2000 << 16,
+	         "note.amend",
+	         nid,
+	         "{\"seen\":[],\"text\":\"two\"}",
+	         1,
+	         {0}},
+	        {"cccccccccccccccc",
+	         1,
+	         (uint64_t)3000 << 16,
+	         "note.amend",
+	         nid,
+	         "{\"seen\":[],\"text\":\"three\"}",
+	         1,
+	         {0}},
+	        {"dddddddddddddddd",
+	         1,
+	         (uint64_t)1500 << 16,
+	         "note.amend",
+	         nid,
+	         "{\"seen\":[[1,2,3],\"junk\",[\"x\",\"y\"]],\"text\":\"four\"}",
+	         1,
+	         {0}},
+	};
+	int uid = counter;
+	cairn_journal *u = fresh(), *p = fresh();
+	T_REQUIRE(u && p);
+	for (int k = 0; k < 4; k++)
+		cairn_event_hash(&ev[k], ev[k].hash);
+	for (int k = 0; k < 4; k++) {
+		T_CHECKF(cairn_event_ingest(u, &ev[k]) == 0 && cairn_event_ingest(p, &ev[3 - k]) == 0, "event %d: %s",
+		         k, cairn_error_last());
+	}
+	snprintf(want, sizeof(want), "%s:3", nid); /* two, three, and four, whose malformed seen names nothing */
+	note_conflicts(p, got, sizeof(got));
+	T_CHECKF(!strcmp(got, want), "new journal: got '%s', want '%s'", got, want);
+	/* u as an older cairn left it: the amendments applied, "seen" ignored, no 0015 */
+	T_OK(cairn__exec(u, "DROP VIEW note_amend_heads; DROP TABLE note_amend_seen; DROP TABLE note_amend_listed; "
+	                    "DROP TABLE note_amend_conflicts; DELETE FROM migrations WHERE version = 15"));
+	cairn_journal_free(u);
+	u = NULL;
+	snprintf(dir, sizeof(dir), "%s/j%d", root, uid);
+	T_OK(cairn_journal_open(&u, dir, "pw", 2));
+	T_REQUIRE(u);
+	note_conflicts(u, got, sizeof(got));
+	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
+	T_CHECK(same_digest(u, p));
+	/* the person has not arrived: the view is audited for them all the same */
+	T_CHECK(audit_count(p, who, "conflicts") == 0);
+	T_OK(cairn_conflict_values(p, &vals));
+	T_CHECKF(strstr(vals, "three") && audit_count(p, who, "conflicts") == 1, "%s, %d entries", vals,
+	         audit_count(p, who, "conflicts"));
+	cairn_free(vals);
+	cairn_journal_free(u);
+	cairn_journal_free(p);
 }
 
 static void test_merge_converges(void)
@@ -978,6 +1068,7 @@ int main(void)
 		return 2;
 	T_RUN(test_conflict_kept_and_resolved);
 	T_RUN(test_note_amend_conflict);
+	T_RUN(test_note_amend_upgrade_and_audit);
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
