@@ -284,7 +284,7 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
  * struck note's conflict is moot, and a note not arrived yet shows nothing. */
 #define NOTE_CONFLICTS                                                                                   \
 	"(SELECT n.entity AS note, n.contact AS contact, x.heads AS heads FROM note_amend_conflicts x "     \
-	" JOIN notes n ON n.entity = x.note WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
+	" CROSS JOIN notes n ON n.entity = x.note WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
 /* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
 #define LC_PEOPLE "(SELECT DISTINCT k.canon AS canon FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity)"
 
