@@ -214,7 +214,9 @@ static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 {
 	const json_t *v;
 	size_t i, n = 1;
-	char *out = NULL;
+	char *out = NULL, num[24] = "";
+	/* numbered for --keep only where --keep decides: a field's values, not a note's or a person's status */
+	int numbered = !js_str(c, "note") && !js_str(c, "kind");
 
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
@@ -232,7 +234,9 @@ static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 		if (i == 0)
 			out[0] = '\0';
 		out_hlc_time(when, sizeof(when), (unsigned long long)js_int(v, "hlc"), 0);
-		n += (size_t)snprintf(out + strlen(out), add, "%s%zu) \"%s\" (%.8s %s)", i ? " | " : "", i + 1,
+		if (numbered)
+			snprintf(num, sizeof(num), "%zu) ", i + 1);
+		n += (size_t)snprintf(out + strlen(out), add, "%s%s\"%s\" (%.8s %s)", i ? " | " : "", num,
 		                      val ? val : "?", dev ? dev : "?", when);
 		out_wipe_free(val);
 	}

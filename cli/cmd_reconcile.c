@@ -109,6 +109,10 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 		                                 "resolve --help'.",
 		                                 field)
 		                     : 0;
+	if (!strcmp(field, "status"))
+		return cli_usage(
+		        "a merge/delete conflict (FIELD status) is decided with 'cairn resolve CONTACT deleted' "
+		        "or 'cairn resolve CONTACT alive'");
 	if (!strcmp(field, "note"))
 		return cli_usage(
 		        "a note's conflicting amendments are decided by amending it again, which replaces them "
@@ -197,7 +201,10 @@ const struct cli_sub cmd_resolve_subs[] = {
          "merged on one device and deleted or restored on another, neither seeing the other. The\n"
          "decision deletes or keeps the whole merged person, with delete/restore events that have\n"
          "seen every record of it, so it closes the conflict on every device it reaches. Until then\n"
-         "'cairn contact delete', 'restore' and 'merge' refuse that person (exit 6).\n"
+         "'cairn contact delete', 'restore' and 'merge' refuse that person (exit 6). Two opposite\n"
+         "status decisions made at the same time on two devices are not a new conflict: 'deleted'\n"
+         "wins on every device (both decisions stay in the log).\n"
+         "A note's conflict (FIELD 'note ID') is decided by amending the note: 'cairn note amend'.\n"
          "\n"
          "Examples:\n"
          "  cairn conflicts\n"

@@ -18,11 +18,13 @@
  *     alive), unchanged. contact.delete bodies carry "seen": {member: cl} over the person's group as the
  *     writer saw it; contact.merge bodies the same over both groups. A member's delete/restore event is
  *     current when its cl is the member's; a current one (cl >= 2, with "seen") and a merge edge (a, b) of
- *     the group conflict when the event's seen lacks a or b (it did not see them joined) and no merge
- *     event of the group saw a, b and the event together (seen[member] >= its cl): the edge's own merges
- *     are among those, and so is a later merge that joined the two sides knowing both (the CLI refuses to
- *     merge a deleted person, or one with such a conflict open, so a merge is never a silent decision).
- *     Events without "seen" (older cairns) never raise one. The pairs are recomputed for the whole group
+ *     the group conflict when the event's seen lacks a or b (it did not see them joined) and a merge event
+ *     of that edge was made about the member's person without seeing the event (the member is in its
+ *     seen, with a lower cl). A merge whose seen lacks the member joined two other records as its writer
+ *     knew them; what later joined them to the member is another edge, judged on its own (so an old
+ *     restore and two ordinary merges raise nothing). The CLI refuses to merge a deleted person, or one
+ *     with such a conflict open, so a merge is never a silent decision. Events without "seen" (older
+ *     cairns) never raise one. The pairs are recomputed for the whole group
  *     from all its events (view contact_lc_pairs, schema/0014) whenever one of them arrives. The decision
  *     (cairn_conflict_resolve_status) is new delete/restore events that have seen the whole group, on the
  *     survivor and on every member whose current event conflicts, so it closes the conflict everywhere.

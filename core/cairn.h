@@ -303,7 +303,8 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * Open field conflicts with every value: [{"contact","name","field","values":[{"value","hlc","device"}]}],
  * values newest first (the numbering of cairn_conflict_resolve's `keep`); a note's conflict also has
  * "note" (its id), "field":"note" and the competing amendments' texts as values. Every entry has
- * "record": the record the values belong to (the contact, the survivor, the note). Audited as
+ * "record": the record the values belong to (the contact; for a merge/delete conflict a member with a
+ * delete or restore in it; the note). Audited as
  * cairn_search() is: one audit.view "conflicts" for each person shown (a note's person even before their
  * record has arrived), in one transaction, before *out is returned;
  * nothing is returned when they cannot be written; no conflict writes nothing. A merge/delete conflict
@@ -501,8 +502,9 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
  * `contact` (any of its ids) is to be deleted (alive 0) or alive (alive 1). Appends contact.delete events
  * that have seen the whole merge group: on the survivor when it is not already so, and on every member
  * whose current delete or restore is part of the conflict; the first one records the decision
- * ("resolves"). They close the conflict on every device they reach, whatever the order. CAIRN_EINVAL when
- * the person has no such conflict, CAIRN_ENOTFOUND when there is no such contact. *out (free with
+ * ("resolves"). They close the conflict on every device they reach, whatever the order. CAIRN_ENOTFOUND when
+ * the person has no such conflict (as cairn_conflict_resolve when a field has none) or there is no such
+ * contact. *out (free with
  * cairn_free): {"contact" (the survivor),"field":"status","value":"deleted"|"alive","kept":null,
  * "replaced":[the sides, as cairn_conflict_values() gives them],"events":n,"device","hlc"}.
  */

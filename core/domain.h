@@ -49,19 +49,19 @@ char *cairn__worker(cairn_journal *j);
  * delete/restore events ({"value": "deleted" or "restored", "contact", "cl", "hlc", "device"}) and the merge
  * events ({"value": "merged", "merged": [a, b], "hlc", "device"}) that did not see each other.
  */
-#define CAIRN__LC_CONFLICTED(canon)                                                                                       \
-	"EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity WHERE k.canon = " canon \
+#define CAIRN__LC_CONFLICTED(canon)                                                                                             \
+	"EXISTS (SELECT 1 FROM contact_canon k CROSS JOIN contact_lc_conflicts x ON x.entity = k.entity WHERE k.canon = " canon \
 	")"
 #define CAIRN__LC_SIDES(canon)                                                                                       \
 	"(SELECT json_group_array(json(o)) FROM (SELECT o FROM ("                                                    \
 	" SELECT json_object('value', iif((l.cl & 1) = 0, 'deleted', 'restored'), 'contact', l.entity, 'cl', l.cl, " \
-	"  'hlc', l.hlc, 'device', l.device) AS o, l.hlc AS h, l.device AS d FROM contact_lifecycle l "              \
-	"  WHERE EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity "          \
-	"  WHERE k.canon = " canon " AND x.entity = l.entity AND x.hlc = l.hlc AND x.device = l.device) "            \
-	" UNION ALL SELECT json_object('value', 'merged', 'merged', json_array(f.a, f.b), 'hlc', f.hlc, "            \
-	"  'device', f.device), f.hlc, f.device FROM contact_merges f "                                              \
-	"  WHERE EXISTS (SELECT 1 FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity "          \
-	"  WHERE k.canon = " canon " AND x.a = f.a AND x.b = f.b)) ORDER BY h DESC, d DESC))"
+	"  'hlc', l.hlc, 'device', l.device) AS o, l.hlc AS h, l.device AS d FROM contact_canon k "                  \
+	"  CROSS JOIN contact_lc_conflicts x ON x.entity = k.entity CROSS JOIN contact_lifecycle l "                 \
+	"  ON l.entity = x.entity AND l.hlc = x.hlc AND l.device = x.device WHERE k.canon = " canon                  \
+	" UNION SELECT json_object('value', 'merged', 'merged', json_array(f.a, f.b), 'hlc', f.hlc, "                \
+	"  'device', f.device), f.hlc, f.device FROM contact_canon k CROSS JOIN contact_lc_conflicts x "             \
+	"  ON x.entity = k.entity CROSS JOIN contact_merges f ON f.a = x.a AND f.b = x.b WHERE k.canon = " canon     \
+	") ORDER BY h DESC, d DESC))"
 
 /*
  * The filter of a list that is one person's (`col` in ?1's merge group) or everyone's ("1"): a list

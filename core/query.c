@@ -286,7 +286,9 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 	"(SELECT n.entity AS note, n.contact AS contact, x.heads AS heads FROM note_amend_conflicts x "     \
 	" CROSS JOIN notes n ON n.entity = x.note WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
 /* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
-#define LC_PEOPLE "(SELECT DISTINCT k.canon AS canon FROM contact_lc_conflicts x JOIN contact_canon k ON k.entity = x.entity)"
+#define LC_PEOPLE                                                                                          \
+	"(SELECT DISTINCT k.canon AS canon, min(x.entity) AS member FROM contact_lc_conflicts x CROSS JOIN " \
+	"contact_canon k ON k.entity = x.entity GROUP BY k.canon)"
 
 int cairn_conflict_list(cairn_journal *j, char **out)
 {
@@ -316,7 +318,7 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" f.entity AS e, f.field AS fo FROM contact_fields f WHERE f.heads > 1 "
 		"UNION ALL SELECT json_object('contact', p.canon, 'name', " NAME_OF("p.canon") ", 'field', 'status', "
 		" 'kind', 'merge-delete', 'shown', iif((SELECT cl FROM contacts c WHERE c.entity = p.canon) % 2 = 0, "
-		" 'deleted', 'alive'), 'values', json(" CAIRN__LC_SIDES("p.canon") "), 'record', p.canon), p.canon, 'status' "
+		" 'deleted', 'alive'), 'values', json(" CAIRN__LC_SIDES("p.canon") "), 'record', p.member), p.canon, 'status' "
 		"FROM " LC_PEOPLE " p "
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'note', "
 		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "

@@ -212,7 +212,7 @@ static int resolve_status_locked(cairn_journal *j, const char *contact, int aliv
 		return rc;
 	if (!json_array_size(sides)) {
 		json_decref(sides);
-		return cairn__error(CAIRN_EINVAL,
+		return cairn__error(CAIRN_ENOTFOUND,
 		                    "contact '%s' has no open merge/delete conflict (see 'cairn conflicts')", contact);
 	}
 	seen = json_object();

@@ -41,9 +41,12 @@ CREATE TABLE IF NOT EXISTS contact_lc_seen (
 
 -- The rule (apply.c invariant 5). A row is a current delete/restore event on member `entity` of a merge
 -- group (its cl is the member's, >= 2, and it carries "seen") and a merge edge (a, b) of that group that
--- did not see each other: the event's seen lacks a or b, and no merge event of the group has seen both a
--- and b together with this event (its seen[entity] >= the event's cl). A merge that saw the event and both
--- ends of the edge was made knowing both: the edge's own merge events are among these.
+-- did not see each other: the event's seen lacks a or b, and a merge event of that edge was made about
+-- the member's person (the member is in its seen) without seeing the event (its seen[member] is lower
+-- than the event's cl). A merge whose seen lacks the member joined two others, not the member's person
+-- as its writer knew it: whatever later joined them to the member is another edge, judged on its own
+-- (so two ordinary merges never raise one against an old restore). A merge without "seen" (older cairn)
+-- names no member, so it never raises one either.
 DROP VIEW IF EXISTS contact_lc_pairs;
 CREATE VIEW contact_lc_pairs AS
 SELECT l.entity AS entity, l.hlc AS hlc, l.device AS device, e.a AS a, e.b AS b
@@ -57,14 +60,10 @@ WHERE l.cl >= 2 AND l.seen
                    AND s.member = e.a)
            AND EXISTS (SELECT 1 FROM contact_lc_seen s WHERE s.kind = 'd' AND s.hlc = l.hlc
                        AND s.device = l.device AND s.member = e.b))
-  AND NOT EXISTS (
-    SELECT 1 FROM contact_merges f JOIN contact_canon kf ON kf.entity = f.a AND kf.canon = k.canon
-    JOIN contact_lc_seen s ON s.kind = 'm' AND s.hlc = f.hlc AND s.device = f.device AND s.member = l.entity
-    WHERE s.cl >= l.cl
-      AND EXISTS (SELECT 1 FROM contact_lc_seen t WHERE t.kind = 'm' AND t.hlc = f.hlc AND t.device = f.device
-                  AND t.member = e.a)
-      AND EXISTS (SELECT 1 FROM contact_lc_seen t WHERE t.kind = 'm' AND t.hlc = f.hlc AND t.device = f.device
-                  AND t.member = e.b));
+  AND EXISTS (
+    SELECT 1 FROM contact_merges f -- the edge's merges first (CROSS JOIN): not every merge's seen rows
+    CROSS JOIN contact_lc_seen s ON s.kind = 'm' AND s.hlc = f.hlc AND s.device = f.device AND s.member = l.entity
+    WHERE f.a = e.a AND f.b = e.b AND s.cl < l.cl);
 
 -- The open conflicts: contact_lc_pairs, materialized (apply.c rewrites a group's rows from the view).
 CREATE TABLE IF NOT EXISTS contact_lc_conflicts (
@@ -79,11 +78,11 @@ CREATE TABLE IF NOT EXISTS contact_lc_conflicts (
 -- A journal made before this holds events whose bodies may already carry "seen" (written by a newer
 -- cairn and applied by an older one, which ignored it): fill the tables from the log as apply.c would.
 INSERT OR IGNORE INTO contact_lifecycle (entity, hlc, device, cl, seen)
-  SELECT entity, hlc, device, json_extract(body, '$.cl'), json_type(body, '$.seen') = 'object' FROM events
+  SELECT entity, hlc, device, json_extract(body, '$.cl'), coalesce(json_type(body, '$.seen') = 'object', 0) FROM events
   WHERE kind = 'contact.delete' AND json_type(body, '$.cl') = 'integer' AND json_extract(body, '$.cl') >= 1;
 INSERT OR IGNORE INTO contact_merges (hlc, device, a, b, seen)
   SELECT hlc, device, min(entity, json_extract(body, '$.other')), max(entity, json_extract(body, '$.other')),
-         json_type(body, '$.seen') = 'object' FROM events
+         coalesce(json_type(body, '$.seen') = 'object', 0) FROM events
   WHERE kind = 'contact.merge' AND json_type(body, '$.other') = 'text' AND json_extract(body, '$.other') != entity;
 INSERT INTO contact_lc_seen (kind, hlc, device, member, cl)
   SELECT iif(ev.kind = 'contact.delete', 'd', 'm'), ev.hlc, ev.device, s.key, s.value

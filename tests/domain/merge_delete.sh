@@ -85,8 +85,10 @@ error_line 6 "merge with a person in a merge/delete conflict" "decide first" \
 	--dir "$A" --passphrase-file "$PW" contact merge "$Z" "$HI"
 error_line 2 "resolve alive takes no --keep" "takes no --keep or --value" \
 	--dir "$A" --passphrase-file "$PW" resolve "$LO" alive --keep 1
-error_line 2 "resolve of a person without one" "no open merge/delete conflict" \
+error_line 4 "resolve of a person without one" "no open merge/delete conflict" \
 	--dir "$A" --passphrase-file "$PW" resolve "$Z" deleted
+error_line 2 "resolve CONTACT status (the FIELD conflicts shows)" "resolve CONTACT deleted' or 'cairn resolve CONTACT alive" \
+	--dir "$A" --passphrase-file "$PW" resolve "$LO" status --keep 1
 
 # ---- the decision --------------------------------------------------------------------------------------
 run --dir "$B" --passphrase-file "$PW" --json resolve "$HI" alive
@@ -105,7 +107,7 @@ for d in "$A" "$B"; do
 done
 sync_all
 check '[[ $(c "$A" digest) == $(c "$B" digest) ]]' "both devices have the same digest after the decision"
-error_line 2 "a second decision" "no open merge/delete conflict" --dir "$A" --passphrase-file "$PW" resolve "$LO" deleted
+error_line 4 "a second decision" "no open merge/delete conflict" --dir "$A" --passphrase-file "$PW" resolve "$LO" deleted
 
 # ---- a merge and a delete that saw each other: nothing to decide ---------------------------------------
 c "$A" contact delete "$Z" >/dev/null

@@ -37,6 +37,22 @@ static int sync_into(cairn_journal *to, cairn_journal *from)
 	return cairn_events_foreach(from, NULL, 1, 0, ingest_cb, to);
 }
 
+/* `j` as an older cairn left it (`undo`: SQL that takes the newer schema's objects and migration rows
+ * out), opened again by this one, which upgrades it; NULL on failure (j is freed either way). */
+static cairn_journal *reopen_undone(cairn_journal *j, const char *undo)
+{
+	char dir[300];
+	cairn_journal *r = NULL;
+	snprintf(dir, sizeof(dir), "%s", cairn_journal_dir(j));
+	int rc = cairn__exec(j, undo);
+	cairn_journal_free(j);
+	if (rc || cairn_journal_open(&r, dir, "pw", 2)) {
+		fprintf(stderr, "  cannot upgrade %s: %s\n", dir, cairn_error_last());
+		return NULL;
+	}
+	return r;
+}
+
 static int same_digest(cairn_journal *a, cairn_journal *b)
 {
 	char da[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN];
@@ -282,7 +298,7 @@ static int audit_count(cairn_journal *j, const char *contact, const char *what)
 static void test_note_amend_upgrade_and_audit(void)
 {
 	const char *who = "01890000-0000-7000-8000-0000000000d1", *nid = "01890000-0000-7000-8000-0000000000d2";
-	char add[256], dir[300], got[256], want[128], *vals = NULL;
+	char add[256], got[256], want[128], *vals = NULL;
 	snprintf(add, sizeof(add),
 	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"kind\":\"encounter\",\"text\":\"one\"}", who);
 	cairn_event ev[] = {
@@ -312,7 +328,6 @@ static void test_note_amend_upgrade_and_audit(void)
 	         1,
 	         {0}},
 	};
-	int uid = counter;
 	cairn_journal *u = fresh(), *p = fresh();
 	T_REQUIRE(u && p);
 	for (int k = 0; k < 4; k++)
@@ -325,12 +340,8 @@ static void test_note_amend_upgrade_and_audit(void)
 	note_conflicts(p, got, sizeof(got));
 	T_CHECKF(!strcmp(got, want), "new journal: got '%s', want '%s'", got, want);
 	/* u as an older cairn left it: the amendments applied, "seen" ignored, no 0015 */
-	T_OK(cairn__exec(u, "DROP VIEW note_amend_heads; DROP TABLE note_amend_seen; DROP TABLE note_amend_listed; "
-	                    "DROP TABLE note_amend_conflicts; DELETE FROM migrations WHERE version = 15"));
-	cairn_journal_free(u);
-	u = NULL;
-	snprintf(dir, sizeof(dir), "%s/j%d", root, uid);
-	T_OK(cairn_journal_open(&u, dir, "pw", 2));
+	u = reopen_undone(u, "DROP VIEW note_amend_heads; DROP TABLE note_amend_seen; DROP TABLE note_amend_listed; "
+	                     "DROP TABLE note_amend_conflicts; DELETE FROM migrations WHERE version = 15");
 	T_REQUIRE(u);
 	note_conflicts(u, got, sizeof(got));
 	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
@@ -937,7 +948,8 @@ static void test_merge_delete_resolved(void)
 			cairn_journal *a = fresh(), *b = fresh();
 			char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], *out = NULL, *dec = NULL;
 			T_REQUIRE(a && b && !two_people(a, b, lo, hi));
-			T_CHECK(cairn_conflict_resolve_status(a, lo, 1, &out) == CAIRN_EINVAL && !out); /* none yet */
+			T_CHECK(cairn_conflict_resolve_status(a, lo, 1, &out) == CAIRN_ENOTFOUND &&
+			        !out); /* none yet */
 			T_OK(cairn_contact_delete(a, sc == 0 ? lo : hi, 0));
 			T_OK(cairn_contact_merge(b, lo, hi));
 			T_OK(sync_into(a, b));
@@ -958,37 +970,104 @@ static void test_merge_delete_resolved(void)
 			T_OK(cairn_conflict_decisions(a, &dec));
 			T_CHECKF(strstr(dec, "\"field\":\"status\""), "%s", dec);
 			cairn_free(dec);
-			T_CHECK(cairn_conflict_resolve_status(a, lo, alive, &out) == CAIRN_EINVAL);
+			T_CHECK(cairn_conflict_resolve_status(a, lo, alive, &out) == CAIRN_ENOTFOUND);
 			cairn_journal_free(a);
 			cairn_journal_free(b);
 		}
 	}
 }
 
+/* A journal from before schema 0014 (0015's objects are made again with IF NOT EXISTS). */
+#define MERGE_DELETE_UNDO                                                                                      \
+	"DROP VIEW contact_lc_pairs; DROP TABLE contact_lc_conflicts; DROP TABLE contact_lc_seen; DROP TABLE " \
+	"contact_merges; DROP TABLE contact_lifecycle; DELETE FROM migrations WHERE version >= 14"
+
 /* A journal from before schema 0014 whose log already holds events with "seen" (applied by a cairn that
  * ignored it) has its conflicts computed when it is upgraded. */
 static void test_merge_delete_upgrade(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
-	char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], dir[300], d1[CAIRN_DIGEST_LEN], d2[CAIRN_DIGEST_LEN];
+	char lo[CAIRN_ID_LEN], hi[CAIRN_ID_LEN], d1[CAIRN_DIGEST_LEN], d2[CAIRN_DIGEST_LEN];
 	T_REQUIRE(a && b && !two_people(a, b, lo, hi));
 	T_OK(cairn_contact_delete(a, lo, 0));
 	T_OK(cairn_contact_merge(b, lo, hi));
 	T_OK(sync_into(a, b));
 	T_OK(cairn_digest(a, d1));
-	T_OK(cairn__exec(a, "DROP VIEW contact_lc_pairs; DROP TABLE contact_lc_conflicts; DROP TABLE contact_lc_seen; "
-	                    "DROP TABLE contact_merges; DROP TABLE contact_lifecycle; DELETE FROM migrations "
-	                    "WHERE version >= 14"));
-	snprintf(dir, sizeof(dir), "%s", cairn_journal_dir(a));
-	cairn_journal_free(a);
-	a = NULL;
-	T_OK(cairn_journal_open(&a, dir, "pw", 2));
+	a = reopen_undone(a, MERGE_DELETE_UNDO);
 	T_REQUIRE(a);
 	T_CHECK(t_status_conflicts(a, NULL) == 1);
 	T_OK(cairn_digest(a, d2));
 	T_CHECK(!strcmp(d1, d2));
 	cairn_journal_free(a);
 	cairn_journal_free(b);
+}
+
+/* Review of the merge/delete rule: an old restore does not make two ordinary merges a conflict; a journal
+ * holding deletes and merges written before the rule (no "seen") upgrades to the digest a new journal has
+ * of the same events; the values of a conflict are audited for the person even when the survivor's own
+ * record has not arrived. */
+static void test_merge_delete_review(void)
+{
+	cairn_journal *a = fresh(), *b = fresh();
+	char x[CAIRN_ID_LEN], y[CAIRN_ID_LEN], z[CAIRN_ID_LEN];
+	T_REQUIRE(a && b);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Kit Vale\"}", x));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Kit Vail\"}", y));
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Kitty Vale\"}", z));
+	T_OK(cairn_contact_delete(a, x, 0));
+	T_OK(cairn_contact_delete(a, x, 1)); /* restored long ago, and everyone saw it */
+	T_OK(sync_into(b, a));
+	T_OK(cairn_contact_merge(b, y, z)); /* the office */
+	T_OK(cairn_contact_merge(a, x, y)); /* a worker, offline */
+	T_OK(sync_into(a, b));
+	T_OK(sync_into(b, a));
+	T_CHECKF(t_status_conflicts(a, NULL) == 0 && t_status_conflicts(b, NULL) == 0, "%d %d conflicts",
+	         t_status_conflicts(a, NULL), t_status_conflicts(b, NULL));
+	T_CHECK(same_digest(a, b));
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+
+	/* events as an older cairn wrote them, and a conflict whose survivor has no record of its own here */
+	const char *lo = "01890000-0000-7000-8000-0000000000e1", *hi = "01890000-0000-7000-8000-0000000000e2",
+	           *p = "01890000-0000-7000-8000-0000000000e3", *q = "01890000-0000-7000-8000-0000000000e4";
+	char merge_old[128], merge_new[256], del_new[128];
+	snprintf(merge_old, sizeof(merge_old), "{\"other\":\"%s\"}", q);
+	snprintf(merge_new, sizeof(merge_new), "{\"other\":\"%s\",\"seen\":{\"%s\":1,\"%s\":1}}", hi, lo, hi);
+	snprintf(del_new, sizeof(del_new), "{\"cl\":2,\"seen\":{\"%s\":1}}", hi);
+	cairn_event ev[] = {
+	        {"aaaaaaaaaaaaaaaa",
+	         1,
+	         (uint64_t)1000 << 16,
+	         "contact.set",
+	         p,
+	         "{\"fields\":{\"name\":\"Old\"}}",
+	         1,
+	         {0}},
+	        {"aaaaaaaaaaaaaaaa", 2, (uint64_t)1001 << 16, "contact.delete", p, "{\"cl\":2}", 1, {0}},
+	        {"aaaaaaaaaaaaaaaa", 3, (uint64_t)1002 << 16, "contact.merge", p, merge_old, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb", 1, (uint64_t)2000 << 16, "contact.delete", hi, del_new, 1, {0}},
+	        {"cccccccccccccccc", 1, (uint64_t)2001 << 16, "contact.merge", lo, merge_new, 1, {0}},
+	};
+	cairn_journal *u = fresh(), *n = fresh();
+	T_REQUIRE(u && n);
+	for (size_t k = 0; k < sizeof(ev) / sizeof(ev[0]); k++) {
+		cairn_event_hash(&ev[k], ev[k].hash);
+		T_CHECKF(cairn_event_ingest(u, &ev[k]) == 0 && cairn_event_ingest(n, &ev[k]) == 0, "event %zu: %s", k,
+		         cairn_error_last());
+	}
+	u = reopen_undone(u, MERGE_DELETE_UNDO);
+	T_REQUIRE(u);
+	T_CHECK(same_digest(u, n));
+	T_CHECKF(t_status_conflicts(u, NULL) == 1 && t_status_conflicts(n, NULL) == 1, "%d %d conflicts (%s)",
+	         t_status_conflicts(u, NULL), t_status_conflicts(n, NULL), cairn_error_last());
+	char *vals = NULL;
+	T_CHECK(audit_count(n, lo, "conflicts") == 0);
+	T_OK(cairn_conflict_values(n, &vals));
+	T_CHECKF(strstr(vals, "merge-delete") && audit_count(n, lo, "conflicts") == 1, "%s: %d entries", vals,
+	         audit_count(n, lo, "conflicts"));
+	cairn_free(vals);
+	cairn_journal_free(u);
+	cairn_journal_free(n);
 }
 
 /* A team's key for an epoch never changes once stored: the same key again only sets `current`, another
@@ -1106,6 +1185,7 @@ int main(void)
 	T_RUN(test_merge_delete_seen);
 	T_RUN(test_merge_delete_resolved);
 	T_RUN(test_merge_delete_upgrade);
+	T_RUN(test_merge_delete_review);
 	T_RUN(test_team_key_kept);
 	T_RUN(test_open_errors);
 	T_RUN(test_canary_in_no_file);
