@@ -841,17 +841,20 @@ static int person_ok(json_t *v)
 }
 
 /*
- * Every record that names a person names them by a contact id: the top-level "contact" of any kind but
- * audit.view, a crisis's contact register and a group session's attendees. No cairn writes anything
- * else; a record
+ * Every record that names a person names them by a contact id: the top-level "contact" of any kind, a
+ * crisis's contact register and a group session's attendees. No cairn writes anything else; a record
  * that did (a modified client) would be shown by the audited views with no one to account the view to,
  * so they would refuse to show it for good. Refused here instead, at import, where a bad segment is
- * quarantined with its reason.
+ * quarantined with its reason. Not an audit entry: it names whoever a view showed, as the record shown
+ * named them, and an honest device that showed an old malformed record wrote one; refusing it would
+ * quarantine that device's whole log.
  */
 static int persons_ok(const cairn_event *ev, json_t *body)
 {
 	json_t *att = json_object_get(body, "attendees"), *v;
 	size_t i;
+	if (!strcmp(ev->kind, "audit.view"))
+		return 0;
 	if (!person_ok(json_object_get(body, "contact")) ||
 	    (!strncmp(ev->kind, "crisis.", 7) && !person_ok(json_object_get(json_object_get(body, "fields"), "contact"))))
 		return bad(ev, "a person is named by something that is not a contact id");
@@ -882,9 +885,7 @@ int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
 		json_decref(body);
 		return bad(ev, "body is not a JSON object");
 	}
-	/* An audit entry names whoever a view showed, as the record shown named them: an honest device that
-	 * showed an old malformed record wrote one, and refusing it would quarantine that device's whole log. */
-	rc = strcmp(ev->kind, "audit.view") ? persons_ok(ev, body) : 0;
+	rc = persons_ok(ev, body);
 	if (!rc)
 		rc = k->fn(j, ev, body);
 	json_decref(body);

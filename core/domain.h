@@ -35,6 +35,9 @@ int cairn__add_for_contact(cairn_journal *j, const char *kind, const char *conta
 /* This device's worker name (settings: `cairn worker NAME`), or NULL when none; malloc'd. */
 char *cairn__worker(cairn_journal *j);
 
+/* A note not struck as entered in error, as SQL over the note's id. */
+#define CAIRN__NOTE_LIVE(n) "NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = " n ")"
+
 /* The person a contact id stands for now, as SQL: the canonical id of its merge group, or itself. */
 #define CAIRN__CANON(e) "coalesce((SELECT canon FROM contact_canon k WHERE k.entity = " e "), " e ")"
 

@@ -228,7 +228,7 @@ static int encounter_row(struct cairn__fhir_ctx *x, sqlite3_stmt *st, json_t *en
 #define ENCOUNTER_SQL(where)                                                                                          \
 	"SELECT n.entity, n.contact, n.kind, n.date, n.minutes, coalesce((SELECT text FROM note_amends a "            \
 	" WHERE a.note = n.entity ORDER BY hlc DESC, device DESC LIMIT 1), n.text) FROM notes n "                     \
-	"WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND " where                          \
+	"WHERE " CAIRN__NOTE_LIVE("n.entity") " AND " where                                                           \
 	" ORDER BY n.date, n.entity"
 
 static int encounters(cairn_journal *j, struct cairn__fhir_ctx *x, json_t *entries)

@@ -125,13 +125,8 @@ int cairn__exists(cairn_journal *j, const char *table, const char *id);
 /* 0 when `id` is a well-formed id of an existing `type` record in `table`; EINVAL/ENOTFOUND otherwise. */
 int cairn__need(cairn_journal *j, const char *table, const char *type, const char *id);
 
-/* Merge groups (records.c). cairn__canon_of: the surviving id of `id`'s person (itself when unmerged).
- * cairn__group_seen: add {member: cl} for every member of the person whose survivor is `canon` to the
- * object `seen` (the "seen" of a contact.delete or contact.merge, apply.c invariant 5). cairn__lc_open:
- * CAIRN_ECONFLICT, saying how to decide, when that person has an open merge/delete conflict; else 0. */
+/* Merge groups (records.c): the surviving id of `id`'s person (itself when unmerged). */
 int cairn__canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]);
-int cairn__group_seen(cairn_journal *j, const char *canon, json_t *seen);
-int cairn__lc_open(cairn_journal *j, const char *canon);
 
 /*
  * Two creation events naming one entity (a buggy or hostile device reusing an id) must not leave the row

@@ -99,9 +99,8 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" AND value IS NOT NULL)"
 #define NAME_OF(e) "(SELECT value FROM contact_fields f WHERE f.entity = " e " AND f.field = 'name')"
 /* A note amended on two devices neither seeing the other (schema 0015), and not struck. */
-#define NOTE_IN_CONFLICT(n)                                                                                \
-	"(EXISTS (SELECT 1 FROM note_amend_conflicts x WHERE x.note = " n ") AND NOT EXISTS (SELECT 1 FROM " \
-	"note_strikes s WHERE s.note = " n "))"
+#define NOTE_IN_CONFLICT(n) \
+	"(EXISTS (SELECT 1 FROM note_amend_conflicts x WHERE x.note = " n ") AND " CAIRN__NOTE_LIVE(n) ")"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -267,7 +266,7 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 		"   FROM note_fts JOIN notes n ON n.rowid = note_fts.rowid WHERE note_fts MATCH ?1 "
 		/* a note struck as entered in error (even about the wrong person), or about a deleted person, is
 		 * not found: it stays in the person's record and the log, marked, not in the caseload search */
-		"   AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
+		"   AND " CAIRN__NOTE_LIVE("n.entity") " "
 		"   AND " PERSON_ALIVE("n.contact") " "
 		" ORDER BY rank LIMIT 200)");
 	if (rc) {
@@ -284,7 +283,7 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
  * struck note's conflict is moot, and a note not arrived yet shows nothing. */
 #define NOTE_CONFLICTS                                                                                   \
 	"(SELECT n.entity AS note, n.contact AS contact, x.heads AS heads FROM note_amend_conflicts x "     \
-	" CROSS JOIN notes n ON n.entity = x.note WHERE NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity))"
+	" CROSS JOIN notes n ON n.entity = x.note WHERE " CAIRN__NOTE_LIVE("n.entity") ")"
 /* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
 #define LC_PEOPLE                                                                                          \
 	"(SELECT DISTINCT k.canon AS canon, min(x.entity) AS member FROM contact_lc_conflicts x CROSS JOIN " \

@@ -215,9 +215,12 @@ static int resolve_status_locked(cairn_journal *j, const char *contact, int aliv
 		return cairn__error(CAIRN_ENOTFOUND,
 		                    "contact '%s' has no open merge/delete conflict (see 'cairn conflicts')", contact);
 	}
-	seen = json_object();
-	if ((rc = cairn__group_seen(j, canon, seen)) || (rc = status_targets(j, canon, &targets)))
+	if ((rc = status_targets(j, canon, &targets)))
 		goto out;
+	/* what the decision has seen: every member of the person, with its cl (the targets' first two columns) */
+	seen = json_object();
+	json_array_foreach(targets, i, t)
+	        json_object_set(seen, json_string_value(json_array_get(t, 0)), json_array_get(t, 1));
 	json_array_foreach(targets, i, t)
 	{
 		const char *id = json_string_value(json_array_get(t, 0));

@@ -213,8 +213,6 @@ static int seen_heads(cairn_journal *j, const char *entity, const char *field, j
 	                entity, field, out);
 }
 
-static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]);
-
 static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fields, cairn_event_info *info)
 {
 	json_t *seen = json_object(), *body;
@@ -224,7 +222,7 @@ static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fiel
 	int rc = 0;
 	if (entity) {
 		/* A merged-away id still finds the person: the change goes to the record that shows them. */
-		if ((rc = cairn__need(j, "contacts", "contact", entity)) || (rc = canon_of(j, entity, canon)))
+		if ((rc = cairn__need(j, "contacts", "contact", entity)) || (rc = cairn__canon_of(j, entity, canon)))
 			goto out;
 		entity = canon;
 		json_object_foreach(fields, k, v)
@@ -263,7 +261,7 @@ out:
 	return rc;
 }
 
-static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN])
+int cairn__canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN])
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st, "SELECT coalesce((SELECT canon FROM contact_canon WHERE entity = ?1), ?1)");
@@ -277,9 +275,9 @@ static int canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN])
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a merge");
 }
 
-int cairn__canon_of(cairn_journal *j, const char *id, char out[CAIRN_ID_LEN]) { return canon_of(j, id, out); }
-
-int cairn__group_seen(cairn_journal *j, const char *canon, json_t *seen)
+/* Add {member: cl} for every member of the person whose survivor is `canon` to the object `seen` (the
+ * "seen" of a contact.delete or contact.merge, apply.c invariant 5). */
+static int group_seen(cairn_journal *j, const char *canon, json_t *seen)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st,
@@ -313,17 +311,13 @@ static int person_state(cairn_journal *j, const char *canon, int64_t *cl, int *c
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading a contact");
 }
 
-int cairn__lc_open(cairn_journal *j, const char *canon)
+/* The refusal of a plain delete, restore or merge of a person whose merge/delete conflict is open. */
+static int lc_refused(const char *canon)
 {
-	int64_t cl;
-	int conflicted, rc = person_state(j, canon, &cl, &conflicted);
-	if (rc)
-		return rc;
-	return conflicted ? cairn__error(CAIRN_ECONFLICT,
-	                                 "contact '%s' was merged and deleted (or restored) on two devices without "
-	                                 "either seeing the other; decide first: cairn resolve %s deleted|alive",
-	                                 canon, canon)
-	                  : 0;
+	return cairn__error(CAIRN_ECONFLICT,
+	                    "contact '%s' was merged and deleted (or restored) on two devices without either seeing "
+	                    "the other; decide first: cairn resolve %s deleted|alive",
+	                    canon, canon);
 }
 
 /* A merge joins two live people: not a deleted one (restore it first), not one whose merge/delete
@@ -335,7 +329,7 @@ static int mergeable(cairn_journal *j, const char *id, const char *canon)
 	if (rc)
 		return rc;
 	if (conflicted)
-		return cairn__lc_open(j, canon);
+		return lc_refused(canon);
 	if (cl % 2 == 0)
 		return cairn__error(CAIRN_EINVAL,
 		                    "contact '%s' is deleted; restore it first (cairn contact restore %s)", id, id);
@@ -349,7 +343,7 @@ static int merge_locked(cairn_journal *j, const char *a, const char *b)
 	int rc;
 	if ((rc = cairn__need(j, "contacts", "contact", a)) || (rc = cairn__need(j, "contacts", "contact", b)))
 		return rc;
-	if ((rc = canon_of(j, a, ca)) || (rc = canon_of(j, b, cb)))
+	if ((rc = cairn__canon_of(j, a, ca)) || (rc = cairn__canon_of(j, b, cb)))
 		return rc;
 	if (!strcmp(ca, cb))
 		return cairn__error(CAIRN_EINVAL, "contacts '%s' and '%s' are already the same person", a, b);
@@ -357,7 +351,7 @@ static int merge_locked(cairn_journal *j, const char *a, const char *b)
 		return rc;
 	/* every member of both people as this device sees them (apply.c invariant 5) */
 	seen = json_object();
-	if ((rc = cairn__group_seen(j, ca, seen)) || (rc = cairn__group_seen(j, cb, seen))) {
+	if ((rc = group_seen(j, ca, seen)) || (rc = group_seen(j, cb, seen))) {
 		json_decref(seen);
 		return rc;
 	}
@@ -379,18 +373,18 @@ static int delete_locked(cairn_journal *j, const char *id, int alive)
 	json_t *body, *seen;
 	int rc, conflicted;
 	char canon[CAIRN_ID_LEN];
-	if ((rc = cairn__need(j, "contacts", "contact", id)) || (rc = canon_of(j, id, canon)))
+	if ((rc = cairn__need(j, "contacts", "contact", id)) || (rc = cairn__canon_of(j, id, canon)))
 		return rc;
 	id = canon; /* as in contact_set_locked: the person, whichever of their ids was given */
 	if ((rc = person_state(j, id, &cl, &conflicted)))
 		return rc;
 	/* a plain delete or restore would close only part of it: the decision is cairn_conflict_resolve_status */
 	if (conflicted)
-		return cairn__lc_open(j, id);
+		return lc_refused(id);
 	if ((cl % 2 == 1) == (alive != 0))
 		return cairn__error(CAIRN_EINVAL, "contact '%s' is already %s", id, alive ? "active" : "deleted");
 	seen = json_object(); /* the person's merge group as this device sees it (apply.c invariant 5) */
-	if ((rc = cairn__group_seen(j, id, seen))) {
+	if ((rc = group_seen(j, id, seen))) {
 		json_decref(seen);
 		return rc;
 	}

@@ -32,7 +32,6 @@
 
 /* A person who still exists (not deleted). */
 #define ALIVE(e) "EXISTS (SELECT 1 FROM contacts p WHERE p.entity = " e " AND p.cl % 2 = 1)"
-#define NOTE_LIVE(n) "NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = " n ")"
 #define IN_RANGE(d) "(" d " BETWEEN ?1 AND ?2)"
 
 static int date_check(const char *d, const char *what)
@@ -109,7 +108,7 @@ static int contacts_section(cairn_journal *j, const cairn__report_range *r, json
 		"  WHERE w.entity = c.entity AND w.hlc = c.created AND " CAIRN__IN_SCOPE("w.device") ") "
 		"UNION ALL SELECT 'active', count(DISTINCT who) FROM ("
 		" SELECT " CAIRN__CANON("n.contact") " AS who FROM notes n WHERE " IN_RANGE("n.date") " AND "
-		NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device") " UNION ALL "
+		CAIRN__NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device") " UNION ALL "
 		" SELECT " CAIRN__CANON("f.contact") " FROM referrals f JOIN referral_state s ON s.referral = f.entity "
 		" WHERE " IN_RANGE("f.date") " AND s.struck = 0 AND " CAIRN__IN_SCOPE("f.device") ") "
 		"WHERE " ALIVE("who"));
@@ -121,7 +120,7 @@ static int encounters_section(cairn_journal *j, const cairn__report_range *r, js
 	return cairn__report_sql(
 		j, r, sections, cairn__report_section("encounters", "Encounters by kind", cols, 4, 0, 1),
 		"SELECT kind, count(*), count(DISTINCT " CAIRN__CANON("n.contact") "), coalesce(sum(minutes), 0) "
-		"FROM notes n WHERE " IN_RANGE("n.date") " AND " NOTE_LIVE("n.entity") " AND "
+		"FROM notes n WHERE " IN_RANGE("n.date") " AND " CAIRN__NOTE_LIVE("n.entity") " AND "
 		CAIRN__IN_SCOPE("n.device") " GROUP BY kind ORDER BY count(*) DESC, kind");
 }
 
@@ -233,7 +232,7 @@ static int caseload_section(cairn_journal *j, const cairn__report_range *r, json
 		j, r, sections, cairn__report_section("caseload", "Caseload per worker", cols, 4, 0, 1),
 		"SELECT device, count(DISTINCT who), sum(what = 'n'), sum(what = 'r') FROM ("
 		" SELECT n.device AS device, " CAIRN__CANON("n.contact") " AS who, 'n' AS what FROM notes n "
-		"  WHERE " IN_RANGE("n.date") " AND " NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device")
+		"  WHERE " IN_RANGE("n.date") " AND " CAIRN__NOTE_LIVE("n.entity") " AND " CAIRN__IN_SCOPE("n.device")
 		" UNION ALL SELECT f.device, " CAIRN__CANON("f.contact") ", 'r' " REFERRALS_IN_RANGE ") "
 		"WHERE " ALIVE("who") " GROUP BY device ORDER BY count(DISTINCT who) DESC, device");
 }

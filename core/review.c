@@ -116,7 +116,7 @@ int cairn_review_list(cairn_journal *j, char **out)
 		" 'name', (SELECT value FROM contact_fields f WHERE f.entity = n.contact AND f.field = 'name'), "
 		" 'kind', n.kind, 'date', n.date, 'device', n.device, 'minutes', n.minutes) AS o FROM notes n "
 		"WHERE NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ") "
-		" AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) "
+		" AND " CAIRN__NOTE_LIVE("n.entity") " "
 		"ORDER BY n.date, n.hlc, n.entity)");
 	/* Which notes of which person await sign-off: audited for every person shown. */
 	return rc ? rc : cairn__audit_shown(j, cairn__query_text(j, st, out, "[]"), out, "id", "review");
@@ -128,7 +128,7 @@ static int review_report(cairn_journal *j, const cairn__report_range *r, json_t 
 	return cairn__report_query(j, r,
 		"SELECT count(*), sum(EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ")), "
 		" sum(NOT EXISTS (SELECT 1 FROM note_signoffs s WHERE s.note = n.entity AND " COUNTS("s", "n") ")) FROM notes n "
-		"WHERE n.date BETWEEN ?1 AND ?2 AND NOT EXISTS (SELECT 1 FROM note_strikes s WHERE s.note = n.entity) AND "
+		"WHERE n.date BETWEEN ?1 AND ?2 AND " CAIRN__NOTE_LIVE("n.entity") " AND "
 		CAIRN__IN_SCOPE("n.device"),
 		sections, "supervision.signoff", "Supervision: note sign-off", cols, 3);
 }
