@@ -286,7 +286,7 @@ int cairn_search(cairn_journal *j, const char *query, char **out)
 	" CROSS JOIN notes n ON n.entity = x.note WHERE " CAIRN__NOTE_LIVE("n.entity") ")"
 /* The people with an open merge/delete conflict (apply.c invariant 5), as a table of their survivors. */
 #define LC_PEOPLE                                                                                          \
-	"(SELECT DISTINCT k.canon AS canon, min(x.entity) AS member FROM contact_lc_conflicts x CROSS JOIN " \
+	"(SELECT k.canon AS canon, min(x.entity) AS member FROM contact_lc_conflicts x CROSS JOIN " \
 	"contact_canon k ON k.entity = x.entity GROUP BY k.canon)"
 
 int cairn_conflict_list(cairn_journal *j, char **out)
