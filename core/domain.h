@@ -21,6 +21,10 @@ int cairn__report_query(cairn_journal *j, const cairn__report_range *r, const ch
 /* Run a prepared statement yielding one JSON text; *out gets a malloc'd copy (`dflt` when NULL). */
 int cairn__query_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char *dflt);
 
+/* The versions a writer has seen (a change names them as "seen"), as [[hlc, device], ...]: the rows
+ * (hlc, device) of `sql`, with ?1 `a` and ?2 `b` bound. *out is the caller's to json_decref. */
+int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out);
+
 /* Append a report section {"id","title","columns","rows"} whose rows are the rows of `st` (released). */
 int cairn__report_rows(cairn_journal *j, sqlite3_stmt *st, json_t *sections, const char *id, const char *title,
                        const char *const *columns, size_t ncolumns);

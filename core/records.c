@@ -185,8 +185,8 @@ static int validate_contact_fields(json_t *fields, int creating)
 	return 0;
 }
 
-/* The versions a writer has seen, as [[hlc, device], ...]: the (hlc, device) rows of `sql` (?1, ?2 bound). */
-static int heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out)
+/* domain.h */
+int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st, sql);
@@ -205,12 +205,12 @@ static int heads_of(cairn_journal *j, const char *sql, const char *a, const char
 /* The versions of a register this writer has seen: its current heads (invariant 3 in apply.c). */
 static int seen_heads(cairn_journal *j, const char *entity, const char *field, json_t **out)
 {
-	return heads_of(j,
-	                "SELECT hlc, device FROM contact_writes w WHERE entity = ?1 AND field = ?2 "
-	                "AND NOT EXISTS (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity "
-	                "AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
-	                "ORDER BY hlc, device",
-	                entity, field, out);
+	return cairn__heads_of(j,
+	                       "SELECT hlc, device FROM contact_writes w WHERE entity = ?1 AND field = ?2 "
+	                       "AND NOT EXISTS (SELECT 1 FROM contact_superseded s WHERE s.entity = w.entity "
+	                       "AND s.field = w.field AND s.hlc = w.hlc AND s.device = w.device) "
+	                       "ORDER BY hlc, device",
+	                       entity, field, out);
 }
 
 static int contact_set_locked(cairn_journal *j, const char *entity, json_t *fields, cairn_event_info *info)
@@ -457,10 +457,10 @@ static int note_change(cairn_journal *j, const char *note, const char *kind, jso
 	if (!strcmp(kind, "note.amend")) {
 		/* the amendments this one replaces (schema 0015): all the heads, so it also decides a conflict */
 		json_t *seen;
-		if ((rc = heads_of(j,
-		                   "SELECT hlc, device FROM note_amend_heads WHERE note = ?1 AND ?2 IS NULL "
-		                   "ORDER BY hlc, device",
-		                   note, NULL, &seen)))
+		if ((rc = cairn__heads_of(j,
+		                          "SELECT hlc, device FROM note_amend_heads WHERE note = ?1 AND ?2 IS NULL "
+		                          "ORDER BY hlc, device",
+		                          note, NULL, &seen)))
 			return rc;
 		json_object_set_new(body, "seen", seen);
 	}
