@@ -104,7 +104,7 @@ static int render_list(void *ud, const json_t *doc)
 	static const char *const head[] = {"ID", "CONTACT", "DOMAIN", "GOAL", "STEPS", "TARGET", "STATUS", NULL};
 	const json_t *g;
 	struct table t;
-	size_t i;
+	size_t i, conflicts = 0;
 
 	if (!json_array_size(doc)) {
 		if (!ctx->opt->quiet)
@@ -115,19 +115,24 @@ static int render_list(void *ud, const json_t *doc)
 	table_fixed(&t, 0);
 	json_array_foreach(doc, i, g)
 	{
-		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], steps[16];
+		char sid[CAIRN_ID_LEN], scon[CAIRN_ID_LEN], steps[16], status[128];
 
 		snprintf(sid, sizeof(sid), "%s", js_str(g, "id"));
 		session_abbrev(ctx, "contact", js_str(g, "contact"), scon);
 		snprintf(steps, sizeof(steps), "%zu", json_array_size(json_object_get(g, "steps")));
+		domain_goal_status(g, status, sizeof(status));
+		conflicts += js_true(g, "conflict");
 		if (table_add(&t, (const char *const[]){sid, scon, js_str(g, "domain"), js_str(g, "text"), steps,
-		                                        js_str(g, "target"), js_str(g, "status")})) {
+		                                        js_str(g, "target"), status})) {
 			table_free(&t);
 			return cli_fail(CLI_EXIT_FAIL, "out of memory");
 		}
 	}
 	table_print(&t, stdout, ctx->opt->out_tty);
 	table_free(&t);
+	if (conflicts && ctx->opt->out_tty && !ctx->opt->quiet)
+		printf("\nA goal in conflict had its status changed on two devices that had not seen each other;\n"
+		       "decide it with a new status: cairn goal status GOAL STATUS\n");
 	return 0;
 }
 
@@ -143,13 +148,19 @@ const struct cli_sub cmd_goal_subs[] = {
          "      --step \"apply for a housing voucher\" --step \"save first month's rent\" --target 2027-06-30\n",
          add_opts, run_add},
         {"status", "ID STATUS", 2, 2, "Record a goal's status: active, achieved, paused, revised or dropped.",
-         "Every status is kept in the goal's history (--json: \"history\").\n"
+         "Every status is kept in the goal's history (--json: \"history\"). A new status replaces\n"
+         "every status this device shows for the goal. When two devices changed a goal's status\n"
+         "without either seeing the other's change, the goal is in conflict after they sync: 'goal\n"
+         "list' marks it (conflict: S1 | S2) and 'cairn conflicts' lists it (FIELD 'goal ID'),\n"
+         "on every device, until a new status decides it. The status shown meanwhile is the newest.\n"
          "\n"
          "Examples:\n"
          "  cairn goal status GOAL achieved --note \"signed the lease\"\n"
          "  cairn goal status GOAL paused --date 2026-11-02\n",
          status_opts, run_status},
         {"list", "", 0, 0, "List goals with their current status.",
+         "STATUS is the newest status, or 'conflict: S1 | S2' when two devices changed it without\n"
+         "either seeing the other (--json: \"conflict\", and \"heads\": the competing statuses).\n"
          "Reading is audited ('cairn audit PERSON'): with --contact that person gets a 'goal list'\n"
          "entry; without it, every person whose goals are listed gets one, before anything is\n"
          "shown. If the entries cannot be written, nothing is shown. No goals, no entry.\n"

@@ -215,8 +215,9 @@ static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 	const json_t *v;
 	size_t i, n = 1;
 	char *out = NULL, num[24] = "";
-	/* numbered for --keep only where --keep decides: a field's values, not a note's or a person's status */
-	int numbered = !js_str(c, "note") && !js_str(c, "kind");
+	/* numbered for --keep only where --keep decides: a field's values, not a note's, a goal's or a person's
+	 * status */
+	int numbered = !js_str(c, "note") && !js_str(c, "goal") && !js_str(c, "kind");
 
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
@@ -269,6 +270,9 @@ static int render_conflicts(void *ud, const json_t *doc)
 		if (js_str(c, "note")) { /* two amendments of one note: "note 01a2b3c4" */
 			session_abbrev(ctx, "note", js_str(c, "note"), snote);
 			snprintf(field, sizeof(field), "note %s", snote);
+		} else if (js_str(c, "goal")) { /* two statuses of one goal: "goal 01a2b3c4" */
+			session_abbrev(ctx, "goal", js_str(c, "goal"), snote);
+			snprintf(field, sizeof(field), "goal %s", snote);
 		}
 		rc = table_add(&t, (const char *const[]){scon, js_str(c, "name"), field, vals});
 		out_wipe_free(vals);
@@ -283,7 +287,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 		printf("\nDecide a conflict: cairn resolve CONTACT FIELD --keep N (or --value V);\n"
 		       "a merge made while the person was deleted or restored elsewhere (FIELD status):\n"
 		       "cairn resolve CONTACT deleted (or alive); a note amended on two devices (FIELD note ID):\n"
-		       "cairn note amend NOTE\n");
+		       "cairn note amend NOTE; a goal's status changed on two devices (FIELD goal ID):\n"
+		       "cairn goal status GOAL STATUS\n");
 	return 0;
 }
 
@@ -424,12 +429,15 @@ const struct cli_sub cmd_digest_subs[] = {
 };
 
 const struct cli_sub cmd_conflicts_subs[] = {
-        {NULL, "", 0, 0, "List contact fields and notes edited concurrently on different devices.",
+        {NULL, "", 0, 0, "List contact fields, notes and goals edited concurrently on different devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
          "A note amended on two devices that had not seen each other's amendment is listed as\n"
          "'note ID' with both texts; the note shows the newest until someone amends it again\n"
          "('cairn note amend NOTE'), which replaces them both. A struck note's conflict is dropped.\n"
+         "A goal whose status was changed on two devices, neither seeing the other, is listed as\n"
+         "'goal ID' with both statuses; the goal shows the newest until someone records a new\n"
+         "status ('cairn goal status GOAL STATUS'), which replaces them both.\n"
          "FIELD 'status': a person was merged on one device and deleted (or restored) on another,\n"
          "neither seeing the other. Both sides are listed (\"deleted ID\" or \"restored ID\", \"merged\n"
          "ID + ID\", with device and time); the person shows as the merge survivor's delete says\n"

@@ -117,6 +117,9 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 		return cli_usage(
 		        "a note's conflicting amendments are decided by amending it again, which replaces them "
 		        "all: cairn note amend NOTE --text TEXT");
+	if (!strcmp(field, "goal"))
+		return cli_usage("a goal's conflicting statuses are decided by a new status, which replaces them all: "
+		                 "cairn goal status GOAL STATUS");
 	if (check_enum(field, "FIELD", fields))
 		return CLI_EXIT_USAGE;
 	if (!value == !keep)
@@ -205,6 +208,7 @@ const struct cli_sub cmd_resolve_subs[] = {
          "status decisions made at the same time on two devices are not a new conflict: 'deleted'\n"
          "wins on every device (both decisions stay in the log).\n"
          "A note's conflict (FIELD 'note ID') is decided by amending the note: 'cairn note amend'.\n"
+         "A goal's (FIELD 'goal ID') by a new status: 'cairn goal status GOAL STATUS'.\n"
          "\n"
          "Examples:\n"
          "  cairn conflicts\n"

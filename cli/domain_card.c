@@ -47,6 +47,20 @@ int domain_card_extend(struct cli_ctx *ctx, const char *id, char **text)
 	return rc;
 }
 
+void domain_goal_status(const json_t *goal, char *buf, size_t n)
+{
+	const json_t *h;
+	size_t i, off;
+
+	if (!js_true(goal, "conflict")) {
+		snprintf(buf, n, "%s", js_str(goal, "status"));
+		return;
+	}
+	off = (size_t)snprintf(buf, n, "conflict:");
+	json_array_foreach(json_object_get(goal, "heads"), i, h) if (off < n) off +=
+	        (size_t)snprintf(buf + off, n - off, "%s%s", i ? " | " : " ", js_str(h, "status"));
+}
+
 void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 {
 	const json_t *arr, *v;
@@ -57,7 +71,10 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 		printf("\nGoals (%zu)\n", json_array_size(arr));
 	json_array_foreach(arr, i, v)
 	{
-		printf("  %s  %s [%s]: ", js_str(v, "date"), js_str(v, "domain"), js_str(v, "status"));
+		char status[128];
+
+		domain_goal_status(v, status, sizeof(status));
+		printf("  %s  %s [%s]: ", js_str(v, "date"), js_str(v, "domain"), status);
 		out_safe(stdout, js_str(v, "text"), 1);
 		putchar('\n');
 	}

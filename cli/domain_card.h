@@ -17,6 +17,11 @@ int domain_card_extend(struct cli_ctx *ctx, const char *id, char **text);
 /* Draw those parts for humans, after the notes and referrals. */
 void domain_card_render(struct cli_ctx *ctx, const json_t *doc);
 
+/* A goal's status as shown (`goal` is an element of cairn_goal_list): its status, or when its status was
+ * changed on two devices that had not seen each other, "conflict: S1 | S2" (the competing statuses,
+ * newest first). Truncated to fit `n` bytes. */
+void domain_goal_status(const json_t *goal, char *buf, size_t n);
+
 /* `list [--contact ID]` of a record family: resolve the optional contact (one person's list is audited as
  * `what`, "goal list": see session_view_contact), run `fn` (contact NULL: all), print with
  * `render(ctx, doc)` or as JSON. Returns an exit code. */

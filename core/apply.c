@@ -475,53 +475,12 @@ static int apply_note_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	return cairn__fts_mark(j, 'n', ev->entity);
 }
 
-/* Invariant 6: whether a note's amendments have more than one head, recomputed from all of them (a read,
- * then a single-row write, as recompute_register). */
-static int note_conflict_recompute(cairn_journal *j, const char *note)
-{
-	sqlite3_stmt *st;
-	int64_t heads = 0;
-	int rc = cairn__prepare(j, &st, "SELECT count(*) FROM note_amend_heads WHERE note = ?1");
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		heads = sqlite3_column_int64(st, 0);
-	cairn__finalize(j, st);
-	if (rc != SQLITE_ROW)
-		return cairn__sqlerr(j, rc, "reading a note's amendments");
-	rc = cairn__prepare(j, &st, heads > 1 ? "INSERT OR REPLACE INTO note_amend_conflicts (note, heads) VALUES (?1, ?2)"
-	                                      : "DELETE FROM note_amend_conflicts WHERE note = ?1");
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
-	if (heads > 1)
-		sqlite3_bind_int64(st, 2, heads);
-	return step_done(j, st, "recording a note's conflict");
-}
-
-/* A row (note, hlc, device) of note_amend_listed or note_amend_seen (schema 0015). */
-static int amend_row(cairn_journal *j, const cairn_event *ev, const char *table, uint64_t hlc, const char *device)
-{
-	char sql[96];
-	sqlite3_stmt *st;
-	int rc;
-	snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s (note, hlc, device) VALUES (?1, ?2, ?3)", table);
-	if ((rc = cairn__prepare(j, &st, sql)))
-		return rc;
-	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)hlc);
-	sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
-	return step_done(j, st, "recording an amendment's history");
-}
-
 static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
 	json_t *text = json_object_get(body, "text");
 	sqlite3_stmt *st;
 	int rc;
-	json_t *seen = json_object_get(body, "seen"), *v;
-	size_t i;
+	json_t *seen = json_object_get(body, "seen");
 	if (!json_is_string(text))
 		return bad(ev, "text is required");
 	rc = cairn__prepare(j, &st,
@@ -536,20 +495,9 @@ static int apply_note_amend(cairn_journal *j, const cairn_event *ev, json_t *bod
 	bind_str(st, 5, json_object_get(body, "reason"));
 	if ((rc = step_done(j, st, "amending a note")))
 		return rc;
-	/* The amendments it replaced (schema 0015): one it did not name, and that did not name it, is a
-	 * conflict. No "seen" array, or a malformed entry, is passed over as the migration passes over it: an
-	 * older cairn applied such an event, and an upgraded journal must end as a new one does. */
-	if (json_is_array(seen) && (rc = amend_row(j, ev, "note_amend_listed", ev->hlc, ev->device)))
-		return rc;
-	json_array_foreach(seen, i, v)
-	{
-		json_t *h = json_array_get(v, 0), *d = json_array_get(v, 1);
-		if (json_array_size(v) != 2 || !json_is_integer(h) || !json_is_string(d))
-			continue;
-		if ((rc = amend_row(j, ev, "note_amend_seen", (uint64_t)json_integer_value(h), json_string_value(d))))
-			return rc;
-	}
-	if ((rc = note_conflict_recompute(j, ev->entity)))
+	/* The amendments it replaced (invariant 6): one it did not name, and that did not name it, is a
+	 * conflict. No "seen" array names none, as before schema 0015. */
+	if ((rc = cairn__seen_apply(j, &cairn__seen_notes, ev, json_is_array(seen), seen)))
 		return rc;
 	return cairn__fts_mark(j, 'n', ev->entity);
 }

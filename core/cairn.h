@@ -296,7 +296,9 @@ int cairn_search(cairn_journal *j, const char *query, char **out);
  * it). Changed when the caseload views became audited: it used to return the values too, unaudited;
  * a caller that reads "name" or "values" now calls cairn_conflict_values(), which is audited. A person
  * merged on one device and deleted or restored on another without either seeing the other is one entry
- * {"contact": the merge survivor, "field": "status", "heads": the number of sides}.
+ * {"contact": the merge survivor, "field": "status", "heads": the number of sides}. A goal whose status
+ * was changed on two devices without either seeing the other is {"contact": the person's surviving id,
+ * "field":"goal","goal": its id,"heads":n}, decided by a new status (cairn_goal_status).
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
@@ -311,7 +313,9 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * (decided with cairn_conflict_resolve_status) is {"contact" (the survivor),"name","field":"status",
  * "kind":"merge-delete","shown":"deleted"|"alive","values":[sides]}, each side a current delete or restore
  * {"value":"deleted"|"restored","contact","cl","hlc","device"} or a merge {"value":"merged","merged":[a,b],
- * "hlc","device"} that did not see the other side, newest first. The same entries are in
+ * "hlc","device"} that did not see the other side, newest first. A goal's conflict has "field":"goal",
+ * "goal" (its id), "text" (the goal) and the competing statuses as values {"value": the status,"date",
+ * "note","hlc","device"}; its "record" is the goal. The same entries are in
  * cairn_contact_show()'s "conflicts" (without "contact", "name" and "shown"); the "conflicts" counts of
  * cairn_contact_list() and cairn_journal_stats() count such a person once.
  */
@@ -527,11 +531,17 @@ int cairn_worker_get(cairn_journal *j, char **out);
  * strings), target (YYYY-MM-DD), date (default today), status (default "active").
  */
 int cairn_goal_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
-/** A goal's new status (active, achieved, paused, revised, dropped); fields: status, note, date. */
+/**
+ * A goal's new status (active, achieved, paused, revised, dropped); fields: status, note, date. It
+ * replaces every status the journal shows as a head of the goal, so it also decides a conflict (two
+ * statuses written on devices that had not seen each other; see cairn_goal_list and cairn_conflict_list).
+ */
 int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_json);
 /**
  * Goals of `contact` (NULL: all) with status history: [{"id","contact","domain","text","steps",
- * "target","date","status","history":[{"status","date","note","hlc","device"}]}]. With `contact` NULL
+ * "target","date","status","history":[{"status","date","note","hlc","device"}],"conflict","heads"}]:
+ * "status" is the newest; "heads" the statuses no later one replaced, newest first, and "conflict" true
+ * when there are two or more (changed on devices that had not seen each other). With `contact` NULL
  * the list is audited as cairn_search() is: one audit.view "goal list" for each person whose goals are
  * listed, in one transaction, before *out is returned (nothing is returned when they cannot be
  * written; no goals writes nothing). One person's goals are not audited here: the caller that shows

@@ -21,6 +21,18 @@ int cairn__report_query(cairn_journal *j, const cairn__report_range *r, const ch
 /* Run a prepared statement yielding one JSON text; *out gets a malloc'd copy (`dflt` when NULL). */
 int cairn__query_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char *dflt);
 
+/* seen.c: a family of records whose changes name the versions they replaced (note amendments, goal
+ * statuses): tables PREFIX_listed, PREFIX_seen, PREFIX_conflicts and the view PREFIX_heads, keyed by KEY. */
+typedef struct {
+	const char *prefix, *key, *what; /* `what` words an error */
+} cairn__seen_family;
+extern const cairn__seen_family cairn__seen_notes, cairn__seen_goals;
+
+/* Apply the history part of change `ev` of family `f`: when `listed`, the change names what it replaced,
+ * which is `seen` ([[hlc, device], ...]; malformed entries skipped; may be NULL); then recompute whether
+ * its record (ev->entity) is in conflict. */
+int cairn__seen_apply(cairn_journal *j, const cairn__seen_family *f, const cairn_event *ev, int listed, json_t *seen);
+
 /* The versions a writer has seen (a change names them as "seen"), as [[hlc, device], ...]: the rows
  * (hlc, device) of `sql`, with ?1 `a` and ?2 `b` bound. *out is the caller's to json_decref. */
 int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out);

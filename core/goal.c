@@ -1,7 +1,15 @@
 /*
  * goal.c — recovery goals: a domain, the goal in the person's words, steps, a target date, and a status
- * history. goal.add creates a goal (immutable; keyed by its id); goal.status events are all kept and the
- * current status is the latest by (hlc, device), so concurrent changes converge and none is lost.
+ * history.
+ *
+ * Invariants:
+ *  1. goal.add creates a goal (immutable; keyed by its id) with its first status. goal.status events are
+ *     all kept; the status shown is the latest by (hlc, device), so devices agree whatever the order.
+ *  2. A goal.status names the statuses it replaced ("seen": the goal's heads on its author's device), as
+ *     a note amendment does (seen.c, schema 0016). Two statuses that did not see each other are both
+ *     heads: the goal is in conflict, listed by `cairn conflicts` and marked in `goal list`, until a
+ *     status written after seeing both decides it. A goal.add's status replaced nothing. A goal.status
+ *     without "seen" (written before 0016) replaced every older status, as the status shown assumed.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -66,15 +74,18 @@ static int apply_add(cairn_journal *j, const cairn_event *ev, json_t *body)
 	sqlite3_bind_int64(st, 8, (int64_t)ev->hlc);
 	sqlite3_bind_text(st, 9, ev->device, -1, SQLITE_STATIC);
 	free(stext);
-	if ((rc = cairn__step_done(j, st, "recording a goal")))
+	if ((rc = cairn__step_done(j, st, "recording a goal")) ||
+	    (rc = insert_status(j, ev, json_object_get(body, "status"), date, NULL)))
 		return rc;
-	return insert_status(j, ev, json_object_get(body, "status"), date, NULL);
+	return cairn__seen_apply(j, &cairn__seen_goals, ev, 1, NULL);
 }
 
 static int apply_status(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
-	return insert_status(j, ev, json_object_get(body, "status"), json_object_get(body, "date"),
-	                     json_object_get(body, "note"));
+	json_t *seen = json_object_get(body, "seen");
+	int rc = insert_status(j, ev, json_object_get(body, "status"), json_object_get(body, "date"),
+	                       json_object_get(body, "note"));
+	return rc ? rc : cairn__seen_apply(j, &cairn__seen_goals, ev, json_is_array(seen), seen);
 }
 
 int cairn_goal_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN])
@@ -102,7 +113,7 @@ out:
 
 int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_json)
 {
-	json_t *o = cairn__parse_object(fields_json, "goal status");
+	json_t *o = cairn__parse_object(fields_json, "goal status"), *seen;
 	int rc;
 	if (!o)
 		return CAIRN_EINVAL;
@@ -110,9 +121,13 @@ int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_jso
 	    (rc = cairn__opt_str(o, "note", NULL, 0, CAIRN__MAX_FIELD)) || (rc = cairn__date_member(o, "date")) ||
 	    (rc = cairn__txn_begin(j)))
 		goto out;
-	rc = cairn__need(j, "goals", "goal", goal);
-	if (!rc)
+	/* it replaces every head (invariant 2), so it also decides a conflict */
+	if (!(rc = cairn__need(j, "goals", "goal", goal)) &&
+	    !(rc = cairn__heads_of(j, "SELECT hlc, device FROM goal_status_heads WHERE goal = ?1 AND ?2 IS NULL "
+	                              "ORDER BY hlc, device", goal, NULL, &seen))) {
+		json_object_set_new(o, "seen", seen);
 		rc = cairn__append_json(j, "goal.status", goal, o, NULL);
+	}
 	rc = cairn__txn_end(j, rc);
 out:
 	json_decref(o);
@@ -133,7 +148,12 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 	"   LIMIT 1), "                                                                                               \
 	" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "             \
 	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "                \
-	"   ORDER BY hlc, device))) AS o "                                                                            \
+	"   ORDER BY hlc, device)), "                                                                                 \
+	" 'conflict', json(iif(EXISTS (SELECT 1 FROM goal_status_conflicts x WHERE x.goal = g.entity), 'true', "      \
+	"   'false')), "                                                                                              \
+	" 'heads', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "               \
+	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status_heads h WHERE h.goal = g.entity "          \
+	"   ORDER BY hlc DESC, device DESC))) AS o "                                                                  \
 	"FROM goals g WHERE " where " ORDER BY g.date, g.hlc, g.entity)"
 	rc = cairn__prepare(j, &st, contact ? GOAL_LIST(CAIRN__PERSON("g.contact")) : GOAL_LIST(CAIRN__EVERYONE));
 	if (rc)
@@ -172,10 +192,14 @@ static int goal_due(cairn_journal *j, const char *today, int horizon, json_t *it
 }
 
 static const cairn__kind goal_kinds[] = {{"goal.add", apply_add}, {"goal.status", apply_status}};
-static const char *const goal_tables[] = {"goals", "goal_status"};
+static const char *const goal_tables[] = {"goals", "goal_status", "goal_status_listed", "goal_status_seen",
+                                          "goal_status_conflicts"};
 static const char *const goal_digest[] = {
 	"SELECT 'goals', entity, contact, domain, text, steps, target, date, hlc, device FROM goals ORDER BY entity",
 	"SELECT 'goal_status', goal, hlc, device, status, date, note FROM goal_status ORDER BY goal, hlc, device",
+	"SELECT 'goal_status_listed', goal, hlc, device FROM goal_status_listed ORDER BY goal, hlc, device",
+	"SELECT 'goal_status_seen', goal, hlc, device FROM goal_status_seen ORDER BY goal, hlc, device",
+	"SELECT 'goal_status_conflicts', goal, heads FROM goal_status_conflicts ORDER BY goal",
 };
 
 const cairn__module cairn__module_goal = {

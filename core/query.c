@@ -101,6 +101,11 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 /* A note amended on two devices neither seeing the other (schema 0015), and not struck. */
 #define NOTE_IN_CONFLICT(n) \
 	"(EXISTS (SELECT 1 FROM note_amend_conflicts x WHERE x.note = " n ") AND " CAIRN__NOTE_LIVE(n) ")"
+/* The goals whose statuses were changed on two devices neither seeing the other (schema 0016), as (goal,
+ * contact: the person's surviving id, heads); a goal not arrived yet shows nothing. */
+#define GOAL_CONFLICTS                                                                                   \
+	"(SELECT g.entity AS goal, " CAIRN__CANON("g.contact") " AS contact, x.heads AS heads "          \
+	" FROM goal_status_conflicts x CROSS JOIN goals g ON g.entity = x.goal)"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -115,7 +120,8 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		" 'deleted', json(iif(c.cl % 2 = 0, 'true', 'false')), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) "
 		"  + " CAIRN__LC_CONFLICTED("c.entity") " + (SELECT count(*) FROM notes n WHERE n.contact = c.entity "
-		"  AND " NOTE_IN_CONFLICT("n.entity") ")), "
+		"  AND " NOTE_IN_CONFLICT("n.entity") ") + (SELECT count(*) FROM " GOAL_CONFLICTS " gc "
+		"  WHERE gc.contact = c.entity)), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -299,7 +305,9 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 		" UNION ALL SELECT json_object('contact', p.canon, 'field', 'status', 'heads', "
 		"  json_array_length(" CAIRN__LC_SIDES("p.canon") ")), p.canon, 'status' FROM " LC_PEOPLE " p "
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'note', 'note', c.note, "
-		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c ORDER BY e, fo)");
+		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c "
+		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'goal', 'goal', c.goal, "
+		" 'heads', c.heads), c.contact, 'goal ' || c.goal FROM " GOAL_CONFLICTS " c ORDER BY e, fo)");
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
@@ -323,7 +331,13 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
 		"  ORDER BY hlc DESC, device DESC) h), 'record', c.note), c.contact, 'note ' || c.note "
-		"FROM " NOTE_CONFLICTS " c ORDER BY e, fo)");
+		"FROM " NOTE_CONFLICTS " c "
+		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'goal', "
+		" 'goal', c.goal, 'text', (SELECT text FROM goals g WHERE g.entity = c.goal), 'values', "
+		" (SELECT json_group_array(json_object('value', h.status, 'date', h.date, 'note', h.note, 'hlc', h.hlc, "
+		"  'device', h.device)) FROM (SELECT * FROM goal_status_heads h WHERE h.goal = c.goal "
+		"  ORDER BY hlc DESC, device DESC) h), 'record', c.goal), c.contact, 'goal ' || c.goal "
+		"FROM " GOAL_CONFLICTS " c ORDER BY e, fo)");
 	/* The conflicting values are record content: audited for every person shown, found through the record
 	 * the values belong to (a note's person is found even before their record has arrived). */
 	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "record", "conflicts");
@@ -409,7 +423,8 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
-		"   + (SELECT count(*) FROM " NOTE_CONFLICTS "), "
+		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM goal_status_conflicts x "
+		"   CROSS JOIN goals g ON g.entity = x.goal), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

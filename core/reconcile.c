@@ -119,6 +119,9 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
 	if (field && !strcmp(field, "note"))
 		return cairn__error(CAIRN_EINVAL, "a note's conflicting amendments are decided by amending it again "
 		                                  "(cairn_note_amend), which replaces them all");
+	if (field && !strcmp(field, "goal"))
+		return cairn__error(CAIRN_EINVAL, "a goal's conflicting statuses are decided by a new status "
+		                                  "(cairn_goal_status), which replaces them all");
 	if (!field || !cairn__in_list(field, fields, CAIRN__COUNT(fields)))
 		return cairn__error(CAIRN_EINVAL, "unknown contact field '%s'", field ? field : "");
 	if ((keep > 0) == (value != NULL) || keep < 0)

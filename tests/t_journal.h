@@ -61,7 +61,9 @@ static inline void t_evlist_free(t_evlist *l)
 
 /* How many merge/delete conflicts (field "status") the journal has open, -1 when it cannot say; `who`
  * (may be NULL) gets the first one's person. */
-static inline int t_status_conflicts(cairn_journal *j, char who[CAIRN_ID_LEN])
+/* The open conflicts of `field` ("status", "note", "goal" ...) in cairn_conflict_list; the first one's
+ * member `key` into `id` when not NULL. -1 on error. */
+static inline int t_field_conflicts(cairn_journal *j, const char *field, const char *key, char id[CAIRN_ID_LEN])
 {
 	char *out = NULL;
 	json_t *l, *c;
@@ -73,13 +75,18 @@ static inline int t_status_conflicts(cairn_journal *j, char who[CAIRN_ID_LEN])
 	cairn_free(out);
 	json_array_foreach(l, i, c)
 	{
-		if (strcmp(json_string_value(json_object_get(c, "field")), "status"))
+		if (strcmp(json_string_value(json_object_get(c, "field")), field))
 			continue;
-		if (!n++ && who)
-			snprintf(who, CAIRN_ID_LEN, "%s", json_string_value(json_object_get(c, "contact")));
+		if (!n++ && id)
+			snprintf(id, CAIRN_ID_LEN, "%s", json_string_value(json_object_get(c, key)));
 	}
 	json_decref(l);
 	return n;
+}
+
+static inline int t_status_conflicts(cairn_journal *j, char who[CAIRN_ID_LEN])
+{
+	return t_field_conflicts(j, "status", "contact", who);
 }
 
 #endif

@@ -7,6 +7,8 @@
 #    seen both resolves it everywhere;
 #  - a note amended on two devices offline is listed as a conflict with both texts, and a later
 #    amendment decides it everywhere;
+#  - a goal's status changed on two devices offline is a conflict with both statuses, marked in goal
+#    list and on the card, and a later status decides it everywhere;
 #  - a supervisor's sign-off on another device's note syncs back;
 #  - all three journals end with the same state digest.
 # "office" is a third journal of the team syncing with the same central repository (the office's own
@@ -112,6 +114,37 @@ sync_all b a office
 for d in a b office; do
 	check "an amendment that has seen both decides it on $d" \
 		'c $d --json conflicts | js "d == []" | grep >/dev/null True'
+done
+
+# 2c. The same goal's status changed on a and on b without either seeing the other: a conflict too.
+G=$(c a goal add "$P" "a room of my own" --domain housing)
+sync_all a b
+c a goal status "$G" achieved --note "keys today" >/dev/null
+c b goal status "$G" dropped --note "moved away" >/dev/null
+sync_all a b a office
+for d in a b office; do
+	check "$d lists the goal's two statuses as a conflict" \
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"goal\"], x[\"contact\"], x[\"text\"], sorted(v[\"value\"] for v in x[\"values\"])) for x in d] == [(\"goal\", \"$G\", \"$P\", \"a room of my own\", [\"achieved\", \"dropped\"])]" | grep >/dev/null True'
+done
+c a conflicts >"$T/conf.txt"
+check "the conflicts table names the goal: $(cat "$T/conf.txt")" 'grep -Eq "goal ${G:0:8}[0-9a-f-]* +\"(achieved|dropped)\"" "$T/conf.txt"'
+c b goal list --contact "$P" >"$T/goals.txt"
+check "goal list marks it: $(cat "$T/goals.txt")" 'grep -Eq "conflict: (achieved \| dropped|dropped \| achieved)" "$T/goals.txt"'
+check "the contact card marks it" 'c office contact show "$P" | grep -E >/dev/null "\[conflict: (achieved|dropped) \| (achieved|dropped)\]: a room of my own"'
+check "status counts it" 'c a --json status | js "d[\"conflicts\"] == 1" | grep >/dev/null True'
+set +e
+c a resolve "$P" goal --keep 1 >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "resolve CONTACT goal says how a goal's conflict is decided (exit $rc: $(cat "$T/err"))" \
+	'[ $rc -eq 2 ] && grep -q "cairn goal status GOAL STATUS" "$T/err"'
+c office goal status "$G" achieved --note "checked with Pat" >/dev/null
+sync_all office a b
+for d in a b office; do
+	check "a status that has seen both decides it on $d" \
+		'c $d --json conflicts | js "d == []" | grep >/dev/null True'
+	check "$d shows the decision" \
+		'c $d --json goal list --contact "$P" | js "[(g[\"status\"], g[\"conflict\"], len(g[\"history\"])) for g in d] == [(\"achieved\", False, 4)]" | grep >/dev/null True'
 done
 
 # 3. Supervision: the office signs off a's note; a sees it signed.

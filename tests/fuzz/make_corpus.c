@@ -361,6 +361,19 @@ static int gen_event(void)
 	        {2, 2, 5, "goal.add",
 	         "{\"contact\":\"%3\",\"date\":\"2024-03-02\",\"domain\":\"work\",\"text\":\"a job\"}"},
 	};
+	/* Goal statuses that name what they replaced (goal.c invariant 2): concurrent ones, a malformed seen,
+	 * an old cairn's status that names nothing. */
+	static const seed_event goal_conflict[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Sam\"},\"seen\":{}}"},
+	        {0, 1, 2, "goal.add",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"domain\":\"housing\",\"status\":\"active\","
+	         "\"steps\":[],\"text\":\"get housing\"}"},
+	        {1, 1, 3, "goal.status", "{\"date\":\"2024-03-09\",\"seen\":[],\"status\":\"achieved\"}"},
+	        {2, 1, 3, "goal.status",
+	         "{\"date\":\"2024-03-09\",\"seen\":[[111410964070531072,\"0123456789abcdef\"],[1,2],\"x\"],"
+	         "\"status\":\"dropped\"}"},
+	        {0, 1, 4, "goal.status", "{\"date\":\"2024-03-10\",\"status\":\"paused\"}"},
+	};
 	static const seed_event plan[] = {
 	        {0, 1, 1, "plan.version",
 	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"walk\"],\"triggers\":"
@@ -468,6 +481,7 @@ static int gen_event(void)
 	bad += event_seed("referral-lattice", referral, CAIRN__SEED_COUNT(referral));
 	bad += event_seed("odd", odd, CAIRN__SEED_COUNT(odd));
 	bad += event_seed("goal", goal, CAIRN__SEED_COUNT(goal));
+	bad += event_seed("goal-conflict", goal_conflict, CAIRN__SEED_COUNT(goal_conflict));
 	bad += event_seed("plan", plan, CAIRN__SEED_COUNT(plan));
 	bad += event_seed("consent-disclosure-audit", consent, CAIRN__SEED_COUNT(consent));
 	bad += event_seed("crisis", crisis, CAIRN__SEED_COUNT(crisis));

@@ -3,10 +3,12 @@
  * have the same state digest, whatever the order the events arrived in (with duplicates).
  *
  * For each of N seeds: three devices perform random operations (contacts, field edits, merges, deletes,
- * notes, amendments, strikes, referrals and statuses, decisions of merge/delete conflicts), now and then
+ * notes, amendments, strikes, referrals and statuses, goals and their statuses, decisions of merge/delete
+ * conflicts), now and then
  * exchanging events so later writes see earlier ones and concurrent ones conflict (merges and deletes
  * carry "seen", so a merge and a delete that did not see each other raise a conflict: apply.c invariant 5;
- * the run fails if no seed raised one). All events are then ingested into fresh journals, each in a
+ * the run fails if no seed raised one; goal statuses carry "seen" too, and some seed must end with a goal
+ * in conflict: goal.c invariant 2). All events are then ingested into fresh journals, each in a
  * different random order with random duplicates; every digest must be equal. A failure prints the seed.
  * Journals live under $CAIRN_TEST_TMP or /dev/shm to keep fsyncs cheap.
  */
@@ -60,12 +62,15 @@ static int ingest_cb(const cairn_event *ev, void *ud)
 	return rc < 0 ? rc : 0;
 }
 
-static char contacts[MAXIDS][CAIRN_ID_LEN], notes[MAXIDS][CAIRN_ID_LEN], refs[MAXIDS][CAIRN_ID_LEN];
-static int ncontacts, nnotes, nrefs;
+static char contacts[MAXIDS][CAIRN_ID_LEN], notes[MAXIDS][CAIRN_ID_LEN], refs[MAXIDS][CAIRN_ID_LEN],
+        goals[MAXIDS][CAIRN_ID_LEN];
+static int ncontacts, nnotes, nrefs, ngoals;
 static int raised, decisions; /* seeds ending with a merge/delete conflict open; decisions made */
+static int goal_raised;       /* seeds ending with a goal's statuses in conflict */
 
 static const char *const names[] = {"Ada", "Bo", "Cy", "Dee", "Eli"};
 static const char *const fields[] = {"name", "alias", "phone", "dob"};
+static const char *const goal_states[] = {"active", "achieved", "paused", "revised", "dropped"};
 static const char *const states[] = {"received",  "accepted", "in-progress", "on-hold",
                                      "completed", "failed",   "cancelled",   "entered-in-error"};
 
@@ -77,7 +82,7 @@ static void random_op(cairn_journal *dev[DEVICES])
 {
 	cairn_journal *j = dev[rnd(DEVICES)];
 	char buf[256];
-	int op = rnd(100);
+	int op = rnd(110); /* 100 and over: goals (added after the rest, so the other draws kept their share) */
 	if (op < 12 || ncontacts == 0) {
 		snprintf(buf, sizeof(buf), "{\"name\":\"%s %u\"}", names[rnd(5)], rnd(100));
 		if (ncontacts < MAXIDS && !cairn_contact_set(j, NULL, buf, contacts[ncontacts]))
@@ -121,6 +126,14 @@ static void random_op(cairn_journal *dev[DEVICES])
 				break;
 			}
 		cairn_free(out);
+	} else if (op >= 105 && ngoals) {
+		snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"date\":\"2026-0%u-1%u\"}", goal_states[rnd(5)],
+		         1 + rnd(9), rnd(9));
+		cairn_goal_status(j, goals[rnd(ngoals)], buf);
+	} else if (op >= 100) {
+		if (ngoals < MAXIDS && !cairn_goal_add(j, contacts[rnd(ncontacts)],
+		                                       "{\"domain\":\"housing\",\"text\":\"a flat\"}", goals[ngoals]))
+			ngoals++;
 	} else {
 		/* exchange: one device receives everything another holds */
 		cairn_journal *from = dev[rnd(DEVICES)];
@@ -146,7 +159,7 @@ static int run_seed(uint64_t seed)
 	char first[CAIRN_DIGEST_LEN] = "", d[CAIRN_DIGEST_LEN], who[CAIRN_ID_LEN];
 	int ok = 1, nops;
 	rng = seed * 2654435761u + 1;
-	ncontacts = nnotes = nrefs = 0;
+	ncontacts = nnotes = nrefs = ngoals = 0;
 	for (int i = 0; i < DEVICES; i++)
 		if (!(dev[i] = fresh()))
 			return 0;
@@ -175,6 +188,8 @@ static int run_seed(uint64_t seed)
 		cairn_digest(t, d);
 		if (!o && t_status_conflicts(t, NULL) > 0)
 			raised++;
+		if (!o && t_field_conflicts(t, "goal", "goal", NULL) > 0)
+			goal_raised++;
 		if (!o)
 			strcpy(first, d);
 		else if (strcmp(first, d)) {
@@ -245,8 +260,13 @@ int main(int argc, char **argv)
 	rmdir(root);
 	printf("%d of %d event sets ended with a merge/delete conflict open; %d decisions made\n", raised, n,
 	       decisions);
+	printf("%d of %d event sets ended with a goal's statuses in conflict\n", goal_raised, n);
 	if (n >= 100 && (raised == 0 || decisions == 0)) {
 		fprintf(stderr, "no merge/delete conflict raised or decided: the rule is not exercised\n");
+		t_failed++;
+	}
+	if (n >= 100 && goal_raised == 0) {
+		fprintf(stderr, "no goal's statuses in conflict: the rule is not exercised\n");
 		t_failed++;
 	}
 	printf("%d passed, %d failed\n", t_passed, t_failed);

@@ -115,7 +115,8 @@ static void test_conflict_kept_and_resolved(void)
 }
 
 /* The note conflicts of cairn_conflict_list, as "note-id:heads" joined by spaces ("" for none). */
-static void note_conflicts(cairn_journal *j, char *buf, size_t n)
+/* The open conflicts of `field` ("note" or "goal") as "ID:heads ...", ID the note's or goal's. */
+static void record_conflicts(cairn_journal *j, const char *field, char *buf, size_t n)
 {
 	char *c = NULL;
 	json_t *arr, *e;
@@ -126,15 +127,18 @@ static void note_conflicts(cairn_journal *j, char *buf, size_t n)
 	arr = json_loads(c, 0, NULL);
 	json_array_foreach(arr, i, e)
 	{
-		if (strcmp(json_string_value(json_object_get(e, "field")), "note"))
+		if (strcmp(json_string_value(json_object_get(e, "field")), field))
 			continue;
 		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s:%lld", *buf ? " " : "",
-		         json_string_value(json_object_get(e, "note")),
+		         json_string_value(json_object_get(e, field)),
 		         (long long)json_integer_value(json_object_get(e, "heads")));
 	}
 	json_decref(arr);
 	cairn_free(c);
 }
+
+static void note_conflicts(cairn_journal *j, char *buf, size_t n) { record_conflicts(j, "note", buf, n); }
+static void goal_conflicts(cairn_journal *j, char *buf, size_t n) { record_conflicts(j, "goal", buf, n); }
 
 static long fullscan_steps;
 static int count_scans(unsigned type, void *ud, void *p, void *x)
@@ -341,7 +345,7 @@ static void test_note_amend_upgrade_and_audit(void)
 	T_CHECKF(!strcmp(got, want), "new journal: got '%s', want '%s'", got, want);
 	/* u as an older cairn left it: the amendments applied, "seen" ignored, no 0015 */
 	u = reopen_undone(u, "DROP VIEW note_amend_heads; DROP TABLE note_amend_seen; DROP TABLE note_amend_listed; "
-	                     "DROP TABLE note_amend_conflicts; DELETE FROM migrations WHERE version = 15");
+	                     "DROP TABLE note_amend_conflicts; DELETE FROM migrations WHERE version >= 15");
 	T_REQUIRE(u);
 	note_conflicts(u, got, sizeof(got));
 	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
@@ -350,6 +354,235 @@ static void test_note_amend_upgrade_and_audit(void)
 	T_CHECK(audit_count(p, who, "conflicts") == 0);
 	T_OK(cairn_conflict_values(p, &vals));
 	T_CHECKF(strstr(vals, "three") && audit_count(p, who, "conflicts") == 1, "%s, %d entries", vals,
+	         audit_count(p, who, "conflicts"));
+	cairn_free(vals);
+	cairn_journal_free(u);
+	cairn_journal_free(p);
+}
+
+/* One goal of `j` from cairn_goal_list (a new reference, NULL when absent). */
+static json_t *goal_of(cairn_journal *j, const char *contact, const char *goal)
+{
+	char *out = NULL;
+	json_t *l, *g, *r = NULL;
+	size_t i;
+	if (cairn_goal_list(j, contact, &out))
+		return NULL;
+	l = json_loads(out, 0, NULL);
+	cairn_free(out);
+	json_array_foreach(l, i, g) if (!strcmp(json_string_value(json_object_get(g, "id")), goal)) r = json_incref(g);
+	json_decref(l);
+	return r;
+}
+
+/* Two changes of one goal's status made without seeing each other are a conflict (schema 0016), the same
+ * on every journal whatever the order; a later status decides it; statuses set one after the other, and
+ * old statuses that name nothing, raise none. */
+static void test_goal_status_conflict(void)
+{
+	cairn_journal *a = fresh(), *b = fresh(), *x = fresh();
+	char c[CAIRN_ID_LEN], g[CAIRN_ID_LEN], want[128], got[256], *vals = NULL, *stats = NULL, *list = NULL;
+	T_REQUIRE(a && b && x);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Rae Okafor\"}", c));
+	T_OK(cairn_goal_add(a, c, "{\"domain\":\"housing\",\"text\":\"a room of my own\",\"date\":\"2026-11-01\"}", g));
+	T_OK(sync_into(b, a));
+	/* one after the other on one device: no conflict */
+	T_OK(cairn_goal_status(a, g, "{\"status\":\"paused\",\"date\":\"2026-11-05\"}"));
+	T_OK(cairn_goal_status(a, g, "{\"status\":\"achieved\",\"date\":\"2026-11-20\",\"note\":\"keys today\"}"));
+	goal_conflicts(a, got, sizeof(got));
+	T_CHECKF(!*got, "sequential statuses: %s", got);
+	/* b, offline, drops the goal it saw active */
+	T_OK(cairn_goal_status(b, g, "{\"status\":\"dropped\",\"date\":\"2026-11-18\",\"note\":\"moved away\"}"));
+	T_OK(sync_into(x, b)); /* x gets b's first, a's after */
+	T_OK(sync_into(x, a));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(a, b));
+	snprintf(want, sizeof(want), "%s:2", g);
+	cairn_journal *all[] = {a, b, x};
+	for (int i = 0; i < 3; i++) {
+		goal_conflicts(all[i], got, sizeof(got));
+		T_CHECKF(!strcmp(got, want), "journal %d: got '%s', want '%s'", i, got, want);
+	}
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	/* counted where conflicts are counted */
+	T_OK(cairn_journal_stats(b, &stats));
+	T_OK(cairn_contact_list(b, 0, &list));
+	T_CHECKF(strstr(stats, "\"conflicts\":1") && strstr(list, "\"conflicts\":1"), "%s %s", stats, list);
+	cairn_free(stats);
+	cairn_free(list);
+	/* the values: both statuses, newest first, with the goal; audited for the person */
+	int before = audit_count(a, c, "conflicts");
+	T_OK(cairn_conflict_values(a, &vals));
+	json_t *v = json_loads(vals, 0, NULL), *e = json_array_get(v, 0), *ev = json_object_get(e, "values");
+	/* newest first; which of a's and b's is newer is up to their clocks */
+	json_t *v0 = json_array_get(ev, 0), *v1 = json_array_get(ev, 1);
+	const char *s0 = json_string_value(json_object_get(v0, "value")),
+	           *s1 = json_string_value(json_object_get(v1, "value"));
+	T_CHECKF(json_array_size(v) == 1 && !strcmp(json_string_value(json_object_get(e, "goal")), g) &&
+	                 !strcmp(json_string_value(json_object_get(e, "field")), "goal") &&
+	                 !strcmp(json_string_value(json_object_get(e, "contact")), c) && json_array_size(ev) == 2 &&
+	                 s0 && s1 && strcmp(s0, s1) && (!strcmp(s0, "achieved") || !strcmp(s0, "dropped")) &&
+	                 (!strcmp(s1, "achieved") || !strcmp(s1, "dropped")) &&
+	                 json_integer_value(json_object_get(v0, "hlc")) >
+	                         json_integer_value(json_object_get(v1, "hlc")) &&
+	                 strstr(vals, "a room of my own") && !strstr(vals, "paused"),
+	         "values: %s", vals);
+	char newest[16];
+	snprintf(newest, sizeof(newest), "%s", s0 ? s0 : "");
+	T_CHECK(audit_count(a, c, "conflicts") == before + 1);
+	json_decref(v);
+	cairn_free(vals);
+	/* goal list marks it, shows the newest, and names both heads */
+	json_t *gl = goal_of(x, c, g);
+	T_CHECKF(gl && json_is_true(json_object_get(gl, "conflict")) &&
+	                 !strcmp(json_string_value(json_object_get(gl, "status")), newest) &&
+	                 json_array_size(json_object_get(gl, "heads")) == 2 &&
+	                 json_array_size(json_object_get(gl, "history")) == 4,
+	         "goal list: %s", gl ? json_dumps(gl, 0) : "none");
+	json_decref(gl);
+	/* not for cairn_conflict_resolve: a new status decides it, on every journal */
+	T_CHECK(cairn_conflict_resolve(a, c, "goal", "x", 0, &vals) == CAIRN_EINVAL);
+	T_OK(cairn_goal_status(x, g, "{\"status\":\"achieved\",\"date\":\"2026-11-21\"}"));
+	T_OK(sync_into(a, x));
+	T_OK(sync_into(b, x));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(x, a));
+	for (int k = 0; k < 3; k++) {
+		goal_conflicts(all[k], got, sizeof(got));
+		T_CHECKF(!*got, "journal %d after the decision: %s", k, got);
+	}
+	gl = goal_of(b, c, g);
+	T_CHECK(gl && json_is_false(json_object_get(gl, "conflict")) &&
+	        json_array_size(json_object_get(gl, "heads")) == 1);
+	json_decref(gl);
+	T_CHECKF(conflict_list_scans(a) == 0, "no conflict open, %ld full-scan steps", conflict_list_scans(a));
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+	cairn_journal_free(x);
+
+	/* Statuses from before schema 0016 name nothing: each replaced every older one, as shown. One that
+	 * names what it saw, and did not see the newest of them, is concurrent with it. In every order. */
+	const char *who = "01890000-0000-7000-8000-0000000000e1", *gid = "01890000-0000-7000-8000-0000000000e2";
+	char add[256];
+	snprintf(add, sizeof(add),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"domain\":\"legal\",\"status\":\"active\","
+	         "\"steps\":[],\"text\":\"clear my record\"}",
+	         who);
+	cairn_event ev4[] = {
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "goal.add", gid, add, 1, {0}},
+	        {"aaaaaaaaaaaaaaaa",
+	         2,
+	         (uint64_t)2000 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-02\",\"status\":\"paused\"}",
+	         1,
+	         {0}},
+	        {"bbbbbbbbbbbbbbbb",
+	         1,
+	         (uint64_t)3000 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-03\",\"status\":\"active\"}",
+	         1,
+	         {0}},
+	        {"cccccccccccccccc",
+	         1,
+	         (uint64_t)4000 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-04\",\"seen\":[[131072000,\"aaaaaaaaaaaaaaaa\"]],\"status\":\"dropped\"}",
+	         1,
+	         {0}},
+	};
+	static const int orders[][4] = {{3, 2, 1, 0}, {0, 1, 2, 3}, {2, 0, 3, 1}, {1, 3, 0, 2}};
+	char digest0[CAIRN_DIGEST_LEN] = "", d[CAIRN_DIGEST_LEN];
+	for (int k = 0; k < 4; k++)
+		cairn_event_hash(&ev4[k], ev4[k].hash);
+	snprintf(want, sizeof(want), "%s:2", gid);
+	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		cairn_journal *q = fresh();
+		T_REQUIRE(q);
+		for (int k = 0; k < 4; k++) {
+			T_CHECKF(cairn_event_ingest(q, &ev4[orders[o][k]]) == 0, "order %zu: %s", o,
+			         cairn_error_last());
+			if (k == 2) { /* only legacy statuses so far, or the goal not arrived: nothing to show */
+				goal_conflicts(q, got, sizeof(got));
+				int legacy_only = orders[o][3] == 3, goal_missing = orders[o][3] == 0;
+				if (legacy_only || goal_missing)
+					T_CHECKF(!*got, "order %zu after 3 events: '%s'", o, got);
+			}
+		}
+		goal_conflicts(q, got, sizeof(got));
+		T_CHECKF(!strcmp(got, want),
+		         "order %zu: legacy 'active' and 'dropped', which saw only 'paused': got '%s'", o, got);
+		T_OK(cairn_digest(q, d));
+		T_CHECK(!*digest0 || !strcmp(d, digest0));
+		snprintf(digest0, sizeof(digest0), "%s", d);
+		cairn_journal_free(q);
+	}
+}
+
+/* A journal that held new goal statuses before it had schema 0016 (an older cairn applied them, ignoring
+ * "seen") ends as a new journal does once upgraded; a malformed entry of "seen" is skipped the same way in
+ * both; the values of a goal's conflict are audited for its person even before their record arrives. */
+static void test_goal_status_upgrade(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000f1", *gid = "01890000-0000-7000-8000-0000000000f2";
+	char add[256], got[256], want[128], *vals = NULL;
+	snprintf(add, sizeof(add),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"domain\":\"health\",\"status\":\"active\","
+	         "\"steps\":[],\"text\":\"see a dentist\"}",
+	         who);
+	cairn_event ev[] = {
+	        {"aaaaaaaaaaaaaaaa", 1, (uint64_t)1000 << 16, "goal.add", gid, add, 1, {0}},
+	        {"bbbbbbbbbbbbbbbb",
+	         1,
+	         (uint64_t)2000 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-02\",\"seen\":[[65536000,\"aaaaaaaaaaaaaaaa\"]],\"status\":\"achieved\"}",
+	         1,
+	         {0}},
+	        {"cccccccccccccccc",
+	         1,
+	         (uint64_t)3000 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-03\",\"seen\":[[65536000,\"aaaaaaaaaaaaaaaa\"]],\"status\":\"paused\"}",
+	         1,
+	         {0}},
+	        {"dddddddddddddddd",
+	         1,
+	         (uint64_t)1500 << 16,
+	         "goal.status",
+	         gid,
+	         "{\"date\":\"2026-01-02\",\"seen\":[[1,2,3],\"junk\",[\"x\",\"y\"]],\"status\":\"revised\"}",
+	         1,
+	         {0}},
+	};
+	cairn_journal *u = fresh(), *p = fresh();
+	T_REQUIRE(u && p);
+	for (int k = 0; k < 4; k++)
+		cairn_event_hash(&ev[k], ev[k].hash);
+	for (int k = 0; k < 4; k++)
+		T_CHECKF(cairn_event_ingest(u, &ev[k]) == 0 && cairn_event_ingest(p, &ev[3 - k]) == 0, "event %d: %s",
+		         k, cairn_error_last());
+	/* achieved, paused, and revised, whose malformed seen names nothing (the goal's own status it hides not:
+	 * it is listed, and the goal.add's status is seen by the others) */
+	snprintf(want, sizeof(want), "%s:3", gid);
+	goal_conflicts(p, got, sizeof(got));
+	T_CHECKF(!strcmp(got, want), "new journal: got '%s', want '%s'", got, want);
+	u = reopen_undone(u, "DROP VIEW goal_status_heads; DROP TABLE goal_status_seen; DROP TABLE goal_status_listed; "
+	                     "DROP TABLE goal_status_conflicts; DELETE FROM migrations WHERE version >= 16");
+	T_REQUIRE(u);
+	goal_conflicts(u, got, sizeof(got));
+	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
+	T_CHECK(same_digest(u, p));
+	T_CHECK(audit_count(p, who, "conflicts") == 0);
+	T_OK(cairn_conflict_values(p, &vals));
+	T_CHECKF(strstr(vals, "revised") && audit_count(p, who, "conflicts") == 1, "%s, %d entries", vals,
 	         audit_count(p, who, "conflicts"));
 	cairn_free(vals);
 	cairn_journal_free(u);
@@ -1170,6 +1403,8 @@ int main(void)
 	T_RUN(test_conflict_kept_and_resolved);
 	T_RUN(test_note_amend_conflict);
 	T_RUN(test_note_amend_upgrade_and_audit);
+	T_RUN(test_goal_status_conflict);
+	T_RUN(test_goal_status_upgrade);
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
