@@ -20,6 +20,13 @@
 
 typedef int (*cli_run_fn)(struct cli_ctx *ctx, const struct cli_args *a);
 
+/* The help paragraph of a `list [--contact ID]` whose records are content (42 CFR Part 2): WHAT is the
+ * audit entry's name, "referral list". */
+#define CLI_LIST_AUDITED(what)                                                                        \
+	"Reading is audited ('cairn audit PERSON'): with --contact that person gets a '" what "'\n"   \
+	"entry; without it, every person the list shows gets one, before anything is shown. If the\n" \
+	"entries cannot be written, nothing is shown (exit 10). Nothing listed, no entry.\n"
+
 struct cli_sub {
 	const char *name;       /* "add"; NULL for a command without subcommands */
 	const char *args;       /* positional synopsis ("CONTACT"), "" when none */

@@ -167,8 +167,10 @@ const struct cli_sub cmd_assess_subs[] = {
          "  cairn assess add CONTACT -i barc10 --items 5,5,4,4,5,4,4,5,5,4 --date 2026-11-02\n",
          add_opts, run_add},
         {"list", "", 0, 0, "List assessments with totals and the change from the person's previous one.",
-         "Examples:\n"
-         "  cairn assess list --contact CONTACT\n",
+         CLI_LIST_AUDITED("assess list") "\n"
+                                         "Examples:\n"
+                                         "  cairn assess list\n"
+                                         "  cairn assess list --contact CONTACT\n",
          list_opts, run_list},
         {"instruments", "", 0, 0, "List the instruments and their items.",
          "Instruments are data: a program adds its own with rows in the instruments and\n"

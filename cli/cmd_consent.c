@@ -204,9 +204,10 @@ const struct cli_sub cmd_consent_subs[] = {
          "  cairn consent revoke CONSENT --reason \"does not want Bayside to get updates\"\n",
          revoke_opts, run_revoke},
         {"list", "", 0, 0, "List consents with their status (active, revoked or expired).",
-         "Examples:\n"
-         "  cairn consent list\n"
-         "  cairn consent list --contact CONTACT\n",
+         CLI_LIST_AUDITED("consent list") "\n"
+                                          "Examples:\n"
+                                          "  cairn consent list\n"
+                                          "  cairn consent list --contact CONTACT\n",
          list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

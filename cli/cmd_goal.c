@@ -160,14 +160,11 @@ const struct cli_sub cmd_goal_subs[] = {
          status_opts, run_status},
         {"list", "", 0, 0, "List goals with their current status.",
          "STATUS is the newest status, or 'conflict: S1 | S2' when two devices changed it without\n"
-         "either seeing the other (--json: \"conflict\", and \"heads\": the competing statuses).\n"
-         "Reading is audited ('cairn audit PERSON'): with --contact that person gets a 'goal list'\n"
-         "entry; without it, every person whose goals are listed gets one, before anything is\n"
-         "shown. If the entries cannot be written, nothing is shown. No goals, no entry.\n"
-         "\n"
-         "Examples:\n"
-         "  cairn goal list\n"
-         "  cairn goal list --contact CONTACT\n",
+         "either seeing the other (--json: \"conflict\", and \"heads\": the competing statuses).\n" CLI_LIST_AUDITED(
+                 "goal list") "\n"
+                              "Examples:\n"
+                              "  cairn goal list\n"
+                              "  cairn goal list --contact CONTACT\n",
          list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -198,8 +198,10 @@ const struct cli_sub cmd_gpra_subs[] = {
          "  cairn gpra interview CONTACT --grant TI-084512 --type followup --not-conducted unreachable\n",
          interview_opts, run_interview},
         {"list", "", 0, 0, "List GPRA interviews.",
-         "Examples:\n"
-         "  cairn gpra list --contact CONTACT\n",
+         CLI_LIST_AUDITED("gpra list") "\n"
+                                       "Examples:\n"
+                                       "  cairn gpra list\n"
+                                       "  cairn gpra list --contact CONTACT\n",
          list_opts, run_list},
         {"export", "", 0, 0, "Write the GPRA CSV of a grant (same as 'cairn export gpra').",
          EXPORT_DETAILS "\n"

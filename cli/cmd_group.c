@@ -117,9 +117,11 @@ const struct cli_sub cmd_group_subs[] = {
          "      --date 2026-11-02 --minutes 60\n",
          add_opts, run_add},
         {"list", "", 0, 0, "List group sessions (--contact: those a person attended).",
-         "Examples:\n"
-         "  cairn group list\n"
-         "  cairn group list --contact CONTACT\n",
+         "Without --contact every attendee is named; with it, the other attendees are a head count.\n" CLI_LIST_AUDITED(
+                 "group list") "\n"
+                               "Examples:\n"
+                               "  cairn group list\n"
+                               "  cairn group list --contact CONTACT\n",
          list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

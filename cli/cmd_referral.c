@@ -294,9 +294,10 @@ const struct cli_sub cmd_referral_subs[] = {
          "  cairn referral status REFERRAL requested --reopen\n",
          status_opts, run_status},
         {"list", "", 0, 0, "List referrals with their current status.",
-         "Examples:\n"
-         "  cairn referral list\n"
-         "  cairn referral list --contact CONTACT\n",
+         CLI_LIST_AUDITED("referral list") "\n"
+                                           "Examples:\n"
+                                           "  cairn referral list\n"
+                                           "  cairn referral list --contact CONTACT\n",
          list_opts, run_list},
         {NULL, NULL, 0, 0, NULL, NULL, NULL, NULL},
 };

@@ -128,7 +128,9 @@ int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrum
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
 	if (instrument)
 		sqlite3_bind_text(st, 2, instrument, -1, SQLITE_TRANSIENT);
-	return cairn__query_text(j, st, out, "[]");
+	rc = cairn__query_text(j, st, out, "[]");
+	/* everyone's scores are audited for every person shown; one person's by the caller, as goal list */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "assess list");
 }
 
 int cairn_instrument_list(cairn_journal *j, char **out)

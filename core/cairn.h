@@ -15,8 +15,10 @@
  *  - Reads of record content that say "audited" append their audit.view entries (42 CFR Part 2, HIPAA
  *    164.312(b)) themselves, before the result is returned; when the entries cannot be written the
  *    call fails and returns nothing, so no caller can skip them (cairn_log, cairn_search,
- *    cairn_review_list, cairn_goal_list, cairn_conflict_values). Inside a batch (cairn_batch_begin),
- *    whose rollback would take the entries back, they fail with CAIRN_EINVAL.
+ *    cairn_review_list, cairn_goal_list, cairn_conflict_values, cairn_conflict_decisions, and for
+ *    everyone cairn_referral_list, cairn_assess_list, cairn_gpra_list, cairn_consent_list and
+ *    cairn_group_list). Inside a batch (cairn_batch_begin), whose rollback would take the entries back,
+ *    they fail with CAIRN_EINVAL.
  */
 #ifndef CAIRN_H
 #define CAIRN_H
@@ -276,7 +278,10 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 int cairn_contact_list(cairn_journal *j, int include_deleted, char **out);
 /** One contact with fields, aliases (merged ids), notes, referrals and open conflicts. */
 int cairn_contact_show(cairn_journal *j, const char *id, char **out);
-/** Referrals, optionally for one contact (NULL: all): [{"id","contact","category","to","state",...}]. */
+/** Referrals, optionally for one contact (NULL: all): [{"id","contact","category","to","state",...}].
+ * With `contact` NULL
+ * the list is audited as cairn_goal_list's is (one audit.view "referral list" per person shown; nothing
+ * returned when the entries cannot be written); one person's is the caller's to audit. */
 int cairn_referral_list(cairn_journal *j, const char *contact, char **out);
 /**
  * Full-text search over contact names and note text, best first, at most 200 hits:
@@ -514,7 +519,8 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
  */
 int cairn_conflict_resolve_status(cairn_journal *j, const char *contact, int alive, char **out);
 /** Past decisions, newest first: [{"contact","field","value","kept","replaced","device","hlc","time"}]
- *  (field "status", value "deleted" or "alive" for a merge/delete decision). */
+ *  (field "status", value "deleted" or "alive" for a merge/delete decision). The values are record
+ *  content: audited as cairn_conflict_values() is (one audit.view "conflicts --decided" per person). */
 int cairn_conflict_decisions(cairn_journal *j, char **out);
 /* Peer recovery records (issue 6): goals, plans, consents and disclosures, assessments, resources,  */
 /* groups, audit, supervision. Fields are JSON objects as for contacts; lists are JSON arrays.      */
@@ -581,7 +587,9 @@ int cairn_consent_grant(cairn_journal *j, const char *contact, const char *field
 /** Revoke a consent from `date` (NULL: today); the consent stays in the record. */
 int cairn_consent_revoke(cairn_journal *j, const char *consent, const char *date, const char *reason);
 /** Consents of `contact` (NULL: all) as of `today` (NULL: now): [{"id","contact","recipient",...,
- * "status":"active"|"revoked"|"expired"}]. */
+ * "status":"active"|"revoked"|"expired"}]. With `contact` NULL
+ * the list is audited as cairn_goal_list's is (one audit.view "consent list" per person shown; nothing
+ * returned when the entries cannot be written); one person's is the caller's to audit. */
 int cairn_consent_list(cairn_journal *j, const char *contact, const char *today, char **out);
 
 /**
@@ -636,7 +644,9 @@ int cairn_audit_list(cairn_journal *j, const char *contact, char **out);
  */
 int cairn_assess_add(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Assessments of `contact` (NULL: all), optionally one instrument, oldest first, with "change" from
- * the person's previous one: [{"id","contact","instrument","date","items","total","change"}]. */
+ * the person's previous one: [{"id","contact","instrument","date","items","total","change"}]. With `contact` NULL
+ * the list is audited as cairn_goal_list's is (one audit.view "assess list" per person shown; nothing
+ * returned when the entries cannot be written); one person's is the caller's to audit. */
 int cairn_assess_list(cairn_journal *j, const char *contact, const char *instrument, char **out);
 /** The instrument definitions: [{"id","name","nitems","min","max","followup_days","scale","items":[..]}]. */
 int cairn_instrument_list(cairn_journal *j, char **out);
@@ -671,7 +681,9 @@ int cairn_resource_show(cairn_journal *j, const char *id, char **out);
 int cairn_group_add(cairn_journal *j, const char *fields_json, char id_out[CAIRN_ID_LEN]);
 /** Sessions: [{"id","date","topic","facilitator","minutes","attendees":[contact ids]}]; with `contact`
  * not NULL, those the person attended, each with "attendee_count" (everyone, the person included)
- * instead of "attendees": a per-person view names no other attendee (the caller audits that person). */
+ * instead of "attendees": a per-person view names no other attendee (the caller audits that person).
+ * With `contact` NULL the list is audited for every attendee it names (one audit.view "group list"
+ * each; nothing returned when the entries cannot be written). */
 int cairn_group_list(cairn_journal *j, const char *contact, char **out);
 
 /** A supervisor signs off a note (a signed event of this device and worker). */
@@ -730,7 +742,10 @@ int cairn_crisis_show(cairn_journal *j, const char *crisis, char **out);
  * scores 1-6, the recovery-capital section). The grant is case-insensitive: recorded upper-cased.
  */
 int cairn_gpra_interview(cairn_journal *j, const char *contact, const char *fields_json, char id_out[CAIRN_ID_LEN]);
-/** Interviews, optionally of one contact: [{"id","contact","grant","type","date","conducted",...}]. */
+/** Interviews, optionally of one contact: [{"id","contact","grant","type","date","conducted",...}].
+ * With `contact` NULL
+ * the list is audited as cairn_goal_list's is (one audit.view "gpra list" per person shown; nothing
+ * returned when the entries cannot be written); one person's is the caller's to audit. */
 int cairn_gpra_list(cairn_journal *j, const char *contact, char **out);
 /**
  * The GPRA export of `grant` (case-insensitive) for interviews dated in [from, to]: CSV (docs/gpra.md), keyed by a stable

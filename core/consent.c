@@ -307,7 +307,10 @@ int cairn_consent_list(cairn_journal *j, const char *contact, const char *today,
 	if (contact)
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, today, -1, SQLITE_TRANSIENT);
-	return cairn__query_text(j, st, out, "[]");
+	rc = cairn__query_text(j, st, out, "[]");
+	/* everyone's consents (who may learn what, for what) are audited for every person shown; one person's
+	 * by the caller */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "consent list");
 }
 
 /* ---- the gate ---- */

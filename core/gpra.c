@@ -230,7 +230,9 @@ int cairn_gpra_list(cairn_journal *j, const char *contact, char **out)
 		return rc;
 	if (contact)
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_STATIC);
-	return cairn__query_text(j, st, out, "[]");
+	rc = cairn__query_text(j, st, out, "[]");
+	/* everyone's interviews are audited for every person shown; one person's by the caller */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "gpra list");
 }
 
 /*

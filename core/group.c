@@ -114,7 +114,9 @@ int cairn_group_list(cairn_journal *j, const char *contact, char **out)
 		return rc;
 	if (contact)
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_TRANSIENT);
-	return cairn__query_text(j, st, out, "[]");
+	rc = cairn__query_text(j, st, out, "[]");
+	/* the caseload list names every attendee: each is audited (a session's people are its attendees) */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "group list");
 }
 
 static int group_report(cairn_journal *j, const cairn__report_range *r, json_t *sections)

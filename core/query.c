@@ -214,7 +214,10 @@ int cairn_referral_list(cairn_journal *j, const char *contact, char **out)
 		return rc;
 	if (contact)
 		sqlite3_bind_text(st, 1, contact, -1, SQLITE_STATIC);
-	return one_text(j, st, out, "[]");
+	rc = one_text(j, st, out, "[]");
+	/* everyone's referrals (reason, destination, status) are audited for every person shown; one person's
+	 * by the caller that shows them, as goal list */
+	return contact ? rc : cairn__audit_shown(j, rc, out, "id", "referral list");
 }
 
 /* Turn free text into an FTS5 query of quoted terms (all must match), so user input is never syntax. */

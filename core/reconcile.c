@@ -138,7 +138,9 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
 int cairn_conflict_decisions(cairn_journal *j, char **out)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(
+	int rc;
+	*out = NULL;
+	rc = cairn__prepare(
 	        j, &st,
 	        "SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', entity, 'field', "
 	        " json_extract(body, '$.resolves.field'), 'value', iif(kind = 'contact.delete', "
@@ -159,7 +161,9 @@ int cairn_conflict_decisions(cairn_journal *j, char **out)
 		rc = cairn__sqlerr(j, rc, "listing conflict decisions");
 	}
 	cairn__finalize(j, st);
-	return rc;
+	/* a decision shows the values it kept and replaced: audited for every person shown, as the open
+	 * conflicts' values are */
+	return cairn__audit_shown(j, rc, out, "contact", "conflicts --decided");
 }
 
 /* The members to write for a decision, survivor first: (id, cl, part of the conflict). */

@@ -45,21 +45,18 @@ static int rows_of(const char *rows, const char *id)
 	return n;
 }
 
-/* The grants of every interview, comma-separated, in list order. */
+/* The grants of every interview, comma-separated, in list order. Read from the table: gpra list would
+ * audit the view, and the audit entries would change the digests this test compares. */
 static void grants(cairn_journal *j, char *out, size_t cap)
 {
-	char *list = NULL;
-	json_t *a, *v;
-	size_t i;
+	sqlite3_stmt *st;
 	out[0] = 0;
-	if (cairn_gpra_list(j, NULL, &list) || !(a = json_loads(list, 0, NULL))) {
-		cairn_free(list);
+	if (sqlite3_prepare_v2(j->db, "SELECT grant_no FROM gpra_interviews ORDER BY date, entity", -1, &st, NULL))
 		return;
-	}
-	json_array_foreach(a, i, v) snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? "," : "",
-	                                     json_string_value(json_object_get(v, "grant")));
-	json_decref(a);
-	cairn_free(list);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", *out ? "," : "",
+		         (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
 }
 
 /* A follow-up under `sm-1` as it arrives in another device's log (which did not upper-case it). */

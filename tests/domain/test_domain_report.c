@@ -451,6 +451,29 @@ static void test_caseload_views_are_audited(void)
 	cairn_free(out), out = NULL;
 	T_CHECK(audited(a, "goal list") == ga + 1); /* the caller audits one person's list */
 
+	/* The other lists for everyone show record content too (reasons, scores, interviews, consents, who
+	 * attended): one entry for each person they show, none for anyone else. */
+	static const struct {
+		const char *what;
+		int (*list)(cairn_journal *, const char *, char **);
+	} lists[] = {{"referral list", cairn_referral_list},
+	             {"assess list", assessments_any},
+	             {"gpra list", cairn_gpra_list},
+	             {"consent list", consents_today},
+	             {"group list", cairn_group_list}};
+	int someone = 0;
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		int ba = audited(a, lists[i].what), bb = audited(b, lists[i].what), sa, sb;
+		T_OK(lists[i].list(ja, NULL, &out));
+		sa = strstr(out, a) != NULL, sb = strstr(out, b) != NULL;
+		someone += sa + sb;
+		T_CHECKF(audited(a, lists[i].what) == ba + sa && audited(b, lists[i].what) == bb + sb,
+		         "%s: a %d -> %d (shown %d), b %d -> %d (shown %d)", lists[i].what, ba,
+		         audited(a, lists[i].what), sa, bb, audited(b, lists[i].what), sb);
+		cairn_free(out), out = NULL;
+	}
+	T_CHECKF(someone >= 3, "the lists showed somebody (%d)", someone);
+
 	/* No conflict here: nothing shown, nothing written; the list without values has no "values". */
 	T_CHECK(shown(cairn_conflict_values(ja, &out), &out) == 0);
 	cairn_free(out), out = NULL;
@@ -465,6 +488,8 @@ static void test_caseload_views_are_audited(void)
 	T_CHECK(strstr(cairn_error_last(), "search: nothing shown, its audit entries could not be written") != NULL);
 	T_CHECK(cairn_review_list(ja, &out) != 0 && out == NULL);
 	T_CHECK(cairn_goal_list(ja, NULL, &out) != 0 && out == NULL);
+	T_CHECK(cairn_referral_list(ja, NULL, &out) != 0 && out == NULL);
+	T_CHECK(cairn_assess_list(ja, NULL, NULL, &out) != 0 && out == NULL);
 	T_CHECK(shown(cairn_search(ja, "nobody-matches-this", &out), &out) == 0);
 	cairn_free(out), out = NULL;
 	T_OK(cairn_import_rollback(ja));

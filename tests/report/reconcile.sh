@@ -84,6 +84,8 @@ check "[[ \$(py 'd[\"fields\"][\"phone\"]') == '$second' ]]" "the kept value is 
 c "$B" --json conflicts --decided >"$w/out"
 check "[[ \$(py 'd[0][\"device\"]') == '$devA' && \$(py 'd[0][\"field\"]') == phone && \$(py 'len(d[0][\"replaced\"])') == 2 ]]" "the decision (who, what, replaced) is listed on the other device"
 check "[[ \$(py 'd[0][\"time\"][:2]') == 20 ]]" "the decision says when"
+c "$B" --json audit "$id" >"$w/out"
+check "[[ \$(py 'sum(e[\"what\"] == \"conflicts --decided\" for e in d)') == 1 ]]" "the decisions' values are audited for the person (42 CFR Part 2)"
 sync_all # viewing a record writes an audit event: carry those too before comparing
 check "[[ \$(c "$A" digest) == \$(c "$B" digest) ]]" "digests equal after the decision"
 
