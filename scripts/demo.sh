@@ -30,7 +30,7 @@ echo "central.git (append-only), usb-stick.git"
 
 say "Each worker's device gets an encrypted journal (Argon2id-protected key file)"
 for w in ana ben cruz office; do
-	printf '%-7s device %s\n' "$w" "$(c $w init --kdf interactive 2>/dev/null | tail -n 1)"
+	printf '%-7s device %s\n' "$w" "$(c $w init --kdf interactive --worker "${w^}" 2>/dev/null | tail -n 1)"
 done
 run c office team init >/dev/null
 c office team export "$ROOT/team.join" --join-passphrase-file "$ROOT/team.pass" --kdf interactive >/dev/null
@@ -74,6 +74,9 @@ run c office conflicts
 echo "Both values are kept; nothing was overwritten. The office decides, and the decision is an event:"
 run c office resolve "$dana" phone --value 555-1111
 run c office conflicts
+echo "Reading everyone's referrals is audited (42 CFR Part 2): one entry per person shown, synced like any record:"
+run c office referral list
+run c office audit "$dana"
 
 say "Everyone syncs again; the USB stick carries the rest back to Cruz"
 for w in office ana ben; do c $w sync >/dev/null; done
@@ -82,7 +85,6 @@ c cruz sync usb >/dev/null
 
 say "Report"
 run c office status
-run c office referral list
 run c office sync status
 today=$(date +%Y-%m-%d)
 month_ago=$(date -d '30 days ago' +%Y-%m-%d)
