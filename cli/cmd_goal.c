@@ -153,6 +153,7 @@ const struct cli_sub cmd_goal_subs[] = {
          "without either seeing the other's change, the goal is in conflict after they sync: 'goal\n"
          "list' marks it (conflict: S1 | S2) and 'cairn conflicts' lists it (FIELD 'goal ID'),\n"
          "on every device, until a new status decides it. The status shown meanwhile is the newest.\n"
+         "(A device on an older cairn names nothing: its statuses replace every older one, as before.)\n"
          "\n"
          "Examples:\n"
          "  cairn goal status GOAL achieved --note \"signed the lease\"\n"

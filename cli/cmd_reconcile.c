@@ -94,6 +94,13 @@ static int run_duplicates(struct cli_ctx *ctx, const struct cli_args *a)
 
 /* ---- resolve ---- */
 
+/* FIELD names a record's conflict as `cairn conflicts` lists it: "note", or "note ID" typed as shown. */
+static int is_record_field(const char *field, const char *record)
+{
+	size_t n = strlen(record);
+	return !strncmp(field, record, n) && (field[n] == '\0' || field[n] == ' ');
+}
+
 /* The arguments of `cairn resolve CONTACT FIELD --keep N|--value V`, or of `CONTACT deleted|alive`
  * (a merge/delete conflict: *status 1, *alive). */
 static int resolve_args(const struct cli_args *a, int *status, int *alive, unsigned long long *k)
@@ -113,11 +120,11 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 		return cli_usage(
 		        "a merge/delete conflict (FIELD status) is decided with 'cairn resolve CONTACT deleted' "
 		        "or 'cairn resolve CONTACT alive'");
-	if (!strcmp(field, "note"))
+	if (is_record_field(field, "note"))
 		return cli_usage(
 		        "a note's conflicting amendments are decided by amending it again, which replaces them "
 		        "all: cairn note amend NOTE --text TEXT");
-	if (!strcmp(field, "goal"))
+	if (is_record_field(field, "goal"))
 		return cli_usage("a goal's conflicting statuses are decided by a new status, which replaces them all: "
 		                 "cairn goal status GOAL STATUS");
 	if (check_enum(field, "FIELD", fields))

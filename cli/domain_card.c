@@ -73,8 +73,15 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	{
 		char status[128];
 
+		/* out_safe: another device's record may hold anything (apply checks types, not words) */
 		domain_goal_status(v, status, sizeof(status));
-		printf("  %s  %s [%s]: ", js_str(v, "date"), js_str(v, "domain"), status);
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "date"), 1);
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "domain"), 1);
+		fputs(" [", stdout);
+		out_safe(stdout, status, 1);
+		fputs("]: ", stdout);
 		out_safe(stdout, js_str(v, "text"), 1);
 		putchar('\n');
 	}

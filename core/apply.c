@@ -723,7 +723,7 @@ static const char *const core_tables[] = {
 	"contacts",        "contact_writes", "contact_superseded", "contact_fields", "contact_edges",
 	"contact_canon",   "notes",          "note_amends",        "note_strikes",   "referrals",
 	"referral_events", "referral_state", "contact_fts",        "note_fts",       "note_amend_seen",
-	"note_amend_listed", "note_amend_conflicts", "contact_lifecycle", "contact_merges", "contact_lc_seen",  "contact_lc_conflicts",
+	"note_amend_listed", "note_amend_conflicts", "note_amend_unlisted_max", "contact_lifecycle", "contact_merges", "contact_lc_seen",  "contact_lc_conflicts",
 };
 
 static const char *const core_digest[] = {
@@ -740,6 +740,7 @@ static const char *const core_digest[] = {
 	"ORDER BY entity",
 	"SELECT 'note_amends', note, hlc, device, text, reason FROM note_amends ORDER BY note, hlc, device",
 	"SELECT 'note_amend_listed', note, hlc, device FROM note_amend_listed ORDER BY note, hlc, device",
+	"SELECT 'note_amend_unlisted_max', note, hlc, device FROM note_amend_unlisted_max ORDER BY note",
 	"SELECT 'note_amend_seen', note, hlc, device FROM note_amend_seen ORDER BY note, hlc, device",
 	"SELECT 'note_amend_conflicts', note, heads FROM note_amend_conflicts ORDER BY note",
 	"SELECT 'note_strikes', note, hlc, device, reason FROM note_strikes ORDER BY note, hlc, device",

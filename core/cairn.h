@@ -318,11 +318,12 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * (decided with cairn_conflict_resolve_status) is {"contact" (the survivor),"name","field":"status",
  * "kind":"merge-delete","shown":"deleted"|"alive","values":[sides]}, each side a current delete or restore
  * {"value":"deleted"|"restored","contact","cl","hlc","device"} or a merge {"value":"merged","merged":[a,b],
- * "hlc","device"} that did not see the other side, newest first. A goal's conflict has "field":"goal",
- * "goal" (its id), "text" (the goal) and the competing statuses as values {"value": the status,"date",
- * "note","hlc","device"}; its "record" is the goal. The same entries are in
- * cairn_contact_show()'s "conflicts" (without "contact", "name" and "shown"); the "conflicts" counts of
- * cairn_contact_list() and cairn_journal_stats() count such a person once.
+ * "hlc","device"} that did not see the other side, newest first; the same entries are in
+ * cairn_contact_show()'s "conflicts" (without "contact", "name" and "shown"), and the "conflicts" counts
+ * of cairn_contact_list() and cairn_journal_stats() count such a person once. A goal's conflict has
+ * "field":"goal", "goal" (its id), "text" (the goal) and the competing statuses as values {"value": the
+ * status,"date","note","hlc","device"}; its "record" is the goal; it is counted once per goal in those
+ * counts, and cairn_goal_list() (so `contact show`'s card) marks the goal, not "conflicts".
  */
 int cairn_conflict_values(cairn_journal *j, char **out);
 

@@ -24,7 +24,11 @@ int cairn__query_text(cairn_journal *j, sqlite3_stmt *st, char **out, const char
 /* seen.c: a family of records whose changes name the versions they replaced (note amendments, goal
  * statuses): tables PREFIX_listed, PREFIX_seen, PREFIX_conflicts and the view PREFIX_heads, keyed by KEY. */
 typedef struct {
-	const char *prefix, *key, *what; /* `what` words an error */
+	const char *prefix, *key;
+	const char *versions;    /* the table of the versions: note_amends, goal_status */
+	const char *change_kind; /* the event that changes the record: note.amend, goal.status */
+	const char *first_kind;  /* the event whose version replaced nothing (goal.add), or NULL */
+	const char *what;        /* words an error */
 } cairn__seen_family;
 extern const cairn__seen_family cairn__seen_notes, cairn__seen_goals;
 

@@ -4,12 +4,14 @@
  *
  * Invariants:
  *  1. goal.add creates a goal (immutable; keyed by its id) with its first status. goal.status events are
- *     all kept; the status shown is the latest by (hlc, device), so devices agree whatever the order.
+ *     all kept.
  *  2. A goal.status names the statuses it replaced ("seen": the goal's heads on its author's device), as
- *     a note amendment does (seen.c, schema 0016). Two statuses that did not see each other are both
- *     heads: the goal is in conflict, listed by `cairn conflicts` and marked in `goal list`, until a
- *     status written after seeing both decides it. A goal.add's status replaced nothing. A goal.status
- *     without "seen" (written before 0016) replaced every older status, as the status shown assumed.
+ *     a note amendment does (seen.c, schema 0016). The heads are the statuses nobody replaced; the status
+ *     shown (goal list, contact show, due) is the newest head. Two heads are a conflict, listed by
+ *     `cairn conflicts` and marked in `goal list`, until a status written after seeing both decides it.
+ *     The goal.add's status is replaced by any other status of the goal (its writer held the goal). A
+ *     goal.status without "seen" (written before 0016) replaced every older status, as the status shown
+ *     then assumed. The report's "status at the end of the period" is the newest status dated in it.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -21,6 +23,13 @@
 static const char *const domains[] = {"recovery", "housing", "employment", "education", "health",
                                       "family",   "legal",   "finances",   "community"};
 static const char *const statuses[] = {"active", "achieved", "paused", "revised", "dropped"};
+
+/* The status shown for goal `g`: the newest head (invariant 2), so a status that a later one replaced is
+ * never shown, even when its clock ran ahead; the newest status if a forged history leaves no head. */
+#define GOAL_SHOWN(g)                                                                                    \
+	"coalesce((SELECT status FROM goal_status_heads h WHERE h.goal = " g " ORDER BY hlc DESC, "       \
+	"device DESC LIMIT 1), (SELECT status FROM goal_status s WHERE s.goal = " g " ORDER BY hlc DESC, " \
+	"device DESC LIMIT 1))"
 
 static int insert_status(cairn_journal *j, const cairn_event *ev, json_t *status, json_t *date, json_t *note)
 {
@@ -144,8 +153,7 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out)
 	"SELECT json_group_array(json(o)) FROM (SELECT json_object('id', g.entity, 'contact', g.contact, "            \
 	" 'domain', g.domain, 'text', g.text, 'steps', json(g.steps), 'target', g.target, 'date', g.date, "           \
 	" 'device', g.device, 'hlc', g.hlc, "                                                                         \
-	" 'status', (SELECT status FROM goal_status s WHERE s.goal = g.entity ORDER BY hlc DESC, device DESC "        \
-	"   LIMIT 1), "                                                                                               \
+	" 'status', " GOAL_SHOWN("g.entity") ", "                                                                    \
 	" 'history', (SELECT json_group_array(json_object('status', status, 'date', date, 'note', note, "             \
 	"   'hlc', hlc, 'device', device)) FROM (SELECT * FROM goal_status s WHERE s.goal = g.entity "                \
 	"   ORDER BY hlc, device)), "                                                                                 \
@@ -186,20 +194,20 @@ static int goal_due(cairn_journal *j, const char *today, int horizon, json_t *it
 	return cairn__due_query(j,
 		"SELECT g.contact, 'goal target date', g.target, g.entity FROM goals g "
 		"WHERE g.target IS NOT NULL AND g.target <= date(?1, ?2 || ' days') "
-		"AND (SELECT status FROM goal_status s WHERE s.goal = g.entity "
-		"     ORDER BY hlc DESC, device DESC LIMIT 1) = 'active'",
+		"AND " GOAL_SHOWN("g.entity") " = 'active'",
 		today, horizon, items);
 }
 
 static const cairn__kind goal_kinds[] = {{"goal.add", apply_add}, {"goal.status", apply_status}};
-static const char *const goal_tables[] = {"goals", "goal_status", "goal_status_listed", "goal_status_seen",
-                                          "goal_status_conflicts"};
+static const char *const goal_tables[] = {"goals",           "goal_status",           "goal_status_listed",
+                                          "goal_status_seen", "goal_status_conflicts", "goal_status_unlisted_max"};
 static const char *const goal_digest[] = {
 	"SELECT 'goals', entity, contact, domain, text, steps, target, date, hlc, device FROM goals ORDER BY entity",
 	"SELECT 'goal_status', goal, hlc, device, status, date, note FROM goal_status ORDER BY goal, hlc, device",
 	"SELECT 'goal_status_listed', goal, hlc, device FROM goal_status_listed ORDER BY goal, hlc, device",
 	"SELECT 'goal_status_seen', goal, hlc, device FROM goal_status_seen ORDER BY goal, hlc, device",
 	"SELECT 'goal_status_conflicts', goal, heads FROM goal_status_conflicts ORDER BY goal",
+	"SELECT 'goal_status_unlisted_max', goal, hlc, device FROM goal_status_unlisted_max ORDER BY goal",
 };
 
 const cairn__module cairn__module_goal = {

@@ -120,8 +120,9 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		" 'deleted', json(iif(c.cl % 2 = 0, 'true', 'false')), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) "
 		"  + " CAIRN__LC_CONFLICTED("c.entity") " + (SELECT count(*) FROM notes n WHERE n.contact = c.entity "
-		"  AND " NOTE_IN_CONFLICT("n.entity") ") + (SELECT count(*) FROM " GOAL_CONFLICTS " gc "
-		"  WHERE gc.contact = c.entity)), "
+		"  AND " NOTE_IN_CONFLICT("n.entity") ") + iif(EXISTS (SELECT 1 FROM goal_status_conflicts), (SELECT count(*) FROM goals g "
+		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN (SELECT k.entity "
+		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0)), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");

@@ -11,4 +11,10 @@ typedef struct {
 extern const cairn__migration cairn__migrations[];
 extern const int cairn__migration_count;
 
+/* Migrations whose tables are filled from the log in C (store.c runs them in the migration's
+ * transaction). seen.c, for 0016: every note amendment's and goal status's history, read with the parser
+ * apply uses (a migration's SQL reads JSON with SQLite's rules, which do not decode an escaped key). */
+struct cairn_journal;
+int cairn__seen_backfill(struct cairn_journal *j);
+
 #endif

@@ -219,6 +219,13 @@ static int schema_version(cairn_journal *j, int *out)
 	return rc == SQLITE_ROW ? 0 : cairn__sqlerr(j, rc, "reading the schema version");
 }
 
+/* Migrations that fill their tables from the log in C, with the parser apply uses (a migration's SQL
+ * reads JSON with SQLite's rules, which differ on escaped keys): run in the migration's transaction. */
+static const struct {
+	int version;
+	int (*fill)(struct cairn_journal *j);
+} migration_fills[] = {{16, cairn__seen_backfill}};
+
 static int apply_migration(cairn_journal *j, const cairn__migration *m)
 {
 	sqlite3_stmt *st;
@@ -229,6 +236,9 @@ static int apply_migration(cairn_journal *j, const cairn__migration *m)
 	                    "name TEXT NOT NULL, applied INTEGER NOT NULL) STRICT");
 	if (!rc)
 		rc = cairn__exec(j, m->sql);
+	for (size_t i = 0; i < sizeof(migration_fills) / sizeof(migration_fills[0]) && !rc; i++)
+		if (migration_fills[i].version == m->version)
+			rc = migration_fills[i].fill(j);
 	if (!rc)
 		rc = cairn__prepare(j, &st, "INSERT INTO migrations VALUES (?1, ?2, ?3)");
 	if (!rc) {
