@@ -194,7 +194,7 @@ typedef struct {
 
 /**
  * Append one locally authored event and apply it to the materialized tables, in one transaction.
- * `kind` is from the event catalogue (schema/events.md); `entity` may be NULL to mint a new UUIDv7;
+ * `kind` is from the event catalogue (docs/events.md); `entity` may be NULL to mint a new UUIDv7;
  * `body_json` is a JSON object validated against the kind. `info` may be NULL.
  */
 int cairn_event_append(cairn_journal *j, const char *kind, const char *entity, const char *body_json,
@@ -236,7 +236,7 @@ int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq
 int cairn_events_max_seq(cairn_journal *j, const char *device, uint64_t *out);
 
 /* ---------------------------------------------------------------------------------------------- */
-/* Records. Field sets are JSON objects; see schema/events.md for the fields of each kind.          */
+/* Records. Field sets are JSON objects; see docs/events.md for the fields of each kind.            */
 
 /** Create (entity NULL) or update a contact's fields. `id_out` (may be NULL) receives the contact id. */
 int cairn_contact_set(cairn_journal *j, const char *entity, const char *fields_json, char id_out[CAIRN_ID_LEN]);
