@@ -356,7 +356,9 @@ static int covers(json_t *have, const char *want)
 	size_t i;
 	json_array_foreach(have, i, v)
 	{
-		if (!strcmp(json_string_value(v), want) || !strcmp(json_string_value(v), "all"))
+		/* a consent from another device may list anything: apply checks only that info is an array */
+		const char *s = json_string_value(v);
+		if (s && (!strcmp(s, want) || !strcmp(s, "all")))
 			return 1;
 	}
 	return 0;

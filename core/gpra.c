@@ -98,7 +98,9 @@ static int apply_secret(cairn_journal *j, const cairn_event *ev, json_t *body)
 	json_t *secret = json_object_get(body, "secret");
 	sqlite3_stmt *st;
 	int rc;
-	if (!json_is_string(secret) || json_string_length(secret) != 64)
+	/* checked, not decoded: the key itself is only ever held in the export's secure memory */
+	if (!json_is_string(secret) || json_string_length(secret) != 64 ||
+	    strspn(json_string_value(secret), "0123456789abcdefABCDEF") != 64)
 		return bad(ev, "secret is not 64 hex digits");
 	if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO gpra_secrets (hlc, device, secret) VALUES (?1, ?2, ?3)")))
 		return rc;
@@ -110,10 +112,13 @@ static int apply_secret(cairn_journal *j, const cairn_event *ev, json_t *body)
 
 /* ---- the domain API ---- */
 
+#define WELL_FORMED "length(secret) = 64 AND secret NOT GLOB '*[^0-9a-fA-F]*'"
+
 static int have_secret(cairn_journal *j)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st, "SELECT 1 FROM gpra_secrets LIMIT 1");
+	/* a well-formed one: a damaged one stored before apply checked them is passed over (load_secret) */
+	int rc = cairn__prepare(j, &st, "SELECT 1 FROM gpra_secrets WHERE " WELL_FORMED " LIMIT 1");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);
@@ -337,7 +342,10 @@ static int gpra_report(cairn_journal *j, const cairn__report_range *r, json_t *s
 static int load_secret(cairn_journal *j, unsigned char *key)
 {
 	sqlite3_stmt *st;
-	int rc = cairn__prepare(j, &st, "SELECT secret FROM gpra_secrets ORDER BY hlc, device LIMIT 1");
+	/* the first well-formed one: a journal may hold a damaged secret stored before apply checked them,
+	 * and every device passes over the same one, so pseudonyms still agree */
+	int rc = cairn__prepare(j, &st,
+	                        "SELECT secret FROM gpra_secrets WHERE " WELL_FORMED " ORDER BY hlc, device LIMIT 1");
 	if (rc)
 		return rc;
 	rc = sqlite3_step(st);

@@ -124,7 +124,8 @@ static void ensure_lifeline(json_t *sections)
 	}
 	json_array_foreach(p, i, v)
 	{
-		if (strstr(json_string_value(v), "988"))
+		/* a version from another device may hold anything there: apply checks that sections is an object */
+		if (json_is_string(v) && strstr(json_string_value(v), "988"))
 			return;
 	}
 	json_array_append_new(p, json_string(LIFELINE));

@@ -759,6 +759,49 @@ static void test_goal_status_review(void)
 	cairn_journal_free(q);
 }
 
+/* Records a modified client could write, which apply takes (it checks types, not every element), must
+ * not crash the commands that later read them: a safety plan whose professionals are not strings, a
+ * consent whose categories are not strings. A GPRA secret that is not hex is refused; one stored before
+ * that check is passed over, so exports keep working. */
+static void test_hostile_records(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000b1", *B = "bbbbbbbbbbbbbbbb";
+	char body[512], *out = NULL, *cid = NULL;
+	cairn_journal *q = fresh();
+	T_REQUIRE(q);
+	T_OK(put(q, B, 1, 1000, "contact.set", who, "{\"fields\":{\"name\":\"Hal\"},\"seen\":{}}"));
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"sections\":{\"professionals\":[1,{\"x\":2},null]},"
+	         "\"seen\":[],\"type\":\"safety\"}",
+	         who);
+	T_OK(put(q, B, 2, 1001, "plan.version", "01890000-0000-7000-8000-0000000000b2", body));
+	T_OK(cairn_plan_set(q, who, "safety", "{\"reasons\":[\"my kids\"]}", NULL));
+	T_OK(cairn_plan_show(q, who, "safety", NULL, &out));
+	T_CHECKF(out && strstr(out, "988"), "the new version lists the Lifeline: %s", out ? out : "");
+	cairn_free(out), out = NULL;
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"discloser\":\"P\",\"expires\":\"2099-01-01\",\"info\":[1,{},\"notes\"],"
+	         "\"method\":\"wet\",\"purpose\":\"care\",\"recipient\":\"Clinic\",\"revocable\":\"yes\","
+	         "\"signed_date\":\"2026-01-01\",\"signed_name\":\"Hal\"}",
+	         who);
+	T_OK(put(q, B, 3, 1002, "consent.grant", "01890000-0000-7000-8000-0000000000b3", body));
+	T_OK(cairn_disclose(q, who, "clinic", "care", "notes", NULL, &cid));
+	T_CHECK(cid != NULL);
+	cairn_free(cid);
+	T_CHECK(cairn_disclose(q, who, "clinic", "care", "referrals", NULL, NULL) == CAIRN_ECONSENT);
+	/* not hex: refused */
+	const char *bad = "{\"secret\":\"zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}";
+	T_CHECK(put(q, B, 4, 1003, "gpra.secret", "01890000-0000-7000-8000-0000000000b4", bad) < 0);
+	/* stored before the check, with the smallest (hlc, device): passed over; exports mint and use another */
+	T_OK(cairn__exec(q, "INSERT INTO gpra_secrets (hlc, device, secret) VALUES (1, '0000000000000000', "
+	                    "'zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef')"));
+	T_OK(cairn_gpra_interview(q, who, "{\"grant\":\"SM-1\",\"type\":\"intake\",\"date\":\"2026-01-05\"}", NULL));
+	T_OK(cairn_gpra_export(q, "SM-1", "2026-01-01", "2026-12-31", &out));
+	T_CHECKF(out && strchr(out, '\n'), "export: %s (%s)", out ? out : "", cairn_error_last());
+	cairn_free(out);
+	cairn_journal_free(q);
+}
+
 static void test_merge_converges(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -1576,6 +1619,7 @@ int main(void)
 	T_RUN(test_goal_status_conflict);
 	T_RUN(test_goal_status_upgrade);
 	T_RUN(test_goal_status_review);
+	T_RUN(test_hostile_records);
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
