@@ -822,7 +822,8 @@ int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed)
 	int rc;
 	const cairn__kind *k = find_kind(ev->kind);
 	if (!k) {
-		/* A kind from a newer catalogue: kept in the log, applied once this binary knows it. */
+		/* A kind from a newer catalogue: kept in the log, applied by the first cairn that knows it when
+		 * it opens the journal (kinds.c). */
 		cairn__log(CAIRN_LOG_WARN, "event kind '%s' is not known to this cairn; stored, not applied",
 		           ev->kind);
 		return 0;

@@ -164,6 +164,8 @@ int cairn_journal_init(const char *dir, const char *pass, size_t passlen, const 
 	rc = cairn__store_open(j, key, 1);
 	if (!rc)
 		rc = create_identity(j);
+	if (!rc) /* a new journal knows what this cairn knows: a later open has nothing to write */
+		rc = cairn__kinds_catch_up(j);
 	if (rc) {
 		/* Leave nothing half made: a key file without its database would only confuse. */
 		cairn__store_close(j);
@@ -208,7 +210,7 @@ int cairn_journal_open_key(cairn_journal **out, const char *dir, const unsigned 
 		rc = cairn__error(CAIRN_ENOTFOUND, "no journal database at '%s'", j->db_path);
 		goto fail;
 	}
-	if ((rc = cairn__store_open(j, key, 0)) || (rc = load_identity(j)))
+	if ((rc = cairn__store_open(j, key, 0)) || (rc = load_identity(j)) || (rc = cairn__kinds_catch_up(j)))
 		goto fail;
 	*out = j;
 	return 0;

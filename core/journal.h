@@ -115,6 +115,9 @@ int cairn__apply(cairn_journal *j, const cairn_event *ev);
 int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed);
 
 int cairn__kind_known(const char *kind);
+/* kinds.c: apply the stored events of kinds the cairn that last opened the journal did not know (once,
+ * at open; nothing on a read-only journal). */
+int cairn__kinds_catch_up(cairn_journal *j);
 int cairn__referral_rank(const char *state); /* -1 strike, 0 on-hold, 1.. lattice; -2 unknown */
 
 /* records.c */

@@ -802,6 +802,48 @@ static void test_hostile_records(void)
 	cairn_journal_free(q);
 }
 
+/* A device on a cairn that did not know a kind keeps such events in its log without applying them; the
+ * first cairn that knows the kind applies them when it opens the journal, so the upgraded device ends as
+ * one that knew them from the start (and does it once). */
+static void test_kinds_catch_up(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000d5", *gid = "01890000-0000-7000-8000-0000000000d6";
+	const char *A = "aaaaaaaaaaaaaaaa";
+	char add[256], *out = NULL;
+	cairn_journal *p = fresh(), *u = fresh();
+	T_REQUIRE(p && u);
+	goal_add_body(add, sizeof(add), who);
+	cairn_journal *both[] = {p, u};
+	for (int k = 0; k < 2; k++) {
+		T_OK(put(both[k], A, 1, 1000, "contact.set", who, "{\"fields\":{\"name\":\"Ike\"},\"seen\":{}}"));
+		T_OK(put(both[k], A, 2, 2000, "goal.add", gid, add));
+		T_OK(put(
+		        both[k], A, 3, 3000, "goal.status", gid,
+		        "{\"date\":\"2026-01-02\",\"seen\":[[131072000,\"aaaaaaaaaaaaaaaa\"]],\"status\":\"achieved\"}"));
+	}
+	/* u as a cairn without goals left it: the events stored, nothing applied, the list without them */
+	u = reopen_undone(u,
+	                  "DELETE FROM goals; DELETE FROM goal_status; DELETE FROM goal_status_listed; "
+	                  "DELETE FROM goal_status_seen; DELETE FROM goal_status_unlisted_max; "
+	                  "UPDATE sync_state SET value = replace(replace(value, 'goal.add,', ''), 'goal.status,', '') "
+	                  "WHERE key = 'kinds_known'");
+	T_REQUIRE(u);
+	T_CHECK(same_digest(u, p)); /* before any view: goal list writes audit entries */
+	json_t *g = goal_of(u, NULL, gid);
+	T_CHECKF(g && !strcmp(json_string_value(json_object_get(g, "status")), "achieved"),
+	         "goal after the upgrade: %s", g ? json_string_value(json_object_get(g, "status")) : "missing");
+	json_decref(g);
+	/* once: the list now has the kinds, and opening again applies nothing */
+	T_OK(cairn__exec(u, "DELETE FROM goal_status"));
+	u = reopen_undone(u, "SELECT 1");
+	T_REQUIRE(u);
+	T_OK(cairn_goal_list(u, NULL, &out));
+	T_CHECKF(out && !strstr(out, "achieved"), "nothing applied twice: %s", out ? out : "");
+	cairn_free(out);
+	cairn_journal_free(u);
+	cairn_journal_free(p);
+}
+
 static void test_merge_converges(void)
 {
 	cairn_journal *a = fresh(), *b = fresh();
@@ -1620,6 +1662,7 @@ int main(void)
 	T_RUN(test_goal_status_upgrade);
 	T_RUN(test_goal_status_review);
 	T_RUN(test_hostile_records);
+	T_RUN(test_kinds_catch_up);
 	T_RUN(test_merge_converges);
 	T_RUN(test_referral_lattice);
 	T_RUN(test_notes_immutable);
