@@ -75,13 +75,30 @@ void cairn__bind_json_str(sqlite3_stmt *st, int i, json_t *v)
 
 /* ---- contacts ---- */
 
-static int ensure_contact(cairn_journal *j, const char *entity, uint64_t hlc)
+/*
+ * The contact's row, created by its first event, `created` lowered to the smallest hlc of any. *fresh (may
+ * be NULL) is 1 when this event made the row: no contact.set of this entity has been applied before (each
+ * applies this first, and the rows of a contact are only ever deleted all together, rotate.c), so none of
+ * its registers has a write or a superseded version yet.
+ */
+static int ensure_contact(cairn_journal *j, const char *entity, uint64_t hlc, int *fresh)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st,
 	                        "INSERT INTO contacts (entity, cl, created) VALUES (?1, 1, ?2) "
-	                        "ON CONFLICT (entity) DO UPDATE SET created = min(created, excluded.created)");
+	                        "ON CONFLICT (entity) DO NOTHING");
 	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)hlc);
+	if ((rc = step_done(j, st, "recording a contact")))
+		return rc;
+	int made = sqlite3_changes(j->db) == 1;
+	if (fresh)
+		*fresh = made;
+	if (made)
+		return 0;
+	if ((rc = cairn__prepare(j, &st, "UPDATE contacts SET created = ?2 WHERE entity = ?1 AND created > ?2")))
 		return rc;
 	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)hlc);
@@ -175,7 +192,7 @@ static int refresh_contact_fts(cairn_journal *j, const char *entity)
 	                   " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'name'), '')"
 	                   " || ' ' || "
 	                   " coalesce((SELECT value FROM contact_fields WHERE entity = ?1 AND field = 'alias'), ''), "
-	                   " EXISTS (SELECT 1 FROM contact_fts WHERE rowid = c.rowid) "
+	                   " EXISTS (SELECT 1 FROM contact_fts_docsize WHERE id = c.rowid) "
 	                   "FROM contacts c WHERE c.entity = ?1",
 	                   entity);
 }
@@ -229,6 +246,16 @@ static int recompute_register(cairn_journal *j, const char *entity, const char *
 	return step_done(j, w, "updating a contact field");
 }
 
+/* Parameters 1-5 (entity, field, value, hlc, device) of a statement writing the event's version of a field. */
+static void bind_write(sqlite3_stmt *st, const cairn_event *ev, const char *field, json_t *value)
+{
+	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+	bind_str(st, 3, value);
+	sqlite3_bind_int64(st, 4, (int64_t)ev->hlc);
+	sqlite3_bind_text(st, 5, ev->device, -1, SQLITE_STATIC);
+}
+
 static int insert_write(cairn_journal *j, const cairn_event *ev, const char *field, json_t *value)
 {
 	sqlite3_stmt *st;
@@ -237,11 +264,7 @@ static int insert_write(cairn_journal *j, const cairn_event *ev, const char *fie
 	                        "VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (rc)
 		return rc;
-	sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
-	bind_str(st, 3, value);
-	sqlite3_bind_int64(st, 4, (int64_t)ev->hlc);
-	sqlite3_bind_text(st, 5, ev->device, -1, SQLITE_STATIC);
+	bind_write(st, ev, field, value);
 	return step_done(j, st, "recording a contact field");
 }
 
@@ -271,16 +294,46 @@ static int insert_seen(cairn_journal *j, const cairn_event *ev, const char *fiel
 	return 0;
 }
 
+/* Does `seen` (checked by insert_seen) name the event's own version? Only a malformed event's does. */
+static int seen_self(const cairn_event *ev, json_t *seen)
+{
+	size_t i, n = strlen(ev->device);
+	json_t *v;
+	json_array_foreach(seen, i, v)
+	{
+		json_t *d = json_array_get(v, 1);
+		if (json_integer_value(json_array_get(v, 0)) == (json_int_t)ev->hlc && json_string_length(d) == n &&
+		    !memcmp(json_string_value(d), ev->device, n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Invariant 3 for the first event of a contact: the register's history is this write and the versions
+ * `seen` names, so its one head is the write, unless the event names itself (no head, no row). */
+static int first_register(cairn_journal *j, const cairn_event *ev, const char *field, json_t *value, json_t *seen)
+{
+	sqlite3_stmt *w;
+	int rc;
+	if (seen && seen_self(ev, seen))
+		return 0;
+	if ((rc = cairn__prepare(j, &w, "INSERT INTO contact_fields (entity, field, value, hlc, device, heads) "
+	                                "VALUES (?1, ?2, ?3, ?4, ?5, 1)")))
+		return rc;
+	bind_write(w, ev, field, value);
+	return step_done(j, w, "updating a contact field");
+}
+
 static int apply_contact_set(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
 	json_t *fields = json_object_get(body, "fields"), *seen = json_object_get(body, "seen"), *v;
 	const char *field;
-	int rc, names = 0;
+	int rc, names = 0, fresh;
 	if (!json_is_object(fields) || json_object_size(fields) == 0)
 		return bad(ev, "no fields");
 	if (seen && !json_is_object(seen))
 		return bad(ev, "seen is not an object");
-	if ((rc = ensure_contact(j, ev->entity, ev->hlc)))
+	if ((rc = ensure_contact(j, ev->entity, ev->hlc, &fresh)))
 		return rc;
 	json_object_foreach(fields, field, v)
 	{
@@ -290,7 +343,7 @@ static int apply_contact_set(cairn_journal *j, const cairn_event *ev, json_t *bo
 		if (s && !json_is_array(s))
 			return bad(ev, "seen versions are not an array");
 		if ((rc = insert_write(j, ev, field, v)) || (s && (rc = insert_seen(j, ev, field, s))) ||
-		    (rc = recompute_register(j, ev->entity, field)))
+		    (rc = fresh ? first_register(j, ev, field, v, s) : recompute_register(j, ev->entity, field)))
 			return rc;
 		names |= !strcmp(field, "name") || !strcmp(field, "alias");
 	}
@@ -405,7 +458,7 @@ static int apply_contact_delete(cairn_journal *j, const cairn_event *ev, json_t 
 	int rc, has;
 	if (!json_is_integer(cl) || json_integer_value(cl) < 1)
 		return bad(ev, "cl is not a positive integer");
-	if ((rc = ensure_contact(j, ev->entity, ev->hlc)))
+	if ((rc = ensure_contact(j, ev->entity, ev->hlc, NULL)))
 		return rc;
 	rc = cairn__prepare(j, &st, "UPDATE contacts SET cl = max(cl, ?2) WHERE entity = ?1");
 	if (rc)
