@@ -71,7 +71,15 @@ void cairn__bind_json_str(sqlite3_stmt *st, int i, json_t *v)
 
 #define bad cairn__apply_bad
 #define step_done cairn__step_done
-#define bind_str cairn__bind_json_str
+/* As cairn__bind_json_str, without copying the text: every statement here is stepped and reset (step_done)
+ * while the event's body, which holds the string, is alive. */
+static void bind_str(sqlite3_stmt *st, int i, json_t *v)
+{
+	if (json_is_string(v))
+		sqlite3_bind_text(st, i, json_string_value(v), (int)json_string_length(v), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
 
 /* ---- contacts ---- */
 
