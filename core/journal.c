@@ -388,18 +388,24 @@ static void bind_event(sqlite3_stmt *st, const cairn_event *ev)
 	sqlite3_bind_blob(st, 8, ev->hash, 32, SQLITE_STATIC);
 }
 
-static int insert_event(cairn_journal *j, const cairn_event *ev)
+/* Store an event: 0. With `absent` set, an event of the same (device, seq) already stored is left as it is
+ * and 1 returned. */
+static int insert_event(cairn_journal *j, const cairn_event *ev, int absent)
 {
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(j, &st,
-	                        "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) "
-	                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	                        absent ? "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) "
+	                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (device, seq) DO NOTHING"
+	                               : "INSERT INTO events (device, seq, hlc, kind, entity, body, schema, hash) "
+	                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (rc)
 		return rc;
 	bind_event(st, ev);
 	rc = sqlite3_step(st);
 	cairn__finalize(j, st);
-	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "storing an event");
+	if (rc != SQLITE_DONE)
+		return cairn__sqlerr(j, rc, "storing an event");
+	return absent && sqlite3_changes(j->db) == 0;
 }
 
 int cairn__append_locked(cairn_journal *j, const char *kind, const char *entity, const char *body,
@@ -426,7 +432,7 @@ int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *ent
 	ev.body = body;
 	ev.schema = CAIRN_SCHEMA_EVENTS;
 	cairn_event_hash(&ev, ev.hash);
-	if ((rc = insert_event(j, &ev)) || (rc = cairn__apply_body(j, &ev, obj)))
+	if ((rc = insert_event(j, &ev, 0)) || (rc = cairn__apply_body(j, &ev, obj)))
 		return rc;
 	j->hlc = ev.hlc;
 	j->next_seq++;
@@ -499,7 +505,11 @@ int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev)
 	if (!cairn__ct_equal(h, ev->hash, 32))
 		return cairn__error(CAIRN_ECORRUPT, "event %s/%llu does not match its content hash", ev->device,
 		                    (unsigned long long)ev->seq);
-	rc = lookup(j, ev);
+	/* Stored unless (device, seq) is: then it is the same event again, or a fork (one statement, not a
+	 * lookup before every insert: an import stores mostly new events). */
+	if ((rc = insert_event(j, ev, 1)) == 1 && (rc = lookup(j, ev)) == 0)
+		rc = cairn__error(CAIRN_ECORRUPT, "event %s/%llu is stored and is not", ev->device,
+		                  (unsigned long long)ev->seq);
 	if (rc == CAIRN_EFORK) {
 		if ((rc = quarantine(j, ev, "fork: same (device, seq) stored with different content")))
 			return rc;
@@ -508,7 +518,7 @@ int cairn__ingest_locked(cairn_journal *j, const cairn_event *ev)
 	}
 	if (rc) /* 1: already present, or an error */
 		return rc;
-	if ((rc = insert_event(j, ev)) || (rc = cairn__apply(j, ev)))
+	if ((rc = cairn__apply(j, ev)))
 		return rc;
 	j->hlc = cairn__hlc_observe(j->hlc, ev->hlc);
 	return 0;
