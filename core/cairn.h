@@ -194,8 +194,10 @@ typedef struct {
 
 /**
  * Append one locally authored event and apply it to the materialized tables, in one transaction.
- * `kind` is from the event catalogue (docs/events.md); `entity` may be NULL to mint a new UUIDv7;
- * `body_json` is a JSON object validated against the kind. `info` may be NULL.
+ * `kind` is from the event catalogue (docs/events.md): 1 to 64 of [a-z0-9._-], else CAIRN_EINVAL (a
+ * kind this build does not know is stored and not applied); `entity` may be NULL to mint a new UUIDv7;
+ * `body_json` is a JSON object (else CAIRN_EINVAL), validated against the kind when this build knows it.
+ * `info` may be NULL.
  */
 int cairn_event_append(cairn_journal *j, const char *kind, const char *entity, const char *body_json,
                        cairn_event_info *info);

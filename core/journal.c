@@ -447,9 +447,17 @@ int cairn__append_locked_obj(cairn_journal *j, const char *kind, const char *ent
 int cairn_event_append(cairn_journal *j, const char *kind, const char *entity, const char *body_json,
                        cairn_event_info *info)
 {
-	int rc;
+	size_t n = kind ? strlen(kind) : 0;
+	json_t *body = body_json ? json_loads(body_json, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	int rc, object = json_is_object(body);
+	json_decref(body);
+	/* what a segment can carry (docs/formats.md): an event it could not would stop this device's sealing */
+	if (n < 1 || n > 64 || strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		return cairn__error(CAIRN_EINVAL, "an event kind is 1 to 64 of [a-z0-9._-]");
 	if (entity && !cairn__uuid_valid(entity))
 		return cairn__error(CAIRN_EINVAL, "malformed entity id '%s'", entity);
+	if (!object)
+		return cairn__error(CAIRN_EINVAL, "an event body is a JSON object");
 	if ((rc = cairn__txn_begin(j)))
 		return rc;
 	rc = cairn__append_locked(j, kind, entity, body_json, info);

@@ -4,8 +4,8 @@
  * Merge rules:
  *  1. A version is an event (plan.version) holding every section; it is never changed or removed.
  *  2. A plan is identified by (person, type). A version names the versions its author had seen (the
- *     heads of the plan on that device); the heads of a plan are the versions no other version has
- *     seen. One head: that is the plan. Two or more: versions were written concurrently (two devices
+ *     heads of the plan on that device); the heads of a plan are the versions no other version of the
+ *     same plan has seen (a version naming another person's cannot hide that person's plan). One head: that is the plan. Two or more: versions were written concurrently (two devices
  *     offline); all are kept, the newest (hlc, device) is shown and the plan is flagged for review until
  *     a version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
@@ -70,7 +70,11 @@ static int apply_version(cairn_journal *j, const cairn_event *ev, json_t *body)
 }
 
 #define VERSIONS "vs AS (SELECT * FROM plan_versions v WHERE v.type = ?2 AND v.contact IN " CAIRN__GROUP("?1") ")"
-#define HEADS "heads AS (SELECT * FROM vs WHERE NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.seen = vs.entity))"
+/* A version is replaced only by a version of the same plan (the same person, merged or not, and type): a
+ * version naming another person's (only a modified client writes one) must not hide that person's plan. */
+#define HEADS                                                                                                         \
+	"heads AS (SELECT * FROM vs WHERE NOT EXISTS (SELECT 1 FROM plan_seen s JOIN vs w ON w.entity = s.version "   \
+	"WHERE s.seen = vs.entity))"
 
 /* The heads of the plan (a JSON array of ids) and the sections of the newest head (NULL when none). */
 static int current(cairn_journal *j, const char *contact, const char *type, json_t **heads, json_t **sections)
@@ -238,7 +242,9 @@ int cairn_plan_history(cairn_journal *j, const char *contact, const char *type, 
 #define PLAN_HEADS                                                             \
 	"ph AS (SELECT " CAIRN__CANON("v.contact") " "                         \
 	"  AS person, v.type, v.entity, v.hlc, v.device FROM plan_versions v " \
-	"  WHERE NOT EXISTS (SELECT 1 FROM plan_seen s WHERE s.seen = v.entity))"
+	"  WHERE NOT EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "    \
+	"  WHERE s.seen = v.entity AND w.type = v.type AND " CAIRN__CANON("w.contact") " = "              \
+	CAIRN__CANON("v.contact") "))"
 
 int cairn_plan_conflicts(cairn_journal *j, char **out)
 {

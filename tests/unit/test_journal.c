@@ -789,6 +789,40 @@ static void test_hostile_records(void)
 	T_CHECK(cid != NULL);
 	cairn_free(cid);
 	T_CHECK(cairn_disclose(q, who, "clinic", "care", "referrals", NULL, NULL) == CAIRN_ECONSENT);
+	/* a version of another person's plan naming Hal's in its seen: Hal's plan is not hidden by it */
+	const char *other = "01890000-0000-7000-8000-0000000000b5";
+	char *mine = NULL, seenbody[512];
+	T_OK(put(q, B, 5, 1004, "contact.set", other, "{\"fields\":{\"name\":\"Ola\"},\"seen\":{}}"));
+	T_OK(cairn_plan_show(q, who, "safety", NULL, &mine));
+	json_t *pv = json_loads(mine ? mine : "{}", 0, NULL);
+	snprintf(seenbody, sizeof(seenbody),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"sections\":{\"reasons\":[\"x\"]},\"seen\":[\"%s\"],"
+	         "\"type\":\"safety\"}",
+	         other, json_string_value(json_object_get(pv, "version")));
+	T_OK(put(q, B, 6, 1005, "plan.version", "01890000-0000-7000-8000-0000000000b6", seenbody));
+	char *after = NULL;
+	T_CHECKF(cairn_plan_show(q, who, "safety", NULL, &after) == 0 && after &&
+	                 strstr(after, json_string_value(json_object_get(pv, "version"))),
+	         "Hal's plan after another person's version named it: %s (%s)", after ? after : "none",
+	         cairn_error_last());
+	T_OK(cairn_plan_conflicts(q, &out));
+	T_CHECKF(out && !strcmp(out, "[]"), "plan conflicts: %s", out ? out : "");
+	cairn_free(out), out = NULL;
+	cairn_free(after);
+	cairn_free(mine);
+	json_decref(pv);
+	/* the public append takes only what a segment can carry: a kind of [a-z0-9._-], a JSON object */
+	char *st0 = NULL, *st1 = NULL;
+	T_OK(cairn_journal_stats(q, &st0));
+	T_CHECK(cairn_event_append(q, "Bad Kind", NULL, "{}", NULL) == CAIRN_EINVAL);
+	T_CHECK(cairn_event_append(q, "x.later", NULL, "not json", NULL) == CAIRN_EINVAL);
+	T_CHECK(cairn_event_append(q, "x.later", NULL, "[1]", NULL) == CAIRN_EINVAL);
+	T_CHECK(cairn_event_append(q, NULL, NULL, "{}", NULL) == CAIRN_EINVAL);
+	T_OK(cairn_journal_stats(q, &st1));
+	T_CHECKF(st0 && st1 && !strcmp(st0, st1), "nothing stored: %s / %s", st0, st1);
+	cairn_free(st0);
+	cairn_free(st1);
+	T_OK(cairn_event_append(q, "x.later", NULL, "{\"from\":\"a newer cairn\"}", NULL)); /* kept, not applied */
 	/* not hex: refused */
 	const char *bad = "{\"secret\":\"zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}";
 	T_CHECK(put(q, B, 4, 1003, "gpra.secret", "01890000-0000-7000-8000-0000000000b4", bad) < 0);
