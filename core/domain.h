@@ -36,6 +36,9 @@ extern const cairn__seen_family cairn__seen_notes, cairn__seen_goals;
  * which is `seen` ([[hlc, device], ...]; malformed entries skipped; may be NULL); then recompute whether
  * its record (ev->entity) is in conflict. */
 int cairn__seen_apply(cairn_journal *j, const cairn__seen_family *f, const cairn_event *ev, int listed, json_t *seen);
+/* What a new change of record `entity` replaces, its "seen": every head of the record, so it also decides
+ * a conflict ([[hlc, device], ...], *out the caller's to json_decref). */
+int cairn__seen_heads(cairn_journal *j, const cairn__seen_family *f, const char *entity, json_t **out);
 
 /* The versions a writer has seen (a change names them as "seen"), as [[hlc, device], ...]: the rows
  * (hlc, device) of `sql`, with ?1 `a` and ?2 `b` bound. *out is the caller's to json_decref. */

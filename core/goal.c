@@ -130,10 +130,9 @@ int cairn_goal_status(cairn_journal *j, const char *goal, const char *fields_jso
 	    (rc = cairn__opt_str(o, "note", NULL, 0, CAIRN__MAX_FIELD)) || (rc = cairn__date_member(o, "date")) ||
 	    (rc = cairn__txn_begin(j)))
 		goto out;
-	/* it replaces every head (invariant 2), so it also decides a conflict */
+	/* the statuses it replaces (invariant 2) */
 	if (!(rc = cairn__need(j, "goals", "goal", goal)) &&
-	    !(rc = cairn__heads_of(j, "SELECT hlc, device FROM goal_status_heads WHERE goal = ?1 AND ?2 IS NULL "
-	                              "ORDER BY hlc, device", goal, NULL, &seen))) {
+	    !(rc = cairn__seen_heads(j, &cairn__seen_goals, goal, &seen))) {
 		json_object_set_new(o, "seen", seen);
 		rc = cairn__append_json(j, "goal.status", goal, o, NULL);
 	}

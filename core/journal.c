@@ -448,20 +448,23 @@ int cairn_event_append(cairn_journal *j, const char *kind, const char *entity, c
                        cairn_event_info *info)
 {
 	size_t n = kind ? strlen(kind) : 0;
-	json_t *body = body_json ? json_loads(body_json, JSON_REJECT_DUPLICATES, NULL) : NULL;
-	int rc, object = json_is_object(body);
-	json_decref(body);
+	json_t *body;
+	int rc;
 	/* what a segment can carry (docs/formats.md): an event it could not would stop this device's sealing */
 	if (n < 1 || n > 64 || strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789._-") != n)
 		return cairn__error(CAIRN_EINVAL, "an event kind is 1 to 64 of [a-z0-9._-]");
 	if (entity && !cairn__uuid_valid(entity))
 		return cairn__error(CAIRN_EINVAL, "malformed entity id '%s'", entity);
-	if (!object)
+	body = body_json ? json_loads(body_json, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (!json_is_object(body)) {
+		json_decref(body);
 		return cairn__error(CAIRN_EINVAL, "an event body is a JSON object");
-	if ((rc = cairn__txn_begin(j)))
-		return rc;
-	rc = cairn__append_locked(j, kind, entity, body_json, info);
-	return cairn__txn_end(j, rc);
+	}
+	/* the parsed body goes to apply, which would parse the text again */
+	if (!(rc = cairn__txn_begin(j)))
+		rc = cairn__txn_end(j, cairn__append_locked_obj(j, kind, entity, body_json, body, info));
+	json_decref(body);
+	return rc;
 }
 
 static int quarantine(cairn_journal *j, const cairn_event *ev, const char *reason)
@@ -546,6 +549,34 @@ int cairn_event_ingest(cairn_journal *j, const cairn_event *ev)
 	return cairn__txn_end(j, rc);
 }
 
+void cairn__event_of_row(sqlite3_stmt *st, cairn_event *ev)
+{
+	ev->device = (const char *)sqlite3_column_text(st, 0);
+	ev->seq = (uint64_t)sqlite3_column_int64(st, 1);
+	ev->hlc = (uint64_t)sqlite3_column_int64(st, 2);
+	ev->kind = (const char *)sqlite3_column_text(st, 3);
+	ev->entity = (const char *)sqlite3_column_text(st, 4);
+	ev->body = (const char *)sqlite3_column_text(st, 5);
+	ev->schema = sqlite3_column_int(st, 6);
+	memset(ev->hash, 0, sizeof(ev->hash));
+}
+
+int cairn__apply_rows(cairn_journal *j, sqlite3_stmt *st, long *n)
+{
+	cairn_event ev;
+	int rc = 0;
+	long count = 0;
+	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cairn__event_of_row(st, &ev);
+		rc = cairn__apply(j, &ev);
+		count++;
+	}
+	cairn__finalize(j, st);
+	if (n)
+		*n = count;
+	return rc == SQLITE_DONE ? 0 : rc > 0 ? cairn__sqlerr(j, rc, "reading the events to apply") : rc;
+}
+
 int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq, uint64_t to_seq, cairn_event_cb cb,
                          void *ud)
 {
@@ -565,17 +596,9 @@ int cairn_events_foreach(cairn_journal *j, const char *device, uint64_t from_seq
 	sqlite3_bind_int64(st, 3, to_seq && to_seq <= INT64_MAX ? (int64_t)to_seq : INT64_MAX);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		cairn_event ev;
-		ev.device = (const char *)sqlite3_column_text(st, 0);
-		ev.seq = (uint64_t)sqlite3_column_int64(st, 1);
-		ev.hlc = (uint64_t)sqlite3_column_int64(st, 2);
-		ev.kind = (const char *)sqlite3_column_text(st, 3);
-		ev.entity = (const char *)sqlite3_column_text(st, 4);
-		ev.body = (const char *)sqlite3_column_text(st, 5);
-		ev.schema = sqlite3_column_int(st, 6);
+		cairn__event_of_row(st, &ev);
 		if (sqlite3_column_bytes(st, 7) == 32)
 			memcpy(ev.hash, sqlite3_column_blob(st, 7), 32);
-		else
-			memset(ev.hash, 0, 32);
 		int stop = cb(&ev, ud);
 		if (stop) {
 			cairn__finalize(j, st);

@@ -111,6 +111,12 @@ int cairn__fts_flush(cairn_journal *j);
 
 /* apply.c: apply a stored event to the materialized tables (inside the caller's transaction). */
 int cairn__apply(cairn_journal *j, const cairn_event *ev);
+/* The event of the current row of `st`, whose first seven columns are device, seq, hlc, kind, entity, body,
+ * schema (the strings borrowed from the row until the next step; the hash zeroed). */
+void cairn__event_of_row(sqlite3_stmt *st, cairn_event *ev);
+/* Apply the event of every row of `st` (columns as cairn__event_of_row), then release `st`. *n (may be
+ * NULL) gets how many. For rebuilding state from the log: rotate.c, kinds.c. */
+int cairn__apply_rows(cairn_journal *j, sqlite3_stmt *st, long *n);
 /* The same with the body already parsed (NULL: parse ev->body); `parsed` is borrowed, never modified. */
 int cairn__apply_body(cairn_journal *j, const cairn_event *ev, json_t *parsed);
 

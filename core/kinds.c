@@ -64,21 +64,8 @@ static int catch_up(cairn_journal *j, const char *before, const char *now)
 		return rc;
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, before, -1, SQLITE_STATIC);
-	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cairn_event ev = {(const char *)sqlite3_column_text(st, 0),
-		                  (uint64_t)sqlite3_column_int64(st, 1),
-		                  (uint64_t)sqlite3_column_int64(st, 2),
-		                  (const char *)sqlite3_column_text(st, 3),
-		                  (const char *)sqlite3_column_text(st, 4),
-		                  (const char *)sqlite3_column_text(st, 5),
-		                  sqlite3_column_int(st, 6),
-		                  {0}};
-		rc = cairn__apply(j, &ev);
-		n++;
-	}
-	cairn__finalize(j, st);
-	if (rc != SQLITE_DONE)
-		return rc > 0 ? cairn__sqlerr(j, rc, "reading the events to apply") : rc;
+	if ((rc = cairn__apply_rows(j, st, &n)))
+		return rc;
 	if (n)
 		cairn__log(CAIRN_LOG_INFO, "applied %ld stored event(s) of kinds an older cairn did not know", n);
 	return 0;

@@ -5,9 +5,10 @@
  *  1. A version is an event (plan.version) holding every section; it is never changed or removed.
  *  2. A plan is identified by (person, type). A version names the versions its author had seen (the
  *     heads of the plan on that device); the heads of a plan are the versions no other version of the
- *     same plan has seen (a version naming another person's cannot hide that person's plan). One head: that is the plan. Two or more: versions were written concurrently (two devices
- *     offline); all are kept, the newest (hlc, device) is shown and the plan is flagged for review until
- *     a version that has seen all of them is written. Heads are computed from the set of versions and
+ *     same plan has seen (a version naming another person's cannot hide that person's plan). One
+ *     head: that is the plan. Two or more: versions were written concurrently (two devices offline);
+ *     all are kept, the newest (hlc, device) is shown and the plan is flagged for review until a
+ *     version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */

@@ -427,8 +427,7 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
-		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM goal_status_conflicts x "
-		"   CROSS JOIN goals g ON g.entity = x.goal), "
+		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM " GOAL_CONFLICTS "), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

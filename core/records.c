@@ -455,12 +455,9 @@ static int note_change(cairn_journal *j, const char *note, const char *kind, jso
 	if ((rc = struck(j, note)) != 0)
 		return rc < 0 ? rc : cairn__error(CAIRN_EINVAL, "note '%s' is struck (entered in error)", note);
 	if (!strcmp(kind, "note.amend")) {
-		/* the amendments this one replaces (schema 0015): all the heads, so it also decides a conflict */
+		/* the amendments this one replaces (schema 0015) */
 		json_t *seen;
-		if ((rc = cairn__heads_of(j,
-		                          "SELECT hlc, device FROM note_amend_heads WHERE note = ?1 AND ?2 IS NULL "
-		                          "ORDER BY hlc, device",
-		                          note, NULL, &seen)))
+		if ((rc = cairn__seen_heads(j, &cairn__seen_notes, note, &seen)))
 			return rc;
 		json_object_set_new(body, "seen", seen);
 	}

@@ -35,15 +35,7 @@ static int rebuild(cairn_journal *j)
 		rc = cairn__exec(j, "DELETE FROM sync_state WHERE key = 'resource_directory'");
 	if (rc || (rc = cairn__prepare(j, &st, "SELECT device, seq, hlc, kind, entity, body, schema FROM events")))
 		return rc;
-	while (!rc && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		cairn_event ev = {(const char *)sqlite3_column_text(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
-		                  (uint64_t)sqlite3_column_int64(st, 2), (const char *)sqlite3_column_text(st, 3),
-		                  (const char *)sqlite3_column_text(st, 4), (const char *)sqlite3_column_text(st, 5),
-		                  sqlite3_column_int(st, 6), {0}};
-		rc = cairn__apply(j, &ev);
-	}
-	cairn__finalize(j, st);
-	return rc == SQLITE_DONE ? 0 : rc > 0 ? cairn__sqlerr(j, rc, "rebuilding the journal") : rc;
+	return cairn__apply_rows(j, st, NULL);
 }
 
 typedef struct {

@@ -109,6 +109,14 @@ int cairn__seen_apply(cairn_journal *j, const cairn__seen_family *f, const cairn
 	return rc ? rc : recompute(j, f, ev->entity);
 }
 
+int cairn__seen_heads(cairn_journal *j, const cairn__seen_family *f, const char *entity, json_t **out)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT hlc, device FROM %s_heads WHERE %s = ?1 AND ?2 IS NULL ORDER BY hlc, device",
+	         f->prefix, f->key);
+	return cairn__heads_of(j, sql, entity, NULL, out);
+}
+
 /* Every change of family `f` the journal applied, read back from the log with the parser apply uses, then
  * every record's conflict recomputed at once. */
 static int backfill(cairn_journal *j, const cairn__seen_family *f)
