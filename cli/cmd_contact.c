@@ -509,6 +509,8 @@ const struct cli_sub cmd_contact_subs[] = {
          "  cairn contact list --all\n",
          list_opts, run_list},
         {"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
+         "The card also lists the person's goals, plans (which version, how many, and whether two\n"
+         "were written without seeing each other), groups, assessments and consents.\n"
          "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n"
          "\n"
          "Examples:\n"

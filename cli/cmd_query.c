@@ -215,9 +215,9 @@ static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 	const json_t *v;
 	size_t i, n = 1;
 	char *out = NULL, num[24] = "";
-	/* numbered for --keep only where --keep decides: a field's values, not a note's, a goal's or a person's
-	 * status */
-	int numbered = !js_str(c, "note") && !js_str(c, "goal") && !js_str(c, "kind");
+	/* numbered for --keep only where --keep decides: a field's values, not a note's, a goal's, a plan's
+	 * or a person's status */
+	int numbered = !js_str(c, "note") && !js_str(c, "goal") && !js_str(c, "plan") && !js_str(c, "kind");
 
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
@@ -273,6 +273,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 		} else if (js_str(c, "goal")) { /* two statuses of one goal: "goal 01a2b3c4" */
 			session_abbrev(ctx, "goal", js_str(c, "goal"), snote);
 			snprintf(field, sizeof(field), "goal %s", snote);
+		} else if (js_str(c, "plan")) { /* two versions of one plan: "plan safety" */
+			snprintf(field, sizeof(field), "plan %.16s", js_str(c, "plan"));
 		}
 		rc = table_add(&t, (const char *const[]){scon, js_str(c, "name"), field, vals});
 		out_wipe_free(vals);
@@ -288,7 +290,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 		       "a merge made while the person was deleted or restored elsewhere (FIELD status):\n"
 		       "cairn resolve CONTACT deleted (or alive); a note amended on two devices (FIELD note ID):\n"
 		       "cairn note amend NOTE; a goal's status changed on two devices (FIELD goal ID):\n"
-		       "cairn goal status GOAL STATUS\n");
+		       "cairn goal status GOAL STATUS; a plan changed on two devices (FIELD plan TYPE):\n"
+		       "cairn plan set CONTACT --type TYPE\n");
 	return 0;
 }
 
@@ -429,7 +432,7 @@ const struct cli_sub cmd_digest_subs[] = {
 };
 
 const struct cli_sub cmd_conflicts_subs[] = {
-        {NULL, "", 0, 0, "List contact fields, notes and goals edited concurrently on different devices.",
+        {NULL, "", 0, 0, "List contact fields, notes, goals and plans edited concurrently on different devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
          "A note amended on two devices that had not seen each other's amendment is listed as\n"
@@ -438,6 +441,10 @@ const struct cli_sub cmd_conflicts_subs[] = {
          "A goal whose status was changed on two devices, neither seeing the other, is listed as\n"
          "'goal ID' with both statuses; the goal shows the newest until someone records a new\n"
          "status ('cairn goal status GOAL STATUS'), which replaces them both.\n"
+         "A relapse-prevention or safety plan changed on two devices, neither seeing the other, is\n"
+         "listed as 'plan TYPE' with what each version holds that the other does not; the plan\n"
+         "shows the newest until someone writes a new version ('cairn plan set CONTACT --type\n"
+         "TYPE', with or without changes), which replaces them all ('plan history' shows each).\n"
          "FIELD 'status': a person was merged on one device and deleted (or restored) on another,\n"
          "neither seeing the other. Both sides are listed (\"deleted ID\" or \"restored ID\", \"merged\n"
          "ID + ID\", with device and time); the person shows as the merge survivor's delete says\n"

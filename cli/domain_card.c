@@ -1,8 +1,9 @@
-/* domain_card.c — goals, groups, assessments and consents on a person's card. See domain_card.h. */
+/* domain_card.c — goals, plans, groups, assessments and consents on a person's card. See domain_card.h. */
 #include "domain_card.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "output.h"
@@ -14,12 +15,44 @@ static int groups(cairn_journal *j, const char *c, char **out) { return cairn_gr
 static int assessments(cairn_journal *j, const char *c, char **out) { return cairn_assess_list(j, c, NULL, out); }
 static int consents(cairn_journal *j, const char *c, char **out) { return cairn_consent_list(j, c, NULL, out); }
 
+/* The person's plans, without their sections: [{"type","version","date","versions","conflict","heads"}]. */
+static int plans(cairn_journal *j, const char *c, char **out)
+{
+	static const char *const types[] = {"safety", "relapse"};
+	json_t *arr = json_array();
+	int rc = arr ? 0 : cairn_error_set(CAIRN_ENOMEM, "out of memory");
+
+	for (size_t i = 0; !rc && i < sizeof(types) / sizeof(types[0]); i++) {
+		char *one = NULL;
+		json_t *p;
+
+		rc = cairn_plan_show(j, c, types[i], NULL, &one);
+		if (rc == CAIRN_ENOTFOUND) { /* no plan of this type */
+			rc = 0;
+			continue;
+		}
+		if (!rc && (p = json_loads(one, 0, NULL))) {
+			json_object_del(p, "sections");
+			json_array_append_new(arr, p);
+		}
+		out_free_text(one);
+	}
+	if (!rc && !(*out = json_dumps(arr, JSON_COMPACT)))
+		rc = cairn_error_set(CAIRN_ENOMEM, "out of memory");
+	json_decref(arr);
+	return rc;
+}
+
 int domain_card_extend(struct cli_ctx *ctx, const char *id, char **text)
 {
 	static const struct {
 		const char *key;
 		part_fn fn;
-	} parts[] = {{"goals", goals}, {"groups", groups}, {"assessments", assessments}, {"consents", consents}};
+	} parts[] = {{"goals", goals},
+	             {"plans", plans},
+	             {"groups", groups},
+	             {"assessments", assessments},
+	             {"consents", consents}};
 	json_t *doc = json_loads(*text, 0, NULL);
 	size_t i;
 	int rc = 0;
@@ -83,6 +116,20 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 		out_safe(stdout, status, 1);
 		fputs("]: ", stdout);
 		out_safe(stdout, js_str(v, "text"), 1);
+		putchar('\n');
+	}
+	if (json_array_size(arr = json_object_get(doc, "plans")))
+		printf("\nPlans (%zu)\n", json_array_size(arr));
+	json_array_foreach(arr, i, v)
+	{
+		long long n = js_int(v, "versions");
+
+		printf("  %s  %s plan, %lld version%s", js_str(v, "date"),
+		       strcmp(js_str(v, "type"), "safety") ? "relapse-prevention" : "safety", n, n == 1 ? "" : "s");
+		if (js_true(v, "conflict"))
+			printf("  CONFLICT: %zu versions written on two devices, neither seeing the other (cairn "
+			       "conflicts)",
+			       json_array_size(json_object_get(v, "heads")));
 		putchar('\n');
 	}
 	if (json_array_size(arr = json_object_get(doc, "groups")))

@@ -453,9 +453,9 @@ static int apply_contact_merge(cairn_journal *j, const cairn_event *ev, json_t *
 	sqlite3_bind_text(st, 3, ev->entity, -1, SQLITE_STATIC);
 	bind_str(st, 4, other);
 	sqlite3_bind_int(st, 5, has);
-	if ((rc = step_done(j, st, "recording a merge")))
+	if ((rc = step_done(j, st, "recording a merge")) || (rc = recompute_lc(j, ev->entity)))
 		return rc;
-	return recompute_lc(j, ev->entity);
+	return cairn__plan_regroup(j, ev->entity);
 }
 
 /* Causal length: odd = alive. The greatest length seen wins, whatever the order. */

@@ -305,7 +305,9 @@ int cairn_search(cairn_journal *j, const char *query, char **out);
  * merged on one device and deleted or restored on another without either seeing the other is one entry
  * {"contact": the merge survivor, "field": "status", "heads": the number of sides}. A goal whose status
  * was changed on two devices without either seeing the other is {"contact": the person's surviving id,
- * "field":"goal","goal": its id,"heads":n}, decided by a new status (cairn_goal_status).
+ * "field":"goal","goal": its id,"heads":n}, decided by a new status (cairn_goal_status). A plan with
+ * versions written on two devices without either seeing the other is {"contact": the person's surviving
+ * id, "field":"plan","plan": its type,"heads":n}, decided by a new version (cairn_plan_set).
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
@@ -325,7 +327,11 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * of cairn_contact_list() and cairn_journal_stats() count such a person once. A goal's conflict has
  * "field":"goal", "goal" (its id), "text" (the goal) and the competing statuses as values {"value": the
  * status,"date","note","hlc","device"}; its "record" is the goal; it is counted once per goal in those
- * counts, and cairn_goal_list() (so `contact show`'s card) marks the goal, not "conflicts".
+ * counts, and cairn_goal_list() (so `contact show`'s card) marks the goal, not "conflicts". A plan's
+ * conflict has "field":"plan", "plan" (its type) and its heads as values {"value": what that version holds
+ * that another head does not, as text ("coping: walk, call Sam; helpers: Ann"),"version","date",
+ * "sections","hlc","device"}, newest first; its "record" is the person; counted once per plan in those
+ * counts, and listed by cairn_plan_conflicts() too.
  */
 int cairn_conflict_values(cairn_journal *j, char **out);
 

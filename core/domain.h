@@ -44,6 +44,19 @@ int cairn__seen_heads(cairn_journal *j, const cairn__seen_family *f, const char 
  * (hlc, device) of `sql`, with ?1 `a` and ?2 `b` bound. *out is the caller's to json_decref. */
 int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out);
 
+/* The heads of the plan (person `p`, merged or not, type `t`), as SQL rows of plan_versions: the versions
+ * no other version of the same plan has seen (plan.c rule 2). */
+/* clang-format off */
+#define CAIRN__PLAN_HEADS(p, t)                                                                              \
+	"(SELECT v.* FROM plan_versions v WHERE v.type = " t " AND v.contact IN " CAIRN__GROUP(p) " AND NOT "   \
+	" EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "                      \
+	" WHERE s.seen = v.entity AND w.type = v.type AND w.contact IN " CAIRN__GROUP(p) "))"
+/* clang-format on */
+
+/* plan.c: recompute plan_conflicts (schema 0017) for every plan of `contact`'s merge group; apply.c calls
+ * it when a merge joins a group, since which versions make one plan depends on who is merged. */
+int cairn__plan_regroup(cairn_journal *j, const char *contact);
+
 /* Append a report section {"id","title","columns","rows"} whose rows are the rows of `st` (released). */
 int cairn__report_rows(cairn_journal *j, sqlite3_stmt *st, json_t *sections, const char *id, const char *title,
                        const char *const *columns, size_t ncolumns);

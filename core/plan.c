@@ -10,6 +10,11 @@
  *     all are kept, the newest (hlc, device) is shown and the plan is flagged for review until a
  *     version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
+ *  3. plan_heads and plan_conflicts (schema 0017) keep the heads and the plans with more than one, so
+ *     that listing conflicts costs what is open. A version that arrives is a head unless a version of
+ *     its plan has seen it, and the versions it names stop being heads of its plan (arrived); a merge,
+ *     or a reused id moving a version, recomputes the plans concerned from all their versions (rebuild).
+ *     Each leaves what the versions and merges define, so the rows are the same whatever the order.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
@@ -24,17 +29,98 @@ static const char *const safety_sections[] = {"warning_signs", "coping",      "d
                                               "professionals", "environment", "reasons"};
 #define LIFELINE "988 Suicide & Crisis Lifeline: call or text 988"
 
+/* The plan (contact, type) a stored version belongs to (both NULL when it is not stored). Caller frees. */
+static int stored_plan(cairn_journal *j, const char *version, char **contact, char **type)
+{
+	sqlite3_stmt *st;
+	int rc = cairn__prepare(j, &st, "SELECT contact, type FROM plan_versions WHERE entity = ?1");
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, version, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*contact = strdup((const char *)sqlite3_column_text(st, 0));
+		*type = strdup((const char *)sqlite3_column_text(st, 1));
+		rc = *contact && *type ? SQLITE_DONE : SQLITE_NOMEM;
+	}
+	cairn__finalize(j, st);
+	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a plan version");
+}
+
+/* Run each of `sql` with ?1 `contact`, ?2 `type` (NULL: left unbound, every type) and ?3 `version`. */
+static int run(cairn_journal *j, const char *const *sql, size_t n, const char *contact, const char *type,
+               const char *version)
+{
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+		int rc = cairn__prepare(j, &st, sql[i]);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(st, 1, contact, -1, SQLITE_STATIC);
+		if (type)
+			sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+		if (version)
+			sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
+		if ((rc = cairn__step_done(j, st, "recomputing a plan's heads")))
+			return rc;
+	}
+	return 0;
+}
+
+/* plan_conflicts' rows of the plans of `contact`'s person (merged or not) of `type` (NULL: every type),
+ * counted from plan_heads: what it costs is the plans' heads, not their histories. */
+#define COUNT_HEADS                                                                                       \
+	"DELETE FROM plan_conflicts WHERE (?2 IS NULL OR type = ?2) AND person IN " CAIRN__GROUP("?1"),     \
+	"INSERT INTO plan_conflicts (person, type, heads) SELECT " CAIRN__CANON("?1") ", type, count(*) "   \
+	"FROM plan_heads WHERE contact IN " CAIRN__GROUP("?1") " AND (?2 IS NULL OR type = ?2) "          \
+	"GROUP BY type HAVING count(*) > 1"
+
+/* The plans of `contact`'s person of `type` (NULL: every type), recomputed from all their versions: after
+ * a merge joined two people, or a reused id moved a version from one plan to another. */
+static int rebuild(cairn_journal *j, const char *contact, const char *type)
+{
+	static const char *const sql[] = {
+		"DELETE FROM plan_heads WHERE (?2 IS NULL OR type = ?2) AND contact IN " CAIRN__GROUP("?1"),
+		"INSERT OR REPLACE INTO plan_heads (version, contact, type) SELECT v.entity, v.contact, v.type "
+		"FROM plan_versions v WHERE v.contact IN " CAIRN__GROUP("?1") " AND (?2 IS NULL OR v.type = ?2) "
+		" AND NOT EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "
+		"  WHERE s.seen = v.entity AND w.type = v.type AND w.contact IN " CAIRN__GROUP("?1") ")",
+		COUNT_HEADS,
+	};
+	return run(j, sql, CAIRN__COUNT(sql), contact, type, NULL);
+}
+
+/* Version `version` of the plan (`contact`'s person, `type`) arrived with its seen rows: it is a head
+ * unless a version of its plan has seen it, and what it names stops being a head of its plan. Whatever
+ * the order, this leaves the heads the versions define (a name arriving before its version is found by
+ * that version's own lookup). */
+static int arrived(cairn_journal *j, const char *contact, const char *type, const char *version)
+{
+	static const char *const sql[] = {
+		"INSERT OR REPLACE INTO plan_heads (version, contact, type) SELECT ?3, ?1, ?2 WHERE NOT EXISTS "
+		" (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version WHERE s.seen = ?3 "
+		"  AND w.type = ?2 AND w.contact IN " CAIRN__GROUP("?1") ")",
+		"DELETE FROM plan_heads WHERE version IN (SELECT seen FROM plan_seen WHERE version = ?3) AND type = ?2 "
+		" AND contact IN " CAIRN__GROUP("?1"),
+		COUNT_HEADS,
+	};
+	return run(j, sql, CAIRN__COUNT(sql), contact, type, version);
+}
+
+int cairn__plan_regroup(cairn_journal *j, const char *contact) { return rebuild(j, contact, NULL); }
+
 static int apply_version(cairn_journal *j, const cairn_event *ev, json_t *body)
 {
 	json_t *sections = json_object_get(body, "sections"), *seen = json_object_get(body, "seen"), *v;
 	sqlite3_stmt *st;
-	char *text;
+	char *text, *was_contact = NULL, *was_type = NULL, *now_contact = NULL, *now_type = NULL;
 	size_t i;
 	int rc;
 	if (!json_is_string(json_object_get(body, "contact")) || !json_is_string(json_object_get(body, "type")) ||
 	    !json_is_string(json_object_get(body, "date")) || !json_is_object(sections) ||
 	    (seen && !json_is_array(seen)))
 		return cairn__apply_bad(ev, "contact, type, date and sections are required");
+	if ((rc = stored_plan(j, ev->entity, &was_contact, &was_type)))
+		return rc;
 	rc = cairn__prepare(j, &st,
 	                    "INSERT INTO plan_versions (entity, contact, type, body, date, hlc, device) "
 	                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -55,19 +141,35 @@ static int apply_version(cairn_journal *j, const cairn_event *ev, json_t *body)
 	sqlite3_bind_text(st, 7, ev->device, -1, SQLITE_STATIC);
 	free(text);
 	if ((rc = cairn__step_done(j, st, "recording a plan version")))
-		return rc;
+		goto out;
 	json_array_foreach(seen, i, v)
 	{
-		if (!json_is_string(v))
-			return cairn__apply_bad(ev, "a seen version is not an id");
+		if (!json_is_string(v)) {
+			rc = cairn__apply_bad(ev, "a seen version is not an id");
+			goto out;
+		}
 		if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO plan_seen (version, seen) VALUES (?1, ?2)")))
-			return rc;
+			goto out;
 		sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
 		cairn__bind_json_str(st, 2, v);
 		if ((rc = cairn__step_done(j, st, "recording a plan version")))
-			return rc;
+			goto out;
 	}
-	return 0;
+	/* A copy with a smaller (hlc, device) moves a stored version to its plan (first writer wins: only a
+	 * reused or forged id has two copies): both plans are recomputed whole. */
+	if (!(rc = stored_plan(j, ev->entity, &now_contact, &now_type)) && was_contact &&
+	    (strcmp(was_contact, now_contact) || strcmp(was_type, now_type))) {
+		if (!(rc = rebuild(j, was_contact, was_type)))
+			rc = rebuild(j, now_contact, now_type);
+	} else if (!rc) {
+		rc = arrived(j, now_contact, now_type, ev->entity);
+	}
+out:
+	free(now_contact);
+	free(now_type);
+	free(was_contact);
+	free(was_type);
+	return rc;
 }
 
 #define VERSIONS "vs AS (SELECT * FROM plan_versions v WHERE v.type = ?2 AND v.contact IN " CAIRN__GROUP("?1") ")"
@@ -252,9 +354,9 @@ int cairn_plan_conflicts(cairn_journal *j, char **out)
 	sqlite3_stmt *st;
 	int rc = cairn__prepare(
 		j, &st,
-		"WITH " PLAN_HEADS " SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', person, "
-		" 'type', type, 'heads', json_group_array(entity)) AS o FROM (SELECT * FROM ph ORDER BY hlc, device) "
-		" GROUP BY person, type HAVING count(*) > 1 ORDER BY person, type)");
+		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', p.person, 'type', p.type, "
+		" 'heads', (SELECT json_group_array(entity) FROM (SELECT h.entity FROM " CAIRN__PLAN_HEADS("p.person", "p.type")
+		" h ORDER BY h.hlc, h.device))) AS o FROM plan_conflicts p ORDER BY p.person, p.type)");
 	return rc ? rc : cairn__query_text(j, st, out, "[]");
 }
 
@@ -273,10 +375,11 @@ static int plan_report(cairn_journal *j, const cairn__report_range *r, json_t *s
 }
 
 static const cairn__kind plan_kinds[] = {{"plan.version", apply_version}};
-static const char *const plan_tables[] = {"plan_versions", "plan_seen"};
+static const char *const plan_tables[] = {"plan_versions", "plan_seen", "plan_heads", "plan_conflicts"};
 static const char *const plan_digest[] = {
 	"SELECT 'plan_versions', entity, contact, type, body, date, hlc, device FROM plan_versions ORDER BY entity",
 	"SELECT 'plan_seen', version, seen FROM plan_seen ORDER BY version, seen",
+	"SELECT 'plan_conflicts', person, type, heads FROM plan_conflicts ORDER BY person, type",
 };
 
 const cairn__module cairn__module_plan = {

@@ -106,6 +106,14 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 #define GOAL_CONFLICTS                                                                                   \
 	"(SELECT g.entity AS goal, " CAIRN__CANON("g.contact") " AS contact, x.heads AS heads "          \
 	" FROM goal_status_conflicts x CROSS JOIN goals g ON g.entity = x.goal)"
+/* What plan version `h` (a head of plan p) holds that another head does not, as text: "coping: walk,
+ * call Sam; helpers: Ann" (each section's entries; a section is compared whole). */
+#define PLAN_DIFFERS(h)                                                                                          \
+	"coalesce((SELECT group_concat(e.key || ': ' || coalesce((SELECT group_concat(x.value, ', ') FROM "          \
+	" json_each(e.value) x), '(none)'), '; ') FROM json_each(" h ".body) e WHERE EXISTS (SELECT 1 FROM "               \
+	CAIRN__PLAN_HEADS("p.person", "p.type") " o WHERE o.entity != " h ".entity AND NOT EXISTS (SELECT 1 FROM " \
+	" json_each(o.body) oe WHERE oe.key = e.key AND oe.value IS e.value))), '(the same sections as the other "  \
+	"version)')"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -122,7 +130,8 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		"  + " CAIRN__LC_CONFLICTED("c.entity") " + (SELECT count(*) FROM notes n WHERE n.contact = c.entity "
 		"  AND " NOTE_IN_CONFLICT("n.entity") ") + iif(EXISTS (SELECT 1 FROM goal_status_conflicts), (SELECT count(*) FROM goals g "
 		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN (SELECT k.entity "
-		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0)), "
+		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0) "
+		"  + (SELECT count(*) FROM plan_conflicts p WHERE p.person = c.entity)), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -311,15 +320,16 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'note', 'note', c.note, "
 		" 'heads', c.heads), c.contact, 'note ' || c.note FROM " NOTE_CONFLICTS " c "
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'goal', 'goal', c.goal, "
-		" 'heads', c.heads), c.contact, 'goal ' || c.goal FROM " GOAL_CONFLICTS " c ORDER BY e, fo)");
+		" 'heads', c.heads), c.contact, 'goal ' || c.goal FROM " GOAL_CONFLICTS " c "
+		" UNION ALL SELECT json_object('contact', p.person, 'field', 'plan', 'plan', p.type, "
+		" 'heads', p.heads), p.person, 'plan ' || p.type FROM plan_conflicts p ORDER BY e, fo)");
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
 int cairn_conflict_values(cairn_journal *j, char **out)
 {
-	sqlite3_stmt *st;
-	int rc = cairn__prepare(
-		j, &st,
+	/* In two literals, each within what C99 compilers must support; joined at run time. */
+	static const char head[] =
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'name', "
 		NAME_OF("f.entity") ", 'field', f.field, 'values', "
 		" (SELECT json_group_array(json_object('value', w.value, 'hlc', w.hlc, 'device', w.device)) "
@@ -335,13 +345,24 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" 'note', c.note, 'values', (SELECT json_group_array(json_object('value', h.text, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
 		"  ORDER BY hlc DESC, device DESC) h), 'record', c.note), c.contact, 'note ' || c.note "
-		"FROM " NOTE_CONFLICTS " c "
+		"FROM " NOTE_CONFLICTS " c ";
+	static const char tail[] =
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'goal', "
 		" 'goal', c.goal, 'text', (SELECT text FROM goals g WHERE g.entity = c.goal), 'values', "
 		" (SELECT json_group_array(json_object('value', h.status, 'date', h.date, 'note', h.note, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM goal_status_heads h WHERE h.goal = c.goal "
 		"  ORDER BY hlc DESC, device DESC) h), 'record', c.goal), c.contact, 'goal ' || c.goal "
-		"FROM " GOAL_CONFLICTS " c ORDER BY e, fo)");
+		"FROM " GOAL_CONFLICTS " c "
+		"UNION ALL SELECT json_object('contact', p.person, 'name', " NAME_OF("p.person") ", 'field', 'plan', "
+		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', " PLAN_DIFFERS("h") ", "
+		"  'version', h.entity, 'date', h.date, 'sections', json(h.body), 'hlc', h.hlc, 'device', h.device)) "
+		"  FROM (SELECT * FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h ORDER BY h.hlc DESC, h.device DESC) h), "
+		" 'record', p.person), p.person, 'plan ' || p.type FROM plan_conflicts p ORDER BY e, fo)";
+	char sql[sizeof(head) + sizeof(tail)];
+	sqlite3_stmt *st;
+	int rc;
+	snprintf(sql, sizeof(sql), "%s%s", head, tail);
+	rc = cairn__prepare(j, &st, sql);
 	/* The conflicting values are record content: audited for every person shown, found through the record
 	 * the values belong to (a note's person is found even before their record has arrived). */
 	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "record", "conflicts");
@@ -427,7 +448,8 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'contacts', (SELECT count(*) FROM contacts c WHERE cl % 2 = 1 AND NOT " MERGED_AWAY("c.entity") "), "
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
-		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM " GOAL_CONFLICTS "), "
+		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM " GOAL_CONFLICTS ") "
+		"   + (SELECT count(*) FROM plan_conflicts), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

@@ -3,8 +3,9 @@
 #  - audit entries made on one device are visible at another device of the team and at the office;
 #  - every disclosure path (export, referral carrying notes, emergency) writes its accounting entry,
 #    visible at another device after sync;
-#  - a plan edited on two devices offline keeps both versions, is flagged, and a later version that has
-#    seen both resolves it everywhere;
+#  - a plan edited on two devices offline keeps both versions, is flagged (plan show, plan conflicts and
+#    cairn conflicts, with what each version holds), and a later version that has seen both resolves it
+#    everywhere;
 #  - a note amended on two devices offline is listed as a conflict with both texts, and a later
 #    amendment decides it everywhere;
 #  - a goal's status changed on two devices offline is a conflict with both statuses, marked in goal
@@ -80,7 +81,19 @@ for d in a b office; do
 		'echo "$show" | js "d[\"conflict\"] and sorted(d[\"heads\"]) == sorted([\"$Va\", \"$Vb\"]) and d[\"versions\"] == 3" | grep >/dev/null True'
 	check "$d lists the plan among those needing review" \
 		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep >/dev/null True'
+	check "$d lists the plan with the other conflicts (cairn conflicts), with what each version holds" \
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"plan\"], x[\"contact\"], sorted((v[\"version\"], v[\"value\"]) for v in x[\"values\"])) for x in d] == [(\"plan\", \"relapse\", \"$P\", sorted([(\"$Va\", \"coping: call my sponsor\"), (\"$Vb\", \"places: the bus station\")]))]" | grep >/dev/null True'
+	check "$d counts it in status" 'c $d --json status | js "d[\"conflicts\"]" | grep -x 1 >/dev/null'
+	check "$d marks it on the card" 'c $d contact show "$P" | grep -E "relapse-prevention plan, 3 versions  CONFLICT: 2 versions" >/dev/null'
 done
+c a conflicts >"$T/conf.txt"
+check "the conflicts table names the plan: $(cat "$T/conf.txt")" 'grep -Eq "plan relapse +\"(coping: call my sponsor|places: the bus station)\" " "$T/conf.txt"'
+set +e
+c a resolve "$P" "plan relapse" --keep 1 >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "resolve CONTACT 'plan TYPE' says how a plan's conflict is decided (exit $rc: $(cat "$T/err"))" \
+	'[ $rc -eq 2 ] && grep -q "cairn plan set CONTACT --type TYPE" "$T/err"'
 check "both versions' edits are in the history, each over the version its author had seen" \
 	'c a --json plan history "$P" --type relapse | js "[(v[\"version\"], v[\"seen\"]) for v in d if v[\"head\"]] and all(v[\"seen\"] == [\"$V1\"] for v in d if v[\"head\"])" | grep >/dev/null True'
 Vr=$(c a plan set "$P" --type relapse --coping "call my sponsor" --place "the bus station")
@@ -88,6 +101,9 @@ sync_all a b office
 for d in b office; do
 	check "a version that has seen both resolves the flag on $d" \
 		'c $d --json plan show "$P" --type relapse | js "not d[\"conflict\"] and d[\"version\"] == \"$Vr\" and d[\"versions\"] == 4" | grep >/dev/null True'
+	check "and off $d's card" \
+		'c $d --json contact show "$P" | js "[(p[\"type\"], p[\"version\"], p[\"versions\"], p[\"conflict\"]) for p in d[\"plans\"]] == [(\"relapse\", \"$Vr\", 4, False)]" | grep >/dev/null True'
+	check "and takes it off $d's conflicts" 'c $d --json conflicts | js "[x for x in d if x[\"field\"] == \"plan\"]" | grep -x "\[\]" >/dev/null'
 done
 
 # 2b. The same note amended on a and on b without either seeing the other: a conflict, not a silent winner.

@@ -389,6 +389,18 @@ static int gen_event(void)
 	         "{\"contact\":\"%0\",\"date\":\"2024-03-04\",\"sections\":{\"reasons\":[\"kids\"]},\"seen\":[\"%3\"],"
 	         "\"type\":\"safety\"}"},
 	};
+	/* two records of one person, each with a safety plan, then merged: one plan with two heads */
+	static const seed_event plan_merge[] = {
+	        {0, 0, 1, "contact.set", "{\"fields\":{\"name\":\"Ray\"},\"seen\":{}}"},
+	        {1, 1, 1, "contact.set", "{\"fields\":{\"name\":\"Raymond\"},\"seen\":{}}"},
+	        {0, 2, 2, "plan.version",
+	         "{\"contact\":\"%0\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"music\"]},\"seen\":[],"
+	         "\"type\":\"safety\"}"},
+	        {1, 3, 2, "plan.version",
+	         "{\"contact\":\"%1\",\"date\":\"2024-03-02\",\"sections\":{\"coping\":[\"running\"]},\"seen\":[],"
+	         "\"type\":\"safety\"}"},
+	        {0, 0, 3, "contact.merge", "{\"other\":\"%1\",\"seen\":{\"%0\":1,\"%1\":1}}"},
+	};
 	static const seed_event consent[] = {
 	        {0, 2, 1, "disclosure.add",
 	         "{\"channel\":\"export\",\"consent\":\"%1\",\"contact\":\"%0\",\"emergency\":null,\"purpose\":"
@@ -483,6 +495,7 @@ static int gen_event(void)
 	bad += event_seed("goal", goal, CAIRN__SEED_COUNT(goal));
 	bad += event_seed("goal-conflict", goal_conflict, CAIRN__SEED_COUNT(goal_conflict));
 	bad += event_seed("plan", plan, CAIRN__SEED_COUNT(plan));
+	bad += event_seed("plan-merge", plan_merge, CAIRN__SEED_COUNT(plan_merge));
 	bad += event_seed("consent-disclosure-audit", consent, CAIRN__SEED_COUNT(consent));
 	bad += event_seed("crisis", crisis, CAIRN__SEED_COUNT(crisis));
 	bad += event_seed("crisis-followup-link", crisis_followup, CAIRN__SEED_COUNT(crisis_followup));

@@ -3,12 +3,13 @@
  * have the same state digest, whatever the order the events arrived in (with duplicates).
  *
  * For each of N seeds: three devices perform random operations (contacts, field edits, merges, deletes,
- * notes, amendments, strikes, referrals and statuses, goals and their statuses, decisions of merge/delete
- * conflicts), now and then
- * exchanging events so later writes see earlier ones and concurrent ones conflict (merges and deletes
- * carry "seen", so a merge and a delete that did not see each other raise a conflict: apply.c invariant 5;
- * the run fails if no seed raised one; goal statuses carry "seen" too, and some seed must end with a goal
- * in conflict: goal.c invariant 2). All events are then ingested into fresh journals, each in a
+ * notes, amendments, strikes, referrals and statuses, goals and their statuses, plan versions, decisions
+ * of merge/delete conflicts), now and then exchanging events so later writes see earlier ones and
+ * concurrent ones conflict (merges and deletes carry "seen", so a merge and a delete that did not see each
+ * other raise a conflict: apply.c invariant 5; the run fails if no seed raised one; goal statuses carry
+ * "seen" too, and some seed must end with a goal in conflict: goal.c invariant 2; so do plan versions:
+ * some seed must end with a plan in conflict, and the plan conflicts kept as rows must be those computed
+ * from every version: plan.c rules 2 and 3). All events are then ingested into fresh journals, each in a
  * different random order with random duplicates; every digest must be equal. A failure prints the seed.
  * Journals live under $CAIRN_TEST_TMP or /dev/shm to keep fsyncs cheap.
  */
@@ -67,6 +68,7 @@ static char contacts[MAXIDS][CAIRN_ID_LEN], notes[MAXIDS][CAIRN_ID_LEN], refs[MA
 static int ncontacts, nnotes, nrefs, ngoals;
 static int raised, decisions; /* seeds ending with a merge/delete conflict open; decisions made */
 static int goal_raised;       /* seeds ending with a goal's statuses in conflict */
+static int plan_raised;       /* seeds ending with a plan's versions in conflict */
 
 static const char *const names[] = {"Ada", "Bo", "Cy", "Dee", "Eli"};
 static const char *const fields[] = {"name", "alias", "phone", "dob"};
@@ -82,7 +84,8 @@ static void random_op(cairn_journal *dev[DEVICES])
 {
 	cairn_journal *j = dev[rnd(DEVICES)];
 	char buf[256];
-	int op = rnd(110); /* 100 and over: goals (added after the rest, so the other draws kept their share) */
+	/* 100 and over: goals, 110 and over: plans (added after the rest, so the other draws kept their share) */
+	int op = rnd(116);
 	if (op < 12 || ncontacts == 0) {
 		snprintf(buf, sizeof(buf), "{\"name\":\"%s %u\"}", names[rnd(5)], rnd(100));
 		if (ncontacts < MAXIDS && !cairn_contact_set(j, NULL, buf, contacts[ncontacts]))
@@ -126,6 +129,10 @@ static void random_op(cairn_journal *dev[DEVICES])
 				break;
 			}
 		cairn_free(out);
+	} else if (op >= 110) {
+		/* a version of one of the first people's plans, so merges meet plans too */
+		snprintf(buf, sizeof(buf), "{\"coping\":[\"step %u\"]}", rnd(100));
+		cairn_plan_set(j, pick(), rnd(2) ? "safety" : "relapse", buf, NULL);
 	} else if (op >= 105 && ngoals) {
 		snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"date\":\"2026-0%u-1%u\"}", goal_states[rnd(5)],
 		         1 + rnd(9), rnd(9));
@@ -140,6 +147,68 @@ static void random_op(cairn_journal *dev[DEVICES])
 		if (from != j)
 			cairn_events_foreach(from, NULL, 1, 0, ingest_cb, j);
 	}
+}
+
+/* The heads of plan (contact, type) as cairn_plan_show computes them from every version, as a JSON text
+ * (NULL when it has none or one: no conflict). Caller frees. */
+static char *plan_heads(cairn_journal *j, const char *contact, const char *type)
+{
+	char *out = NULL, *h = NULL;
+	json_t *c;
+	if (cairn_plan_show(j, contact, type, NULL, &out) == 0 && (c = json_loads(out, 0, NULL))) {
+		if (json_is_true(json_object_get(c, "conflict")))
+			h = json_dumps(json_object_get(c, "heads"), JSON_COMPACT);
+		json_decref(c);
+	}
+	cairn_free(out);
+	return h;
+}
+
+/* The plans in conflict as plan_heads and plan_conflicts (schema 0017) keep them, through
+ * cairn_conflict_list (person, type, number of heads), against the heads cairn_plan_show computes from
+ * all the versions of each plan of every person: the same plans, with as many heads. */
+static int plans_agree(cairn_journal *j, uint64_t seed)
+{
+	static const char *const types[] = {"safety", "relapse"};
+	json_t *kept = json_object(), *computed = json_object(), *l, *c;
+	char *out = NULL, *h;
+	size_t i;
+	int same = 1;
+	if (cairn_conflict_list(j, &out) == 0 && (l = json_loads(out, 0, NULL))) {
+		json_array_foreach(l, i, c)
+		{
+			json_t *heads;
+			if (strcmp(json_string_value(json_object_get(c, "field")), "plan"))
+				continue;
+			h = plan_heads(j, json_string_value(json_object_get(c, "contact")),
+			               json_string_value(json_object_get(c, "plan")));
+			heads = h ? json_loads(h, 0, NULL) : NULL;
+			if (!heads ||
+			    (json_int_t)json_array_size(heads) != json_integer_value(json_object_get(c, "heads")))
+				same = 0;
+			json_object_set_new(kept, h ? h : "none", json_true());
+			json_decref(heads);
+			free(h);
+		}
+		json_decref(l);
+	}
+	cairn_free(out);
+	for (int k = 0; k < ncontacts; k++)
+		for (int t = 0; t < 2; t++)
+			if ((h = plan_heads(j, contacts[k], types[t]))) {
+				json_object_set_new(computed, h, json_true());
+				free(h);
+			}
+	same = same && json_equal(kept, computed);
+	if (!same) {
+		char *a = json_dumps(kept, JSON_COMPACT), *b = json_dumps(computed, JSON_COMPACT);
+		fprintf(stderr, "seed %llu: plan conflicts kept %s, computed %s\n", (unsigned long long)seed, a, b);
+		free(a);
+		free(b);
+	}
+	json_decref(kept);
+	json_decref(computed);
+	return same;
 }
 
 static void shuffle(cairn_event *a, size_t n)
@@ -190,6 +259,10 @@ static int run_seed(uint64_t seed)
 			raised++;
 		if (!o && t_field_conflicts(t, "goal", "goal", NULL) > 0)
 			goal_raised++;
+		if (!o && t_field_conflicts(t, "plan", "plan", NULL) > 0)
+			plan_raised++;
+		if (!o && !plans_agree(t, seed))
+			ok = 0;
 		if (!o)
 			strcpy(first, d);
 		else if (strcmp(first, d)) {
@@ -261,8 +334,13 @@ int main(int argc, char **argv)
 	printf("%d of %d event sets ended with a merge/delete conflict open; %d decisions made\n", raised, n,
 	       decisions);
 	printf("%d of %d event sets ended with a goal's statuses in conflict\n", goal_raised, n);
+	printf("%d of %d event sets ended with a plan's versions in conflict\n", plan_raised, n);
 	if (n >= 100 && (raised == 0 || decisions == 0)) {
 		fprintf(stderr, "no merge/delete conflict raised or decided: the rule is not exercised\n");
+		t_failed++;
+	}
+	if (n >= 100 && plan_raised == 0) {
+		fprintf(stderr, "no plan's versions in conflict: the rule is not exercised\n");
 		t_failed++;
 	}
 	if (n >= 100 && goal_raised == 0) {

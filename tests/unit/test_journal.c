@@ -381,6 +381,17 @@ static long vm_end(cairn_journal *j)
 	return vm_steps;
 }
 
+/* Whether value `a` of a conflict is newer than `b` by (hlc, device): two devices can write in the same
+ * millisecond, and then the device id orders them. */
+static int newer(const json_t *a, const json_t *b)
+{
+	json_int_t ha = json_integer_value(json_object_get(a, "hlc")),
+	           hb = json_integer_value(json_object_get(b, "hlc"));
+	const char *da = json_string_value(json_object_get(a, "device")),
+	           *db = json_string_value(json_object_get(b, "device"));
+	return ha > hb || (ha == hb && da && db && strcmp(da, db) > 0);
+}
+
 /* One goal of `j` from cairn_goal_list (a new reference, NULL when absent). */
 static json_t *goal_of(cairn_journal *j, const char *contact, const char *goal)
 {
@@ -443,9 +454,7 @@ static void test_goal_status_conflict(void)
 	                 !strcmp(json_string_value(json_object_get(e, "field")), "goal") &&
 	                 !strcmp(json_string_value(json_object_get(e, "contact")), c) && json_array_size(ev) == 2 &&
 	                 s0 && s1 && strcmp(s0, s1) && (!strcmp(s0, "achieved") || !strcmp(s0, "dropped")) &&
-	                 (!strcmp(s1, "achieved") || !strcmp(s1, "dropped")) &&
-	                 json_integer_value(json_object_get(v0, "hlc")) >
-	                         json_integer_value(json_object_get(v1, "hlc")) &&
+	                 (!strcmp(s1, "achieved") || !strcmp(s1, "dropped")) && newer(v0, v1) &&
 	                 strstr(vals, "a room of my own") && !strstr(vals, "paused"),
 	         "values: %s", vals);
 	char newest[16];
@@ -610,6 +619,178 @@ static void test_goal_status_upgrade(void)
 	cairn_journal_free(p);
 }
 
+/* The plan conflicts of cairn_conflict_list, as "PERSON/TYPE:heads ..." ("" for none). */
+static void plan_conflicts(cairn_journal *j, char *buf, size_t n)
+{
+	char *c = NULL;
+	json_t *arr, *e;
+	size_t i;
+	buf[0] = '\0';
+	if (cairn_conflict_list(j, &c))
+		return;
+	arr = json_loads(c, 0, NULL);
+	json_array_foreach(arr, i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "field")), "plan"))
+			snprintf(buf + strlen(buf), n - strlen(buf), "%s%s/%s:%lld", *buf ? " " : "",
+			         json_string_value(json_object_get(e, "contact")),
+			         json_string_value(json_object_get(e, "plan")),
+			         (long long)json_integer_value(json_object_get(e, "heads")));
+	}
+	json_decref(arr);
+	cairn_free(c);
+}
+
+/* A plan changed on two devices without either seeing the other is listed by cairn_conflict_list with
+ * the other conflicts (schema 0017), the same on every journal whatever the order, counted, its values
+ * audited; a new version decides it. Two people each with a plan, merged, are one plan with two heads. */
+static void test_plan_conflict(void)
+{
+	cairn_journal *a = fresh(), *b = fresh(), *x = fresh();
+	char c[CAIRN_ID_LEN], want[200], got[300], *vals = NULL, *stats = NULL, *list = NULL;
+	T_REQUIRE(a && b && x);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Jo Mbeki\"}", c));
+	T_OK(cairn_plan_set(a, c, "safety", "{\"coping\":[\"walk the dog\"],\"reasons\":[\"my son\"]}", NULL));
+	T_OK(sync_into(b, a));
+	/* one after the other: no conflict */
+	T_OK(cairn_plan_set(a, c, "safety", "{\"helpers\":[\"Aunt May\"]}", NULL));
+	T_OK(sync_into(b, a));
+	plan_conflicts(b, got, sizeof(got));
+	T_CHECKF(!*got, "sequential versions: %s", got);
+	/* both change it offline; x gets b's first */
+	T_OK(cairn_plan_set(a, c, "safety", "{\"coping\":[\"walk the dog\",\"call Sam\"]}", NULL));
+	T_OK(cairn_plan_set(b, c, "safety", "{\"helpers\":[\"Aunt May\",\"Pastor Lee\"]}", NULL));
+	T_OK(cairn_plan_set(b, c, "relapse", "{\"triggers\":[\"payday\"]}", NULL)); /* another plan: no conflict */
+	T_OK(sync_into(x, b));
+	T_OK(sync_into(x, a));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(a, b));
+	snprintf(want, sizeof(want), "%s/safety:2", c);
+	cairn_journal *all[] = {a, b, x};
+	for (int i = 0; i < 3; i++) {
+		plan_conflicts(all[i], got, sizeof(got));
+		T_CHECKF(!strcmp(got, want), "journal %d: got '%s', want '%s'", i, got, want);
+	}
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	T_OK(cairn_journal_stats(x, &stats));
+	T_OK(cairn_contact_list(x, 0, &list));
+	T_CHECKF(strstr(stats, "\"conflicts\":1") && strstr(list, "\"conflicts\":1"), "%s %s", stats, list);
+	cairn_free(stats);
+	cairn_free(list);
+	/* the values: what each head holds that the other does not, audited for the person */
+	int before = audit_count(a, c, "conflicts");
+	T_OK(cairn_conflict_values(a, &vals));
+	json_t *v = json_loads(vals, 0, NULL), *e = json_array_get(v, 0), *ev = json_object_get(e, "values");
+	const char *s0 = json_string_value(json_object_get(json_array_get(ev, 0), "value")),
+	           *s1 = json_string_value(json_object_get(json_array_get(ev, 1), "value"));
+	T_CHECKF(json_array_size(v) == 1 && !strcmp(json_string_value(json_object_get(e, "field")), "plan") &&
+	                 !strcmp(json_string_value(json_object_get(e, "plan")), "safety") &&
+	                 !strcmp(json_string_value(json_object_get(e, "name")), "Jo Mbeki") &&
+	                 json_array_size(ev) == 2 && s0 && s1 &&
+	                 ((!strcmp(s0, "coping: walk the dog, call Sam; helpers: Aunt May") &&
+	                   !strcmp(s1, "coping: walk the dog; helpers: Aunt May, Pastor Lee")) ||
+	                  (!strcmp(s1, "coping: walk the dog, call Sam; helpers: Aunt May") &&
+	                   !strcmp(s0, "coping: walk the dog; helpers: Aunt May, Pastor Lee"))) &&
+	                 json_object_get(json_object_get(json_array_get(ev, 0), "sections"), "reasons"),
+	         "values: %s", vals);
+	T_CHECK(audit_count(a, c, "conflicts") == before + 1);
+	json_decref(v);
+	cairn_free(vals);
+	T_OK(cairn_plan_conflicts(b, &list));
+	T_CHECKF(strstr(list, c) && strstr(list, "safety") && !strstr(list, "relapse"), "plan conflicts: %s", list);
+	cairn_free(list);
+	/* a version of another person's plan naming one of these heads (only a modified client writes one)
+	 * leaves them heads */
+	char *shown = NULL, hostile[400];
+	T_OK(cairn_plan_show(x, c, "safety", NULL, &shown));
+	json_t *sp = json_loads(shown, 0, NULL);
+	snprintf(hostile, sizeof(hostile),
+	         "{\"contact\":\"%s\",\"date\":\"2026-11-20\",\"sections\":{\"coping\":[\"music\"]},"
+	         "\"seen\":[\"%s\"],\"type\":\"safety\"}",
+	         "01890000-0000-7000-8000-00000000c0c0",
+	         json_string_value(json_array_get(json_object_get(sp, "heads"), 0)));
+	T_OK(cairn_event_append(x, "plan.version", NULL, hostile, NULL));
+	json_decref(sp);
+	cairn_free(shown);
+	plan_conflicts(x, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s/safety:2", c);
+	T_CHECKF(!strcmp(got, want), "after another plan named a head: got '%s', want '%s'", got, want);
+	/* and a third version naming nothing makes three */
+	snprintf(hostile, sizeof(hostile),
+	         "{\"contact\":\"%s\",\"date\":\"2026-11-20\",\"sections\":{\"coping\":[\"music\"]},"
+	         "\"seen\":[],\"type\":\"safety\"}",
+	         c);
+	T_OK(cairn_event_append(x, "plan.version", NULL, hostile, NULL));
+	plan_conflicts(x, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s/safety:3", c);
+	T_CHECKF(!strcmp(got, want), "a third head: got '%s', want '%s'", got, want);
+	/* not for cairn_conflict_resolve: a new version decides it, on every journal */
+	T_CHECK(cairn_conflict_resolve(a, c, "plan", "x", 0, &vals) == CAIRN_EINVAL);
+	T_OK(cairn_plan_set(x, c, "safety", "{\"helpers\":[\"Aunt May\",\"Pastor Lee\"]}", NULL));
+	T_OK(sync_into(a, x));
+	T_OK(sync_into(b, x));
+	T_OK(sync_into(b, a)); /* and a's audit entry */
+	T_OK(sync_into(x, a));
+	for (int i = 0; i < 3; i++) {
+		plan_conflicts(all[i], got, sizeof(got));
+		T_CHECKF(!*got, "journal %d after the decision: %s", i, got);
+	}
+	T_CHECKF(conflict_list_scans(a) == 0, "no conflict open, %ld full-scan steps", conflict_list_scans(a));
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+
+	/* Two records of one person, each with a safety plan, are two plans until a merge makes them one: two
+	 * heads, listed under the survivor, in whichever order the merge and the versions arrive. A version
+	 * written through the merged-away id decides it. */
+	cairn_journal *m = fresh(), *n = fresh(), *y = fresh();
+	char e1[CAIRN_ID_LEN], e2[CAIRN_ID_LEN];
+	T_REQUIRE(m && n && y);
+	T_OK(cairn_contact_set(m, NULL, "{\"name\":\"Ray Diaz\"}", e1));
+	T_OK(cairn_plan_set(m, e1, "safety", "{\"coping\":[\"music\"]}", NULL));
+	T_OK(cairn_contact_set(n, NULL, "{\"name\":\"Raymond Diaz\"}", e2));
+	T_OK(cairn_plan_set(n, e2, "safety", "{\"coping\":[\"running\"]}", NULL));
+	T_OK(sync_into(m, n));
+	plan_conflicts(m, got, sizeof(got));
+	T_CHECKF(!*got, "two people's plans: %s", got);
+	T_OK(cairn_contact_merge(m, e1, e2));
+	const char *survivor = strcmp(e1, e2) < 0 ? e1 : e2, *other = survivor == e1 ? e2 : e1;
+	snprintf(want, sizeof(want), "%s/safety:2", survivor);
+	t_evlist evs = {0};
+	T_OK(cairn_events_foreach(m, NULL, 1, 0, t_evlist_collect, &evs));
+	for (size_t k = evs.n; k-- > 0;) /* the merge first, the versions after */
+		T_CHECK(cairn_event_ingest(y, &evs.ev[k]) >= 0);
+	t_evlist_free(&evs);
+	T_OK(sync_into(n, m));
+	cairn_journal *merged[] = {m, n, y};
+	for (int i = 0; i < 3; i++) {
+		plan_conflicts(merged[i], got, sizeof(got));
+		T_CHECKF(!strcmp(got, want), "merged, journal %d: got '%s', want '%s'", i, got, want);
+	}
+	T_CHECK(same_digest(m, n) && same_digest(m, y));
+	T_OK(cairn_plan_set(n, other, "safety", "{\"coping\":[\"music\",\"running\"]}", NULL));
+	T_OK(sync_into(m, n));
+	T_OK(sync_into(y, n));
+	for (int i = 0; i < 3; i++) {
+		plan_conflicts(merged[i], got, sizeof(got));
+		T_CHECKF(!*got, "merged, journal %d after the decision: %s", i, got);
+	}
+	T_CHECK(same_digest(m, n) && same_digest(m, y));
+
+	/* A journal from before 0017 gains its open plan conflicts when it is upgraded. */
+	T_OK(cairn_plan_set(m, e1, "relapse", "{\"places\":[\"the park\"]}", NULL));
+	T_OK(cairn_plan_set(n, e2, "relapse", "{\"places\":[\"the bar\"]}", NULL));
+	T_OK(sync_into(m, n));
+	snprintf(want, sizeof(want), "%s/relapse:2", survivor);
+	m = reopen_undone(m, "DROP TABLE plan_conflicts; DELETE FROM migrations WHERE version >= 17");
+	T_REQUIRE(m);
+	plan_conflicts(m, got, sizeof(got));
+	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
+	T_OK(sync_into(y, m));
+	T_CHECK(same_digest(m, y));
+	cairn_journal *js[] = {a, b, x, m, n, y};
+	for (int i = 0; i < 6; i++)
+		cairn_journal_free(js[i]);
+}
+
 /* An event of device `dev` (16 hex) at hlc `ms` << 16, ingested into `j`; 0 on success. */
 static int put(cairn_journal *j, const char *dev, uint64_t seq, uint64_t ms, const char *kind, const char *entity,
                const char *body)
@@ -757,6 +938,47 @@ static void test_goal_status_review(void)
 	T_CHECKF(one > 0 && forty < one + one / 2, "contact list VM steps: %ld with 1 goal conflict, %ld with 40", one,
 	         forty);
 	cairn_journal_free(q);
+}
+
+/* Applying a plan version costs a lookup per version it names and per head of its plan, not a walk of the
+ * plan's history: in a chain of 400 versions (each naming the one before) the 400th costs about what the
+ * 100th does (recomputing the plan from every version made it cost four times as much, and importing
+ * 8,000 versions of one person's plans took 24 s); 400 versions naming nothing are 400 heads, and the
+ * 400th costs about four times the 100th. */
+static void test_plan_conflict_cost(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000f1", *A = "aaaaaaaaaaaaaaaa", *B = "bbbbbbbbbbbbbbbb";
+	char id[CAIRN_ID_LEN], prev[CAIRN_ID_LEN] = "", body[400], got[200];
+	long cost[2][2] = {{0}};
+	for (int chain = 1; chain >= 0; chain--) {
+		cairn_journal *q = fresh();
+		T_REQUIRE(q);
+		T_OK(put(q, A, 1, 1000, "contact.set", who, "{\"fields\":{\"name\":\"Lee\"},\"seen\":{}}"));
+		for (uint64_t n = 1; n <= 400; n++) {
+			snprintf(id, sizeof(id), "01890000-0000-7000-8003-%012llu", (unsigned long long)n);
+			snprintf(
+			        body, sizeof(body),
+			        "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"sections\":{\"coping\":[\"step %llu\"]},"
+			        "\"seen\":[%s%s%s],\"type\":\"safety\"}",
+			        who, (unsigned long long)n, chain && *prev ? "\"" : "", chain ? prev : "",
+			        chain && *prev ? "\"" : "");
+			if (n == 100 || n == 400)
+				vm_begin(q);
+			T_OK(put(q, B, n, 1000 + n, "plan.version", id, body));
+			if (n == 100 || n == 400)
+				cost[chain][n == 400] = vm_end(q);
+			snprintf(prev, sizeof(prev), "%s", id);
+		}
+		plan_conflicts(q, got, sizeof(got));
+		T_CHECKF(chain ? !*got : strstr(got, "/safety:400") != NULL, "%s: '%s'", chain ? "chain" : "heads",
+		         got);
+		cairn_journal_free(q);
+		prev[0] = '\0';
+	}
+	T_CHECKF(cost[1][0] > 0 && cost[1][1] < 2 * cost[1][0],
+	         "a chain: VM steps of the 100th version %ld, the 400th %ld", cost[1][0], cost[1][1]);
+	T_CHECKF(cost[0][0] > 0 && cost[0][1] < 8 * cost[0][0],
+	         "400 heads: VM steps of the 100th version %ld, the 400th %ld", cost[0][0], cost[0][1]);
 }
 
 /* Records a modified client could write, which apply takes (it checks types, not every element), must
@@ -1695,6 +1917,8 @@ int main(void)
 	T_RUN(test_goal_status_conflict);
 	T_RUN(test_goal_status_upgrade);
 	T_RUN(test_goal_status_review);
+	T_RUN(test_plan_conflict);
+	T_RUN(test_plan_conflict_cost);
 	T_RUN(test_hostile_records);
 	T_RUN(test_kinds_catch_up);
 	T_RUN(test_merge_converges);
