@@ -45,13 +45,10 @@ int cairn__seen_heads(cairn_journal *j, const cairn__seen_family *f, const char 
 int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char *b, json_t **out);
 
 /* The heads of the plan (person `p`, merged or not, type `t`), as SQL rows of plan_versions: the versions
- * no other version of the same plan has seen (plan.c rule 2). */
-/* clang-format off */
+ * no other version of the same plan has seen (plan.c rule 2), as plan_heads keeps them (rule 3). */
 #define CAIRN__PLAN_HEADS(p, t)                                                                              \
-	"(SELECT v.* FROM plan_versions v WHERE v.type = " t " AND v.contact IN " CAIRN__GROUP(p) " AND NOT "   \
-	" EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "                      \
-	" WHERE s.seen = v.entity AND w.type = v.type AND w.contact IN " CAIRN__GROUP(p) "))"
-/* clang-format on */
+	"(SELECT v.* FROM plan_heads h CROSS JOIN plan_versions v ON v.entity = h.version WHERE h.type = " t \
+	" AND h.contact IN " CAIRN__GROUP(p) ")"
 
 /* plan.c: recompute plan_conflicts (schema 0017) for every plan of `contact`'s merge group; apply.c calls
  * it when a merge joins a group, since which versions make one plan depends on who is merged. */

@@ -342,12 +342,10 @@ int cairn_plan_history(cairn_journal *j, const char *contact, const char *type, 
 	return cairn__query_text(j, st, out, "[]");
 }
 
-#define PLAN_HEADS                                                             \
-	"ph AS (SELECT " CAIRN__CANON("v.contact") " "                         \
-	"  AS person, v.type, v.entity, v.hlc, v.device FROM plan_versions v " \
-	"  WHERE NOT EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "    \
-	"  WHERE s.seen = v.entity AND w.type = v.type AND " CAIRN__CANON("w.contact") " = "              \
-	CAIRN__CANON("v.contact") "))"
+/* Every plan's heads (plan_heads, rule 3), with the person they belong to (the survivor). */
+#define PLAN_HEADS                                                                                       \
+	"ph AS (SELECT " CAIRN__CANON("h.contact") " AS person, h.type, h.version AS entity, v.hlc, v.device " \
+	" FROM plan_heads h CROSS JOIN plan_versions v ON v.entity = h.version)"
 
 int cairn_plan_conflicts(cairn_journal *j, char **out)
 {

@@ -205,6 +205,37 @@ static void test_report_sections(void)
 	json_decref(sections);
 }
 
+/* A safety plan with a version that saw none of the others (as a device offline writes it) needs review:
+ * counted from the heads plan.c keeps (schema 0017). Run last: it leaves a conflict open. */
+static void test_plan_needing_review(void)
+{
+	cairn__report_range r = {"2026-01-01", "2026-12-31", NULL, "2026-06-01", 0};
+	json_t *sections = json_array();
+	char *plans = NULL, body[300];
+	T_OK(cairn_plan_conflicts(ja, &plans));
+	json_t *pl = json_loads(plans, 0, NULL);
+	T_REQUIRE(pl && json_array_size(pl) == 0);
+	cairn_free(plans);
+	json_decref(pl);
+	/* the safety plan's person: the one contact with a safety plan */
+	sqlite3_stmt *st;
+	T_OK(sqlite3_prepare_v2(ja->db, "SELECT contact FROM plan_versions WHERE type = 'safety'", -1, &st, NULL));
+	T_REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"date\":\"2026-03-03\",\"sections\":{\"reasons\":[\"my dog\"]},\"seen\":[],"
+	         "\"type\":\"safety\"}",
+	         (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	T_OK(cairn_event_append(ja, "plan.version", NULL, body, NULL));
+	T_OK(cairn__exec(ja, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
+	                     "INSERT OR IGNORE INTO temp.report_devices SELECT DISTINCT device FROM events"));
+	for (size_t m = 0; cairn__modules[m]; m++)
+		if (cairn__modules[m]->report)
+			T_OK(cairn__modules[m]->report(ja, &r, sections));
+	T_CHECK(has(sections, "plans.type", "[[\"relapse\",1,2,0],[\"safety\",1,2,1]]"));
+	json_decref(sections);
+}
+
 static int collect(const cairn_event *ev, void *ud)
 {
 	json_t *a = ud;
@@ -630,6 +661,7 @@ int main(void)
 	T_RUN(test_caseload_views_are_audited);
 	T_RUN(test_log_is_audited); /* last: its audit entries change the digest */
 	T_RUN(test_audited_views_fail_closed);
+	T_RUN(test_plan_needing_review); /* last: it leaves a plan conflict open */
 	cairn_free(directory);
 	cairn_journal_free(ja);
 	cairn_journal_free(jb);

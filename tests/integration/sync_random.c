@@ -1,6 +1,7 @@
 /*
- * sync_random.c — three devices, random operations, random sync orders through a central remote and a
- * "USB stick" (a bare repo in a directory), then a final round: every digest must be equal.
+ * sync_random.c — three devices, random operations (contacts, field edits, notes, merges, plan versions),
+ * random sync orders through a central remote and a "USB stick" (a bare repo in a directory), then a
+ * final round: every digest must be equal.
  *
  * Usage: sync_random RUNS REPO_DIR URL_PREFIX [URL_PREFIX ...]
  *   For run i a central bare repo REPO_DIR/run<i>.git is created (append-only config) and reached as
@@ -82,10 +83,12 @@ static int sync_with(device *d, const char *remote)
 static char contacts[512][CAIRN_ID_LEN];
 static int ncontacts;
 
+static int plan_conflicted; /* runs that ended with a plan's versions in conflict */
+
 static void random_op(device *d)
 {
 	char buf[200];
-	int op = rnd(10);
+	int op = rnd(12);
 	if (op < 3 || !ncontacts) {
 		snprintf(buf, sizeof(buf), "{\"name\":\"Person %u\"}", rnd(1000));
 		if (ncontacts < 512 && !cairn_contact_set(d->j, NULL, buf, contacts[ncontacts]))
@@ -96,8 +99,13 @@ static void random_op(device *d)
 	} else if (op < 9) {
 		snprintf(buf, sizeof(buf), "{\"text\":\"met again, %u\"}", rnd(1000));
 		cairn_note_add(d->j, contacts[rnd(ncontacts)], buf, NULL);
-	} else {
+	} else if (op < 10) {
 		cairn_contact_merge(d->j, contacts[rnd(ncontacts)], contacts[rnd(ncontacts)]);
+	} else {
+		/* a version of one of the first people's plans: devices offline from each other conflict */
+		snprintf(buf, sizeof(buf), "{\"coping\":[\"step %u\"]}", rnd(1000));
+		cairn_plan_set(d->j, contacts[rnd(ncontacts < 3 ? (uint32_t)ncontacts : 3)],
+		               rnd(2) ? "safety" : "relapse", buf, NULL);
 	}
 }
 
@@ -161,6 +169,10 @@ static int run(int i, const char *repos, const char *prefix)
 			ok = 0;
 		}
 	}
+	char *conflicts = NULL;
+	if (ok && !cairn_conflict_list(dev[0].j, &conflicts) && strstr(conflicts, "\"field\":\"plan\""))
+		plan_conflicted++;
+	cairn_free(conflicts);
 	for (int k = 0; k < DEVICES; k++) {
 		cairn_sync_free(dev[k].s);
 		cairn_journal_free(dev[k].j);
@@ -195,6 +207,11 @@ int main(int argc, char **argv)
 	}
 	if (!t_failed)
 		sh("rm -rf '%s' %s", root, "");
+	printf("%d of %d runs ended with a plan's versions in conflict\n", plan_conflicted, runs);
+	if (runs >= 100 && !plan_conflicted) {
+		fprintf(stderr, "no run ended with a plan conflict: concurrent versions are not exercised\n");
+		t_failed++;
+	}
 	printf("%d passed, %d failed\n", t_passed, t_failed);
 	return t_failed ? 1 : 0;
 }
