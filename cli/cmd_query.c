@@ -215,9 +215,10 @@ static char *conflict_values(struct cli_ctx *ctx, const json_t *c)
 	const json_t *v;
 	size_t i, n = 1;
 	char *out = NULL, num[24] = "";
-	/* numbered for --keep only where --keep decides: a field's values, not a note's, a goal's, a plan's
-	 * or a person's status */
-	int numbered = !js_str(c, "note") && !js_str(c, "goal") && !js_str(c, "plan") && !js_str(c, "kind");
+	/* numbered for --keep only where --keep decides: a field's values, not a note's, a goal's, a plan's,
+	 * a referral's or a person's status */
+	int numbered = !js_str(c, "note") && !js_str(c, "goal") && !js_str(c, "plan") && !js_str(c, "referral") &&
+	               !js_str(c, "kind");
 
 	json_array_foreach(json_object_get(c, "values"), i, v)
 	{
@@ -263,7 +264,7 @@ static int render_conflicts(void *ud, const json_t *doc)
 	table_fixed(&t, 0);
 	json_array_foreach(doc, i, c)
 	{
-		char scon[CAIRN_ID_LEN], snote[CAIRN_ID_LEN], field[CAIRN_ID_LEN + 8], *vals = conflict_values(ctx, c);
+		char scon[CAIRN_ID_LEN], snote[CAIRN_ID_LEN], field[CAIRN_ID_LEN + 16], *vals = conflict_values(ctx, c);
 
 		session_abbrev(ctx, "contact", js_str(c, "contact"), scon);
 		snprintf(field, sizeof(field), "%s", js_str(c, "field"));
@@ -273,6 +274,9 @@ static int render_conflicts(void *ud, const json_t *doc)
 		} else if (js_str(c, "goal")) { /* two statuses of one goal: "goal 01a2b3c4" */
 			session_abbrev(ctx, "goal", js_str(c, "goal"), snote);
 			snprintf(field, sizeof(field), "goal %s", snote);
+		} else if (js_str(c, "referral")) { /* two outcomes of one referral: "referral 01a2b3c4" */
+			session_abbrev(ctx, "referral", js_str(c, "referral"), snote);
+			snprintf(field, sizeof(field), "referral %s", snote);
 		} else if (js_str(c, "plan")) { /* two versions of one plan: "plan safety" */
 			snprintf(field, sizeof(field), "plan %.16s", js_str(c, "plan"));
 		}
@@ -291,7 +295,8 @@ static int render_conflicts(void *ud, const json_t *doc)
 		       "cairn resolve CONTACT deleted (or alive); a note amended on two devices (FIELD note ID):\n"
 		       "cairn note amend NOTE; a goal's status changed on two devices (FIELD goal ID):\n"
 		       "cairn goal status GOAL STATUS; a plan changed on two devices (FIELD plan TYPE):\n"
-		       "cairn plan set CONTACT --type TYPE\n");
+		       "cairn plan set CONTACT --type TYPE; a referral's outcome recorded two ways\n"
+		       "(FIELD referral ID): cairn referral status REFERRAL STATE --reopen\n");
 	return 0;
 }
 
@@ -432,7 +437,9 @@ const struct cli_sub cmd_digest_subs[] = {
 };
 
 const struct cli_sub cmd_conflicts_subs[] = {
-        {NULL, "", 0, 0, "List contact fields, notes, goals and plans edited concurrently on different devices.",
+        {NULL, "", 0, 0,
+         "List contact fields, notes, goals, plans and referral outcomes edited concurrently on different "
+         "devices.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
          "A note amended on two devices that had not seen each other's amendment is listed as\n"
@@ -445,6 +452,11 @@ const struct cli_sub cmd_conflicts_subs[] = {
          "listed as 'plan TYPE' with what each version holds that the other does not; the plan\n"
          "shows the newest until someone writes a new version ('cairn plan set CONTACT --type\n"
          "TYPE', with or without changes), which replaces them all ('plan history' shows each).\n"
+         "A referral recorded with two different outcomes (completed on one device, failed on\n"
+         "another, neither seeing the other) is listed as 'referral ID' with both; the referral\n"
+         "shows the one that ranks first (completed, failed, rejected, cancelled) and 'needs\n"
+         "review' until someone records the outcome that stands with 'cairn referral status\n"
+         "REFERRAL STATE --reopen', which starts a new round.\n"
          "FIELD 'status': a person was merged on one device and deleted (or restored) on another,\n"
          "neither seeing the other. Both sides are listed (\"deleted ID\" or \"restored ID\", \"merged\n"
          "ID + ID\", with device and time); the person shows as the merge survivor's delete says\n"

@@ -127,6 +127,9 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 	if (is_record_field(field, "goal"))
 		return cli_usage("a goal's conflicting statuses are decided by a new status, which replaces them all: "
 		                 "cairn goal status GOAL STATUS");
+	if (is_record_field(field, "referral"))
+		return cli_usage("a referral's clashing outcomes are decided by recording the one that stands in a new "
+		                 "round: cairn referral status REFERRAL STATE --reopen");
 	if (is_record_field(field, "plan"))
 		return cli_usage("a plan's concurrent versions are decided by writing a new version, which replaces "
 		                 "them all: cairn plan set CONTACT --type TYPE");
@@ -220,6 +223,8 @@ const struct cli_sub cmd_resolve_subs[] = {
          "A note's conflict (FIELD 'note ID') is decided by amending the note: 'cairn note amend'.\n"
          "A goal's (FIELD 'goal ID') by a new status: 'cairn goal status GOAL STATUS'.\n"
          "A plan's (FIELD 'plan TYPE') by a new version: 'cairn plan set CONTACT --type TYPE'.\n"
+         "A referral's (FIELD 'referral ID') by the outcome that stands, in a new round:\n"
+         "'cairn referral status REFERRAL STATE --reopen'.\n"
          "\n"
          "Examples:\n"
          "  cairn conflicts\n"

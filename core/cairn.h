@@ -307,7 +307,10 @@ int cairn_search(cairn_journal *j, const char *query, char **out);
  * was changed on two devices without either seeing the other is {"contact": the person's surviving id,
  * "field":"goal","goal": its id,"heads":n}, decided by a new status (cairn_goal_status). A plan with
  * versions written on two devices without either seeing the other is {"contact": the person's surviving
- * id, "field":"plan","plan": its type,"heads":n}, decided by a new version (cairn_plan_set).
+ * id, "field":"plan","plan": its type,"heads":n}, decided by a new version (cairn_plan_set). A referral
+ * recorded with two different terminal states on devices that had not seen each other's is {"contact",
+ * "field":"referral","referral": its id,"heads": the distinct states}, decided by a status that reopens
+ * it (cairn_referral_status with "reopen"); a struck referral's is dropped.
  */
 int cairn_conflict_list(cairn_journal *j, char **out);
 /**
@@ -331,7 +334,10 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * conflict has "field":"plan", "plan" (its type) and its heads as values {"value": what that version holds
  * that another head does not, as text ("coping: walk, call Sam; helpers: Ann"),"version","date",
  * "sections","hlc","device"}, newest first; its "record" is the person; counted once per plan in those
- * counts, and listed by cairn_plan_conflicts() too.
+ * counts, and listed by cairn_plan_conflicts() too. A referral's has "field":"referral", "referral"
+ * (its id), "to" and as values its terminal status events in the winning round, newest first
+ * {"value": the state with its outcome, "completed (placed)","state","outcome","reporter","note","hlc",
+ * "device"}; its "record" is the referral.
  */
 int cairn_conflict_values(cairn_journal *j, char **out);
 

@@ -106,6 +106,14 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 #define GOAL_CONFLICTS                                                                                   \
 	"(SELECT g.entity AS goal, " CAIRN__CANON("g.contact") " AS contact, x.heads AS heads "          \
 	" FROM goal_status_conflicts x CROSS JOIN goals g ON g.entity = x.goal)"
+/* The referrals whose winning generation holds two different terminal states (apply.c: one recorded
+ * completed, another failed, neither seeing the other), as (referral, contact: the person's surviving id,
+ * heads: the distinct states); a struck referral's clash is moot, and one not arrived yet shows nothing. */
+#define REFERRAL_CLASHES                                                                                      \
+	"(SELECT s.referral AS referral, " CAIRN__CANON("r.contact") " AS contact, r.target AS target, s.gen AS gen, " \
+	" (SELECT count(DISTINCT e.state) FROM referral_events e WHERE e.referral = s.referral AND e.gen = s.gen "    \
+	"  AND e.rank >= 6) AS heads FROM referral_state s CROSS JOIN referrals r ON r.entity = s.referral "          \
+	" WHERE s.review AND NOT s.struck)"
 /* What plan version `h` (a head of plan p) holds that another head does not, as text: "coping: walk,
  * call Sam; helpers: Ann" (each section's entries; a section is compared whole). */
 #define PLAN_DIFFERS(h)                                                                                          \
@@ -131,7 +139,10 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		"  AND " NOTE_IN_CONFLICT("n.entity") ") + iif(EXISTS (SELECT 1 FROM goal_status_conflicts), (SELECT count(*) FROM goals g "
 		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN (SELECT k.entity "
 		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0) "
-		"  + (SELECT count(*) FROM plan_conflicts p WHERE p.person = c.entity)), "
+		"  + (SELECT count(*) FROM plan_conflicts p WHERE p.person = c.entity) "
+		"  + iif(EXISTS (SELECT 1 FROM referral_state WHERE review AND NOT struck), (SELECT count(*) FROM "
+		"  referrals r CROSS JOIN referral_state s ON s.referral = r.entity WHERE s.review AND NOT s.struck "
+		"  AND r.contact IN (SELECT k.entity FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0)), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -322,7 +333,9 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'goal', 'goal', c.goal, "
 		" 'heads', c.heads), c.contact, 'goal ' || c.goal FROM " GOAL_CONFLICTS " c "
 		" UNION ALL SELECT json_object('contact', p.person, 'field', 'plan', 'plan', p.type, "
-		" 'heads', p.heads), p.person, 'plan ' || p.type FROM plan_conflicts p ORDER BY e, fo)");
+		" 'heads', p.heads), p.person, 'plan ' || p.type FROM plan_conflicts p "
+		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'referral', 'referral', c.referral, "
+		" 'heads', c.heads), c.contact, 'referral ' || c.referral FROM " REFERRAL_CLASHES " c ORDER BY e, fo)");
 	return rc ? rc : one_text(j, st, out, "[]");
 }
 
@@ -357,7 +370,14 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', " PLAN_DIFFERS("h") ", "
 		"  'version', h.entity, 'date', h.date, 'sections', json(h.body), 'hlc', h.hlc, 'device', h.device)) "
 		"  FROM (SELECT * FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h ORDER BY h.hlc DESC, h.device DESC) h), "
-		" 'record', p.person), p.person, 'plan ' || p.type FROM plan_conflicts p ORDER BY e, fo)";
+		" 'record', p.person), p.person, 'plan ' || p.type FROM plan_conflicts p "
+		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'referral', "
+		" 'referral', c.referral, 'to', c.target, 'values', (SELECT json_group_array(json_object('value', "
+		"  e.state || coalesce(' (' || e.outcome || ')', ''), 'state', e.state, 'outcome', e.outcome, "
+		"  'reporter', e.reporter, 'note', e.note, 'hlc', e.hlc, 'device', e.device)) FROM (SELECT * FROM "
+		"  referral_events e WHERE e.referral = c.referral AND e.gen = c.gen AND e.rank >= 6 "
+		"  ORDER BY e.hlc DESC, e.device DESC) e), 'record', c.referral), c.contact, 'referral ' || c.referral "
+		"FROM " REFERRAL_CLASHES " c ORDER BY e, fo)";
 	char sql[sizeof(head) + sizeof(tail)];
 	sqlite3_stmt *st;
 	int rc;
@@ -449,7 +469,7 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
 		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM " GOAL_CONFLICTS ") "
-		"   + (SELECT count(*) FROM plan_conflicts), "
+		"   + (SELECT count(*) FROM plan_conflicts) + (SELECT count(*) FROM " REFERRAL_CLASHES "), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

@@ -122,6 +122,9 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
 	if (field && !strcmp(field, "goal"))
 		return cairn__error(CAIRN_EINVAL, "a goal's conflicting statuses are decided by a new status "
 		                                  "(cairn_goal_status), which replaces them all");
+	if (field && !strcmp(field, "referral"))
+		return cairn__error(CAIRN_EINVAL, "a referral's clashing outcomes are decided by reopening it with the "
+		                                  "outcome that stands (cairn_referral_status with reopen)");
 	if (field && !strcmp(field, "plan"))
 		return cairn__error(CAIRN_EINVAL, "a plan's concurrent versions are decided by writing a new version "
 		                                  "(cairn_plan_set), which replaces them all");

@@ -10,6 +10,8 @@
 #    amendment decides it everywhere;
 #  - a goal's status changed on two devices offline is a conflict with both statuses, marked in goal
 #    list and on the card, and a later status decides it everywhere;
+#  - a referral recorded with two outcomes on two devices offline is a conflict with both, and a reopen
+#    with the outcome that stands decides it everywhere;
 #  - a supervisor's sign-off on another device's note syncs back;
 #  - all three journals end with the same state digest.
 # "office" is a third journal of the team syncing with the same central repository (the office's own
@@ -161,6 +163,34 @@ for d in a b office; do
 		'c $d --json conflicts | js "d == []" | grep >/dev/null True'
 	check "$d shows the decision" \
 		'c $d --json goal list --contact "$P" | js "[(g[\"status\"], g[\"conflict\"], len(g[\"history\"])) for g in d] == [(\"achieved\", False, 4)]" | grep >/dev/null True'
+done
+
+# 2d. A referral recorded completed on a and failed on b, neither seeing the other: a conflict too.
+R=$(c a referral add "$P" --category mat --to "Bayside Clinic")
+c a referral status "$R" accepted >/dev/null
+sync_all a b
+c a referral status "$R" completed --outcome placed >/dev/null
+c b referral status "$R" failed --outcome no-capacity >/dev/null
+sync_all a b a office
+for d in a b office; do
+	check "$d lists the referral's two outcomes as a conflict" \
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"referral\"], x[\"contact\"], x[\"to\"], sorted(v[\"value\"] for v in x[\"values\"])) for x in d] == [(\"referral\", \"$R\", \"$P\", \"Bayside Clinic\", [\"completed (placed)\", \"failed (no-capacity)\"])]" | grep >/dev/null True'
+done
+c a conflicts >"$T/conf.txt"
+check "the conflicts table names the referral: $(cat "$T/conf.txt")" \
+	'grep -Eq "referral ${R:0:8}[0-9a-f-]* +\"(completed \(placed\)|failed \(no-capacity\))\"" "$T/conf.txt"'
+check "status counts it" 'c b --json status | js "d[\"conflicts\"] == 1" | grep >/dev/null True'
+set +e
+c a resolve "$P" "referral $R" --keep 1 >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "resolve CONTACT 'referral ID' says how it is decided (exit $rc: $(cat "$T/err"))" \
+	'[ $rc -eq 2 ] && grep -q "cairn referral status REFERRAL STATE --reopen" "$T/err"'
+c office referral status "$R" failed --outcome no-capacity --reopen >/dev/null
+sync_all office a b
+for d in a b office; do
+	check "the outcome that stands, in a new round, decides it on $d" \
+		'c $d --json conflicts | js "d == []" | grep >/dev/null True'
 done
 
 # 3. Supervision: the office signs off a's note; a sees it signed.

@@ -940,6 +940,83 @@ static void test_goal_status_review(void)
 	cairn_journal_free(q);
 }
 
+/* A referral recorded completed on one device and failed on another, neither seeing the other, has been
+ * flagged for review since the lattice was written; it is listed by cairn_conflict_list with the other
+ * conflicts (schema 0018), counted, its values audited, in every order; a reopen with the outcome that
+ * stands decides it, and a strike makes it moot. */
+static void test_referral_clash(void)
+{
+	cairn_journal *a = fresh(), *b = fresh(), *x = fresh();
+	char c[CAIRN_ID_LEN], r[CAIRN_ID_LEN], want[200], got[300], *vals = NULL, *stats = NULL, *list = NULL;
+	T_REQUIRE(a && b && x);
+	T_OK(cairn_contact_set(a, NULL, "{\"name\":\"Kit Moreno\"}", c));
+	T_OK(cairn_referral_add(a, c, "{\"category\":\"housing\",\"to\":\"Harbor House\"}", r));
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"accepted\"}"));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_referral_status(a, r, "{\"state\":\"completed\",\"outcome\":\"placed\"}"));
+	T_OK(cairn_referral_status(b, r, "{\"state\":\"failed\",\"outcome\":\"no-capacity\"}"));
+	T_OK(sync_into(x, b));
+	T_OK(sync_into(x, a));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(a, b));
+	snprintf(want, sizeof(want), "%s:2", r);
+	cairn_journal *all[] = {a, b, x};
+	for (int i = 0; i < 3; i++) {
+		record_conflicts(all[i], "referral", got, sizeof(got));
+		T_CHECKF(!strcmp(got, want), "journal %d: got '%s', want '%s'", i, got, want);
+	}
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	T_OK(cairn_journal_stats(x, &stats));
+	T_OK(cairn_contact_list(x, 0, &list));
+	T_CHECKF(strstr(stats, "\"conflicts\":1") && strstr(list, "\"conflicts\":1"), "%s %s", stats, list);
+	cairn_free(stats);
+	cairn_free(list);
+	int before = audit_count(a, c, "conflicts");
+	T_OK(cairn_conflict_values(a, &vals));
+	json_t *v = json_loads(vals, 0, NULL), *e = json_array_get(v, 0), *ev = json_object_get(e, "values");
+	const char *s0 = json_string_value(json_object_get(json_array_get(ev, 0), "value")),
+	           *s1 = json_string_value(json_object_get(json_array_get(ev, 1), "value"));
+	T_CHECKF(json_array_size(v) == 1 && !strcmp(json_string_value(json_object_get(e, "field")), "referral") &&
+	                 !strcmp(json_string_value(json_object_get(e, "contact")), c) &&
+	                 !strcmp(json_string_value(json_object_get(e, "to")), "Harbor House") &&
+	                 json_array_size(ev) == 2 && s0 && s1 && newer(json_array_get(ev, 0), json_array_get(ev, 1)) &&
+	                 ((!strcmp(s0, "completed (placed)") && !strcmp(s1, "failed (no-capacity)")) ||
+	                  (!strcmp(s1, "completed (placed)") && !strcmp(s0, "failed (no-capacity)"))),
+	         "values: %s", vals);
+	T_CHECK(audit_count(a, c, "conflicts") == before + 1);
+	json_decref(v);
+	cairn_free(vals);
+	T_CHECK(cairn_conflict_resolve(a, c, "referral", "x", 0, &vals) == CAIRN_EINVAL);
+	/* decided: the outcome that stands, in a new round */
+	T_OK(cairn_referral_status(x, r, "{\"state\":\"completed\",\"outcome\":\"placed\",\"reopen\":true}"));
+	T_OK(sync_into(a, x));
+	T_OK(sync_into(b, x));
+	T_OK(sync_into(b, a));
+	T_OK(sync_into(x, a));
+	for (int i = 0; i < 3; i++) {
+		record_conflicts(all[i], "referral", got, sizeof(got));
+		T_CHECKF(!*got, "journal %d after the decision: %s", i, got);
+	}
+	T_CHECKF(conflict_list_scans(a) == 0, "no conflict open, %ld full-scan steps", conflict_list_scans(a));
+	T_CHECK(same_digest(a, b) && same_digest(a, x));
+	/* a clash on a referral entered in error is moot */
+	char r2[CAIRN_ID_LEN];
+	T_OK(cairn_referral_add(a, c, "{\"category\":\"mat\",\"to\":\"Bayside\"}", r2));
+	T_OK(sync_into(b, a));
+	T_OK(cairn_referral_status(a, r2, "{\"state\":\"cancelled\"}"));
+	T_OK(cairn_referral_status(b, r2, "{\"state\":\"rejected\"}"));
+	T_OK(sync_into(a, b));
+	record_conflicts(a, "referral", got, sizeof(got));
+	snprintf(want, sizeof(want), "%s:2", r2);
+	T_CHECKF(!strcmp(got, want), "second clash: got '%s', want '%s'", got, want);
+	T_OK(cairn_referral_status(a, r2, "{\"state\":\"entered-in-error\"}"));
+	record_conflicts(a, "referral", got, sizeof(got));
+	T_CHECKF(!*got, "struck: %s", got);
+	cairn_journal_free(a);
+	cairn_journal_free(b);
+	cairn_journal_free(x);
+}
+
 /* Applying a plan version costs a lookup per version it names and per head of its plan, not a walk of the
  * plan's history: in a chain of 400 versions (each naming the one before) the 400th costs about what the
  * 100th does (recomputing the plan from every version made it cost four times as much, and importing
@@ -1919,6 +1996,7 @@ int main(void)
 	T_RUN(test_goal_status_review);
 	T_RUN(test_plan_conflict);
 	T_RUN(test_plan_conflict_cost);
+	T_RUN(test_referral_clash);
 	T_RUN(test_hostile_records);
 	T_RUN(test_kinds_catch_up);
 	T_RUN(test_merge_converges);
