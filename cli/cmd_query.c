@@ -438,8 +438,7 @@ const struct cli_sub cmd_digest_subs[] = {
 
 const struct cli_sub cmd_conflicts_subs[] = {
         {NULL, "", 0, 0,
-         "List contact fields, notes, goals, plans and referral outcomes edited concurrently on different "
-         "devices.",
+         "List what two devices changed without seeing each other: fields, notes, goals, plans, referrals.",
          "Every value is kept, numbered newest first with the device that wrote it and when, until\n"
          "someone decides with 'cairn resolve CONTACT FIELD --keep N' (or --value V).\n"
          "A note amended on two devices that had not seen each other's amendment is listed as\n"

@@ -312,19 +312,25 @@ static void on_progress(void *ud, const char *phase, uint64_t done, uint64_t tot
 	        (unsigned long long)total, bytes / 1024.0);
 }
 
+#define PLURAL(n) ((n) == 1 ? "" : "s")
+
 static void print_summary(const cairn_sync_result *r)
 {
-	printf("sealed %llu, sent %llu, received %llu segments; applied %llu events",
+	printf("sealed %llu, sent %llu, received %llu segments; applied %llu event%s",
 	       (unsigned long long)r->segments_sealed, (unsigned long long)r->segments_sent,
-	       (unsigned long long)r->segments_received, (unsigned long long)r->events_applied);
+	       (unsigned long long)r->segments_received, (unsigned long long)r->events_applied,
+	       PLURAL(r->events_applied));
 	if (r->conflicts_raised)
-		printf("; %llu new conflicts (cairn conflicts)", (unsigned long long)r->conflicts_raised);
+		printf("; %llu new conflict%s (cairn conflicts)", (unsigned long long)r->conflicts_raised,
+		       PLURAL(r->conflicts_raised));
 	if (r->refs_relayed)
-		printf("; relayed %llu other logs", (unsigned long long)r->refs_relayed);
+		printf("; relayed %llu other log%s", (unsigned long long)r->refs_relayed, PLURAL(r->refs_relayed));
 	if (r->quarantined)
-		printf("; %llu segments quarantined (cairn sync status)", (unsigned long long)r->quarantined);
+		printf("; %llu segment%s quarantined (cairn sync status)", (unsigned long long)r->quarantined,
+		       PLURAL(r->quarantined));
 	if (r->unreadable)
-		printf("; carried %llu segments of another team", (unsigned long long)r->unreadable);
+		printf("; carried %llu segment%s of another team", (unsigned long long)r->unreadable,
+		       PLURAL(r->unreadable));
 	printf("\n");
 	if (r->wiped)
 		printf("the office's wipe order was carried out: everything was pushed, then this device's key file\n"

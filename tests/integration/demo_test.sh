@@ -21,7 +21,7 @@ if [ $rc -ne 0 ]; then
 fi
 check "the conflict is listed with both values" '1) "555-'
 check "the office decides it" 'resolve .* phone --value 555-1111'
-check "the sync that brings both values says a conflict was raised" '1 new conflicts'
+check "the sync that brings both values says a conflict was raised" '1 new conflict '
 check "a worker syncs through the USB stick" 'sync usb'
 check "the report is written" 'report.html'
 check "no plaintext reaches the git host" 'no name or note text in any object of central.git'
