@@ -509,8 +509,9 @@ const struct cli_sub cmd_contact_subs[] = {
          "  cairn contact list --all\n",
          list_opts, run_list},
         {"show", "ID", 1, 1, "Show a contact: fields, conflicts, notes and referrals.",
-         "The card also lists the person's goals, plans (which version, how many, and whether two\n"
-         "were written without seeing each other), groups, assessments and consents.\n"
+         "The card also lists the person's goals, plans (the date of the one shown, how many\n"
+         "versions, and whether some were written without seeing each other), groups, assessments\n"
+         "and consents.\n"
          "Each view is recorded in the audit trail (device, worker, time): see 'cairn audit ID'.\n"
          "\n"
          "Examples:\n"

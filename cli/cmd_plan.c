@@ -100,8 +100,6 @@ static int build_sections(const struct cli_args *a, json_t *o)
 			return cli_usage("cannot both set and clear --%s", s->opt);
 		json_object_set_new(o, s->name, json_array());
 	}
-	if (!json_object_size(o))
-		return cli_usage("nothing to write: give at least one section (--trigger, --coping, ...) or --clear");
 	return 0;
 }
 
@@ -123,6 +121,7 @@ static int run_set(struct cli_ctx *ctx, const struct cli_args *a)
 	json_decref(o);
 	if (!body)
 		return cli_fail(CLI_EXIT_FAIL, "out of memory");
+	/* with no section given, the library writes a version only to decide a conflict */
 	if (!(rc = session_resolve(ctx, "contact", a->pos[0], contact)) &&
 	    (rc = cairn_plan_set(ctx->j, contact, args_get(a, "type"), body, id)))
 		rc = cli_lib_fail(rc);
@@ -334,12 +333,15 @@ const struct cli_sub cmd_plan_subs[] = {
          "--professional (988 is always added), --environment, --reason. Each option replaces\n"
          "that whole section (repeat it for several entries); sections not given are carried over.\n"
          "Every version is kept. Versions written on two devices without seeing each other are\n"
-         "both kept and the plan is flagged ('plan conflicts') until a new version is written.\n"
+         "both kept and the plan is flagged ('cairn conflicts', 'plan conflicts') until a new\n"
+         "version is written; with no section given, 'plan set' writes the newest version again,\n"
+         "which decides it (copy what the other version had with the section options).\n"
          "\n"
          "Examples:\n"
          "  cairn plan set CONTACT --type relapse --trigger payday --coping \"call my sponsor\" \\\n"
          "      --person \"Luis 555-0187\" --place \"the Anchor bar\"\n"
-         "  cairn plan set CONTACT -t safety --warning-sign \"not sleeping\" --helper \"my sister 555-0199\"\n",
+         "  cairn plan set CONTACT -t safety --warning-sign \"not sleeping\" --helper \"my sister 555-0199\"\n"
+         "  cairn plan set CONTACT -t safety                # decide a conflict: the newest version stands\n",
          set_opts, run_set},
         {"show", "CONTACT", 1, 1, "Show a person's current plan (or one version); audited.",
          "Examples:\n"

@@ -124,11 +124,13 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	{
 		long long n = js_int(v, "versions");
 
-		printf("  %s  %s plan, %lld version%s", js_str(v, "date"),
+		/* out_safe: another device's record may hold anything (apply checks types, not words) */
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "date"), 1);
+		printf("  %s plan, %lld version%s",
 		       strcmp(js_str(v, "type"), "safety") ? "relapse-prevention" : "safety", n, n == 1 ? "" : "s");
 		if (js_true(v, "conflict"))
-			printf("  CONFLICT: %zu versions written on two devices, neither seeing the other (cairn "
-			       "conflicts)",
+			printf("  CONFLICT: %zu versions written without seeing each other (cairn conflicts)",
 			       json_array_size(json_object_get(v, "heads")));
 		putchar('\n');
 	}
@@ -136,7 +138,9 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 		printf("\nGroups attended (%zu)\n", json_array_size(arr));
 	json_array_foreach(arr, i, v)
 	{
-		printf("  %s  ", js_str(v, "date"));
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "date"), 1);
+		fputs("  ", stdout);
 		out_safe(stdout, js_str(v, "topic"), 1);
 		fputs(" (facilitator ", stdout);
 		out_safe(stdout, js_str(v, "facilitator"), 1);
@@ -145,7 +149,13 @@ void domain_card_render(struct cli_ctx *ctx, const json_t *doc)
 	if (json_array_size(arr = json_object_get(doc, "assessments")))
 		printf("\nAssessments (%zu)\n", json_array_size(arr));
 	json_array_foreach(arr, i, v)
-	        printf("  %s  %s total %lld\n", js_str(v, "date"), js_str(v, "instrument"), js_int(v, "total"));
+	{
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "date"), 1);
+		fputs("  ", stdout);
+		out_safe(stdout, js_str(v, "instrument"), 1);
+		printf(" total %lld\n", js_int(v, "total"));
+	}
 	if (json_array_size(arr = json_object_get(doc, "consents")))
 		printf("\nConsents (%zu)\n", json_array_size(arr));
 	json_array_foreach(arr, i, v)

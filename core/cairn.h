@@ -331,10 +331,11 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * "field":"goal", "goal" (its id), "text" (the goal) and the competing statuses as values {"value": the
  * status,"date","note","hlc","device"}; its "record" is the goal; it is counted once per goal in those
  * counts, and cairn_goal_list() (so `contact show`'s card) marks the goal, not "conflicts". A plan's
- * conflict has "field":"plan", "plan" (its type) and its heads as values {"value": what that version holds
- * that another head does not, as text ("coping: walk, call Sam; helpers: Ann"),"version","date",
- * "sections","hlc","device"}, newest first; its "record" is the person; counted once per plan in those
- * counts, and listed by cairn_plan_conflicts() too. A referral's has "field":"referral", "referral"
+ * conflict has "field":"plan", "plan" (its type) and its heads as values {"value": the sections where
+ * that version differs from another head, as text ("coping: walk, call Sam; helpers: (none)"),"version",
+ * "date","sections","hlc","device"}, newest first; its "record" is a head version (so the audit finds the
+ * person even before their record arrives); counted once per plan in those counts, and listed by
+ * cairn_plan_conflicts() too. A referral's has "field":"referral", "referral"
  * (its id), "to" and as values its terminal status events in the winning round, newest first
  * {"value": the state with its outcome, "completed (placed)","state","outcome","reporter","note","hlc",
  * "device"}; its "record" is the referral.
@@ -575,7 +576,8 @@ int cairn_goal_list(cairn_journal *j, const char *contact, char **out);
  * (Stanley-Brown: warning_signs, coping, distractions, helpers, professionals, environment, reasons).
  * Each call writes a new version holding every section: those in `sections_json` (arrays of strings)
  * replace the current version's, the others are carried over. The new version has seen every current
- * head, so it also resolves concurrent versions. Every version is kept.
+ * head, so it also resolves concurrent versions. Every version is kept. With no section given ("{}"), it
+ * writes the newest head again, which decides a conflict; CAIRN_EINVAL when the plan has none.
  */
 int cairn_plan_set(cairn_journal *j, const char *contact, const char *type, const char *sections_json,
                    char id_out[CAIRN_ID_LEN]);

@@ -10,16 +10,18 @@
  *     all are kept, the newest (hlc, device) is shown and the plan is flagged for review until a
  *     version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
- *  3. plan_heads and plan_conflicts (schema 0017) keep the heads and the plans with more than one, so
- *     that listing conflicts costs what is open. A version that arrives is a head unless a version of
- *     its plan has seen it, and the versions it names stop being heads of its plan (arrived); a merge,
- *     or a reused id moving a version, recomputes the plans concerned from all their versions (rebuild).
- *     Each leaves what the versions and merges define, so the rows are the same whatever the order.
+ *  3. plan_heads and plan_counts (schema 0017) keep the heads and each plan's number of them, so that
+ *     listing conflicts costs what is open. A version that arrives is a head unless a version of its
+ *     plan has seen it, and the versions it names stop being heads of its plan; the count moves by the
+ *     difference (arrived). A merge, or a reused id moving a version, recomputes the plans concerned
+ *     from all their versions (rebuild). Each leaves what the versions and merges define, so the rows
+ *     are the same whatever the order. Only relapse and safety plans have heads.
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
 #include "domain.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,9 +48,10 @@ static int stored_plan(cairn_journal *j, const char *version, char **contact, ch
 	return rc == SQLITE_DONE ? 0 : cairn__sqlerr(j, rc, "reading a plan version");
 }
 
-/* Run each of `sql` with ?1 `contact`, ?2 `type` (NULL: left unbound, every type) and ?3 `version`. */
+/* Run each of `sql` with ?1 `contact`, ?2 `type` (NULL: left unbound, every type) and ?3 `version`; the
+ * rows the last one changed in *changed (may be NULL). */
 static int run(cairn_journal *j, const char *const *sql, size_t n, const char *contact, const char *type,
-               const char *version)
+               const char *version, int *changed)
 {
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
@@ -62,17 +65,15 @@ static int run(cairn_journal *j, const char *const *sql, size_t n, const char *c
 			sqlite3_bind_text(st, 3, version, -1, SQLITE_STATIC);
 		if ((rc = cairn__step_done(j, st, "recomputing a plan's heads")))
 			return rc;
+		if (changed)
+			*changed = sqlite3_changes(j->db);
 	}
 	return 0;
 }
 
-/* plan_conflicts' rows of the plans of `contact`'s person (merged or not) of `type` (NULL: every type),
- * counted from plan_heads: what it costs is the plans' heads, not their histories. */
-#define COUNT_HEADS                                                                                       \
-	"DELETE FROM plan_conflicts WHERE (?2 IS NULL OR type = ?2) AND person IN " CAIRN__GROUP("?1"),     \
-	"INSERT INTO plan_conflicts (person, type, heads) SELECT " CAIRN__CANON("?1") ", type, count(*) "   \
-	"FROM plan_heads WHERE contact IN " CAIRN__GROUP("?1") " AND (?2 IS NULL OR type = ?2) "          \
-	"GROUP BY type HAVING count(*) > 1"
+/* Only the two plans cairn shows and decides have heads: a version of another type (only a modified
+ * client writes one) is kept in the history and raises nothing nobody could decide. */
+#define PLAN_TYPE(t) t " IN ('relapse', 'safety')"
 
 /* The plans of `contact`'s person of `type` (NULL: every type), recomputed from all their versions: after
  * a merge joined two people, or a reused id moved a version from one plan to another. */
@@ -82,28 +83,45 @@ static int rebuild(cairn_journal *j, const char *contact, const char *type)
 		"DELETE FROM plan_heads WHERE (?2 IS NULL OR type = ?2) AND contact IN " CAIRN__GROUP("?1"),
 		"INSERT OR REPLACE INTO plan_heads (version, contact, type) SELECT v.entity, v.contact, v.type "
 		"FROM plan_versions v WHERE v.contact IN " CAIRN__GROUP("?1") " AND (?2 IS NULL OR v.type = ?2) "
-		" AND NOT EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version "
-		"  WHERE s.seen = v.entity AND w.type = v.type AND w.contact IN " CAIRN__GROUP("?1") ")",
-		COUNT_HEADS,
+		" AND " PLAN_TYPE("v.type") " AND NOT EXISTS (SELECT 1 FROM plan_seen s JOIN plan_versions w "
+		"  ON w.entity = s.version WHERE s.seen = v.entity AND w.type = v.type AND w.contact IN "
+		CAIRN__GROUP("?1") ")",
+		"DELETE FROM plan_counts WHERE (?2 IS NULL OR type = ?2) AND person IN " CAIRN__GROUP("?1"),
+		"INSERT INTO plan_counts (person, type, heads) SELECT " CAIRN__CANON("?1") ", type, count(*) "
+		"FROM plan_heads WHERE contact IN " CAIRN__GROUP("?1") " AND (?2 IS NULL OR type = ?2) GROUP BY type",
 	};
-	return run(j, sql, CAIRN__COUNT(sql), contact, type, NULL);
+	return run(j, sql, CAIRN__COUNT(sql), contact, type, NULL, NULL);
 }
 
 /* Version `version` of the plan (`contact`'s person, `type`) arrived with its seen rows: it is a head
- * unless a version of its plan has seen it, and what it names stops being a head of its plan. Whatever
- * the order, this leaves the heads the versions define (a name arriving before its version is found by
- * that version's own lookup). */
+ * unless a version of its plan has seen it, and what it names stops being a head of its plan; the plan's
+ * count of heads moves by the difference. A lookup per name, whatever the plan's history or its number
+ * of heads; whatever the order, this leaves the heads the versions define (a name arriving before its
+ * version is found by that version's own lookup). */
 static int arrived(cairn_journal *j, const char *contact, const char *type, const char *version)
 {
-	static const char *const sql[] = {
-		"INSERT OR REPLACE INTO plan_heads (version, contact, type) SELECT ?3, ?1, ?2 WHERE NOT EXISTS "
+	static const char *const add[] = {
+		"INSERT OR IGNORE INTO plan_heads (version, contact, type) SELECT ?3, ?1, ?2 WHERE NOT EXISTS "
 		" (SELECT 1 FROM plan_seen s JOIN plan_versions w ON w.entity = s.version WHERE s.seen = ?3 "
 		"  AND w.type = ?2 AND w.contact IN " CAIRN__GROUP("?1") ")",
+	};
+	static const char *const drop[] = {
 		"DELETE FROM plan_heads WHERE version IN (SELECT seen FROM plan_seen WHERE version = ?3) AND type = ?2 "
 		" AND contact IN " CAIRN__GROUP("?1"),
-		COUNT_HEADS,
 	};
-	return run(j, sql, CAIRN__COUNT(sql), contact, type, version);
+	static const char *const count[] = {
+		"INSERT INTO plan_counts (person, type, heads) VALUES (" CAIRN__CANON("?1") ", ?2, CAST(?3 AS INTEGER)) "
+		"ON CONFLICT (person, type) DO UPDATE SET heads = heads + excluded.heads",
+	};
+	char delta[24];
+	int added = 0, dropped = 0, rc;
+	if (!cairn__in_list(type, types, CAIRN__COUNT(types)))
+		return 0;
+	if ((rc = run(j, add, 1, contact, type, version, &added)) || (rc = run(j, drop, 1, contact, type, version, &dropped)) ||
+	    added == dropped)
+		return rc;
+	snprintf(delta, sizeof(delta), "%d", added - dropped);
+	return run(j, count, 1, contact, type, delta, NULL);
 }
 
 int cairn__plan_regroup(cairn_journal *j, const char *contact) { return rebuild(j, contact, NULL); }
@@ -148,6 +166,8 @@ static int apply_version(cairn_journal *j, const cairn_event *ev, json_t *body)
 			rc = cairn__apply_bad(ev, "a seen version is not an id");
 			goto out;
 		}
+		if (!strcmp(json_string_value(v), ev->entity))
+			continue; /* a version cannot replace itself (only a modified client names it) */
 		if ((rc = cairn__prepare(j, &st, "INSERT OR IGNORE INTO plan_seen (version, seen) VALUES (?1, ?2)")))
 			goto out;
 		sqlite3_bind_text(st, 1, ev->entity, -1, SQLITE_STATIC);
@@ -207,8 +227,6 @@ static int check_sections(json_t *given, const char *type)
 	const char *k;
 	json_t *v;
 	int rc;
-	if (!json_object_size(given))
-		return cairn__error(CAIRN_EINVAL, "a plan version needs at least one section");
 	json_object_foreach(given, k, v)
 	{
 		(void)v;
@@ -247,6 +265,14 @@ static int set_locked(cairn_journal *j, const char *contact, const char *type, j
 	int rc;
 	if ((rc = cairn__need(j, "contacts", "contact", contact)) || (rc = current(j, contact, type, &heads, &sections)))
 		return rc;
+	/* With no section given, a version only decides a conflict: the newest version again, having seen them
+	 * all. Otherwise it would repeat the plan. */
+	if (!json_object_size(given) && json_array_size(heads) < 2) {
+		json_decref(heads);
+		json_decref(sections);
+		return cairn__error(CAIRN_EINVAL, "nothing to write: give at least one section (a version with none only "
+		                                  "decides a conflict, and this plan has none)");
+	}
 	if (!json_is_object(sections)) {
 		json_decref(sections);
 		sections = json_object();
@@ -354,7 +380,7 @@ int cairn_plan_conflicts(cairn_journal *j, char **out)
 		j, &st,
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', p.person, 'type', p.type, "
 		" 'heads', (SELECT json_group_array(entity) FROM (SELECT h.entity FROM " CAIRN__PLAN_HEADS("p.person", "p.type")
-		" h ORDER BY h.hlc, h.device))) AS o FROM plan_conflicts p ORDER BY p.person, p.type)");
+		" h ORDER BY h.hlc, h.device))) AS o FROM " CAIRN__PLAN_CONFLICTS " p ORDER BY p.person, p.type)");
 	return rc ? rc : cairn__query_text(j, st, out, "[]");
 }
 
@@ -373,11 +399,11 @@ static int plan_report(cairn_journal *j, const cairn__report_range *r, json_t *s
 }
 
 static const cairn__kind plan_kinds[] = {{"plan.version", apply_version}};
-static const char *const plan_tables[] = {"plan_versions", "plan_seen", "plan_heads", "plan_conflicts"};
+static const char *const plan_tables[] = {"plan_versions", "plan_seen", "plan_heads", "plan_counts"};
 static const char *const plan_digest[] = {
 	"SELECT 'plan_versions', entity, contact, type, body, date, hlc, device FROM plan_versions ORDER BY entity",
 	"SELECT 'plan_seen', version, seen FROM plan_seen ORDER BY version, seen",
-	"SELECT 'plan_conflicts', person, type, heads FROM plan_conflicts ORDER BY person, type",
+	"SELECT 'plan_conflicts', person, type, heads FROM plan_counts WHERE heads > 1 ORDER BY person, type",
 };
 
 const cairn__module cairn__module_plan = {

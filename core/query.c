@@ -114,14 +114,19 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" (SELECT count(DISTINCT e.state) FROM referral_events e WHERE e.referral = s.referral AND e.gen = s.gen "    \
 	"  AND e.rank >= 6) AS heads FROM referral_state s CROSS JOIN referrals r ON r.entity = s.referral "          \
 	" WHERE s.review AND NOT s.struck)"
-/* What plan version `h` (a head of plan p) holds that another head does not, as text: "coping: walk,
- * call Sam; helpers: Ann" (each section's entries; a section is compared whole). */
+/* What plan version `h` (a head of plan p) holds where another head differs, as text: "coping: walk, call
+ * Sam; helpers: (none)", each section compared whole. A section that is not a list (only a modified
+ * client writes one) is shown as it is, never read as one. */
+#define PLAN_HEADS_OF_P CAIRN__PLAN_HEADS("p.person", "p.type")
+#define SECTION_OF(b, k) "(SELECT se.value FROM json_each(" b ") se WHERE se.key = " k ")"
 #define PLAN_DIFFERS(h)                                                                                          \
-	"coalesce((SELECT group_concat(e.key || ': ' || coalesce((SELECT group_concat(x.value, ', ') FROM "          \
-	" json_each(e.value) x), '(none)'), '; ') FROM json_each(" h ".body) e WHERE EXISTS (SELECT 1 FROM "               \
-	CAIRN__PLAN_HEADS("p.person", "p.type") " o WHERE o.entity != " h ".entity AND NOT EXISTS (SELECT 1 FROM " \
-	" json_each(o.body) oe WHERE oe.key = e.key AND oe.value IS e.value))), '(the same sections as the other "  \
-	"version)')"
+	"coalesce((SELECT group_concat(k.key || ': ' || coalesce((SELECT CASE WHEN e.type IN ('array', 'object') " \
+	" THEN coalesce((SELECT group_concat(x.value, ', ') FROM json_each(e.value) x), '(none)') "                \
+	" ELSE coalesce(e.value, 'null') END FROM json_each(" h ".body) e WHERE e.key = k.key), '(none)'), '; ') "    \
+	" FROM (SELECT key FROM (SELECT e.key FROM json_each(" h ".body) e UNION SELECT oe.key FROM " PLAN_HEADS_OF_P \
+	"  o, json_each(o.body) oe WHERE o.entity != " h ".entity) ORDER BY key) k WHERE EXISTS (SELECT 1 FROM "      \
+	PLAN_HEADS_OF_P " o WHERE o.entity != " h ".entity AND " SECTION_OF("o.body", "k.key") " IS NOT "             \
+	SECTION_OF(h ".body", "k.key") ")), '(the same as the other version)')"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -139,7 +144,7 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		"  AND " NOTE_IN_CONFLICT("n.entity") ") + iif(EXISTS (SELECT 1 FROM goal_status_conflicts), (SELECT count(*) FROM goals g "
 		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN (SELECT k.entity "
 		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0) "
-		"  + (SELECT count(*) FROM plan_conflicts p WHERE p.person = c.entity) "
+		"  + (SELECT count(*) FROM plan_counts p WHERE p.person = c.entity AND p.heads > 1) "
 		"  + iif(EXISTS (SELECT 1 FROM referral_state WHERE review AND NOT struck), (SELECT count(*) FROM "
 		"  referrals r CROSS JOIN referral_state s ON s.referral = r.entity WHERE s.review AND NOT s.struck "
 		"  AND r.contact IN (SELECT k.entity FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0)), "
@@ -333,7 +338,7 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'goal', 'goal', c.goal, "
 		" 'heads', c.heads), c.contact, 'goal ' || c.goal FROM " GOAL_CONFLICTS " c "
 		" UNION ALL SELECT json_object('contact', p.person, 'field', 'plan', 'plan', p.type, "
-		" 'heads', p.heads), p.person, 'plan ' || p.type FROM plan_conflicts p "
+		" 'heads', p.heads), p.person, 'plan ' || p.type FROM " CAIRN__PLAN_CONFLICTS " p "
 		" UNION ALL SELECT json_object('contact', c.contact, 'field', 'referral', 'referral', c.referral, "
 		" 'heads', c.heads), c.contact, 'referral ' || c.referral FROM " REFERRAL_CLASHES " c ORDER BY e, fo)");
 	return rc ? rc : one_text(j, st, out, "[]");
@@ -341,7 +346,7 @@ int cairn_conflict_list(cairn_journal *j, char **out)
 
 int cairn_conflict_values(cairn_journal *j, char **out)
 {
-	/* In two literals, each within what C99 compilers must support; joined at run time. */
+	/* In three literals, each within what C99 compilers must support; joined at run time. */
 	static const char head[] =
 		"SELECT json_group_array(json(o)) FROM (SELECT json_object('contact', f.entity, 'name', "
 		NAME_OF("f.entity") ", 'field', f.field, 'values', "
@@ -359,18 +364,20 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		"  'device', h.device)) FROM (SELECT * FROM note_amend_heads h WHERE h.note = c.note "
 		"  ORDER BY hlc DESC, device DESC) h), 'record', c.note), c.contact, 'note ' || c.note "
 		"FROM " NOTE_CONFLICTS " c ";
-	static const char tail[] =
+	static const char goals[] =
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'goal', "
 		" 'goal', c.goal, 'text', (SELECT text FROM goals g WHERE g.entity = c.goal), 'values', "
 		" (SELECT json_group_array(json_object('value', h.status, 'date', h.date, 'note', h.note, 'hlc', h.hlc, "
 		"  'device', h.device)) FROM (SELECT * FROM goal_status_heads h WHERE h.goal = c.goal "
 		"  ORDER BY hlc DESC, device DESC) h), 'record', c.goal), c.contact, 'goal ' || c.goal "
-		"FROM " GOAL_CONFLICTS " c "
+		"FROM " GOAL_CONFLICTS " c ";
+	static const char plans[] =
 		"UNION ALL SELECT json_object('contact', p.person, 'name', " NAME_OF("p.person") ", 'field', 'plan', "
 		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', " PLAN_DIFFERS("h") ", "
 		"  'version', h.entity, 'date', h.date, 'sections', json(h.body), 'hlc', h.hlc, 'device', h.device)) "
 		"  FROM (SELECT * FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h ORDER BY h.hlc DESC, h.device DESC) h), "
-		" 'record', p.person), p.person, 'plan ' || p.type FROM plan_conflicts p "
+		" 'record', (SELECT h.entity FROM " PLAN_HEADS_OF_P " h LIMIT 1)), p.person, "
+		" 'plan ' || p.type FROM " CAIRN__PLAN_CONFLICTS " p "
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'referral', "
 		" 'referral', c.referral, 'to', c.target, 'values', (SELECT json_group_array(json_object('value', "
 		"  e.state || coalesce(' (' || e.outcome || ')', ''), 'state', e.state, 'outcome', e.outcome, "
@@ -378,10 +385,10 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		"  referral_events e WHERE e.referral = c.referral AND e.gen = c.gen AND e.rank >= 6 "
 		"  ORDER BY e.hlc DESC, e.device DESC) e), 'record', c.referral), c.contact, 'referral ' || c.referral "
 		"FROM " REFERRAL_CLASHES " c ORDER BY e, fo)";
-	char sql[sizeof(head) + sizeof(tail)];
+	char sql[sizeof(head) + sizeof(goals) + sizeof(plans)];
 	sqlite3_stmt *st;
 	int rc;
-	snprintf(sql, sizeof(sql), "%s%s", head, tail);
+	snprintf(sql, sizeof(sql), "%s%s%s", head, goals, plans);
 	rc = cairn__prepare(j, &st, sql);
 	/* The conflicting values are record content: audited for every person shown, found through the record
 	 * the values belong to (a note's person is found even before their record has arrived). */
@@ -469,7 +476,7 @@ int cairn_journal_stats(cairn_journal *j, char **out)
 		" 'notes', (SELECT count(*) FROM notes), 'referrals', (SELECT count(*) FROM referrals), "
 		" 'conflicts', (SELECT count(*) FROM contact_fields WHERE heads > 1) + (SELECT count(*) FROM " LC_PEOPLE ") "
 		"   + (SELECT count(*) FROM " NOTE_CONFLICTS ") + (SELECT count(*) FROM " GOAL_CONFLICTS ") "
-		"   + (SELECT count(*) FROM plan_conflicts) + (SELECT count(*) FROM " REFERRAL_CLASHES "), "
+		"   + (SELECT count(*) FROM " CAIRN__PLAN_CONFLICTS ") + (SELECT count(*) FROM " REFERRAL_CLASHES "), "
 		" 'quarantined', (SELECT count(*) FROM quarantine), "
 		" 'schema', (SELECT max(version) FROM migrations))");
 	if (rc)

@@ -84,12 +84,12 @@ for d in a b office; do
 	check "$d lists the plan among those needing review" \
 		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep >/dev/null True'
 	check "$d lists the plan with the other conflicts (cairn conflicts), with what each version holds" \
-		'c $d --json conflicts | js "[(x[\"field\"], x[\"plan\"], x[\"contact\"], sorted((v[\"version\"], v[\"value\"]) for v in x[\"values\"])) for x in d] == [(\"plan\", \"relapse\", \"$P\", sorted([(\"$Va\", \"coping: call my sponsor\"), (\"$Vb\", \"places: the bus station\")]))]" | grep >/dev/null True'
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"plan\"], x[\"contact\"], sorted((v[\"version\"], v[\"value\"]) for v in x[\"values\"])) for x in d] == [(\"plan\", \"relapse\", \"$P\", sorted([(\"$Va\", \"coping: call my sponsor; places: (none)\"), (\"$Vb\", \"coping: (none); places: the bus station\")]))]" | grep >/dev/null True'
 	check "$d counts it in status" 'c $d --json status | js "d[\"conflicts\"]" | grep -x 1 >/dev/null'
 	check "$d marks it on the card" 'c $d contact show "$P" | grep -E "relapse-prevention plan, 3 versions  CONFLICT: 2 versions" >/dev/null'
 done
 c a conflicts >"$T/conf.txt"
-check "the conflicts table names the plan: $(cat "$T/conf.txt")" 'grep -Eq "plan relapse +\"(coping: call my sponsor|places: the bus station)\" " "$T/conf.txt"'
+check "the conflicts table names the plan: $(cat "$T/conf.txt")" 'grep -Eq "plan relapse +\"coping: (call my sponsor; places: \(none\)|\(none\); places: the bus station)\" " "$T/conf.txt"'
 set +e
 c a resolve "$P" "plan relapse" --keep 1 >/dev/null 2>"$T/err"
 rc=$?
@@ -98,7 +98,7 @@ check "resolve CONTACT 'plan TYPE' says how a plan's conflict is decided (exit $
 	'[ $rc -eq 2 ] && grep -q "cairn plan set CONTACT --type TYPE" "$T/err"'
 check "both versions' edits are in the history, each over the version its author had seen" \
 	'c a --json plan history "$P" --type relapse | js "[(v[\"version\"], v[\"seen\"]) for v in d if v[\"head\"]] and all(v[\"seen\"] == [\"$V1\"] for v in d if v[\"head\"])" | grep >/dev/null True'
-Vr=$(c a plan set "$P" --type relapse --coping "call my sponsor" --place "the bus station")
+Vr=$(c a plan set "$P" --type relapse) # no section: the newest version stands, having seen both
 sync_all a b office
 for d in b office; do
 	check "a version that has seen both resolves the flag on $d" \
@@ -107,6 +107,12 @@ for d in b office; do
 		'c $d --json contact show "$P" | js "[(p[\"type\"], p[\"version\"], p[\"versions\"], p[\"conflict\"]) for p in d[\"plans\"]] == [(\"relapse\", \"$Vr\", 4, False)]" | grep >/dev/null True'
 	check "and takes it off $d's conflicts" 'c $d --json conflicts | js "[x for x in d if x[\"field\"] == \"plan\"]" | grep -x "\[\]" >/dev/null'
 done
+set +e
+c a plan set "$P" --type relapse >/dev/null 2>"$T/err"
+rc=$?
+set -e
+check "with no conflict, plan set with no section has nothing to write (exit $rc: $(cat "$T/err"))" \
+	'[ $rc -eq 2 ] && grep -q "nothing to write" "$T/err"'
 
 # 2b. The same note amended on a and on b without either seeing the other: a conflict, not a silent winner.
 NA=$(c a note add "$P" --text "met at the libary")

@@ -163,16 +163,17 @@ static int count_scans(unsigned type, void *ud, void *p, void *x)
 
 /* Steps of full table scans cairn_conflict_list takes: the sync engine calls it around every import, so
  * it must cost what is open, not the journal's history. */
-static long conflict_list_scans(cairn_journal *j)
+static long list_scans(cairn_journal *j, int (*list)(cairn_journal *, char **))
 {
 	char *c = NULL;
 	fullscan_steps = 0;
 	sqlite3_trace_v2(j->db, SQLITE_TRACE_PROFILE, count_scans, NULL);
-	int rc = cairn_conflict_list(j, &c);
+	int rc = list(j, &c);
 	sqlite3_trace_v2(j->db, 0, NULL, NULL);
 	cairn_free(c);
 	return rc ? -1 : fullscan_steps;
 }
+static long conflict_list_scans(cairn_journal *j) { return list_scans(j, cairn_conflict_list); }
 
 /* Two amendments of one note made without seeing each other are a conflict (schema 0015), the same on
  * every journal whatever the order; a later amendment or a strike ends it; amendments made one after the
@@ -737,6 +738,8 @@ static void test_plan_conflict(void)
 		T_CHECKF(!*got, "journal %d after the decision: %s", i, got);
 	}
 	T_CHECKF(conflict_list_scans(a) == 0, "no conflict open, %ld full-scan steps", conflict_list_scans(a));
+	T_CHECKF(list_scans(a, cairn_plan_conflicts) == 0, "plan conflicts: %ld full-scan steps",
+	         list_scans(a, cairn_plan_conflicts));
 	T_CHECK(same_digest(a, b) && same_digest(a, x));
 
 	/* Two records of one person, each with a safety plan, are two plans until a merge makes them one: two
@@ -781,7 +784,8 @@ static void test_plan_conflict(void)
 	T_OK(cairn_plan_set(n, e2, "relapse", "{\"places\":[\"the bar\"]}", NULL));
 	T_OK(sync_into(m, n));
 	snprintf(want, sizeof(want), "%s/relapse:2", survivor);
-	m = reopen_undone(m, "DROP TABLE plan_conflicts; DELETE FROM migrations WHERE version >= 17");
+	m = reopen_undone(m,
+	                  "DROP TABLE plan_heads; DROP TABLE plan_counts; DELETE FROM migrations WHERE version >= 17");
 	T_REQUIRE(m);
 	plan_conflicts(m, got, sizeof(got));
 	T_CHECKF(!strcmp(got, want), "upgraded journal: got '%s', want '%s'", got, want);
@@ -941,6 +945,65 @@ static void test_goal_status_review(void)
 	cairn_journal_free(q);
 }
 
+/* Plan versions a modified client could write, or that arrive before their person's record: the values
+ * of a conflict whose person has not arrived are audited for that person; a section that is not a list
+ * does not break cairn_conflict_values (it broke the whole list, for every record); versions of a type
+ * cairn does not know raise no conflict nobody could decide; a version naming itself does not hide its
+ * plan. */
+static void test_plan_conflict_hostile(void)
+{
+	const char *who = "01890000-0000-7000-8000-0000000000e9", *B = "bbbbbbbbbbbbbbbb", *C = "cccccccccccccccc";
+	char body[400], *out = NULL, got[200], want[200];
+	cairn_journal *q = fresh();
+	T_REQUIRE(q);
+	/* two concurrent versions, the person's record not held: listed, and audited for the person */
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"sections\":{\"coping\":[\"walk\"]},\"seen\":[],"
+	         "\"type\":\"safety\"}",
+	         who);
+	T_OK(put(q, B, 1, 1000, "plan.version", "01890000-0000-7000-8004-000000000001", body));
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"sections\":{\"coping\":\"run\"},\"seen\":[],"
+	         "\"type\":\"safety\"}",
+	         who);
+	T_OK(put(q, C, 1, 1001, "plan.version", "01890000-0000-7000-8004-000000000002", body));
+	plan_conflicts(q, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s/safety:2", who);
+	T_CHECKF(!strcmp(got, want), "got '%s', want '%s'", got, want);
+	int before = audit_count(q, who, "conflicts");
+	T_CHECKF(cairn_conflict_values(q, &out) == 0 && out && strstr(out, "\"coping: run\"") &&
+	                 strstr(out, "\"coping: walk\""),
+	         "values with a section that is not a list: %s (%s)", out ? out : "none", cairn_error_last());
+	T_CHECKF(audit_count(q, who, "conflicts") == before + 1, "audit entries %d, were %d",
+	         audit_count(q, who, "conflicts"), before);
+	cairn_free(out), out = NULL;
+	/* a type cairn does not know: kept, no conflict */
+	for (int k = 0; k < 2; k++) {
+		snprintf(body, sizeof(body),
+		         "{\"contact\":\"%s\",\"date\":\"2026-01-01\",\"sections\":{},\"seen\":[],\"type\":\"Safety\"}",
+		         who);
+		T_OK(put(q, k ? C : B, 2, 1002 + (uint64_t)k, "plan.version",
+		         k ? "01890000-0000-7000-8004-000000000004" : "01890000-0000-7000-8004-000000000003", body));
+	}
+	plan_conflicts(q, got, sizeof(got));
+	snprintf(want, sizeof(want), "%s/safety:2", who);
+	T_CHECKF(!strcmp(got, want), "after two versions of type 'Safety': '%s'", got);
+	/* a version naming itself and both heads decides the conflict and is the plan */
+	snprintf(body, sizeof(body),
+	         "{\"contact\":\"%s\",\"date\":\"2026-01-02\",\"sections\":{\"coping\":[\"walk\",\"run\"]},"
+	         "\"seen\":[\"01890000-0000-7000-8004-000000000005\",\"01890000-0000-7000-8004-000000000001\","
+	         "\"01890000-0000-7000-8004-000000000002\"],\"type\":\"safety\"}",
+	         who);
+	T_OK(put(q, B, 3, 1004, "plan.version", "01890000-0000-7000-8004-000000000005", body));
+	plan_conflicts(q, got, sizeof(got));
+	T_CHECKF(!*got, "after a version naming itself and both heads: '%s'", got);
+	T_CHECKF(cairn_plan_show(q, who, "safety", NULL, &out) == 0 && out &&
+	                 strstr(out, "\"version\":\"01890000-0000-7000-8004-000000000005\""),
+	         "plan show: %s (%s)", out ? out : "none", cairn_error_last());
+	cairn_free(out);
+	cairn_journal_free(q);
+}
+
 /* A referral recorded completed on one device and failed on another, neither seeing the other, has been
  * flagged for review since the lattice was written; it is listed by cairn_conflict_list with the other
  * conflicts (schema 0018), counted, its values audited, in every order; a reopen with the outcome that
@@ -1014,11 +1077,11 @@ static void test_referral_clash(void)
 	cairn_journal_free(x);
 }
 
-/* Applying a plan version costs a lookup per version it names and per head of its plan, not a walk of the
- * plan's history: in a chain of 400 versions (each naming the one before) the 400th costs about what the
- * 100th does (recomputing the plan from every version made it cost four times as much, and importing
- * 8,000 versions of one person's plans took 24 s); 400 versions naming nothing are 400 heads, and the
- * 400th costs about four times the 100th. */
+/* Applying a plan version costs a lookup per version it names, not a walk of the plan's history nor a
+ * count of its heads: in a chain of 400 versions (each naming the one before) and in 400 versions naming
+ * nothing (400 heads), the 400th costs about what the 100th does. Recomputing the plan from every version
+ * made the chain's 400th cost 3.6 times the 100th (importing 8,000 versions took 24 s); counting the
+ * heads at every arrival made 16,000 heads take 40 s to import. */
 static void test_plan_conflict_cost(void)
 {
 	const char *who = "01890000-0000-7000-8000-0000000000f1", *A = "aaaaaaaaaaaaaaaa", *B = "bbbbbbbbbbbbbbbb";
@@ -1051,7 +1114,7 @@ static void test_plan_conflict_cost(void)
 	}
 	T_CHECKF(cost[1][0] > 0 && cost[1][1] < 2 * cost[1][0],
 	         "a chain: VM steps of the 100th version %ld, the 400th %ld", cost[1][0], cost[1][1]);
-	T_CHECKF(cost[0][0] > 0 && cost[0][1] < 8 * cost[0][0],
+	T_CHECKF(cost[0][0] > 0 && cost[0][1] < 2 * cost[0][0],
 	         "400 heads: VM steps of the 100th version %ld, the 400th %ld", cost[0][0], cost[0][1]);
 }
 
@@ -1993,6 +2056,7 @@ int main(void)
 	T_RUN(test_goal_status_review);
 	T_RUN(test_plan_conflict);
 	T_RUN(test_plan_conflict_cost);
+	T_RUN(test_plan_conflict_hostile);
 	T_RUN(test_referral_clash);
 	T_RUN(test_hostile_records);
 	T_RUN(test_kinds_catch_up);
