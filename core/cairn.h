@@ -332,7 +332,7 @@ int cairn_conflict_list(cairn_journal *j, char **out);
  * status,"date","note","hlc","device"}; its "record" is the goal; it is counted once per goal in those
  * counts, and cairn_goal_list() (so `contact show`'s card) marks the goal, not "conflicts". A plan's
  * conflict has "field":"plan", "plan" (its type) and its heads as values {"value": the sections where
- * that version differs from another head, as text ("coping: walk, call Sam; helpers: (none)"),"version",
+ * that version differs from another head, as text ("coping: walk, call Sam; helpers: (not set)"),"version",
  * "date","sections","hlc","device"}, newest first; its "record" is a head version (so the audit finds the
  * person even before their record arrives); counted once per plan in those counts, and listed by
  * cairn_plan_conflicts() too. A referral's has "field":"referral", "referral"

@@ -50,12 +50,12 @@ int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char
 	"(SELECT v.* FROM plan_heads h CROSS JOIN plan_versions v ON v.entity = h.version WHERE h.type = " t \
 	" AND h.contact IN " CAIRN__GROUP(p) ")"
 
-/* The plans with more than one head (schema 0017), as (person: the survivor, type, heads). INDEXED BY:
+/* The plans with more than one head (schema 0019), as (person: the survivor, type, heads). INDEXED BY:
  * the index has the table's own key, so the planner would scan every plan rather than what is open. */
 #define CAIRN__PLAN_CONFLICTS \
 	"(SELECT person, type, heads FROM plan_counts INDEXED BY plan_counts_open WHERE heads > 1)"
 
-/* plan.c: recompute plan_heads and plan_counts (schema 0017) for every plan of `contact`'s merge group;
+/* plan.c: recompute plan_heads and plan_counts (schemas 0017, 0019) for every plan of `contact`'s merge group;
  * apply.c calls it when a merge joins a group, since which versions make one plan depends on who is
  * merged. */
 int cairn__plan_regroup(cairn_journal *j, const char *contact);

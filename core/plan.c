@@ -10,7 +10,7 @@
  *     all are kept, the newest (hlc, device) is shown and the plan is flagged for review until a
  *     version that has seen all of them is written. Heads are computed from the set of versions and
  *     seen-edges at query time, so no derived row depends on the order events arrived in.
- *  3. plan_heads and plan_counts (schema 0017) keep the heads and each plan's number of them, so that
+ *  3. plan_heads and plan_counts (schemas 0017, 0019) keep the heads and each plan's number of them, so that
  *     listing conflicts costs what is open. A version that arrives is a head unless a version of its
  *     plan has seen it, and the versions it names stop being heads of its plan; the count moves by the
  *     difference (arrived). A merge, or a reused id moving a version, recomputes the plans concerned

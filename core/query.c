@@ -115,14 +115,14 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	"  AND e.rank >= 6) AS heads FROM referral_state s CROSS JOIN referrals r ON r.entity = s.referral "          \
 	" WHERE s.review AND NOT s.struck)"
 /* What plan version `h` (a head of plan p) holds where another head differs, as text: "coping: walk, call
- * Sam; helpers: (none)", each section compared whole. A section that is not a list (only a modified
- * client writes one) is shown as it is, never read as one. */
+ * Sam; helpers: (not set)", each section compared whole; an emptied section is "(cleared)". A section
+ * that is not a list (only a modified client writes one) is shown quoted, never read as one. */
 #define PLAN_HEADS_OF_P CAIRN__PLAN_HEADS("p.person", "p.type")
 #define SECTION_OF(b, k) "(SELECT se.value FROM json_each(" b ") se WHERE se.key = " k ")"
 #define PLAN_DIFFERS(h)                                                                                          \
 	"coalesce((SELECT group_concat(k.key || ': ' || coalesce((SELECT CASE WHEN e.type IN ('array', 'object') " \
-	" THEN coalesce((SELECT group_concat(x.value, ', ') FROM json_each(e.value) x), '(none)') "                \
-	" ELSE coalesce(e.value, 'null') END FROM json_each(" h ".body) e WHERE e.key = k.key), '(none)'), '; ') "    \
+	" THEN coalesce((SELECT group_concat(x.value, ', ') FROM json_each(e.value) x), '(cleared)') "             \
+	" ELSE json_quote(e.value) END FROM json_each(" h ".body) e WHERE e.key = k.key), '(not set)'), '; ') "       \
 	" FROM (SELECT key FROM (SELECT e.key FROM json_each(" h ".body) e UNION SELECT oe.key FROM " PLAN_HEADS_OF_P \
 	"  o, json_each(o.body) oe WHERE o.entity != " h ".entity) ORDER BY key) k WHERE EXISTS (SELECT 1 FROM "      \
 	PLAN_HEADS_OF_P " o WHERE o.entity != " h ".entity AND " SECTION_OF("o.body", "k.key") " IS NOT "             \

@@ -84,12 +84,12 @@ for d in a b office; do
 	check "$d lists the plan among those needing review" \
 		'c $d --json plan conflicts | js "[x[\"contact\"] for x in d] == [\"$P\"]" | grep >/dev/null True'
 	check "$d lists the plan with the other conflicts (cairn conflicts), with what each version holds" \
-		'c $d --json conflicts | js "[(x[\"field\"], x[\"plan\"], x[\"contact\"], sorted((v[\"version\"], v[\"value\"]) for v in x[\"values\"])) for x in d] == [(\"plan\", \"relapse\", \"$P\", sorted([(\"$Va\", \"coping: call my sponsor; places: (none)\"), (\"$Vb\", \"coping: (none); places: the bus station\")]))]" | grep >/dev/null True'
+		'c $d --json conflicts | js "[(x[\"field\"], x[\"plan\"], x[\"contact\"], sorted((v[\"version\"], v[\"value\"]) for v in x[\"values\"])) for x in d] == [(\"plan\", \"relapse\", \"$P\", sorted([(\"$Va\", \"coping: call my sponsor; places: (not set)\"), (\"$Vb\", \"coping: (not set); places: the bus station\")]))]" | grep >/dev/null True'
 	check "$d counts it in status" 'c $d --json status | js "d[\"conflicts\"]" | grep -x 1 >/dev/null'
 	check "$d marks it on the card" 'c $d contact show "$P" | grep -E "relapse-prevention plan, 3 versions  CONFLICT: 2 versions" >/dev/null'
 done
 c a conflicts >"$T/conf.txt"
-check "the conflicts table names the plan: $(cat "$T/conf.txt")" 'grep -Eq "plan relapse +\"coping: (call my sponsor; places: \(none\)|\(none\); places: the bus station)\" " "$T/conf.txt"'
+check "the conflicts table names the plan: $(cat "$T/conf.txt")" 'grep -Eq "plan relapse +\"coping: (call my sponsor; places: \(not set\)|\(not set\); places: the bus station)\" " "$T/conf.txt"'
 set +e
 c a resolve "$P" "plan relapse" --keep 1 >/dev/null 2>"$T/err"
 rc=$?
