@@ -55,6 +55,11 @@ int cairn__heads_of(cairn_journal *j, const char *sql, const char *a, const char
 #define CAIRN__PLAN_CONFLICTS \
 	"(SELECT person, type, heads FROM plan_counts INDEXED BY plan_counts_open WHERE heads > 1)"
 
+/* plan_values.c: in `*doc`, a cairn_conflict_values document, set the "value" of each head of every plan
+ * in conflict from its "sections" (what it holds where another head differs). Replaces *doc (the old text
+ * wiped and freed). */
+int cairn__plan_values(char **doc);
+
 /* plan.c: recompute plan_heads and plan_counts (schemas 0017, 0019) for every plan of `contact`'s merge group;
  * apply.c calls it when a merge joins a group, since which versions make one plan depends on who is
  * merged. */

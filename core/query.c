@@ -4,6 +4,7 @@
  */
 /* Laid out by hand: SQL assembled from macros and literals, which clang-format 14 cannot lay out. */
 /* clang-format off */
+#include "crypto.h"
 #include "domain.h"
 #include "error.h"
 #include "journal.h"
@@ -114,19 +115,7 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" (SELECT count(DISTINCT e.state) FROM referral_events e WHERE e.referral = s.referral AND e.gen = s.gen "    \
 	"  AND e.rank >= 6) AS heads FROM referral_state s CROSS JOIN referrals r ON r.entity = s.referral "          \
 	" WHERE s.review AND NOT s.struck)"
-/* What plan version `h` (a head of plan p) holds where another head differs, as text: "coping: walk, call
- * Sam; helpers: (not set)", each section compared whole; an emptied section is "(cleared)". A section
- * that is not a list (only a modified client writes one) is shown quoted, never read as one. */
 #define PLAN_HEADS_OF_P CAIRN__PLAN_HEADS("p.person", "p.type")
-#define SECTION_OF(b, k) "(SELECT se.value FROM json_each(" b ") se WHERE se.key = " k ")"
-#define PLAN_DIFFERS(h)                                                                                          \
-	"coalesce((SELECT group_concat(k.key || ': ' || coalesce((SELECT CASE WHEN e.type IN ('array', 'object') " \
-	" THEN coalesce((SELECT group_concat(x.value, ', ') FROM json_each(e.value) x), '(cleared)') "             \
-	" ELSE json_quote(e.value) END FROM json_each(" h ".body) e WHERE e.key = k.key), '(not set)'), '; ') "       \
-	" FROM (SELECT key FROM (SELECT e.key FROM json_each(" h ".body) e UNION SELECT oe.key FROM " PLAN_HEADS_OF_P \
-	"  o, json_each(o.body) oe WHERE o.entity != " h ".entity) ORDER BY key) k WHERE EXISTS (SELECT 1 FROM "      \
-	PLAN_HEADS_OF_P " o WHERE o.entity != " h ".entity AND " SECTION_OF("o.body", "k.key") " IS NOT "             \
-	SECTION_OF(h ".body", "k.key") ")), '(the same as the other version)')"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -373,7 +362,7 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		"FROM " GOAL_CONFLICTS " c ";
 	static const char plans[] =
 		"UNION ALL SELECT json_object('contact', p.person, 'name', " NAME_OF("p.person") ", 'field', 'plan', "
-		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', " PLAN_DIFFERS("h") ", "
+		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', NULL, "
 		"  'version', h.entity, 'date', h.date, 'sections', json(h.body), 'hlc', h.hlc, 'device', h.device)) "
 		"  FROM (SELECT * FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h ORDER BY h.hlc DESC, h.device DESC) h), "
 		" 'record', (SELECT h.entity FROM " PLAN_HEADS_OF_P " h LIMIT 1)), p.person, "
@@ -392,7 +381,16 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 	rc = cairn__prepare(j, &st, sql);
 	/* The conflicting values are record content: audited for every person shown, found through the record
 	 * the values belong to (a note's person is found even before their record has arrived). */
-	return rc ? rc : cairn__audit_shown(j, one_text(j, st, out, "[]"), out, "record", "conflicts");
+	if (rc || (rc = one_text(j, st, out, "[]")))
+		return rc;
+	/* a plan's values: what each head holds where another differs (plan_values.c) */
+	if (strstr(*out, "\"field\":\"plan\"") && (rc = cairn__plan_values(out))) {
+		cairn__wipe(*out, strlen(*out));
+		free(*out);
+		*out = NULL;
+		return rc;
+	}
+	return cairn__audit_shown(j, 0, out, "record", "conflicts");
 }
 
 /* cairn_log's filter (?1 device, ?2 entity). One statement per filter combination: "?1 IS NULL OR
