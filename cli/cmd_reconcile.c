@@ -101,6 +101,20 @@ static int is_record_field(const char *field, const char *record)
 	return !strncmp(field, record, n) && (field[n] == '\0' || field[n] == ' ');
 }
 
+/* The conflicts of records that decide their own ('note ID', 'goal ID', ...): how. */
+static const struct {
+	const char *record, *how;
+} decided_elsewhere[] = {
+        {"note", "a note's conflicting amendments are decided by amending it again, which replaces them all: "
+                 "cairn note amend NOTE --text TEXT"},
+        {"goal", "a goal's conflicting statuses are decided by a new status, which replaces them all: cairn goal "
+                 "status GOAL STATUS"},
+        {"referral", "a referral's clashing outcomes are decided by recording the one that stands in a new "
+                     "round: cairn referral status REFERRAL STATE --reopen"},
+        {"plan", "a plan's concurrent versions are decided by writing a new version, which replaces them all: "
+                 "cairn plan set CONTACT --type TYPE"},
+};
+
 /* The arguments of `cairn resolve CONTACT FIELD --keep N|--value V`, or of `CONTACT deleted|alive`
  * (a merge/delete conflict: *status 1, *alive). */
 static int resolve_args(const struct cli_args *a, int *status, int *alive, unsigned long long *k)
@@ -120,19 +134,9 @@ static int resolve_args(const struct cli_args *a, int *status, int *alive, unsig
 		return cli_usage(
 		        "a merge/delete conflict (FIELD status) is decided with 'cairn resolve CONTACT deleted' "
 		        "or 'cairn resolve CONTACT alive'");
-	if (is_record_field(field, "note"))
-		return cli_usage(
-		        "a note's conflicting amendments are decided by amending it again, which replaces them "
-		        "all: cairn note amend NOTE --text TEXT");
-	if (is_record_field(field, "goal"))
-		return cli_usage("a goal's conflicting statuses are decided by a new status, which replaces them all: "
-		                 "cairn goal status GOAL STATUS");
-	if (is_record_field(field, "referral"))
-		return cli_usage("a referral's clashing outcomes are decided by recording the one that stands in a new "
-		                 "round: cairn referral status REFERRAL STATE --reopen");
-	if (is_record_field(field, "plan"))
-		return cli_usage("a plan's concurrent versions are decided by writing a new version, which replaces "
-		                 "them all: cairn plan set CONTACT --type TYPE");
+	for (size_t i = 0; i < sizeof(decided_elsewhere) / sizeof(decided_elsewhere[0]); i++)
+		if (is_record_field(field, decided_elsewhere[i].record))
+			return cli_usage("%s", decided_elsewhere[i].how);
 	if (check_enum(field, "FIELD", fields))
 		return CLI_EXIT_USAGE;
 	if (!value == !keep)

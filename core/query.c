@@ -115,7 +115,8 @@ int cairn_id_resolve(cairn_journal *j, const char *type, const char *prefix, cha
 	" (SELECT count(DISTINCT e.state) FROM referral_events e WHERE e.referral = s.referral AND e.gen = s.gen "    \
 	"  AND e.rank >= 6) AS heads FROM referral_state s CROSS JOIN referrals r ON r.entity = s.referral "          \
 	" WHERE s.review AND NOT s.struck)"
-#define PLAN_HEADS_OF_P CAIRN__PLAN_HEADS("p.person", "p.type")
+/* The ids of survivor `e`'s merge group (CAIRN__GROUP for an id known to be the survivor: no lookup). */
+#define SURVIVOR_GROUP(e) "(SELECT k.entity FROM contact_canon k WHERE k.canon = " e " UNION SELECT " e ")"
 #define MERGED_AWAY(e) "EXISTS (SELECT 1 FROM contact_canon k WHERE k.entity = " e " AND k.canon != " e ")"
 /* The person a contact id stands for is not deleted (the survivor of its merge group decides; a person not
  * known yet, whose record has not arrived, counts as alive). */
@@ -131,12 +132,11 @@ int cairn_contact_list(cairn_journal *j, int include_deleted, char **out)
 		" 'conflicts', (SELECT count(*) FROM contact_fields f WHERE f.entity = c.entity AND heads > 1) "
 		"  + " CAIRN__LC_CONFLICTED("c.entity") " + (SELECT count(*) FROM notes n WHERE n.contact = c.entity "
 		"  AND " NOTE_IN_CONFLICT("n.entity") ") + iif(EXISTS (SELECT 1 FROM goal_status_conflicts), (SELECT count(*) FROM goals g "
-		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN (SELECT k.entity "
-		"  FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0) "
+		"  CROSS JOIN goal_status_conflicts x ON x.goal = g.entity WHERE g.contact IN " SURVIVOR_GROUP("c.entity") "), 0) "
 		"  + (SELECT count(*) FROM plan_counts p WHERE p.person = c.entity AND p.heads > 1) "
 		"  + iif(EXISTS (SELECT 1 FROM referral_state WHERE review AND NOT struck), (SELECT count(*) FROM "
 		"  referrals r CROSS JOIN referral_state s ON s.referral = r.entity WHERE s.review AND NOT s.struck "
-		"  AND r.contact IN (SELECT k.entity FROM contact_canon k WHERE k.canon = c.entity UNION SELECT c.entity)), 0)), "
+		"  AND r.contact IN " SURVIVOR_GROUP("c.entity") "), 0)), "
 		FIELDS_OF("c.entity") ") AS obj, " NAME_OF("c.entity") " AS name "
 		"FROM contacts c WHERE NOT " MERGED_AWAY("c.entity") " AND (?1 OR c.cl % 2 = 1) "
 		"ORDER BY name COLLATE NOCASE, c.entity)");
@@ -365,7 +365,7 @@ int cairn_conflict_values(cairn_journal *j, char **out)
 		" 'plan', p.type, 'values', (SELECT json_group_array(json_object('value', NULL, "
 		"  'version', h.entity, 'date', h.date, 'sections', json(h.body), 'hlc', h.hlc, 'device', h.device)) "
 		"  FROM (SELECT * FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h ORDER BY h.hlc DESC, h.device DESC) h), "
-		" 'record', (SELECT h.entity FROM " PLAN_HEADS_OF_P " h LIMIT 1)), p.person, "
+		" 'record', (SELECT h.entity FROM " CAIRN__PLAN_HEADS("p.person", "p.type") " h LIMIT 1)), p.person, "
 		" 'plan ' || p.type FROM " CAIRN__PLAN_CONFLICTS " p "
 		"UNION ALL SELECT json_object('contact', c.contact, 'name', " NAME_OF("c.contact") ", 'field', 'referral', "
 		" 'referral', c.referral, 'to', c.target, 'values', (SELECT json_group_array(json_object('value', "

@@ -109,6 +109,21 @@ static int resolve_locked(cairn_journal *j, const char *contact, const char *fie
 	return rc;
 }
 
+/* The conflicts a contact field decision does not settle: each record decides its own, by a new change
+ * that has seen all it replaces. */
+static const struct {
+	const char *field, *how;
+} decided_elsewhere[] = {
+        {"note", "a note's conflicting amendments are decided by amending it again (cairn_note_amend), which "
+                 "replaces them all"},
+        {"goal", "a goal's conflicting statuses are decided by a new status (cairn_goal_status), which replaces "
+                 "them all"},
+        {"referral", "a referral's clashing outcomes are decided by reopening it with the outcome that stands "
+                     "(cairn_referral_status with reopen)"},
+        {"plan", "a plan's concurrent versions are decided by writing a new version (cairn_plan_set), which "
+                 "replaces them all"},
+};
+
 int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *field, const char *value, int keep,
                            char **out)
 {
@@ -116,18 +131,9 @@ int cairn_conflict_resolve(cairn_journal *j, const char *contact, const char *fi
 	int rc;
 
 	*out = NULL;
-	if (field && !strcmp(field, "note"))
-		return cairn__error(CAIRN_EINVAL, "a note's conflicting amendments are decided by amending it again "
-		                                  "(cairn_note_amend), which replaces them all");
-	if (field && !strcmp(field, "goal"))
-		return cairn__error(CAIRN_EINVAL, "a goal's conflicting statuses are decided by a new status "
-		                                  "(cairn_goal_status), which replaces them all");
-	if (field && !strcmp(field, "referral"))
-		return cairn__error(CAIRN_EINVAL, "a referral's clashing outcomes are decided by reopening it with the "
-		                                  "outcome that stands (cairn_referral_status with reopen)");
-	if (field && !strcmp(field, "plan"))
-		return cairn__error(CAIRN_EINVAL, "a plan's concurrent versions are decided by writing a new version "
-		                                  "(cairn_plan_set), which replaces them all");
+	for (size_t i = 0; field && i < CAIRN__COUNT(decided_elsewhere); i++)
+		if (!strcmp(field, decided_elsewhere[i].field))
+			return cairn__error(CAIRN_EINVAL, "%s", decided_elsewhere[i].how);
 	if (!field || !cairn__in_list(field, fields, CAIRN__COUNT(fields)))
 		return cairn__error(CAIRN_EINVAL, "unknown contact field '%s'", field ? field : "");
 	if ((keep > 0) == (value != NULL) || keep < 0)

@@ -178,18 +178,25 @@ static int has(json_t *sections, const char *id, const char *want)
 	return ok;
 }
 
+/* Every module's report section of `ja` over `r`, appended to `sections`, in the scope cairn_report() sets
+ * up (core/report.c): every authoring device. */
+static int reports(const cairn__report_range *r, json_t *sections)
+{
+	int rc = cairn__exec(ja, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
+	                         "INSERT OR IGNORE INTO temp.report_devices SELECT DISTINCT device FROM events");
+	for (size_t m = 0; !rc && cairn__modules[m]; m++)
+		if (cairn__modules[m]->report)
+			rc = cairn__modules[m]->report(ja, r, sections);
+	return rc;
+}
+
 static void test_report_sections(void)
 {
 	/* The writers' true figures: suppression runs after them, in cairn_report (cells.c). */
 	cairn__report_range r = {"2026-01-01", "2026-12-31", NULL, "2026-06-01", 0};
 	json_t *sections = json_array();
 	char *all;
-	/* The scope cairn_report() sets up (core/report.c): every authoring device. */
-	T_OK(cairn__exec(ja, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
-	                     "INSERT OR IGNORE INTO temp.report_devices SELECT DISTINCT device FROM events"));
-	for (size_t m = 0; cairn__modules[m]; m++)
-		if (cairn__modules[m]->report)
-			T_OK(cairn__modules[m]->report(ja, &r, sections));
+	T_OK(reports(&r, sections));
 	T_CHECK(has(sections, "goals.domain", "[[\"housing\",2,1,1,0]]"));
 	T_CHECK(has(sections, "plans.type", "[[\"relapse\",1,2,0],[\"safety\",1,1,0]]"));
 	T_CHECK(has(sections, "consents.status", "[[\"active\",1]]"));
@@ -227,11 +234,7 @@ static void test_plan_needing_review(void)
 	         (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	T_OK(cairn_event_append(ja, "plan.version", NULL, body, NULL));
-	T_OK(cairn__exec(ja, "CREATE TEMP TABLE IF NOT EXISTS report_devices (device TEXT PRIMARY KEY); "
-	                     "INSERT OR IGNORE INTO temp.report_devices SELECT DISTINCT device FROM events"));
-	for (size_t m = 0; cairn__modules[m]; m++)
-		if (cairn__modules[m]->report)
-			T_OK(cairn__modules[m]->report(ja, &r, sections));
+	T_OK(reports(&r, sections));
 	T_CHECK(has(sections, "plans.type", "[[\"relapse\",1,2,0],[\"safety\",1,2,1]]"));
 	json_decref(sections);
 }

@@ -53,6 +53,17 @@ static cairn_journal *reopen_undone(cairn_journal *j, const char *undo)
 	return r;
 }
 
+/* After a and b each wrote offline: x gets b's events first and a's after, then a and b exchange. */
+static int cross(cairn_journal *a, cairn_journal *b, cairn_journal *x)
+{
+	int rc = sync_into(x, b);
+	if (!rc)
+		rc = sync_into(x, a);
+	if (!rc)
+		rc = sync_into(b, a);
+	return rc ? rc : sync_into(a, b);
+}
+
 static int same_digest(cairn_journal *a, cairn_journal *b)
 {
 	char da[CAIRN_DIGEST_LEN], db[CAIRN_DIGEST_LEN];
@@ -195,10 +206,7 @@ static void test_note_amend_conflict(void)
 	/* b amends the same note offline */
 	T_OK(cairn_note_amend(b, n, "met at the library steps", NULL));
 	T_OK(cairn_note_amend(b, m, "phone call, no answer", NULL));
-	T_OK(sync_into(x, b)); /* x gets b's first, a's after */
-	T_OK(sync_into(x, a));
-	T_OK(sync_into(b, a));
-	T_OK(sync_into(a, b));
+	T_OK(cross(a, b, x));
 	snprintf(want, sizeof(want), "%s:2", n);
 	cairn_journal *all[] = {a, b, x};
 	for (int i = 0; i < 3; i++) {
@@ -434,10 +442,7 @@ static void test_goal_status_conflict(void)
 	T_CHECKF(!*got, "sequential statuses: %s", got);
 	/* b, offline, drops the goal it saw active */
 	T_OK(cairn_goal_status(b, g, "{\"status\":\"dropped\",\"date\":\"2026-11-18\",\"note\":\"moved away\"}"));
-	T_OK(sync_into(x, b)); /* x gets b's first, a's after */
-	T_OK(sync_into(x, a));
-	T_OK(sync_into(b, a));
-	T_OK(sync_into(a, b));
+	T_OK(cross(a, b, x));
 	snprintf(want, sizeof(want), "%s:2", g);
 	cairn_journal *all[] = {a, b, x};
 	for (int i = 0; i < 3; i++) {
@@ -666,10 +671,7 @@ static void test_plan_conflict(void)
 	T_OK(cairn_plan_set(a, c, "safety", "{\"coping\":[\"walk the dog\",\"call Sam\"]}", NULL));
 	T_OK(cairn_plan_set(b, c, "safety", "{\"helpers\":[\"Aunt May\",\"Pastor Lee\"]}", NULL));
 	T_OK(cairn_plan_set(b, c, "relapse", "{\"triggers\":[\"payday\"]}", NULL)); /* another plan: no conflict */
-	T_OK(sync_into(x, b));
-	T_OK(sync_into(x, a));
-	T_OK(sync_into(b, a));
-	T_OK(sync_into(a, b));
+	T_OK(cross(a, b, x));
 	snprintf(want, sizeof(want), "%s/safety:2", c);
 	cairn_journal *all[] = {a, b, x};
 	for (int i = 0; i < 3; i++) {
@@ -1026,10 +1028,7 @@ static void test_referral_clash(void)
 	T_OK(sync_into(b, a));
 	T_OK(cairn_referral_status(a, r, "{\"state\":\"completed\",\"outcome\":\"placed\"}"));
 	T_OK(cairn_referral_status(b, r, "{\"state\":\"failed\",\"outcome\":\"no-capacity\"}"));
-	T_OK(sync_into(x, b));
-	T_OK(sync_into(x, a));
-	T_OK(sync_into(b, a));
-	T_OK(sync_into(a, b));
+	T_OK(cross(a, b, x));
 	snprintf(want, sizeof(want), "%s:2", r);
 	cairn_journal *all[] = {a, b, x};
 	for (int i = 0; i < 3; i++) {
